@@ -1,0 +1,85 @@
+"""PEFT Studio: safe, obvious LoRA/QLoRA fine-tuning of language models.
+
+The public API is the names in `__all__`. Importing `peftstudio` is fast:
+each name is imported from its module on first use, so torch and
+transformers load only when something needs them.
+
+Example:
+    >>> import peftstudio
+    >>> hw = peftstudio.simulated_hardware("RTX 3060 12GB")
+    >>> hw.gpus[0].name
+    'RTX 3060 12GB'
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    # records
+    "DataSettings": "peftstudio.records",
+    "DatasetReference": "peftstudio.records",
+    "GpuInfo": "peftstudio.records",
+    "HardwareProfile": "peftstudio.records",
+    "LoraSettings": "peftstudio.records",
+    "ModelChoice": "peftstudio.records",
+    "RecordError": "peftstudio.records",
+    "RunConfig": "peftstudio.records",
+    "Setting": "peftstudio.records",
+    "TrainingSettings": "peftstudio.records",
+    # errors
+    "Action": "peftstudio.errors",
+    "ErrorInfo": "peftstudio.errors",
+    "PlainError": "peftstudio.errors",
+    # store
+    "RunRow": "peftstudio.store",
+    "Store": "peftstudio.store",
+    "open_store": "peftstudio.store",
+    # hardware
+    "probe_hardware": "peftstudio.hardware",
+    "simulated_hardware": "peftstudio.hardware",
+    # models
+    "BUILTIN_MODELS": "peftstudio.models",
+    "load_model": "peftstudio.models",
+    "load_tokenizer": "peftstudio.models",
+    "model_folder": "peftstudio.models",
+    "resolve_model": "peftstudio.models",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'peftstudio' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from peftstudio.errors import Action, ErrorInfo, PlainError
+    from peftstudio.hardware import probe_hardware, simulated_hardware
+    from peftstudio.models import BUILTIN_MODELS, load_model, load_tokenizer, model_folder, resolve_model
+    from peftstudio.records import (
+        DataSettings,
+        DatasetReference,
+        GpuInfo,
+        HardwareProfile,
+        LoraSettings,
+        ModelChoice,
+        RecordError,
+        RunConfig,
+        Setting,
+        TrainingSettings,
+    )
+    from peftstudio.store import RunRow, Store, open_store

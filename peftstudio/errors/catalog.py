@@ -1,0 +1,274 @@
+"""The catalog of every failure we know, as plain errors with actions.
+
+Each entry's texts are templates filled from keyword details given to `make`.
+`docs/errors.md` has one section per code (a test checks it).
+
+Example:
+    >>> err = make("disk_full", needed="2.1 GB", free="0.4 GB")
+    >>> "2.1 GB" in err.info.explanation
+    True
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import time
+import traceback
+from typing import Any
+
+from attrs import frozen
+
+from peftstudio.errors.plain import Action, ErrorInfo, PlainError
+
+
+@frozen
+class _Entry:
+    title: str
+    explanation: str
+    actions: tuple[Action, ...]
+
+
+def _a(label: str, fix_id: str | None = None, *steps: str) -> Action:
+    return Action(label=label, fix_id=fix_id, steps=steps)
+
+
+CATALOG: dict[str, _Entry] = {
+    "out_of_memory": _Entry(
+        "Not enough memory to train",
+        "Training needed more memory than {device} had free{where}. Nothing is lost: the run can continue "
+        "from its last checkpoint with settings that need less memory.",
+        (
+            _a("Halve the batch size (the effective batch stays the same)", "halve_batch"),
+            _a("Use 4-bit loading of the base model", "use_4bit"),
+            _a("Use a shorter sequence length", "shorter_sequences"),
+        ),
+    ),
+    "dataset_invalid": _Entry(
+        "The training data has problems",
+        "{summary} Training would fail or learn the wrong thing from it.",
+        (
+            _a("Skip the broken rows and continue", "skip_broken_rows"),
+            _a("Fix the file by hand", None, "Open the file in a text editor.",
+               "Go to the rows listed in the data check and correct them.", "Check the data again."),
+        ),
+    ),
+    "file_not_found": _Entry(
+        "File not found",
+        "PEFT Studio could not find {path}.",
+        (
+            _a("Check the path", None, "Make sure the file exists and the name is spelled right.",
+               "Use the full path if the file is in another folder."),
+            _a("Pick the file again", None, "Use the file chooser in the app, or drag the file onto the window."),
+        ),
+    ),
+    "model_not_found": _Entry(
+        "Model not found",
+        "{reference} is not a built-in model, a model folder on this computer, a .gguf file or a known "
+        "model name.",
+        (
+            _a("Use a built-in model", "use_builtin", "Built-in models: {builtins}."),
+            _a("Point to a model folder", None, "Give the path of a folder with config.json and weights."),
+        ),
+    ),
+    "model_offline": _Entry(
+        "This model must be downloaded, and there is no internet connection",
+        "{reference} is a Hugging Face Hub name. Downloading it needs a connection, and this computer is "
+        "offline (or the Hub cannot be reached). Built-in models and model folders on this computer work "
+        "without internet.",
+        (
+            _a("Use a built-in model instead", "use_builtin", "Built-in models: {builtins}."),
+            _a("Use a model folder you already have", None,
+               "Copy the model's folder (config.json, tokenizer and .safetensors files) to this computer.",
+               "Give that folder's path as the model."),
+            _a("Connect to the internet and try again", None, "Check your network connection, then retry."),
+        ),
+    ),
+    "disk_full": _Entry(
+        "Not enough disk space",
+        "Writing {what} needs about {needed} but only {free} is free. The last saved checkpoint is intact, "
+        "so nothing is lost.",
+        (
+            _a("Archive or delete old model versions", "free_space"),
+            _a("Free disk space yourself", None, "Delete files you no longer need, or empty the trash.",
+               "Then resume the run."),
+        ),
+    ),
+    "permission_denied": _Entry(
+        "PEFT Studio is not allowed to use this file or folder",
+        "The operating system refused access to {path}.",
+        (
+            _a("Choose another folder", None, "Pick a folder inside your home folder."),
+            _a("Change the permissions", None, "Make the file or folder writable for your user account."),
+        ),
+    ),
+    "no_gpu": _Entry(
+        "No usable GPU",
+        "{detail} Training will run on the processor instead, which is much slower.",
+        (
+            _a("Train on the processor (CPU)", "use_cpu"),
+            _a("Check the GPU driver", None, "Run nvidia-smi in a terminal to see whether the GPU is visible.",
+               "Install or update the NVIDIA driver and CUDA-enabled PyTorch."),
+        ),
+    ),
+    "bitsandbytes_missing": _Entry(
+        "4-bit loading is not available here",
+        "4-bit (QLoRA) loading needs the bitsandbytes package and an NVIDIA GPU with CUDA. {detail}",
+        (
+            _a("Train without 4-bit loading", "no_quantization"),
+            _a("Install the GPU extra", None, 'Run: pip install "peftstudio[gpu]"', "Then start the run again."),
+        ),
+    ),
+    "tokenizer_mismatch": _Entry(
+        "The tokenizer does not belong to this model",
+        "The tokenizer knows {tokenizer_vocab} tokens but the model expects {model_vocab}. Using them "
+        "together would produce garbage.",
+        (
+            _a("Use the tokenizer from the model's own folder", "use_model_tokenizer"),
+            _a("Pick a matching model", None, "Choose the model the tokenizer came with."),
+        ),
+    ),
+    "nan_loss": _Entry(
+        "Training became unstable",
+        "The loss became {value} at step {step}, which means training diverged. The run was paused and the "
+        "last good checkpoint is kept.",
+        (
+            _a("Resume with a smaller learning rate ({suggested_lr})", "lower_learning_rate"),
+            _a("Turn on gradient clipping and resume", "enable_clipping"),
+            _a("Check the data for broken examples", None, "Run the data check and fix what it finds."),
+        ),
+    ),
+    "interrupted_run": _Entry(
+        "The run was interrupted",
+        "The training process stopped unexpectedly{where}. The run can continue from its last checkpoint "
+        "(step {step}).",
+        (
+            _a("Resume from the last checkpoint", "resume"),
+            _a("Start the run again from the beginning", "restart"),
+        ),
+    ),
+    "checkpoint_corrupt": _Entry(
+        "A saved checkpoint cannot be read",
+        "The checkpoint {path} is damaged or incomplete. {fallback}",
+        (
+            _a("Resume from the previous checkpoint", "resume_previous"),
+            _a("Start the run again from the beginning", "restart"),
+        ),
+    ),
+    "export_unsupported_architecture": _Entry(
+        "This model cannot be exported to that format",
+        "{architecture} models cannot be written as GGUF yet. Supported: {supported}.",
+        (
+            _a("Export to Hugging Face format instead", "export_hf"),
+            _a("Use a supported model", None, "Train a model from the Llama family (Llama, SmolLM2, Qwen2, Mistral)."),
+        ),
+    ),
+    "config_invalid": _Entry(
+        "The settings are not valid",
+        "{problems}",
+        (
+            _a("Correct the settings named above", None, "Edit the file or the fields named in the message."),
+            _a("Start from the smart defaults", "use_defaults"),
+        ),
+    ),
+    "newer_format": _Entry(
+        "Made by a newer PEFT Studio",
+        "{detail}",
+        (
+            _a("Upgrade PEFT Studio", None, "Run: pip install --upgrade peftstudio"),
+            _a("Ask the sender for a file from your version", None,
+               "The person who shared it can export it again from an older PEFT Studio."),
+        ),
+    ),
+    "run_not_found": _Entry(
+        "No such run",
+        "There is no run called {run_id}.",
+        (
+            _a("List the runs", None, "Run: peftstudio runs list"),
+            _a("Check the run id", None, "Copy the id from the list; a unique beginning of it is enough."),
+        ),
+    ),
+    "internal_error": _Entry(
+        "Something went wrong",
+        "PEFT Studio hit a problem it does not know how to explain ({kind}). The details were saved to "
+        "{log_path}.",
+        (
+            _a("Try again", "retry"),
+            _a("Get help", None, "Open the help page for this error.",
+               "Attach the log file {log_path} when you report it."),
+        ),
+    ),
+}
+
+
+class _Blank(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return _DEFAULTS.get(key, "")
+
+
+_DEFAULTS = {
+    "device": "this computer",
+    "builtins": "builtin:smollm2-135m, builtin:tiny-llama",
+    "suggested_lr": "a third of the current one",
+    "what": "the files",
+    "needed": "more space",
+    "free": "less",
+    "kind": "unknown error",
+}
+
+
+def make(code: str, **details: Any) -> PlainError:
+    """The plain error for `code`, its texts filled from `details` (kept in `info.details`)."""
+    entry = CATALOG[code]
+    values = _Blank({k: v for k, v in details.items()})
+    actions = tuple(
+        Action(
+            label=a.label.format_map(values),
+            fix_id=a.fix_id,
+            steps=tuple(s.format_map(values) for s in a.steps),
+        )
+        for a in entry.actions
+    )
+    info = ErrorInfo(
+        code=code,
+        title=entry.title.format_map(values),
+        explanation=" ".join(entry.explanation.format_map(values).split()),
+        actions=actions,
+        help_anchor=code.replace("_", "-"),
+        details={k: v if isinstance(v, (str, int, float, bool, type(None))) else str(v) for k, v in details.items()},
+    )
+    return PlainError(info)
+
+
+def log_exception(exc: BaseException) -> str:
+    """Write the traceback of `exc` to a log file under the home folder; return the file's path."""
+    from peftstudio import paths
+
+    path = paths.logs_dir() / time.strftime("error-%Y%m%d-%H%M%S.log")
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(text + "\n")
+    logging.getLogger("peftstudio").debug("saved traceback to %s", path)
+    return str(path)
+
+
+def as_plain(exc: BaseException) -> PlainError:
+    """Any exception as a plain error: known kinds are recognised, unknown ones logged to a file."""
+    if isinstance(exc, PlainError):
+        return exc
+    from peftstudio.records.convert import RecordError
+
+    if isinstance(exc, RecordError):
+        if exc.newer:
+            return make("newer_format", detail=" ".join(exc.problems))
+        return make("config_invalid", problems="; ".join(exc.problems))
+    if isinstance(exc, FileNotFoundError):
+        return make("file_not_found", path=exc.filename or str(exc))
+    if isinstance(exc, PermissionError):
+        return make("permission_denied", path=exc.filename or "a file")
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return make("disk_full", what=exc.filename or "the files")
+    name = type(exc).__name__
+    if name == "OutOfMemoryError" or "out of memory" in str(exc).lower():
+        return make("out_of_memory")
+    return make("internal_error", kind=name, log_path=log_exception(exc))

@@ -1,0 +1,183 @@
+"""Read this machine: CPU, RAM, disk, and GPUs through NVML (torch.cuda as fallback, MPS noticed).
+
+Example:
+    >>> hw = probe_hardware()
+    >>> hw.cpu_cores >= 1
+    True
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import shutil
+from typing import Any
+
+import attrs
+import psutil
+
+from peftstudio import paths
+from peftstudio.hardware.gpus import GpuSpec, find_gpu, generic_gpu
+from peftstudio.records.hardware import GpuInfo, HardwareProfile
+
+log = logging.getLogger(__name__)
+
+
+def _nvml_gpus() -> list[GpuInfo] | None:
+    """GPUs as NVML sees them; None when NVML is missing or has no driver (it raises without a GPU)."""
+    try:
+        import pynvml
+    except ImportError:
+        return None
+    try:
+        pynvml.nvmlInit()
+    except Exception as exc:  # no driver / no GPU: NVML raises NVMLError_LibraryNotFound etc.
+        log.debug("NVML unavailable: %s", exc)
+        return None
+    try:
+        gpus = []
+        for i in range(pynvml.nvmlDeviceGetCount()):
+            h = pynvml.nvmlDeviceGetHandleByIndex(i)
+            name = pynvml.nvmlDeviceGetName(h)
+            name = name.decode() if isinstance(name, bytes) else str(name)
+            mem = pynvml.nvmlDeviceGetMemoryInfo(h)
+            cc: str | None
+            try:
+                major, minor = pynvml.nvmlDeviceGetCudaComputeCapability(h)
+                cc = f"{major}.{minor}"
+            except Exception:
+                cc = None
+            temp = _safe(lambda: float(pynvml.nvmlDeviceGetTemperature(h, pynvml.NVML_TEMPERATURE_GPU)))
+            util = _safe(lambda: float(pynvml.nvmlDeviceGetUtilizationRates(h).gpu))
+            power = _safe(lambda: pynvml.nvmlDeviceGetPowerManagementLimit(h) / 1000.0)
+            gpus.append(_with_spec(GpuInfo(
+                name=name,
+                memory_total_bytes=int(mem.total),
+                memory_free_bytes=int(mem.free),
+                compute_capability=cc,
+                bf16=cc is not None and float(cc) >= 8.0,
+                temperature_c=temp,
+                utilization_percent=util,
+                board_power_watts=power,
+            )))
+        return gpus
+    finally:
+        _safe(pynvml.nvmlShutdown)
+
+
+def _safe(fn: Any) -> Any:
+    try:
+        return fn()
+    except Exception:
+        return None
+
+
+def _with_spec(gpu: GpuInfo) -> GpuInfo:
+    """Fill throughput and power from the catalog when the probed name is known."""
+    try:
+        spec: GpuSpec = find_gpu(gpu.name)
+    except KeyError:
+        return gpu
+    return attrs.evolve(
+        gpu,
+        bf16_tflops=gpu.bf16_tflops or spec.bf16_tflops,
+        board_power_watts=gpu.board_power_watts or spec.board_power_watts,
+    )
+
+
+def _torch_gpus() -> tuple[list[GpuInfo], bool]:
+    """CUDA GPUs and MPS through torch, only if torch is installed (it is imported here, lazily)."""
+    try:
+        import torch
+    except ImportError:
+        return [], False
+    gpus: list[GpuInfo] = []
+    if torch.cuda.is_available():
+        for i in range(torch.cuda.device_count()):
+            props = torch.cuda.get_device_properties(i)
+            free, total = torch.cuda.mem_get_info(i)
+            cc = f"{props.major}.{props.minor}"
+            gpus.append(_with_spec(GpuInfo(
+                name=props.name, memory_total_bytes=int(total), memory_free_bytes=int(free),
+                compute_capability=cc, bf16=props.major >= 8,
+            )))
+    mps = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+    return gpus, mps
+
+
+def probe_hardware(*, use_torch: bool = True) -> HardwareProfile:
+    """This machine's hardware profile. Without a GPU, `gpus` is empty."""
+    vm = psutil.virtual_memory()
+    gpus = _nvml_gpus()
+    mps = False
+    if gpus is None:  # NVML unusable (no NVIDIA driver, or macOS): ask torch, which also knows MPS
+        gpus, mps = _torch_gpus() if use_torch else ([], False)
+    disk = shutil.disk_usage(paths.home())
+    return HardwareProfile(
+        cpu_cores=os.cpu_count() or 1,
+        ram_total_bytes=int(vm.total),
+        ram_available_bytes=int(vm.available),
+        disk_free_bytes=int(disk.free),
+        gpus=tuple(gpus),
+        cpu_name=platform.processor() or platform.machine(),
+        mps=mps,
+    )
+
+
+def simulated_hardware(
+    gpu: str | None = None,
+    *,
+    gpu_memory_gb: float | None = None,
+    cpu_cores: int = 8,
+    ram_gb: float = 32,
+    disk_free_gb: float = 200,
+) -> HardwareProfile:
+    """A hardware profile for a machine we do not have: a catalog GPU by name, or only its memory.
+
+    Example:
+        >>> simulated_hardware("H100").gpus[0].memory_total_bytes // 2**30
+        80
+        >>> simulated_hardware(gpu_memory_gb=8).gpus[0].memory_total_bytes // 2**30
+        8
+        >>> simulated_hardware().gpus
+        ()
+    """
+    gib = 1024**3
+    gpus: tuple[GpuInfo, ...] = ()
+    if gpu:
+        gpus = (find_gpu(gpu).as_gpu(),)
+    elif gpu_memory_gb:
+        gpus = (generic_gpu(gpu_memory_gb),)
+    return HardwareProfile(
+        cpu_cores=cpu_cores,
+        ram_total_bytes=int(ram_gb * gib),
+        ram_available_bytes=int(ram_gb * 0.8 * gib),
+        disk_free_bytes=int(disk_free_gb * gib),
+        gpus=gpus,
+        cpu_name="simulated",
+    )
+
+
+def hardware_dict(hw: HardwareProfile) -> dict[str, Any]:
+    """The profile as the plain mapping `peftstudio hardware --json` prints."""
+    return {
+        "cpu_cores": hw.cpu_cores,
+        "cpu_name": hw.cpu_name,
+        "ram_total_bytes": hw.ram_total_bytes,
+        "ram_available_bytes": hw.ram_available_bytes,
+        "disk_free_bytes": hw.disk_free_bytes,
+        "mps": hw.mps,
+        "gpus": [
+            {
+                "name": g.name,
+                "memory_total_bytes": g.memory_total_bytes,
+                "memory_free_bytes": g.memory_free_bytes,
+                "compute_capability": g.compute_capability,
+                "bf16": g.bf16,
+                "temperature_c": g.temperature_c,
+                "utilization_percent": g.utilization_percent,
+            }
+            for g in hw.gpus
+        ],
+    }
