@@ -23,6 +23,7 @@ _EXPORTS: dict[str, str] = {
     # records
     "DataSettings": "peftstudio.records",
     "DatasetReference": "peftstudio.records",
+    "DatasetStats": "peftstudio.records",
     "GpuInfo": "peftstudio.records",
     "HardwareProfile": "peftstudio.records",
     "LoraSettings": "peftstudio.records",
@@ -73,6 +74,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from peftstudio.records import (
         DataSettings,
         DatasetReference,
+        DatasetStats,
         GpuInfo,
         HardwareProfile,
         LoraSettings,

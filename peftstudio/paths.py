@@ -41,6 +41,12 @@ def database_path() -> Path:
 
 
 def models_dir() -> Path:
+    """Cache of built-in and converted models; `PEFTSTUDIO_MODELS_DIR` overrides it (tests share one)."""
+    env = os.environ.get("PEFTSTUDIO_MODELS_DIR")
+    if env:
+        path = Path(env).expanduser()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
     return sub("models")
 
 

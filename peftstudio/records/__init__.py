@@ -8,6 +8,7 @@ from peftstudio.records.config import (
     RunConfig,
     TrainingSettings,
 )
+from peftstudio.records.data import DatasetStats
 from peftstudio.records.convert import RecordError, SCHEMA_VERSION, dumps, load, loads, save
 from peftstudio.records.hardware import GpuInfo, HardwareProfile
 from peftstudio.records.setting import Setting
@@ -15,6 +16,7 @@ from peftstudio.records.setting import Setting
 __all__ = [
     "DataSettings",
     "DatasetReference",
+    "DatasetStats",
     "GpuInfo",
     "HardwareProfile",
     "LoraSettings",
