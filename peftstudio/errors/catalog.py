@@ -188,6 +188,14 @@ CATALOG: dict[str, _Entry] = {
             _a("Check the run id", None, "Copy the id from the list; a unique beginning of it is enough."),
         ),
     ),
+    "item_not_found": _Entry(
+        "No such {kind}",
+        "There is no {kind} called {name}.",
+        (
+            _a("List them", None, "Run: peftstudio {command} list"),
+            _a("Check the name", None, "Copy the name or id from the list; a unique beginning of an id is enough."),
+        ),
+    ),
     "internal_error": _Entry(
         "Something went wrong",
         "PEFT Studio hit a problem it does not know how to explain ({kind}). The details were saved to "
