@@ -11,7 +11,9 @@ import pytest
 # Set before anything imports peftstudio: one models cache for the whole session (building the
 # built-in models takes seconds; tests must not rebuild them), and no network.
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="peftstudio-tests-"))
-os.environ.setdefault("PEFTSTUDIO_MODELS_DIR", str(_SESSION_DIR / "models"))
+# Built models are cached across sessions in the checkout's .cache (ignored by git); folder names carry
+# the recipe's version, so a changed recipe rebuilds.
+os.environ.setdefault("PEFTSTUDIO_MODELS_DIR", str(Path(__file__).resolve().parents[1] / ".cache" / "models"))
 os.environ["PEFTSTUDIO_HOME"] = str(_SESSION_DIR / "home")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")

@@ -18,7 +18,9 @@ from collections.abc import Sequence
 # Command-group modules, in the order `--help` lists them. Add a line to add a group.
 COMMAND_MODULES: tuple[str, ...] = (
     "peftstudio.cli.hardware",
+    "peftstudio.cli.models",
     "peftstudio.cli.config",
+    "peftstudio.cli.demo",
 )
 
 

@@ -1,0 +1,19 @@
+"""`peftstudio demo`: the whole PEFT Studio flow, offline, on the built-in SmolLM2 model."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("demo", help="run the whole flow offline on builtin:smollm2-135m")
+    parser.add_argument("--model", default="builtin:smollm2-135m", help="model reference (default: %(default)s)")
+    parser.add_argument("--out", default=None, help="folder for the demo's exports (default: ./demo-output)")
+    parser.add_argument("--quick", action="store_true", help="a shorter run (for smoke tests)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from peftstudio.demo import run_demo
+
+    return run_demo(model=args.model, out=args.out, quick=args.quick)

@@ -1,0 +1,117 @@
+"""Load a base model and its tokenizer from any model reference.
+
+Every reference becomes a local Hugging Face folder first (`model_folder`): built-in
+models are built or converted once, a ``.gguf`` file is converted once, a hub id is
+downloaded (or found in the hub cache when offline). Weights are always safetensors;
+remote code is never trusted unless the caller asks for it.
+
+Example:
+    >>> tok = load_tokenizer("builtin:tiny-llama")          # doctest: +SKIP
+    >>> model = load_model("builtin:tiny-llama")            # doctest: +SKIP
+    >>> model.config.model_type                             # doctest: +SKIP
+    'llama'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from peftstudio import paths
+from peftstudio.errors import make
+from peftstudio.models.builtins import builtin_folder, convert_gguf, quiet_transformers
+from peftstudio.models.references import ModelReference, builtin_names, parse_reference
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+log = logging.getLogger(__name__)
+
+# What a hub download fetches: weights as safetensors only (never pickles), configs and tokenizer files.
+_HUB_PATTERNS = ["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja", "tokenizer*"]
+
+
+def resolve_model(reference: str) -> ModelReference:
+    """Parse and check a model reference (see `peftstudio.models.references`)."""
+    return parse_reference(reference)
+
+
+def model_folder(reference: str) -> Path:
+    """A local Hugging Face folder for `reference`, building, converting or downloading it first if needed."""
+    ref = parse_reference(reference)
+    if ref.kind == "builtin":
+        return builtin_folder(ref.value)
+    if ref.kind == "folder":
+        return Path(ref.value)
+    if ref.kind == "gguf":
+        source = Path(ref.value)
+        digest = hashlib.sha256(f"{source}:{source.stat().st_size}:{source.stat().st_mtime_ns}".encode()).hexdigest()
+        target = paths.models_dir() / "gguf" / f"{source.stem}-{digest[:12]}"
+        if not (target / "model.safetensors").is_file():
+            convert_gguf(source, target)
+        return target
+    return _hub_folder(ref)
+
+
+def _hub_folder(ref: ModelReference) -> Path:
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError:  # pragma: no cover - transformers depends on it
+        raise make("model_offline", reference=ref.value, builtins=builtin_names()) from None
+    try:
+        return Path(snapshot_download(ref.value, allow_patterns=_HUB_PATTERNS, local_files_only=True))
+    except Exception:
+        pass  # not cached: try the network below
+    try:
+        return Path(snapshot_download(ref.value, allow_patterns=_HUB_PATTERNS, etag_timeout=10))
+    except Exception as exc:
+        name = type(exc).__name__
+        if "NotFound" in name or "RepositoryNotFound" in name or "GatedRepo" in name:
+            if "Connect" not in str(exc) and "offline" not in str(exc).lower():
+                raise make("model_not_found", reference=ref.value, builtins=builtin_names()) from None
+        log.debug("hub download of %s failed: %s", ref.value, exc)
+        raise make("model_offline", reference=ref.value, builtins=builtin_names()) from None
+
+
+def load_tokenizer(reference: str, *, trust_remote_code: bool = False) -> PreTrainedTokenizerBase:
+    """The tokenizer of a model reference (with its chat template)."""
+    from transformers import AutoTokenizer
+
+    quiet_transformers()
+    folder = model_folder(reference)
+    tok = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def load_model(
+    reference: str,
+    *,
+    dtype: torch.dtype | str | None = None,
+    trust_remote_code: bool = False,
+    **kwargs: Any,
+) -> PreTrainedModel:
+    """The causal language model of a reference, from safetensors, in eval mode (call `.train()` to train).
+
+    `dtype` defaults to float32; extra keyword arguments go to `from_pretrained`
+    (e.g. `quantization_config`, `device_map`).
+    """
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    quiet_transformers()
+    folder = model_folder(reference)
+    if not any(folder.glob("*.safetensors")):
+        raise make("model_not_found", reference=f"{reference} (no .safetensors weights in {folder})",
+                   builtins=builtin_names())
+    return AutoModelForCausalLM.from_pretrained(
+        folder,
+        dtype=dtype if dtype is not None else torch.float32,
+        trust_remote_code=trust_remote_code,
+        use_safetensors=True,
+        **kwargs,
+    )
