@@ -1,0 +1,240 @@
+"""Peak training memory of a LoRA/QLoRA run, as a breakdown a screen can draw.
+
+The activation formula follows what PyTorch really saves for backward in a Llama-style block
+with a PEFT LoRA adapter and a frozen base (measured with `torch.autograd.graph.saved_tensors_hooks`
+in `benchmarks/memory_estimate.py`, where it matches to within a few percent). Per token, with
+``e`` the compute dtype's bytes (4 for fp32, 2 for bf16/fp16), ``h`` the hidden size, ``i`` the
+MLP width, ``q``/``kv`` the query and key/value widths and ``r`` the LoRA rank:
+
+* each RMSNorm saves its input upcast to fp32 and the inverse norm: ``4h + 4``;
+* attention (SDPA) saves q, k, v, its output and a fp32 log-sum-exp per head:
+  ``e(2q + 2kv) + 4 heads``; the frozen projections themselves save nothing but their weights;
+* the MLP saves the gate, the up projection and the activation's output: ``3ei``;
+* every LoRA module saves its down-projection's output (``4r``, adapters are fp32) and its input:
+  in fp32 without dropout q/k/v (and gate/up) share one saved input, while o_proj's input is the
+  attention output already saved; with dropout, or in 16-bit (PEFT casts each input to fp32), each
+  module keeps its own fp32 copy plus, when the input needs a gradient, the dropout mask (fp32 noise
+  on the CPU, one byte on CUDA);
+* the first block's input needs no gradient (the embeddings are frozen) unless gradient
+  checkpointing is on (PEFT then makes the inputs require gradients), so it saves no input norm or
+  q/k/v dropout masks;
+* the loss keeps the logits (``eV``) and fp32 log-probabilities (``4V``); during its backward two
+  more fp32 vocabulary-wide gradients exist for a moment (counted under `temporary_bytes`).
+
+With gradient checkpointing only each block's input (``eh``) is kept, and one block is recomputed
+at a time during backward.
+
+Example:
+    >>> from peftstudio.models.catalog import find_model
+    >>> m = estimate_memory(find_model("llama-3.1-8b"), precision="bf16", quantization="none",
+    ...                     micro_batch_size=1, sequence_length=512, lora_rank=16,
+    ...                     target_modules=("q_proj", "v_proj"), available_bytes=80 * 2**30)
+    >>> round(m.base_weights_bytes / 1e9, 1), m.fits
+    (16.1, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from attrs import frozen
+
+from peftstudio.models.catalog import ModelSpec
+
+GIB = 1024**3
+
+#: Bytes per weight of each storage format. 4-bit NF4 with double quantization stores 4 bits plus an
+#: 8-bit scale per 64 weights and a fp32 scale per 256 of those (bitsandbytes' defaults).
+NF4_BYTES = 0.5 + 1 / 64 + 4 / (64 * 256)
+INT8_BYTES = 1.0 + 4 / 4096  # LLM.int8(): one byte plus a fp32 scale per row of ~4096 weights
+DTYPE_BYTES = {"fp32": 4, "bf16": 2, "fp16": 2}
+
+#: CUDA context, cuBLAS workspace and kernels: outside what PyTorch's allocator reports.
+CUDA_CONTEXT_BYTES = 600 * 1024**2
+#: The Python process with torch, transformers and the data loader when training on the CPU.
+CPU_RUNTIME_BYTES = 700 * 1024**2
+#: Allocator fragmentation and odd buffers, as a share of what the model and activations take.
+SLACK = 0.08
+
+
+@frozen
+class MemoryBreakdown:
+    """Estimated peak training memory, in bytes, part by part.
+
+    `estimated_peak_bytes` is the sum of the parts; `available_bytes` is what the device offers
+    (a GPU's free memory, or free RAM when training on the processor); `fits` says whether the peak
+    stays within it.
+
+    Example:
+        >>> b = MemoryBreakdown(base_weights_bytes=100, lora_weights_bytes=1, gradients_bytes=1,
+        ...     optimizer_bytes=2, activations_bytes=10, logits_bytes=5, temporary_bytes=3,
+        ...     overhead_bytes=8, available_bytes=200)
+        >>> b.estimated_peak_bytes, b.fits
+        (130, True)
+    """
+
+    base_weights_bytes: int
+    lora_weights_bytes: int
+    gradients_bytes: int
+    optimizer_bytes: int
+    activations_bytes: int
+    logits_bytes: int
+    temporary_bytes: int
+    overhead_bytes: int
+    available_bytes: int
+    device: str = "cuda"
+
+    @property
+    def estimated_peak_bytes(self) -> int:
+        return (self.base_weights_bytes + self.lora_weights_bytes + self.gradients_bytes + self.optimizer_bytes
+                + self.activations_bytes + self.logits_bytes + self.temporary_bytes + self.overhead_bytes)
+
+    @property
+    def held_bytes(self) -> int:
+        """What is held at the start of backward: everything but the momentary buffers and overhead."""
+        return self.estimated_peak_bytes - self.temporary_bytes - self.overhead_bytes
+
+    @property
+    def fits(self) -> bool:
+        return self.estimated_peak_bytes <= self.available_bytes
+
+    @property
+    def fraction(self) -> float:
+        """Peak as a share of the available memory (above 1 does not fit)."""
+        return self.estimated_peak_bytes / self.available_bytes if self.available_bytes else float("inf")
+
+    def parts(self) -> dict[str, int]:
+        """The parts by name, in drawing order."""
+        return {
+            "base_weights": self.base_weights_bytes, "lora_weights": self.lora_weights_bytes,
+            "gradients": self.gradients_bytes, "optimizer": self.optimizer_bytes,
+            "activations": self.activations_bytes, "logits": self.logits_bytes,
+            "temporary": self.temporary_bytes, "overhead": self.overhead_bytes,
+        }
+
+
+def lora_parameters(spec: ModelSpec, rank: int, target_modules: Sequence[str]) -> int:
+    """Trainable LoRA parameters: ``rank * (in + out)`` for every targeted linear layer of every block.
+
+    Example:
+        >>> from peftstudio.models.catalog import find_model
+        >>> lora_parameters(find_model("llama-3.1-8b"), 16, ("q_proj", "v_proj"))
+        6815744
+    """
+    shapes = spec.layer_linear_shapes
+    per_layer = sum(rank * (shapes[m][0] + shapes[m][1]) for m in target_modules if m in shapes)
+    return spec.layers * per_layer
+
+
+def base_weight_bytes(spec: ModelSpec, precision: str, quantization: str) -> int:
+    """The frozen base model: every weight at 16/32 bits, or the blocks' linear layers at 4/8 bits
+    (embeddings, output head and norms stay at the compute precision, as bitsandbytes leaves them)."""
+    e = DTYPE_BYTES[precision]
+    if quantization == "none":
+        return spec.parameters * e
+    per = NF4_BYTES if quantization == "4bit" else INT8_BYTES
+    linear = spec.layers * spec.layer_linear_parameters
+    return int(linear * per + (spec.parameters - linear) * e)
+
+
+def _lora_inputs(spec: ModelSpec, targets: set[str], e: int, dropout: float, cpu: bool, input_grad: bool) -> float:
+    """Bytes per token the LoRA branches of one block save for their inputs (see the module docstring)."""
+    h, i = spec.hidden_size, spec.intermediate_size
+    total = 0.0
+    shared = e == 4 and dropout == 0  # fp32, no dropout: the modules see the very same input tensor
+    mask = (4 if cpu else 1) if dropout > 0 else 0
+    groups = [  # (modules sharing one input, that input's width, whether something else already saves it)
+        ([m for m in ("q_proj", "k_proj", "v_proj", "qkv_proj") if m in targets], h, False),
+        ([m for m in ("o_proj",) if m in targets], spec.q_dim, True),
+        ([m for m in ("gate_proj", "up_proj", "gate_up_proj") if m in targets], h, False),
+        ([m for m in ("down_proj",) if m in targets], i, False),
+    ]
+    for index, (mods, width, saved_elsewhere) in enumerate(groups):
+        if not mods:
+            continue
+        # q/k/v of the first block read an input that needs no gradient: no dropout mask is kept.
+        grad_here = input_grad or index > 0
+        if shared:
+            total += 0 if saved_elsewhere else 4 * width
+        else:
+            total += len(mods) * (4 * width + (mask * width if grad_here else 0))
+    return total
+
+
+def block_activation_bytes(spec: ModelSpec, *, e: int, rank: int, targets: set[str], dropout: float,
+                           cpu: bool, input_grad: bool, sequence_length: int) -> float:
+    """Bytes per token one transformer block saves for backward (without checkpointing)."""
+    h, i = spec.hidden_size, spec.intermediate_size
+    norm = 4 * h + 4
+    norms = spec.norms_per_layer * norm - (0 if input_grad else norm)
+    attention = e * (2 * spec.q_dim + 2 * spec.kv_dim) + 4 * spec.heads
+    if spec.architecture.startswith("gemma2"):  # eager attention with soft-capping keeps the score matrices
+        attention += spec.heads * sequence_length * (4 + e)
+    mlp = 3 * e * i
+    lora_inputs = _lora_inputs(spec, targets, e, dropout, cpu, input_grad)
+    lora_outputs = 4 * rank * sum(1 for m in targets if m in spec.layer_linear_shapes)
+    return norms + attention + mlp + lora_inputs + lora_outputs
+
+
+def estimate_memory(
+    spec: ModelSpec,
+    *,
+    precision: str,
+    quantization: str,
+    micro_batch_size: int,
+    sequence_length: int,
+    lora_rank: int,
+    target_modules: Sequence[str],
+    available_bytes: int,
+    lora_dropout: float = 0.05,
+    gradient_checkpointing: bool = False,
+    device: str = "cuda",
+) -> MemoryBreakdown:
+    """Estimate peak memory of LoRA training with AdamW; `device` is ``"cuda"`` or ``"cpu"``.
+
+    Example:
+        >>> from peftstudio.models.catalog import find_model
+        >>> m = estimate_memory(find_model("smollm2-135m"), precision="fp32", quantization="none",
+        ...     micro_batch_size=4, sequence_length=128, lora_rank=8, target_modules=("q_proj", "v_proj"),
+        ...     available_bytes=8 * 2**30, device="cpu")
+        >>> m.fits, m.activations_bytes < m.base_weights_bytes
+        (True, True)
+    """
+    cpu = device == "cpu"
+    e = DTYPE_BYTES[precision]
+    tokens = micro_batch_size * sequence_length
+    targets = set(target_modules)
+    n_lora = lora_parameters(spec, lora_rank, target_modules)
+    base = base_weight_bytes(spec, precision, quantization)
+    lora_w = 4 * n_lora  # PEFT keeps adapter weights in fp32 even on a 16-bit base
+    grads = 4 * n_lora
+    optim = 8 * n_lora  # AdamW: two fp32 moments per trainable weight
+
+    kw = dict(e=e, rank=lora_rank, targets=targets, dropout=lora_dropout, cpu=cpu, sequence_length=sequence_length)
+    full = block_activation_bytes(spec, input_grad=True, **kw)  # type: ignore[arg-type]
+    final_norm = 4 * spec.hidden_size + 4
+    rope = 2 * sequence_length * spec.head_dim * 4  # cos and sin tables, shared by all blocks
+    if gradient_checkpointing:
+        # Kept: each block's input. Recomputed during backward: one block at a time.
+        per_token = spec.layers * e * spec.hidden_size + full + final_norm
+    else:
+        first = block_activation_bytes(spec, input_grad=False, **kw)  # type: ignore[arg-type]
+        per_token = first + (spec.layers - 1) * full + final_norm
+    activations = int(per_token * tokens + rope)
+
+    vocab = spec.vocab_size
+    logits = tokens * (e * vocab + 4 * vocab + 8)  # the logits, their fp32 log-probabilities, the labels
+    # Backward of the loss: gradient of the log-probs and of the logits (fp32), plus its 16-bit cast.
+    temporary = tokens * vocab * (8 + (e if e != 4 else 0))
+    if quantization != "none":  # bitsandbytes dequantizes one weight matrix at a time to compute with it
+        temporary += max(a * b for a, b in spec.layer_linear_shapes.values()) * e
+    slack = SLACK * (base + activations + logits)
+    overhead = int((CPU_RUNTIME_BYTES if cpu else CUDA_CONTEXT_BYTES) + slack)
+    return MemoryBreakdown(
+        base_weights_bytes=int(base), lora_weights_bytes=lora_w, gradients_bytes=grads, optimizer_bytes=optim,
+        activations_bytes=activations, logits_bytes=int(logits), temporary_bytes=int(temporary),
+        overhead_bytes=overhead, available_bytes=int(available_bytes), device="cpu" if cpu else "cuda",
+    )
+
+
+__all__ = ["MemoryBreakdown", "base_weight_bytes", "estimate_memory", "lora_parameters"]
