@@ -85,3 +85,15 @@ def test_second_make_setup_installs_nothing() -> None:
         pytest.skip("not set up through make")
     proc = subprocess.run(["make", "-q", "-C", str(ROOT), "setup"], capture_output=True, text=True)
     assert proc.returncode == 0, "make setup would reinstall although pyproject.toml is unchanged"
+
+
+def test_every_error_code_has_a_docs_section() -> None:
+    from peftstudio.errors import CATALOG, make
+
+    text = (ROOT / "docs" / "errors.md").read_text()
+    for code in CATALOG:
+        assert f"## {code}\n" in text, code
+        assert f'<a id="{code.replace("_", "-")}"></a>' in text, code
+        err = make(code)
+        assert 2 <= len(err.info.actions) <= 3, code
+        assert "{" not in err.render(), code  # every template field has a default
