@@ -21,6 +21,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "peftstudio.cli.models",
     "peftstudio.cli.config",
     "peftstudio.cli.demo",
+    "peftstudio.cli.presets",
+    "peftstudio.cli.versions",
 )
 
 
