@@ -163,6 +163,17 @@ CATALOG: dict[str, _Entry] = {
             _a("Use a supported model", None, "Train a model from the Llama family (Llama, SmolLM2, Qwen2, Mistral)."),
         ),
     ),
+    "chat_template_untranslatable": _Entry(
+        "The chat template cannot be written for Ollama",
+        "The model's chat template could not be translated into Ollama's template form: {reason}. A "
+        "Modelfile without the right template would make the model answer gibberish in Ollama.",
+        (
+            _a("Export to GGUF or LM Studio instead", "export_gguf"),
+            _a("Write the Modelfile's TEMPLATE yourself", None,
+               "Export to GGUF, then write a Modelfile with FROM ./the-file.gguf and a TEMPLATE.",
+               "See Ollama's template documentation for the syntax."),
+        ),
+    ),
     "config_invalid": _Entry(
         "The settings are not valid",
         "{problems}",

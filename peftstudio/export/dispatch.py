@@ -1,0 +1,51 @@
+"""`export(kind, source, out)`: one call for every kind of export, optionally followed by Test Export.
+
+Example:
+    >>> r = export("gguf", ExportSource("builtin:tiny-llama"), "/tmp/e", quant="q8_0", test=True)  # doctest: +SKIP
+    >>> r.test.passed                                                                           # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from peftstudio.errors import make
+from peftstudio.export.gguf.exporter import export_gguf
+from peftstudio.export.hf import export_hf
+from peftstudio.export.lmstudio import export_lmstudio
+from peftstudio.export.ollama import export_ollama
+from peftstudio.export.records import EXPORT_KINDS, ExportResult, ExportSource
+from peftstudio.export.source import ProgressFn
+from peftstudio.export.verify import test_export
+
+_ALLOWED = {
+    "hf": {"merged", "card_info", "generation"},
+    "gguf": {"quant"},
+    "ollama": {"quant", "generation"},
+    "lmstudio": {"quant", "publisher"},
+}
+
+
+def export(kind: str, source: ExportSource | str, out: str | Path, *, test: bool = False,
+           overwrite: bool = False, progress: ProgressFn | None = None, disk_free_bytes: int | None = None,
+           **options: Any) -> ExportResult:
+    """Export `source` as `kind` (hf, gguf, ollama, lmstudio) to `out`; with `test=True` the result
+    carries its Test Export. Options a kind does not take are refused with a plain message."""
+    if kind not in EXPORT_KINDS:
+        raise make("config_invalid", problems=f"export kind: expected one of {', '.join(EXPORT_KINDS)}, got {kind!r}")
+    src = ExportSource(source) if isinstance(source, str) else source
+    unknown = sorted(k for k, v in options.items() if k not in _ALLOWED[kind] and v is not None)
+    if unknown:
+        raise make("config_invalid", problems=f"{', '.join(unknown)}: not an option of the {kind} export "
+                                              f"(it takes {', '.join(sorted(_ALLOWED[kind]))})")
+    given = {k: v for k, v in options.items() if v is not None}
+    fn = {"hf": export_hf, "gguf": export_gguf, "ollama": export_ollama, "lmstudio": export_lmstudio}[kind]
+    result: ExportResult = fn(src, out, overwrite=overwrite, progress=progress, disk_free_bytes=disk_free_bytes,
+                              **given)
+    if test:
+        result = attrs.evolve(result, test=test_export(result, src, progress=progress))
+    return result

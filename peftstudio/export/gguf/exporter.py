@@ -1,0 +1,106 @@
+"""GGUF export: one .gguf file (or a folder holding it), checked for disk space and written atomically.
+
+Example:
+    >>> gguf_file_name("My Bot!", "q8_0")
+    'My-Bot-Q8_0.gguf'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from peftstudio.export.gguf.writer import estimate_size, write_gguf
+from peftstudio.export.records import GGUF_QUANTS, ExportResult, ExportSource
+from peftstudio.export.source import (
+    ProgressFn,
+    SourceWeights,
+    base_folder,
+    check_disk_space,
+    check_target,
+    listing,
+    read_config,
+)
+from peftstudio.errors import make
+from peftstudio.store.files import atomic_directory, folder_size
+
+_METADATA_ROOM = 4 * 1024 * 1024  # vocabulary, merges and chat template
+
+
+def slug(name: str) -> str:
+    """`name` with only letters, digits, dots, dashes and underscores (for file and model names)."""
+    return re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9._-]+", "-", name)).strip("-._") or "model"
+
+
+def gguf_file_name(name: str, quant: str) -> str:
+    return f"{slug(name)}-{quant.upper()}.gguf"
+
+
+def gguf_size(source: ExportSource, quant: str) -> int:
+    """Estimated bytes of the source's GGUF file in `quant` (from the base's shapes; nothing is loaded)."""
+    weights = SourceWeights.from_folder(base_folder(source))
+    return estimate_size(weights, read_config(source), quant) + _METADATA_ROOM
+
+
+def check_quant(quant: str) -> None:
+    if quant not in GGUF_QUANTS:
+        raise make("config_invalid", problems=f"quant: expected one of {', '.join(GGUF_QUANTS)}, got {quant!r}")
+
+
+def write_gguf_into(folder: Path, source: ExportSource, quant: str, progress: ProgressFn | None,
+                    subfolder: str = "") -> Path:
+    """Write the source's GGUF into `folder` (a temporary export folder); its path."""
+    target = folder / subfolder if subfolder else folder
+    target.mkdir(parents=True, exist_ok=True)
+    return write_gguf(source, target / gguf_file_name(source.display_name, quant), quant, progress=progress)
+
+
+def gguf_instructions(path: Path) -> str:
+    return (f"{path} is a GGUF model file. Use it with llama.cpp (llama-cli -m {path.name}), "
+            "or import it into Ollama or LM Studio (PEFT Studio can prepare those exports too).")
+
+
+def export_gguf(
+    source: ExportSource,
+    out: str | Path,
+    *,
+    quant: str = "f16",
+    overwrite: bool = False,
+    progress: ProgressFn | None = None,
+    disk_free_bytes: int | None = None,
+) -> ExportResult:
+    """Export `source` as GGUF. `out` ending in ``.gguf`` is the file itself; otherwise a folder that
+    will hold ``NAME-QUANT.gguf``. Either appears only once complete.
+
+    Example:
+        >>> r = export_gguf(ExportSource("builtin:tiny-llama"), "/tmp/gguf-out", quant="q8_0")  # doctest: +SKIP
+        >>> r.model_file                                                                      # doctest: +SKIP
+        'tiny-llama-Q8_0.gguf'
+    """
+    check_quant(quant)
+    target = Path(out).expanduser()
+    check_target(target, overwrite)
+    check_disk_space(target.parent, gguf_size(source, quant), "the GGUF file", disk_free_bytes)
+    if target.suffix.lower() == ".gguf":
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+        try:
+            write_gguf(source, Path(tmp_name), quant, progress=progress)
+            os.replace(tmp_name, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+            raise
+        return ExportResult(kind="gguf", path=str(target.parent), files=(target.name,),
+                            instructions=gguf_instructions(target), size_bytes=target.stat().st_size, quant=quant,
+                            model_file=target.name, source=source)
+    with atomic_directory(target, replace=overwrite) as tmp:
+        written = write_gguf_into(tmp, source, quant, progress)
+        (tmp / "README.md").write_text(gguf_instructions(target / written.name) + "\n", encoding="utf-8")
+    return ExportResult(kind="gguf", path=str(target), files=listing(target),
+                        instructions=gguf_instructions(target / written.name), size_bytes=folder_size(target),
+                        quant=quant, model_file=written.name, source=source)

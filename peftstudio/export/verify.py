@@ -1,0 +1,293 @@
+"""Test Export: load an exported model with a loader independent of our writer and compare it with the source.
+
+* Hugging Face folders are loaded with transformers (an adapter-only export on top of its base).
+* GGUF files (also inside Ollama and LM Studio exports) are loaded with llama.cpp (llama-cpp-python)
+  and with transformers' GGUF loader.
+
+For each loader the next-token logits on a few prompts are compared with the source model's
+(adapter merged, float32). Limits, relative to the largest source logit (at least 1):
+
+* Hugging Face and f32 GGUF: largest difference at most 0.2% (llama.cpp keeps its attention cache
+  in float16, so even f32 files differ slightly);
+* f16 GGUF: at most 1%;
+* q8_0 GGUF: the same most likely next token on at least 95% of positions.
+
+llama.cpp's tokenizer must give exactly our token ids on texts with code, emoji and several
+languages, and a short answer is generated through the chat template. An Ollama export's Modelfile
+template must render sample conversations exactly like the model's chat template.
+
+Example:
+    >>> logit_limit("f16", scale=20.0)
+    0.2
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from peftstudio.export.records import ExportCheck, ExportResult, ExportSource, ExportTestResult
+from peftstudio.export.source import ProgressFn, load_model, load_tokenizer, report
+
+#: Largest allowed logit difference, as a share of the largest source logit, per stored precision.
+RELATIVE_LIMITS = {"hf": 2e-3, "f32": 2e-3, "f16": 1e-2}
+#: Smallest share of positions whose most likely next token must agree (all precisions).
+MIN_TOP1_AGREEMENT = 0.95
+
+PROMPTS: tuple[str, ...] = (
+    "The quick brown fox jumps over the lazy dog. Then it ran into the forest and",
+    "def add(a, b):\n    return a + b\n\nprint(add(2, 3))",
+    "Paris is the capital of France. Berlin is the capital of",
+)
+TOKENIZER_TEXTS: tuple[str, ...] = PROMPTS + (
+    "Hello, world! 12345 + 67.89 = ?",
+    "for (int i = 0; i < 10; i++) { printf(\"%d\\n\", i); }  // loop",
+    "Emoji: 🚀🦙😀👍🏽 and ✅ done",
+    "Français: déjà vu, façade. Deutsch: Grüße, Straße. Español: ¿Qué tal? ñandú",
+    "中文：我想在苹果工作。日本語：こんにちは世界。한국어: 안녕하세요",
+    "Русский текст и ελληνικά γράμματα; العربية",
+    "   leading spaces\n\n\ttabs and\r\nwindows newlines   ",
+    "I've been told he's there, 'RE you sure? We'Ve a'lL",
+)
+SAMPLE_QUESTION = "Write one short sentence about the sea."
+
+
+def logit_limit(stored: str, scale: float) -> float:
+    """The largest allowed logit difference for `stored` precision, given the source logits' `scale`."""
+    return RELATIVE_LIMITS[stored] * max(1.0, scale)
+
+
+def _compare(name: str, got: Any, ref: Any, stored: str) -> tuple[ExportCheck, float, float]:
+    import numpy as np
+
+    diff = float(max(np.abs(g - r).max() for g, r in zip(got, ref)))
+    agree = np.concatenate([g.argmax(-1) == r.argmax(-1) for g, r in zip(got, ref)])
+    top1 = float(agree.mean())
+    scale = float(max(np.abs(r).max() for r in ref))
+    if stored == "q8_0":
+        check = ExportCheck(f"{name}: same next token", top1 >= MIN_TOP1_AGREEMENT, figure=top1,
+                            limit=MIN_TOP1_AGREEMENT,
+                            detail=f"{top1:.1%} of {agree.size} positions agree (largest logit difference "
+                                   f"{diff:.4g})")
+    else:
+        limit = logit_limit(stored, scale)
+        check = ExportCheck(f"{name}: logits", diff <= limit, figure=diff, limit=limit,
+                            detail=f"largest logit difference {diff:.3g} (limit {limit:.3g}); "
+                                   f"{top1:.1%} same next token")
+    return check, diff, top1
+
+
+class _Reference:
+    """The source model's token ids and logits for the prompts, computed once."""
+
+    def __init__(self, source: ExportSource, prompts: Sequence[str]) -> None:
+        import torch
+
+        self.tokenizer = load_tokenizer(source)
+        model = load_model(source)
+        self.ids = [list(self.tokenizer(p)["input_ids"]) for p in prompts]
+        with torch.no_grad():
+            self.logits = [model(torch.tensor([ids])).logits[0].numpy() for ids in self.ids]
+        del model
+
+    def chat_prompt(self) -> str:
+        messages = [{"role": "user", "content": SAMPLE_QUESTION}]
+        if getattr(self.tokenizer, "chat_template", None):
+            return str(self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
+        return SAMPLE_QUESTION
+
+
+def _transformers_logits(model: Any, ids: list[list[int]]) -> list[Any]:
+    import torch
+
+    with torch.no_grad():
+        return [model(torch.tensor([i])).logits[0].float().numpy() for i in ids]
+
+
+def _check_hf(result: ExportResult, source: ExportSource, ref: _Reference, checks: list[ExportCheck]) -> tuple[
+        float, float, str]:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder = Path(result.path)
+    if (folder / "adapter_config.json").is_file():
+        from peft import PeftModel
+
+        from peftstudio.export.source import base_folder
+
+        base = AutoModelForCausalLM.from_pretrained(str(base_folder(source)), dtype=torch.float32)
+        model = PeftModel.from_pretrained(base, str(folder)).eval()
+    else:
+        model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32).eval()
+    check, diff, top1 = _compare("transformers", _transformers_logits(model, ref.ids), ref.logits, "hf")
+    checks.append(check)
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    same = [tokenizer(t)["input_ids"] == ref.tokenizer(t)["input_ids"] for t in TOKENIZER_TEXTS]
+    checks.append(_tokenizer_check("transformers tokenizer", same))
+    enc = tokenizer(ref.chat_prompt(), return_tensors="pt", add_special_tokens=False)
+    with torch.no_grad():
+        out = model.generate(**enc, max_new_tokens=24, do_sample=False, pad_token_id=tokenizer.pad_token_id)
+    sample = tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+    return diff, top1, sample
+
+
+def _tokenizer_check(name: str, same: list[bool]) -> ExportCheck:
+    share = sum(same) / len(same)
+    bad = [TOKENIZER_TEXTS[i][:30] for i, ok in enumerate(same) if not ok]
+    return ExportCheck(f"{name}: same token ids", all(same), figure=share, limit=1.0,
+                       detail=f"{sum(same)} of {len(same)} texts identical" + (f"; differs on {bad!r}" if bad else ""))
+
+
+def gguf_problem(path: Path) -> str | None:
+    """A plain sentence saying why `path` is not a readable GGUF file, or None when it reads."""
+    if not path.is_file():
+        return f"The model file {path} is missing."
+    try:
+        import gguf
+
+        reader = gguf.GGUFReader(str(path))
+        size = path.stat().st_size
+        for t in reader.tensors:
+            if t.data_offset + t.n_bytes > size:
+                return f"The model file {path.name} is incomplete: it ends before its weights do ({size} bytes)."
+    except Exception as exc:  # any parse failure means a damaged file
+        return f"The model file {path.name} is damaged or incomplete and cannot be read ({type(exc).__name__})."
+    return None
+
+
+def _check_llama_cpp(path: Path, stored: str, ref: _Reference, checks: list[ExportCheck]) -> tuple[float, float, str]:
+    import numpy as np
+    from llama_cpp import Llama
+
+    n_ctx = max(len(i) for i in ref.ids) + 128
+    llm = Llama(model_path=str(path), logits_all=True, n_ctx=max(n_ctx, 256), verbose=False, n_threads=2, seed=0)
+    try:
+        same = [llm.tokenize(t.encode("utf-8"), add_bos=False, special=True)
+                == ref.tokenizer(t, add_special_tokens=False)["input_ids"] for t in TOKENIZER_TEXTS]
+        checks.append(_tokenizer_check("llama.cpp tokenizer", same))
+        got = []
+        for ids in ref.ids:
+            llm.reset()
+            llm.eval(ids)
+            got.append(np.array(llm.scores[: len(ids)], dtype=np.float32))
+        check, diff, top1 = _compare("llama.cpp", got, ref.logits, stored)
+        checks.append(check)
+        llm.reset()
+        out = llm.create_completion(ref.chat_prompt(), max_tokens=24, temperature=0.0)
+        sample = str(out["choices"][0]["text"])  # type: ignore[index]
+    finally:
+        llm.close()
+    return diff, top1, sample
+
+
+def _check_transformers_gguf(path: Path, stored: str, ref: _Reference, checks: list[ExportCheck]) -> tuple[
+        float, float]:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=torch.float32).eval()
+    check, diff, top1 = _compare("transformers GGUF loader", _transformers_logits(model, ref.ids), ref.logits, stored)
+    checks.append(check)
+    return diff, top1
+
+
+def _check_modelfile(folder: Path, ref: _Reference, checks: list[ExportCheck]) -> None:
+    from peftstudio.export.ollama import hf_renderer, parse_modelfile
+    from peftstudio.export.template import check_translation
+
+    path = folder / "Modelfile"
+    if not path.is_file():
+        checks.append(ExportCheck("Modelfile", False, detail="The Modelfile is missing."))
+        return
+    parts = parse_modelfile(path.read_text(encoding="utf-8"))
+    problems = check_translation(hf_renderer(ref.tokenizer), parts.get("template", ""), parts.get("system"))
+    from_ok = (folder / str(parts.get("from", "")).removeprefix("./")).is_file()
+    eos_ok = ref.tokenizer.eos_token in parts["stop"]
+    checks.append(ExportCheck("Modelfile template", not problems and from_ok and eos_ok,
+                              figure=float(not problems), limit=1.0,
+                              detail=("template renders the sample conversations like the chat template"
+                                      if not problems else problems[0][:300])
+                              + ("" if from_ok else "; FROM names a missing file")
+                              + ("" if eos_ok else "; the end-of-answer token is not a stop")))
+
+
+def _guarded(name: str, checks: list[ExportCheck], fn: Any, *args: Any) -> Any:
+    """Run one loader check; a failure becomes a failed check with a plain sentence, never a traceback."""
+    try:
+        return fn(*args)
+    except Exception as exc:
+        from peftstudio.errors import PlainError, log_exception
+
+        text = exc.info.explanation if isinstance(exc, PlainError) else f"{type(exc).__name__}: {str(exc)[:200]}"
+        log_exception(exc)
+        checks.append(ExportCheck(name, False, detail=f"{name} could not load the export ({text})."))
+        return None
+
+
+def test_export(result: ExportResult, source: ExportSource | None = None, *, prompts: Sequence[str] = PROMPTS,
+                progress: ProgressFn | None = None) -> ExportTestResult:
+    """Check the export `result` of `source` (default: the source it records) with independent loaders.
+
+    Example:
+        >>> r = export_gguf(ExportSource("builtin:tiny-llama"), "/tmp/g", quant="f16")   # doctest: +SKIP
+        >>> test_export(r).passed                                                       # doctest: +SKIP
+        True
+    """
+    started = time.monotonic()
+    source = source or result.source
+    if source is None:
+        return ExportTestResult(kind=result.kind, passed=False, message="The export does not say which model it "
+                                                                        "came from; give the source to test it.")
+    checks: list[ExportCheck] = []
+    diffs: list[float] = []
+    tops: list[float] = []
+    sample = ""
+    report(progress, "testing", 0, 3, "Running the original model")
+    if result.kind != "hf":
+        path = Path(result.path) / str(result.model_file)
+        problem = gguf_problem(path)
+        if problem:
+            return ExportTestResult(kind=result.kind, passed=False, message=problem,
+                                    checks=(ExportCheck("GGUF file", False, detail=problem),),
+                                    seconds=time.monotonic() - started)
+    ref = _Reference(source, prompts)
+    if result.kind == "hf":
+        out = _guarded("transformers", checks, _check_hf, result, source, ref, checks)
+        if out:
+            diffs.append(out[0])
+            tops.append(out[1])
+            sample = out[2]
+    else:
+        stored = result.quant or "f16"
+        report(progress, "testing", 1, 3, "Loading the file with llama.cpp")
+        out = _guarded("llama.cpp", checks, _check_llama_cpp, path, stored, ref, checks)
+        if out:
+            diffs.append(out[0])
+            tops.append(out[1])
+            sample = out[2]
+        report(progress, "testing", 2, 3, "Loading the file with transformers")
+        out2 = _guarded("transformers GGUF loader", checks, _check_transformers_gguf, path, stored, ref, checks)
+        if out2:
+            diffs.append(out2[0])
+            tops.append(out2[1])
+        if result.kind == "ollama":
+            _check_modelfile(Path(result.path), ref, checks)
+        if result.kind == "lmstudio":
+            depth = len(Path(str(result.model_file)).parts)
+            checks.append(ExportCheck("LM Studio layout", depth == 3, detail=f"file at {result.model_file}"))
+    report(progress, "testing", 3, 3, "Done")
+    tok = [c.figure for c in checks if "tokenizer" in c.name and c.figure is not None]
+    failed = [c for c in checks if not c.passed]
+    message = ("Test Export passed: " + "; ".join(f"{c.name} ({c.detail})" for c in checks if "logits" in c.name
+                                                 or "same next" in c.name)
+               if not failed else "Test Export failed: " + "; ".join(f"{c.name}: {c.detail}" for c in failed))
+    return ExportTestResult(
+        kind=result.kind, passed=not failed and bool(checks), message=message, checks=tuple(checks),
+        max_abs_logit_diff=max(diffs) if diffs else None, top1_agreement=min(tops) if tops else None,
+        tokenizer_agreement=min(tok) if tok else None, sample=sample.strip(), seconds=time.monotonic() - started,
+    )
+
+
+test_export.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, despite its name
