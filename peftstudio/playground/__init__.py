@@ -1,0 +1,30 @@
+"""The playground: tuned and base answers side by side from one loaded model, and the chat history."""
+
+from peftstudio.playground.examples import PROFILE_EXAMPLES, profile_examples, prompts_from_conversations
+from peftstudio.playground.resolve import TunedModel, open_playground, resolve_tuned, run_adapter_dir
+from peftstudio.playground.session import (
+    Answer,
+    Exchange,
+    GenerationSettings,
+    PlaygroundSession,
+    chat_history,
+    export_history,
+    save_exchange,
+)
+
+__all__ = [
+    "PROFILE_EXAMPLES",
+    "Answer",
+    "Exchange",
+    "GenerationSettings",
+    "PlaygroundSession",
+    "TunedModel",
+    "chat_history",
+    "export_history",
+    "open_playground",
+    "profile_examples",
+    "prompts_from_conversations",
+    "resolve_tuned",
+    "run_adapter_dir",
+    "save_exchange",
+]

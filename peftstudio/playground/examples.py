@@ -1,0 +1,53 @@
+"""Example prompts for the playground: a few per task profile, and some from the run's own data.
+
+Example:
+    >>> len(profile_examples("code-generation")) >= 3
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+PROFILE_EXAMPLES: dict[str, tuple[str, ...]] = {
+    "chatbot": ("Hi! What can you help me with?", "Can you tell me a fun fact about the ocean?",
+                "I feel tired today. Any advice?"),
+    "code-generation": ("Write a Python function that reverses a string.",
+                        "Write a SQL query that counts orders per customer.",
+                        "Explain what this does: [x * 2 for x in range(5)]"),
+    "summarization": ("Summarize: The town council met on Monday and agreed to repair the old bridge before "
+                      "winter. Work starts next month and will close the road for two weeks.",
+                      "Give a one-sentence summary of why people sleep.",
+                      "Summarize the main idea of saving money every month."),
+    "question-answering": ("What is the capital of France?", "Why is the sky blue?",
+                           "How many legs does a spider have?"),
+    "instruction-following": ("List three healthy breakfast ideas.", "Rewrite this more politely: send it now.",
+                              "Give me two tips for a job interview, as bullet points."),
+    "classification": ("Classify the sentiment: I loved this film, it was wonderful!",
+                       "Classify the sentiment: The delivery was late and the box was broken.",
+                       "Classify the topic: The team scored twice in the final minutes."),
+    "creative-writing": ("Write a four-line poem about autumn.", "Begin a story about a lighthouse keeper.",
+                         "Describe a city on the moon in three sentences."),
+    "domain-adaptation": ("Explain the most important idea of your field in simple words.",
+                          "What should a beginner learn first?", "Define the key term of this topic."),
+}
+
+
+def profile_examples(profile: str) -> tuple[str, ...]:
+    """Example prompts for a profile (the chatbot's when the profile is unknown)."""
+    return PROFILE_EXAMPLES.get(profile, PROFILE_EXAMPLES["chatbot"])
+
+
+def prompts_from_conversations(conversations: Iterable[Sequence[dict[str, str]]], n: int = 3) -> list[str]:
+    """The first user message of up to `n` conversations (e.g. the run's validation examples)."""
+    out: list[str] = []
+    for messages in conversations:
+        for m in messages:
+            if m.get("role") == "user" and m.get("content", "").strip():
+                text = m["content"].strip()
+                if text not in out:
+                    out.append(text)
+                break
+        if len(out) >= n:
+            break
+    return out

@@ -1,0 +1,273 @@
+"""The playground: ask the tuned model and the base model the same question, side by side.
+
+One copy of the base model is loaded. The run's LoRA adapter sits on top of it; the base
+answer is produced with the adapter switched off (`disable_adapter`), so the base model's
+logits are exactly those of the model without the adapter, and no second copy is needed.
+Tokens stream to a callback as they are generated. Each exchange is saved in the store as
+the run's chat history.
+
+Example:
+    >>> session = PlaygroundSession("builtin:tiny-llama")             # doctest: +SKIP
+    >>> exchange = session.compare("Say hello", GenerationSettings(max_new_tokens=8))  # doctest: +SKIP
+    >>> exchange.base.text != ""                                        # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from attrs import field, frozen
+
+from peftstudio.records import convert
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from peftstudio.store import Store
+
+TokenCallback = Callable[[str], None]
+
+
+@frozen
+class GenerationSettings:
+    """How answers are sampled. ``temperature=0`` means greedy (always the most likely token).
+
+    Example:
+        >>> GenerationSettings(temperature=0).greedy
+        True
+    """
+
+    temperature: float = 0.7
+    top_p: float = 0.9
+    max_new_tokens: int = 128
+    seed: int = 0
+    system_prompt: str = ""
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature <= 0
+
+
+@frozen
+class Answer:
+    """One model's answer, with timing: time to first token and tokens per second."""
+
+    text: str
+    tokens: int
+    seconds: float
+    first_token_seconds: float
+    model: str  # "tuned" or "base"
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds > 0 else 0.0
+
+
+@frozen
+class Exchange:
+    """A prompt with the tuned and (optionally) the base answer, as saved in the chat history."""
+
+    prompt: str
+    tuned: Answer | None
+    base: Answer | None
+    settings: GenerationSettings
+    time: float
+    run_id: str = ""
+    id: int = 0
+    source: dict[str, Any] = field(factory=dict)
+
+
+class _Streamer:
+    """A transformers streamer that decodes new tokens and calls back with each new piece of text."""
+
+    def __init__(self, tokenizer: Any, on_token: TokenCallback | None, skip: int) -> None:
+        self.tokenizer = tokenizer
+        self.on_token = on_token
+        self.skip_prompt = True
+        self._prompt_seen = False
+        self.ids: list[int] = []
+        self.text = ""
+        self.first_token_at: float | None = None
+
+    def put(self, value: torch.Tensor) -> None:
+        if not self._prompt_seen:  # generate() first passes the prompt
+            self._prompt_seen = True
+            return
+        if self.first_token_at is None:
+            self.first_token_at = time.perf_counter()
+        self.ids.extend(int(t) for t in value.reshape(-1).tolist())
+        text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
+        if text.endswith("\ufffd"):  # half of a multi-byte character: wait for the rest
+            return
+        new, self.text = text[len(self.text):], text
+        if new and self.on_token:
+            self.on_token(new)
+
+    def end(self) -> None:
+        pass
+
+
+class PlaygroundSession:
+    """A loaded model ready to answer: the base model with an optional LoRA adapter over it.
+
+    `adapter_dir` is a PEFT adapter folder (``adapter_config.json`` + safetensors), as a run or a
+    model version stores it. Without one, tuned and base answers are the same model.
+    Generation is serialised by a lock, so the app may call from worker threads.
+    """
+
+    def __init__(
+        self,
+        base_reference: str,
+        adapter_dir: str | Path | None = None,
+        *,
+        run_id: str = "",
+        version_id: str | None = None,
+        profile: str = "chatbot",
+        store: Store | None = None,
+        save_history: bool = True,
+    ) -> None:
+        import torch
+
+        from peftstudio.models import load_model, load_tokenizer
+
+        self.base_reference = base_reference
+        self.run_id = run_id
+        self.version_id = version_id
+        self.profile = profile
+        self._store = store
+        self.save_history = save_history
+        self._lock = threading.Lock()
+        self.tokenizer = load_tokenizer(base_reference)
+        model = load_model(base_reference, dtype=torch.float32)
+        self.has_adapter = adapter_dir is not None
+        if adapter_dir is not None:
+            from peft import PeftModel
+
+            model = PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=False)
+        self.model = model.eval()
+        self.model.config.use_cache = True if hasattr(self.model, "config") else None
+
+    # ------------------------------------------------------------ generation
+    def _prompt_ids(self, prompt: str, settings: GenerationSettings) -> dict[str, Any]:
+        messages = []
+        if settings.system_prompt:
+            messages.append({"role": "system", "content": settings.system_prompt})
+        messages.append({"role": "user", "content": prompt})
+        return dict(self.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True))
+
+    def generate(
+        self,
+        prompt: str,
+        settings: GenerationSettings | None = None,
+        *,
+        use_adapter: bool = True,
+        on_token: TokenCallback | None = None,
+    ) -> Answer:
+        """Answer `prompt` with the tuned model (or the base, `use_adapter=False`), streaming to `on_token`."""
+        import contextlib
+
+        import torch
+
+        settings = settings or GenerationSettings()
+        inputs = self._prompt_ids(prompt, settings)
+        streamer = _Streamer(self.tokenizer, on_token, inputs["input_ids"].shape[1])
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": settings.max_new_tokens,
+            "do_sample": not settings.greedy,
+            "pad_token_id": self.tokenizer.pad_token_id,
+            "eos_token_id": self.tokenizer.eos_token_id,
+            "streamer": streamer,
+        }
+        if not settings.greedy:
+            kwargs.update(temperature=settings.temperature, top_p=settings.top_p)
+        off = self.model.disable_adapter() if (self.has_adapter and not use_adapter) else contextlib.nullcontext()
+        with self._lock, off, torch.no_grad():
+            torch.manual_seed(settings.seed)
+            start = time.perf_counter()
+            self.model.generate(**inputs, **kwargs)
+            seconds = time.perf_counter() - start
+        first = (streamer.first_token_at - start) if streamer.first_token_at else seconds
+        return Answer(text=streamer.text.strip(), tokens=len(streamer.ids), seconds=seconds,
+                      first_token_seconds=first, model="tuned" if use_adapter and self.has_adapter else "base")
+
+    def logits(self, text: str, *, use_adapter: bool = True) -> torch.Tensor:
+        """Next-token logits for every position of `text` (for checks and comparisons)."""
+        import contextlib
+
+        import torch
+
+        ids = self.tokenizer(text, return_tensors="pt")
+        off = self.model.disable_adapter() if (self.has_adapter and not use_adapter) else contextlib.nullcontext()
+        with self._lock, off, torch.no_grad():
+            return self.model(**ids, use_cache=False).logits[0]
+
+    def compare(
+        self,
+        prompt: str,
+        settings: GenerationSettings | None = None,
+        *,
+        compare_base: bool = True,
+        on_token: Callable[[str, str], None] | None = None,
+    ) -> Exchange:
+        """The tuned answer and, with `compare_base`, the base answer; saved to the chat history.
+
+        `on_token(which, text)` receives streamed pieces, `which` being ``"tuned"`` or ``"base"``.
+        """
+        settings = settings or GenerationSettings()
+        tuned = self.generate(prompt, settings, use_adapter=True,
+                              on_token=(lambda t: on_token("tuned", t)) if on_token else None)
+        base = None
+        if compare_base:
+            base = self.generate(prompt, settings, use_adapter=False,
+                                 on_token=(lambda t: on_token("base", t)) if on_token else None)
+        exchange = Exchange(prompt=prompt, tuned=tuned, base=base, settings=settings, time=time.time(),
+                            run_id=self.run_id, source={"model": self.base_reference, "version": self.version_id})
+        if self.save_history and self.run_id:
+            exchange = save_exchange(exchange, self.version_id, store=self._store)
+        return exchange
+
+    def history(self) -> list[Exchange]:
+        """This run's saved exchanges, oldest first."""
+        return chat_history(self.run_id, store=self._store) if self.run_id else []
+
+
+# ---------------------------------------------------------------- chat history in the store
+
+def _store(store: Store | None) -> Store:
+    from peftstudio.store import open_store
+
+    return store or open_store()
+
+
+def save_exchange(exchange: Exchange, version_id: str | None = None, *, store: Store | None = None) -> Exchange:
+    """Store an exchange as part of its run's chat history; returns it with its id."""
+    import attrs
+
+    db = _store(store)
+    with db.transaction() as c:
+        cur = c.execute("INSERT INTO chats (run_id, version_id, time, data) VALUES (?, ?, ?, ?)",
+                        (exchange.run_id, version_id, exchange.time, json.dumps(convert.to_dict(exchange))))
+    return attrs.evolve(exchange, id=int(cur.lastrowid or 0))
+
+
+def chat_history(run_id: str, *, store: Store | None = None) -> list[Exchange]:
+    """A run's exchanges, oldest first."""
+    import attrs
+
+    rows = _store(store).query("SELECT id, data FROM chats WHERE run_id = ? ORDER BY id", (run_id,))
+    return [attrs.evolve(convert.from_dict(Exchange, json.loads(r["data"])), id=r["id"]) for r in rows]
+
+
+def export_history(run_id: str, path: str | Path, *, store: Store | None = None) -> Path:
+    """Write a run's chat history to a JSON file (atomically)."""
+    from peftstudio.store.files import atomic_write_text
+
+    data = {"run_id": run_id, "exchanges": [convert.to_dict(e) for e in chat_history(run_id, store=store)]}
+    return atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
