@@ -1,0 +1,131 @@
+"""The LightningModule: a transformers causal LM with a PEFT LoRA adapter.
+
+Only the adapter trains; only the adapter (not the frozen base weights) goes into
+checkpoints. The KV cache is always off in training: with it on, packed examples
+would silently attend to each other.
+
+Example:
+    >>> from transformers import LlamaConfig, LlamaForCausalLM
+    >>> from peftstudio.records import LoraSettings, TrainingSettings
+    >>> base = LlamaForCausalLM(LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=64,
+    ...     num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=2))
+    >>> module = LoraModule(base, LoraSettings(rank=4, alpha=8), TrainingSettings())
+    >>> sorted(module.adapter_state_dict())[0].endswith("lora_A.default.weight")
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+
+from peftstudio.errors import make
+from peftstudio.records.config import LoraSettings, TrainingSettings
+
+MODEL_INPUTS = ("input_ids", "labels", "attention_mask", "position_ids")
+
+
+def check_quantization(quantization: str) -> None:
+    """Raise the plain ``bitsandbytes_missing`` error unless 8/4-bit loading can work here.
+
+    Example:
+        >>> check_quantization("none")  # always fine
+    """
+    if quantization == "none":
+        return
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError:
+        raise make("bitsandbytes_missing", detail="The bitsandbytes package is not installed.") from None
+    if not torch.cuda.is_available():
+        raise make("bitsandbytes_missing", detail="No CUDA GPU is available on this computer.")
+
+
+def apply_lora(model: torch.nn.Module, lora: LoraSettings, *, quantized: bool = False) -> torch.nn.Module:
+    """Wrap `model` with a fresh LoRA adapter (targets that the model lacks are dropped, with at least one kept)."""
+    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+
+    names = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
+    targets = [t for t in lora.target_modules if t in names]
+    if not targets:
+        raise make("config_invalid", problems=f"lora.target_modules: none of {', '.join(lora.target_modules)} exist "
+                                              f"in this model")
+    if quantized:
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
+    config = LoraConfig(r=lora.rank, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=targets,
+                        bias="none", task_type="CAUSAL_LM")
+    return get_peft_model(model, config)
+
+
+class LoraModule(L.LightningModule):
+    """LoRA fine-tuning of a causal language model (reusable in any Lightning project).
+
+    `model` is a transformers causal LM (already loaded, possibly quantized); pass
+    ``lora=None`` if it already carries a PEFT adapter.
+    """
+
+    def __init__(self, model: torch.nn.Module, lora: LoraSettings | None, training: TrainingSettings,
+                 *, quantized: bool = False) -> None:
+        super().__init__()
+        self.training_settings = training
+        if getattr(model, "config", None) is not None:
+            model.config.use_cache = False
+        if training.gradient_checkpointing and hasattr(model, "gradient_checkpointing_enable"):
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            if hasattr(model, "enable_input_require_grads"):
+                model.enable_input_require_grads()
+        self.model = apply_lora(model, lora, quantized=quantized) if lora is not None else model
+        self.model.train()
+        # resuming loads only the adapter: the frozen base weights come from the model files
+        self.strict_loading = False
+
+    # ------------------------------------------------------------ steps
+    def forward(self, batch: dict[str, torch.Tensor]) -> Any:
+        inputs = {k: batch[k] for k in MODEL_INPUTS if k in batch}
+        return self.model(**inputs, use_cache=False)
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> dict[str, Any]:
+        loss = self(batch).loss
+        return {"loss": loss, "tokens": int(batch["token_count"]) if "token_count" in batch else 0}
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss = self(batch).loss
+        # weight each batch by its predicted tokens so the epoch value is the token-level mean
+        predicted = int((batch["labels"][:, 1:] != -100).sum())
+        self.log("val_loss", loss, on_step=False, on_epoch=True, batch_size=max(predicted, 1), sync_dist=True)
+        return loss
+
+    # ------------------------------------------------------------ optimisation
+    def configure_optimizers(self) -> Any:
+        from transformers import get_scheduler
+
+        t = self.training_settings
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(params, lr=t.learning_rate, weight_decay=t.weight_decay)
+        total = int(self.trainer.max_steps) if self.trainer.max_steps and self.trainer.max_steps > 0 \
+            else int(self.trainer.estimated_stepping_batches)
+        warmup = math.ceil(t.warmup_ratio * total)
+        scheduler = get_scheduler(t.lr_scheduler if t.lr_scheduler != "constant" else "constant_with_warmup",
+                                  optimizer, num_warmup_steps=warmup, num_training_steps=total)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    # ------------------------------------------------------------ adapter weights
+    def adapter_state_dict(self) -> dict[str, torch.Tensor]:
+        """The trainable (adapter) tensors, under the module's own parameter names."""
+        return {f"model.{name}": p.detach() for name, p in self.model.named_parameters() if p.requires_grad}
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        keep = set(self.adapter_state_dict())
+        checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if k in keep}
+
+    def save_adapter(self, folder: str | Path) -> Path:
+        """Write the adapter in PEFT's format (safetensors + adapter_config.json), atomically."""
+        from peftstudio.store.files import atomic_directory
+
+        with atomic_directory(folder, replace=True) as tmp:
+            self.model.save_pretrained(str(tmp), safe_serialization=True)
+        return Path(folder)

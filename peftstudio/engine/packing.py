@@ -1,0 +1,157 @@
+"""Packing: several tokenized examples share one row, each still seeing only itself.
+
+A packed row holds examples back to back. Their `position_ids` restart at 0 for
+every example, and with no `attention_mask` and no cache transformers derives a
+block-diagonal causal mask from those positions (``find_packed_sequence_indices``),
+so no example attends to another. The first label of each example is masked
+(-100): unpacked, that token is never predicted either, so the loss is the same.
+Rows in a micro-batch are right-padded with a padding *segment* whose positions
+also restart, so padding forms its own block and never touches real tokens.
+
+Example:
+    >>> plan_rows([3, 4, 2, 5], capacity=8)
+    [[0, 1], [2, 3]]
+    >>> batch = collate_packed([[{"input_ids": [5, 6], "labels": [-100, 6]},
+    ...                          {"input_ids": [7, 8, 9], "labels": [7, 8, 9]}]], pad_id=0)
+    >>> batch["position_ids"].tolist()
+    [[0, 1, 0, 1, 2]]
+    >>> batch["labels"].tolist()
+    [[-100, 6, -100, 8, 9]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+IGNORE_INDEX = -100
+Example = dict[str, Sequence[int]]
+
+
+def plan_rows(lengths: Sequence[int], capacity: int) -> list[list[int]]:
+    """Group example indices into rows of at most `capacity` tokens, keeping the given order.
+
+    A greedy next-fit over the (already shuffled) order: deterministic, O(n), and
+    rows stay nearly full because examples are short compared with `capacity`.
+    An example longer than `capacity` gets a row of its own (it was truncated upstream).
+
+    Example:
+        >>> plan_rows([5, 5, 5], capacity=10)
+        [[0, 1], [2]]
+    """
+    if capacity <= 0:
+        raise ValueError(f"capacity must be above 0, got {capacity}")
+    rows: list[list[int]] = []
+    current: list[int] = []
+    used = 0
+    for index, length in enumerate(lengths):
+        if current and used + length > capacity:
+            rows.append(current)
+            current, used = [], 0
+        current.append(index)
+        used += length
+    if current:
+        rows.append(current)
+    return rows
+
+
+def useful_tokens(batch: dict[str, Any]) -> int:
+    """Real (non-padding) tokens in a collated batch."""
+    if "token_count" in batch:
+        return int(batch["token_count"])
+    if batch.get("attention_mask") is not None:
+        return int(batch["attention_mask"].sum())
+    return int(batch["input_ids"].numel())
+
+
+def collate_packed(rows: Sequence[Sequence[Example]], pad_id: int) -> dict[str, torch.Tensor]:
+    """Tensors for a micro-batch of packed rows: input_ids, labels, position_ids, token_count.
+
+    No attention_mask on purpose: transformers builds the block-diagonal mask from the
+    restarting positions only when the mask is absent.
+    """
+    ids_rows: list[list[int]] = []
+    label_rows: list[list[int]] = []
+    pos_rows: list[list[int]] = []
+    for row in rows:
+        ids: list[int] = []
+        labels: list[int] = []
+        pos: list[int] = []
+        for example in row:
+            n = len(example["input_ids"])
+            ids.extend(int(t) for t in example["input_ids"])
+            ex_labels = [int(t) for t in example["labels"]]
+            ex_labels[0] = IGNORE_INDEX  # never predicted (it would be predicted from the previous example)
+            labels.extend(ex_labels)
+            pos.extend(range(n))
+        ids_rows.append(ids)
+        label_rows.append(labels)
+        pos_rows.append(pos)
+    width = max(len(r) for r in ids_rows)
+    real = sum(len(r) for r in ids_rows)
+    for ids, labels, pos in zip(ids_rows, label_rows, pos_rows):
+        pad = width - len(ids)
+        ids.extend([pad_id] * pad)
+        labels.extend([IGNORE_INDEX] * pad)
+        pos.extend(range(pad))  # a padding segment of its own
+    return {
+        "input_ids": torch.tensor(ids_rows, dtype=torch.long),
+        "labels": torch.tensor(label_rows, dtype=torch.long),
+        "position_ids": torch.tensor(pos_rows, dtype=torch.long),
+        "token_count": torch.tensor(real, dtype=torch.long),
+    }
+
+
+def collate_padded(examples: Sequence[Example], pad_id: int) -> dict[str, torch.Tensor]:
+    """Tensors for a micro-batch of separate examples, right-padded, with an attention mask.
+
+    Example:
+        >>> b = collate_padded([{"input_ids": [1, 2, 3], "labels": [1, 2, 3]},
+        ...                     {"input_ids": [4], "labels": [4]}], pad_id=0)
+        >>> b["attention_mask"].tolist()
+        [[1, 1, 1], [1, 0, 0]]
+    """
+    width = max(len(e["input_ids"]) for e in examples)
+    ids, labels, mask = [], [], []
+    for e in examples:
+        n = len(e["input_ids"])
+        pad = width - n
+        ids.append([int(t) for t in e["input_ids"]] + [pad_id] * pad)
+        labels.append([int(t) for t in e["labels"]] + [IGNORE_INDEX] * pad)
+        mask.append([1] * n + [0] * pad)
+    attention = torch.tensor(mask, dtype=torch.long)
+    return {
+        "input_ids": torch.tensor(ids, dtype=torch.long),
+        "labels": torch.tensor(labels, dtype=torch.long),
+        "attention_mask": attention,
+        "token_count": attention.sum(),
+    }
+
+
+def packing_supported(model: torch.nn.Module, *, vocab_size: int | None = None, atol: float = 1e-4) -> bool:
+    """Whether `model` keeps packed examples apart: a two-example probe, packed vs. separate.
+
+    Models whose attention ignores restarting positions (some remote-code models) would let
+    examples attend to each other; for them packing must stay off.
+    """
+    vocab = int(vocab_size or getattr(getattr(model, "config", None), "vocab_size", 0) or 32)
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randint(3, max(vocab, 4), (5,), generator=gen).tolist()
+    b = torch.randint(3, max(vocab, 4), (4,), generator=gen).tolist()
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            device = next(model.parameters()).device
+            packed = collate_packed([[{"input_ids": a, "labels": a}, {"input_ids": b, "labels": b}]], pad_id=0)
+            out = model(input_ids=packed["input_ids"].to(device), position_ids=packed["position_ids"].to(device),
+                        use_cache=False).logits[0].float()
+            sep_b = model(input_ids=torch.tensor([b], device=device), use_cache=False).logits[0].float()
+            sep_a = model(input_ids=torch.tensor([a], device=device), use_cache=False).logits[0].float()
+    except Exception:  # a model that rejects position_ids cannot pack
+        return False
+    finally:
+        model.train(was_training)
+    return bool(torch.allclose(out[:5], sep_a, atol=atol) and torch.allclose(out[5:], sep_b, atol=atol))

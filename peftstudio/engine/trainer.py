@@ -1,0 +1,196 @@
+"""From a run configuration to a configured `lightning.Trainer`, and one training session.
+
+`plan_trainer` is pure: training settings + data size -> `TrainerPlan` (precision,
+accumulation, clipping, validation cadence, total steps, devices and strategy).
+`build_trainer` turns a plan and callbacks into a Trainer; multi-GPU and multi-node
+runs use Lightning's own strategies (``ddp``, ``fsdp``, ``deepspeed``). `fit` runs one
+session of a run in this process: a fresh start, or a resume from the newest
+checkpoint in the run folder.
+
+Example:
+    >>> from peftstudio.records import TrainingSettings
+    >>> p = plan_trainer(TrainingSettings(max_steps=None, epochs=2, gradient_accumulation=2),
+    ...                  batches_per_epoch=10, has_validation=True, cuda=False)
+    >>> p.max_steps, p.precision, p.val_check_interval
+    (10, '32-true', 100)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from attrs import frozen
+
+from peftstudio.engine.packing import Example
+from peftstudio.records.config import RunConfig, TrainingSettings
+
+_PRECISION = {("fp32", False): "32-true", ("fp32", True): "32-true",
+              ("bf16", False): "bf16-mixed", ("bf16", True): "bf16-mixed",
+              ("fp16", True): "16-mixed", ("fp16", False): "32-true"}  # no fp16 autocast on the CPU
+
+
+@frozen
+class TrainerPlan:
+    """Every argument the Trainer gets, decided in one place."""
+
+    accelerator: str
+    devices: int
+    strategy: str
+    precision: str
+    accumulate_grad_batches: int
+    gradient_clip_val: float | None
+    max_steps: int
+    steps_per_epoch: int
+    val_check_interval: int
+    limit_val_batches: float
+
+
+def steps_per_epoch(batches_per_epoch: int, accumulation: int) -> int:
+    """Optimizer steps per epoch (the last, partial accumulation still steps).
+
+    Example:
+        >>> steps_per_epoch(10, 4)
+        3
+    """
+    return max(1, math.ceil(batches_per_epoch / max(accumulation, 1)))
+
+
+def plan_trainer(training: TrainingSettings, *, batches_per_epoch: int, has_validation: bool,
+                 cuda: bool) -> TrainerPlan:
+    """The Trainer's arguments for `training` on data of `batches_per_epoch` micro-batches per device."""
+    per_epoch = steps_per_epoch(batches_per_epoch, training.gradient_accumulation)
+    total = training.max_steps or max(1, math.ceil(training.epochs * per_epoch))
+    return TrainerPlan(
+        accelerator="gpu" if cuda else "cpu",
+        devices=training.devices,
+        strategy=training.strategy,  # ddp on the CPU uses gloo
+        precision=_PRECISION[(training.precision, cuda)],
+        accumulate_grad_batches=training.gradient_accumulation,
+        gradient_clip_val=training.max_grad_norm,
+        max_steps=total,
+        steps_per_epoch=per_epoch,
+        # Lightning counts validation cadence in micro-batches
+        val_check_interval=training.eval_every_steps * training.gradient_accumulation,
+        limit_val_batches=1.0 if has_validation else 0.0,
+    )
+
+
+def build_trainer(plan: TrainerPlan, callbacks: Sequence[L.Callback], *, root_dir: str | Path) -> L.Trainer:
+    """A Trainer for `plan`; checkpoints go through `FolderCheckpointIO` (atomic, no pickle)."""
+    from peftstudio.engine.checkpoint_io import FolderCheckpointIO
+
+    return L.Trainer(
+        accelerator=plan.accelerator,
+        devices=plan.devices,
+        strategy=plan.strategy,
+        precision=plan.precision,  # type: ignore[arg-type]
+        accumulate_grad_batches=plan.accumulate_grad_batches,
+        gradient_clip_val=plan.gradient_clip_val,
+        max_steps=plan.max_steps,
+        max_epochs=-1,
+        val_check_interval=plan.val_check_interval,
+        check_val_every_n_epoch=None,
+        limit_val_batches=plan.limit_val_batches,
+        num_sanity_val_steps=0,
+        callbacks=list(callbacks),
+        plugins=[FolderCheckpointIO()],
+        enable_checkpointing=False,  # our CheckpointCallback does it
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        logger=False,
+        use_distributed_sampler=False,  # our sampler shards by rank itself
+        default_root_dir=str(root_dir),
+    )
+
+
+@frozen
+class FitOutcome:
+    """How a session ended."""
+
+    status: str  # "completed" or "paused"
+    step: int
+    final_loss: float | None
+    val_loss: float | None
+    tokens_seen: int
+    elapsed_seconds: float
+    adapter_path: str | None = None
+    pause: Any | None = None  # PauseReport
+    resumed_from: int | None = None
+    packing: bool = True
+
+
+def standard_callbacks(folder: Path, training: TrainingSettings, sink: Callable[[Any], None] | None, *,
+                       monitor_interval: float = 2.0, pause_flag: Path | None = None) -> list[L.Callback]:
+    """Progress, ETA, system monitor, checkpoint and pause callbacks, all reporting to `sink`."""
+    from peftstudio.callbacks import CheckpointCallback, EtaCallback, MonitorCallback, PauseCallback, ProgressCallback
+
+    listeners = [sink] if sink is not None else []
+    return [
+        ProgressCallback(listeners),
+        EtaCallback(listeners),
+        MonitorCallback(listeners, interval=monitor_interval),
+        CheckpointCallback(folder / "checkpoints", every_n_steps=training.checkpoint_every_steps,
+                           keep_last=training.keep_checkpoints, listeners=listeners),
+        PauseCallback(pause_flag, listeners=listeners),
+    ]
+
+
+def fit(config: RunConfig, model: torch.nn.Module, train: Sequence[Example], validation: Sequence[Example], *,
+        pad_id: int, folder: str | Path, sink: Callable[[Any], None] | None = None, resume: bool = True,
+        extra_callbacks: Sequence[L.Callback] = (), monitor_interval: float = 2.0,
+        pause_flag: str | Path | None = None, save_adapter: bool = True) -> FitOutcome:
+    """Train `model` with a LoRA adapter on tokenized examples; resume from `folder`'s newest checkpoint if any.
+
+    Returns when training completes or pauses. `sink` receives every report (steps, validation,
+    ETA, system readings, checkpoints, pause).
+    """
+    from peftstudio.callbacks import ProgressCallback, RunPaused, latest_checkpoint
+    from peftstudio.engine.datamodule import TextDataModule
+    from peftstudio.engine.module import LoraModule, check_quantization
+    from peftstudio.engine.packing import packing_supported
+
+    t = config.training
+    check_quantization(t.quantization)
+    root = Path(folder)
+    packing = t.packing and packing_supported(model)
+    L.seed_everything(t.seed, workers=True, verbose=False)
+    module = LoraModule(model, config.lora, t, quantized=t.quantization != "none")
+    data = TextDataModule(train, validation, micro_batch_size=t.micro_batch_size, sequence_length=t.sequence_length,
+                          pad_id=pad_id, packing=packing, seed=t.seed)
+    cuda = torch.cuda.is_available()
+    per_device = max(1, math.ceil(data.train_rows / t.micro_batch_size) // max(t.devices, 1))
+    plan = plan_trainer(t, batches_per_epoch=per_device, has_validation=bool(validation), cuda=cuda)
+    callbacks = standard_callbacks(root, t, sink, monitor_interval=monitor_interval,
+                                   pause_flag=Path(pause_flag) if pause_flag else None)
+    trainer = build_trainer(plan, [*callbacks, *extra_callbacks], root_dir=root)
+    ckpt = latest_checkpoint(root / "checkpoints") if resume else None
+    progress = next(cb for cb in callbacks if isinstance(cb, ProgressCallback))
+    common = dict(packing=packing, resumed_from=ckpt.step if ckpt else None)
+    try:
+        trainer.fit(module, datamodule=data, ckpt_path=ckpt.path if ckpt else None, weights_only=True)
+    except RunPaused as paused:
+        return FitOutcome(status="paused", step=paused.report.step, final_loss=_last(progress.loss_values),
+                          val_loss=_val(trainer), tokens_seen=progress.tokens_seen,
+                          elapsed_seconds=progress.elapsed_seconds, pause=paused.report, **common)  # type: ignore[arg-type]
+    if validation:  # the final validation loss (every process takes part)
+        trainer.validate(module, datamodule=data, verbose=False)
+    adapter = None
+    if save_adapter and trainer.is_global_zero:
+        adapter = str(module.save_adapter(root / "adapter"))
+    return FitOutcome(status="completed", step=trainer.global_step, final_loss=_last(progress.loss_values),
+                      val_loss=_val(trainer), tokens_seen=progress.tokens_seen,
+                      elapsed_seconds=progress.elapsed_seconds, adapter_path=adapter, **common)  # type: ignore[arg-type]
+
+
+def _last(values: Sequence[float]) -> float | None:
+    return float(values[-1]) if values else None
+
+
+def _val(trainer: L.Trainer) -> float | None:
+    value = trainer.callback_metrics.get("val_loss")
+    return None if value is None else float(value)
