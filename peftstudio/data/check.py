@@ -1,0 +1,367 @@
+"""The data check: read a file once, streaming, and report what is wrong with it in plain words.
+
+`check_file` never raises for odd content (an empty, binary or broken file is a
+finding); only a path that cannot be opened raises (as a plain error).
+`analyse` is the same pass keeping every affected row (not just the first 50),
+which `apply_fixes` uses.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "qa.jsonl"
+    >>> _ = p.write_text('{"prompt": "Hi", "completion": "Hello"}\\n{"prompt": "Hi", "completion": "Hello"}\\n')
+    >>> report = check_file(p)
+    >>> report.structure.name, report.rows, report.finding("exact_duplicate").rows
+    ('prompt_completion', 2, (2,))
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from attrs import field, frozen
+
+from peftstudio.data import template
+from peftstudio.data.dedup import DuplicateFinder, DuplicateResult
+from peftstudio.data.detect import Example, classify_row, detect_structure, to_example
+from peftstudio.data.findings import (
+    DataReport,
+    DataStats,
+    Finding,
+    HistogramBin,
+    Structure,
+    make_finding,
+)
+from peftstudio.data.readers import RawRow, Source, iter_rows, open_source
+from peftstudio.errors import as_plain, make
+from peftstudio.records import DatasetStats, TrainingSettings
+
+#: Rows read to decide the structure.
+DETECT_ROWS = 500
+#: Fewest examples worth training on, per profile (profiles not listed use `DEFAULT_MINIMUM`).
+PROFILE_MINIMUM: dict[str, int] = {
+    "chatbot": 100, "assistant": 100, "style": 50, "persona": 50, "classification": 100, "classifier": 100,
+    "domain": 200, "domain_adaptation": 200, "extraction": 100, "summarization": 100, "code": 100,
+}
+DEFAULT_MINIMUM = 20
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200d\u2060\ufeff]")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_PHONE = re.compile(r"(?<![\w.])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]?\d{3,4}(?![\w.])")
+_FAMILY = {"sharegpt": "chat"}  # structures read by the same converter
+
+
+@frozen
+class Analysis:
+    """A check's report plus every affected row per fix (for `apply_fixes`)."""
+
+    report: DataReport
+    source: Source
+    structure: Structure
+    rows_by_fix: dict[str, frozenset[int]] = field(factory=dict)
+    duplicates: DuplicateResult | None = None
+
+
+def _minimum(profile: str | None) -> int:
+    return PROFILE_MINIMUM.get((profile or "").lower(), DEFAULT_MINIMUM)
+
+
+def _head_values(source: Source) -> list[Any]:
+    values = []
+    for raw in iter_rows(source):
+        if raw.problem is None:
+            values.append(raw.value)
+            if len(values) >= DETECT_ROWS:
+                break
+    return values
+
+
+def _columns_seen(values: list[Any]) -> str:
+    names: dict[str, None] = {}
+    for v in values:
+        if isinstance(v, dict):
+            names.update(dict.fromkeys(map(str, v)))
+    return ", ".join(list(names)[:12]) or "no named columns"
+
+
+class _RowClassifier:
+    """classify_row with a cache by column names (the common case is one key set for the whole file)."""
+
+    def __init__(self, structure: Structure) -> None:
+        self.family = _FAMILY.get(structure.name, structure.name)
+        self.cache: dict[tuple[str, ...], str | None] = {}
+
+    def other(self, value: Any) -> str | None:
+        """The structure name of a row that clearly has another structure, else None."""
+        if not isinstance(value, dict):
+            return None if self.family == "text" else "text"
+        key = tuple(value)
+        if key not in self.cache:
+            own = classify_row(value)
+            name = None if own is None or own.confidence < 0.9 else _FAMILY.get(own.name, own.name)
+            if len(self.cache) < 1024:
+                self.cache[key] = name
+        else:
+            name = self.cache[key]
+        return name if name is not None and name != self.family else None
+
+
+def iter_examples(source: Source, structure: Structure, *, strict_structure: bool = True
+                  ) -> Iterator[tuple[RawRow, Example | None, str | None, str]]:
+    """(raw row, example or None, problem code, detail) for every row, in file order."""
+    classifier = _RowClassifier(structure)
+    for raw in iter_rows(source):
+        if raw.problem is not None:
+            yield raw, None, raw.problem, raw.detail
+            continue
+        if structure.name == "unknown":
+            yield raw, None, "unknown_structure", ""
+            continue
+        if strict_structure:
+            other = classifier.other(raw.value)
+            if other is not None:
+                yield raw, None, "mixed_structures", other
+                continue
+        converted = to_example(raw.value, structure)
+        yield raw, converted.example, converted.problem, converted.detail
+
+
+def resolve_structure(source: Source, mapping: Mapping[str, str] | None = None,
+                      structure: str | None = None) -> tuple[Structure, list[Any]]:
+    """The structure of `source` (detected, or from the user's mapping / name) and the rows it looked at."""
+    head = _head_values(source)
+    return detect_structure(head, mapping=mapping, name=structure), head
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.rows: dict[str, list[int]] = {}
+        self.details: dict[str, Counter[str]] = {}
+
+    def add(self, code: str, row: int, detail: str = "") -> None:
+        self.rows.setdefault(code, []).append(row)
+        if detail:
+            counter = self.details.setdefault(code, Counter())
+            if len(counter) < 50 or detail in counter:
+                counter[detail] += 1
+
+    def detail(self, code: str) -> str:
+        counter = self.details.get(code)
+        if not counter:
+            return ""
+        common = [d for d, _ in counter.most_common(3)]
+        return "; ".join(common)
+
+
+def _histogram(lengths: array) -> tuple[HistogramBin, ...]:  # type: ignore[type-arg]
+    if not lengths:
+        return ()
+    import numpy as np
+
+    values = np.frombuffer(lengths, dtype=np.int64) if lengths.itemsize == 8 else np.asarray(lengths)
+    lo, hi = int(values.min()), int(values.max())
+    width = max(1, -(-(hi - lo + 1) // 10))
+    edges = np.arange(lo, hi + width + 1, width)
+    counts, _ = np.histogram(values, bins=edges)
+    return tuple(HistogramBin(int(a), int(b), int(c)) for a, b, c in zip(edges[:-1], edges[1:], counts))
+
+
+def length_stats(lengths: array, estimated: bool) -> DataStats:  # type: ignore[type-arg]
+    """Min, median, 95th percentile, max, total and a histogram of token lengths."""
+    if not lengths:
+        return DataStats(tokens_estimated=estimated)
+    ordered = sorted(lengths)
+    n = len(ordered)
+    return DataStats(
+        usable_rows=n, tokens_min=ordered[0], tokens_median=ordered[(n - 1) // 2],
+        tokens_p95=ordered[min(n - 1, int(0.95 * n))], tokens_max=ordered[-1], tokens_total=sum(ordered),
+        tokens_estimated=estimated, histogram=_histogram(lengths),
+    )
+
+
+def open_plain(path: str | Path) -> Source:
+    """`open_source`, with a missing or unreadable path raised as a plain error."""
+    try:
+        return open_source(path)
+    except IsADirectoryError:
+        raise make("file_not_found", path=f"{path} (a folder, not a file)") from None
+    except OSError as exc:
+        raise as_plain(exc) from None
+
+
+def _validation_keys(path: str | Path, mapping: Mapping[str, str] | None, name: str | None) -> set[int]:
+    source = open_plain(path)
+    structure, _ = resolve_structure(source, mapping, name)
+    return {hash(ex.turns) for _raw, ex, _p, _d in iter_examples(source, structure) if ex is not None}
+
+
+def analyse(path: str | Path, *, profile: str | None = None, tokenizer: Any = None, max_tokens: int | None = None,
+            mapping: Mapping[str, str] | None = None, structure: str | None = None,
+            validation_path: str | Path | None = None) -> Analysis:
+    """The full check of `path` (see `check_file`), keeping all affected rows per fix."""
+    source = open_plain(path)
+    found = _Collector()
+    file_findings: list[Finding] = []
+    limit = max_tokens or TrainingSettings().sequence_length
+    if source.empty:
+        file_findings.append(make_finding("empty_file"))
+    elif source.encoding.binary and source.format != "parquet":
+        file_findings.append(make_finding("binary_file"))
+    if source.encoding.legacy and not source.empty and not source.encoding.binary:
+        file_findings.append(make_finding("legacy_encoding", encoding=source.encoding.label))
+    struct, head = resolve_structure(source, mapping, structure)
+    if struct.name == "unknown" and head:
+        file_findings.append(make_finding("unknown_structure", columns=_columns_seen(head)))
+    overlap_keys = _validation_keys(validation_path, mapping, structure) if validation_path else set()
+
+    dups = DuplicateFinder()
+    lengths: array = array("q")  # type: ignore[type-arg]
+    labels: Counter[str] = Counter()
+    other_structures: Counter[str] = Counter()
+    longest = 0
+    total = 0
+    pending: list[tuple[int, str]] = []  # (row, rendered text) waiting for a batched token count
+
+    def count_pending() -> None:
+        nonlocal longest
+        counts = template.count_tokens([t for _, t in pending], tokenizer)
+        for (row, _), n in zip(pending, counts):
+            lengths.append(n)
+            longest = max(longest, n)
+            if n > limit:
+                found.add("too_long", row)
+        pending.clear()
+
+    for raw, ex, problem, detail in iter_examples(source, struct, strict_structure=not mapping):
+        total += 1
+        if problem is not None:
+            if problem != "unknown_structure":
+                found.add(problem, raw.row, detail)
+                if problem == "mixed_structures":
+                    other_structures[detail] += 1
+            continue
+        assert ex is not None
+        row = raw.row
+        text = ex.text
+        if _CONTROL.search(text):
+            found.add("control_characters", row)
+        if "@" in text and _EMAIL.search(text):
+            found.add("personal_data", row, "email addresses")
+        elif _PHONE.search(text):
+            found.add("personal_data", row, "phone numbers")
+        if ex.label is not None:
+            labels[ex.label] += 1
+        if hash(ex.turns) in overlap_keys:
+            found.add("validation_overlap", row)
+        dups.add(row, ex.turns, text)
+        if tokenizer is None:
+            n = template.estimate_tokens(ex)
+            lengths.append(n)
+            longest = max(longest, n)
+            if n > limit:
+                found.add("too_long", row)
+        else:
+            pending.append((row, template.render(ex, tokenizer)[0]))
+            if len(pending) >= 256:
+                count_pending()
+    if pending:
+        count_pending()
+
+    result = dups.finish()
+    for row in sorted(result.exact):
+        found.add("exact_duplicate", row)
+    for row in sorted(result.near):
+        if row not in result.exact:
+            found.add("near_duplicate", row)
+    stats = length_stats(lengths, estimated=tokenizer is None)
+    stats = DataStats(**{**_fields(stats), "rows": total, "labels": dict(labels.most_common(50))})
+    findings = _row_findings(found, struct, limit, longest, tokenizer is None, other_structures)
+    findings += _file_level(stats, labels, profile, struct, tokenizer is None, result.capped, dups.max_rows)
+    findings = _ordered(file_findings + findings)
+    dataset_stats = None
+    if tokenizer is not None and stats.usable_rows:
+        dataset_stats = DatasetStats(rows=stats.usable_rows, tokens_min=stats.tokens_min,
+                                     tokens_median=stats.tokens_median, tokens_p95=stats.tokens_p95,
+                                     tokens_max=stats.tokens_max, tokens_total=stats.tokens_total)
+    report = DataReport(path=str(path), format=source.format, encoding=source.encoding.label, structure=struct,
+                        rows=total, findings=tuple(findings), stats=stats, dataset_stats=dataset_stats)
+    by_fix: dict[str, set[int]] = {}
+    for code, rows in found.rows.items():
+        fix_id = make_finding(code).fix_id
+        if fix_id:
+            by_fix.setdefault(fix_id, set()).update(rows)
+    return Analysis(report, source, struct, {k: frozenset(v) for k, v in by_fix.items()}, result)
+
+
+def _fields(stats: DataStats) -> dict[str, Any]:
+    import attrs
+
+    return attrs.asdict(stats, recurse=False)
+
+
+def _row_findings(found: _Collector, struct: Structure, limit: int, longest: int, estimated: bool,
+                  others: Counter[str]) -> list[Finding]:
+    out = []
+    for code, rows in found.rows.items():
+        details: dict[str, Any] = {"detail": found.detail(code), "structure": struct.name}
+        if code == "too_long":
+            details.update(max_tokens=limit, longest=longest, estimated=", estimated" if estimated else "")
+        if code == "mixed_structures":
+            details["detail"] = ", ".join(name for name, _ in others.most_common(3))
+        out.append(make_finding(code, rows=rows, count=len(rows), **details))
+    return out
+
+
+def _file_level(stats: DataStats, labels: Counter[str], profile: str | None, struct: Structure,
+                estimated: bool, capped: bool, cap: int) -> list[Finding]:
+    out = []
+    if stats.usable_rows == 0 and stats.rows > 0:
+        out.append(make_finding("no_examples"))
+    minimum = _minimum(profile)
+    if 0 < stats.usable_rows < minimum:
+        who = f"the {profile} profile" if profile else "fine-tuning"
+        out.append(make_finding("too_few_examples", rows_count=stats.usable_rows, who=who, minimum=minimum))
+    if struct.name == "classification" and labels:
+        common, rare = labels.most_common()[0], labels.most_common()[-1]
+        if len(labels) == 1 or common[1] >= 5 * rare[1]:
+            shown = ", ".join(f"{name} {n}" for name, n in labels.most_common(6))
+            out.append(make_finding("label_imbalance", detail=shown if len(labels) > 1 else
+                                    f"every example has the label {common[0]!r}"))
+    if estimated and stats.usable_rows:
+        out.append(make_finding("tokens_estimated"))
+    if capped:
+        out.append(make_finding("dedup_capped", limit=f"{cap:,}"))
+    return out
+
+
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def _ordered(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: _SEVERITY_ORDER.get(f.severity, 3))
+
+
+def check_file(path: str | Path, *, profile: str | None = None, tokenizer: Any = None,
+               max_tokens: int | None = None, mapping: Mapping[str, str] | None = None,
+               structure: str | None = None, validation_path: str | Path | None = None) -> DataReport:
+    """Check a data file and say what is in it and what is wrong with it.
+
+    `tokenizer` gives exact token counts (estimated otherwise, which a finding says); `max_tokens` is
+    the planned context (default: the default sequence length); `mapping` (role -> column) and
+    `structure` override detection; `validation_path` is a validation file to look for overlap with.
+
+    Example:
+        >>> from peftstudio.data.samples import sample_path
+        >>> report = check_file(sample_path("pirate_chat.jsonl"))
+        >>> report.structure.name, report.ok
+        ('chat', True)
+    """
+    return analyse(path, profile=profile, tokenizer=tokenizer, max_tokens=max_tokens, mapping=mapping,
+                   structure=structure, validation_path=validation_path).report
+
+
+__all__ = ["Analysis", "analyse", "check_file", "iter_examples", "length_stats", "open_plain", "resolve_structure"]

@@ -1,0 +1,143 @@
+"""Rendering an example exactly as the model sees it, and which part of it is trained on.
+
+Chat examples go through the tokenizer's own chat template. The trained part
+of each assistant turn is found by rendering the conversation up to just before
+that turn (with the generation prompt) and up to just after it: the text in
+between is the answer plus the template's end-of-turn marker, so the model
+learns to stop. Everything else (system, user turns, template markers) is
+masked out of the loss (label -100). Text-only examples are trained on whole.
+A tokenizer without a chat template gets a plain ``### User:`` layout.
+
+Example:
+    >>> from peftstudio.data.detect import Example
+    >>> text, spans = render(Example((("user", "Hi"), ("assistant", "Hello"))), None)
+    >>> [text[s.start:s.end] for s in spans if s.trained]
+    ['Hello\\n']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from attrs import frozen
+
+from peftstudio.data.detect import Example
+
+IGNORE_INDEX = -100
+
+
+@frozen
+class Span:
+    """Characters ``[start, end)`` of a rendered example; `trained` when they count in the loss."""
+
+    start: int
+    end: int
+    trained: bool
+
+
+def _has_template(tokenizer: Any) -> bool:
+    return tokenizer is not None and bool(getattr(tokenizer, "chat_template", None))
+
+
+def _apply(tokenizer: Any, messages: list[dict[str, str]], generation: bool = False) -> str:
+    return str(tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation))
+
+
+def _plain(example: Example, eos: str) -> tuple[str, list[tuple[int, int]]]:
+    parts: list[str] = []
+    trained: list[tuple[int, int]] = []
+    pos = 0
+    for role, content in example.turns:
+        head = f"### {role.capitalize()}:\n"
+        body = content + (eos if role == "assistant" else "") + "\n\n"
+        parts += [head, body]
+        pos += len(head)
+        if role == "assistant":
+            trained.append((pos, pos + len(body) - 1))
+        pos += len(body)
+    return "".join(parts), trained
+
+
+def _spans(text: str, trained: list[tuple[int, int]]) -> tuple[Span, ...]:
+    out: list[Span] = []
+    pos = 0
+    for start, end in trained:
+        if start > pos:
+            out.append(Span(pos, start, False))
+        if end > start:
+            out.append(Span(start, end, True))
+        pos = max(pos, end)
+    if pos < len(text):
+        out.append(Span(pos, len(text), False))
+    return tuple(out)
+
+
+def render(example: Example, tokenizer: Any) -> tuple[str, tuple[Span, ...]]:
+    """The text the model sees for `example` and its trained/masked spans (in order, covering the text)."""
+    eos = str(getattr(tokenizer, "eos_token", None) or "") if tokenizer is not None else ""
+    if example.text_only:
+        text = example.turns[0][1] + eos
+        return text, (Span(0, len(text), True),)
+    if not _has_template(tokenizer):
+        text, trained = _plain(example, eos)
+        return text, _spans(text, trained)
+    messages = [{"role": r, "content": c} for r, c in example.turns]
+    full = _apply(tokenizer, messages)
+    trained = []
+    cursor = 0
+    for i, (role, content) in enumerate(example.turns):
+        if role != "assistant":
+            continue
+        before = _apply(tokenizer, messages[:i], generation=True) if i else ""
+        upto = _apply(tokenizer, messages[: i + 1])
+        if full.startswith(upto) and upto.startswith(before) and len(before) >= cursor:
+            start, end = len(before), len(upto)
+        else:  # a template that is not prefix-stable (e.g. it drops earlier reasoning): mark the content itself
+            start = full.find(content, cursor)
+            if start < 0:
+                continue
+            end = start + len(content)
+        # Trailing newlines after the end-of-turn marker are layout, not something to learn.
+        while end > start and full[end - 1] == "\n" and end - 1 > start + len(content):
+            end -= 1
+        trained.append((start, end))
+        cursor = end
+    return full, _spans(full, trained)
+
+
+def tokenize(example: Example, tokenizer: Any) -> tuple[list[int], list[int]]:
+    """``(input_ids, labels)`` for `example`: labels are the ids in trained spans and -100 elsewhere."""
+    text, spans = render(example, tokenizer)
+    if example.text_only:
+        ids = list(tokenizer(text, add_special_tokens=True)["input_ids"])
+        return ids, list(ids)
+    trained = [(s.start, s.end) for s in spans if s.trained]
+    if getattr(tokenizer, "is_fast", False):
+        enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        ids = list(enc["input_ids"])
+        labels = [
+            tok if any(a <= start < b for a, b in trained) else IGNORE_INDEX
+            for tok, (start, _end) in zip(ids, enc["offset_mapping"])
+        ]
+        return ids, labels
+    ids, labels = [], []
+    for span in spans:  # slow tokenizers have no offsets: tokenize span by span
+        piece = list(tokenizer(text[span.start:span.end], add_special_tokens=False)["input_ids"])
+        ids += piece
+        labels += piece if span.trained else [IGNORE_INDEX] * len(piece)
+    return ids, labels
+
+
+def count_tokens(texts: list[str], tokenizer: Any) -> list[int]:
+    """Token counts of rendered texts, in one batch call (fast tokenizers work in parallel)."""
+    if not texts:
+        return []
+    return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+
+
+def estimate_tokens(example: Example) -> int:
+    """A tokenizer-free estimate: about 4 characters per token plus a few tokens of markup per turn."""
+    return sum(len(c) for _, c in example.turns) // 4 + 5 * len(example.turns) + 1
+
+
+__all__ = ["IGNORE_INDEX", "Span", "count_tokens", "estimate_tokens", "render", "tokenize"]
