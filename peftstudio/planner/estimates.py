@@ -100,7 +100,7 @@ def training_flops_per_token(spec: ModelSpec, sequence_length: int, *, gradient_
         >>> from peftstudio.models.catalog import find_model
         >>> f = training_flops_per_token(find_model("llama-3.1-8b"), 1024, gradient_checkpointing=False)
         >>> round(f / 1e9)
-        30
+        31
     """
     matmul = spec.layers * spec.layer_linear_parameters + spec.vocab_size * spec.hidden_size  # blocks + head
     # causal attention: QK^T and AV, half the score matrix, 2 FLOPs per multiply-add

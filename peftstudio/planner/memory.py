@@ -50,11 +50,12 @@ INT8_BYTES = 1.0 + 4 / 4096  # LLM.int8(): one byte plus a fp32 scale per row of
 DTYPE_BYTES = {"fp32": 4, "bf16": 2, "fp16": 2}
 
 #: CUDA context, cuBLAS workspace and kernels: outside what PyTorch's allocator reports.
-CUDA_CONTEXT_BYTES = 600 * 1024**2
+CUDA_CONTEXT_BYTES = 450 * 1024**2
 #: The Python process with torch, transformers and the data loader when training on the CPU.
 CPU_RUNTIME_BYTES = 700 * 1024**2
-#: Allocator fragmentation and odd buffers, as a share of what the model and activations take.
-SLACK = 0.08
+#: Allocator fragmentation and odd buffers, as a share of what is allocated and freed every step
+#: (activations, logits and temporary buffers; weights are allocated once and do not fragment).
+SLACK = 0.10
 
 
 @frozen
@@ -197,8 +198,8 @@ def estimate_memory(
         >>> m = estimate_memory(find_model("smollm2-135m"), precision="fp32", quantization="none",
         ...     micro_batch_size=4, sequence_length=128, lora_rank=8, target_modules=("q_proj", "v_proj"),
         ...     available_bytes=8 * 2**30, device="cpu")
-        >>> m.fits, m.activations_bytes < m.base_weights_bytes
-        (True, True)
+        >>> m.fits, round(m.held_bytes / 2**30, 2)
+        (True, 1.24)
     """
     cpu = device == "cpu"
     e = DTYPE_BYTES[precision]
@@ -224,11 +225,12 @@ def estimate_memory(
 
     vocab = spec.vocab_size
     logits = tokens * (e * vocab + 4 * vocab + 8)  # the logits, their fp32 log-probabilities, the labels
-    # Backward of the loss: gradient of the log-probs and of the logits (fp32), plus its 16-bit cast.
-    temporary = tokens * vocab * (8 + (e if e != 4 else 0))
+    # Backward of the loss: the log-probabilities' gradient and the logits' gradient, both fp32, exist
+    # together for a moment (the later cast to 16 bits happens once the first is freed).
+    temporary = tokens * vocab * 8
     if quantization != "none":  # bitsandbytes dequantizes one weight matrix at a time to compute with it
         temporary += max(a * b for a, b in spec.layer_linear_shapes.values()) * e
-    slack = SLACK * (base + activations + logits)
+    slack = SLACK * (activations + logits + temporary)
     overhead = int((CPU_RUNTIME_BYTES if cpu else CUDA_CONTEXT_BYTES) + slack)
     return MemoryBreakdown(
         base_weights_bytes=int(base), lora_weights_bytes=lora_w, gradients_bytes=grads, optimizer_bytes=optim,

@@ -1,0 +1,48 @@
+"""The planner: task profiles, the memory estimator, smart defaults with reasons, and run estimates.
+
+Example:
+    >>> from peftstudio.hardware import simulated_hardware
+    >>> p = plan(simulated_hardware("RTX 3060"), "qwen2.5-1.5b", "chatbot")
+    >>> p.settings["precision"].value
+    'bf16'
+"""
+
+from peftstudio.planner.datafile import approximate_stats, stats_for_file
+from peftstudio.planner.defaults import SETTING_TYPES, choose_settings, parse_overrides, truncated_fraction
+from peftstudio.planner.estimates import (
+    DEFAULT_CURRENCY,
+    DEFAULT_ELECTRICITY_RATE,
+    DEFAULT_GRID_INTENSITY,
+    Estimates,
+    Range,
+    estimate_run,
+)
+from peftstudio.planner.memory import MemoryBreakdown, estimate_memory, lora_parameters
+from peftstudio.planner.plan import Alternative, Plan, plan, summary_lines
+from peftstudio.planner.profiles import PROFILES, Profile, get_profile, profile_ids
+
+__all__ = [
+    "DEFAULT_CURRENCY",
+    "DEFAULT_ELECTRICITY_RATE",
+    "DEFAULT_GRID_INTENSITY",
+    "PROFILES",
+    "SETTING_TYPES",
+    "Alternative",
+    "Estimates",
+    "MemoryBreakdown",
+    "Plan",
+    "Profile",
+    "Range",
+    "approximate_stats",
+    "choose_settings",
+    "estimate_memory",
+    "estimate_run",
+    "get_profile",
+    "lora_parameters",
+    "parse_overrides",
+    "plan",
+    "profile_ids",
+    "stats_for_file",
+    "summary_lines",
+    "truncated_fraction",
+]
