@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "peftstudio.cli.hardware",
     "peftstudio.cli.models",
     "peftstudio.cli.config",
+    "peftstudio.cli.data",
     "peftstudio.cli.chat",
     "peftstudio.cli.demo",
     "peftstudio.cli.presets",
