@@ -152,13 +152,15 @@ def _import(args: argparse.Namespace) -> int:
     result = import_preset(args.file, name=args.name, replace=args.replace, hardware=_hardware(args))
     if args.json:
         print_json({"preset": _preset_dict(result.preset), "replaced": result.replaced,
-                    "adjustments": [convert.to_dict(a) for a in result.adjustments]})
+                    "adjustments": [convert.to_dict(a) for a in result.adjustments], "notes": list(result.notes)})
         return 0
     print(f"Imported preset {result.preset.name!r}" + (" (replacing the old one)." if result.replaced else "."))
     if result.adjustments:
         print("Adjusted for this machine:")
         for a in result.adjustments:
             print(f"  {a.setting}: {a.old} -> {a.new}. {a.reason}")
+    for note in result.notes:
+        print(f"Note: {note}")
     return 0
 
 

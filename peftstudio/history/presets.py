@@ -114,6 +114,7 @@ class ImportResult:
     preset: Preset
     adjustments: tuple[Adjustment, ...] = ()
     replaced: bool = False
+    notes: tuple[str, ...] = ()
 
 
 @migration("preset", 1)
@@ -478,14 +479,20 @@ def import_preset(
             "A shared preset cannot turn on running code from a model's repository; turn it on yourself "
             "if you trust that model.",
         ))
+    notes: list[str] = []
     if hardware is not None:
         from peftstudio.history.fit import fit_to_hardware
 
-        config, changes = fit_to_hardware(preset.config, hardware)
-        preset = attrs.evolve(preset, config=config)
-        adjustments += changes
+        try:
+            fit = fit_to_hardware(preset.config, hardware)
+        except PlainError as exc:  # e.g. an unknown profile: keep the settings, say they were not checked
+            notes.append(f"The settings were not checked against this machine: {exc.info.explanation}")
+        else:
+            preset = attrs.evolve(preset, config=fit.config)
+            adjustments += fit.adjustments
+            notes += fit.notes
     replaced = _write(_store(store), preset, replace=replace)
-    return ImportResult(preset=preset, adjustments=tuple(adjustments), replaced=replaced)
+    return ImportResult(preset=preset, adjustments=tuple(adjustments), replaced=replaced, notes=tuple(notes))
 
 
 __all__ = [
