@@ -268,7 +268,8 @@ def create_version(
 
     Steps (each safe to interrupt): reserve the number in a ``writing`` row; build the folder under a
     temporary name and rename it into place; mark the row ``ready``. The newest version becomes the
-    active one unless the user chose an older one as active.
+    active one unless the user chose an older one as active. Calling it again for the same run and
+    line returns the version already made.
     """
     s = _store(store)
     try:
@@ -282,6 +283,10 @@ def create_version(
     values = dict(metrics) if metrics is not None else _final_metrics(s, run.id)
     with versions_lock():
         _repair_locked(s)
+        done = s.query("SELECT id FROM versions WHERE run_id = ? AND line = ? AND state != 'deleted'",
+                       (run.id, line))
+        if done:  # already recorded (a hook called twice must not make two versions of one run)
+            return get_version(done[0]["id"], store=s)
         now = time.time()
         with s.transaction() as c:
             number = int(c.execute("SELECT COALESCE(MAX(number), 0) FROM versions WHERE line = ?",

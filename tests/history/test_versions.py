@@ -153,3 +153,11 @@ def test_repair_removes_leftovers_and_marks_missing(tmp_path: Path) -> None:
     assert report["missing"] == [v2]
     assert not stray.exists()
     assert [v.state for v in list_versions()] == ["ready", "missing"]
+
+
+def test_recording_a_run_twice_gives_one_version(tmp_path: Path) -> None:
+    s = open_store()
+    run = completed_run(s, config(), [1.0])
+    first = record_completed_run(s, run, adapter_folder(tmp_path, 1))
+    again = record_completed_run(s, run, adapter_folder(tmp_path, 1))
+    assert again.id == first.id and [v.label for v in list_versions()] == ["v1"]

@@ -30,9 +30,12 @@ op, arg = sys.argv[1], sys.argv[2]
 store = open_store()
 if op == "create":
     versions.record_completed_run(store, arg, sys.argv[3])
-elif op == "loop":
+elif op == "loop":  # a new completed run each time, each becoming the next version
+    config = store.get_run(arg).config
     while True:
-        versions.record_completed_run(store, arg, sys.argv[3])
+        run = store.create_run(config)
+        store.update_run(run.id, status="completed")
+        versions.record_completed_run(store, run.id, sys.argv[3])
 else:
     getattr(archive, op + "_version")(arg)
 """
@@ -86,7 +89,7 @@ def test_kill_during_create(tmp_path: Path, point: str, expect_version: bool) ->
     _run_child("create", run, str(adapter_folder(tmp_path, 1)), crash_at=point)
     assert_consistent()
     assert [v.label for v in list_versions()] == (["v1"] if expect_version else [])
-    v = record_completed_run(s, run, adapter_folder(tmp_path, 2))  # the next one works
+    v = record_completed_run(s, completed_run(s, config(), [0.9]), adapter_folder(tmp_path, 2))  # the next works
     assert v.label == ("v2" if expect_version else "v1")
     assert_consistent()
 
