@@ -281,6 +281,9 @@ def analyse(path: str | Path, *, profile: str | None = None, tokenizer: Any = No
     stats = DataStats(**{**_fields(stats), "rows": total, "labels": dict(labels.most_common(50))})
     findings = _row_findings(found, struct, limit, longest, tokenizer is None, other_structures)
     findings += _file_level(stats, labels, profile, struct, tokenizer is None, result.capped, dups.max_rows)
+    if any(f.code == "no_examples" for f in findings) and any(
+            f.severity == "error" and f.code != "no_examples" for f in file_findings + findings):
+        findings = [f for f in findings if f.code != "no_examples"]  # another error already says why
     findings = _ordered(file_findings + findings)
     dataset_stats = None
     if tokenizer is not None and stats.usable_rows:

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import codecs
+import re
 
 from attrs import frozen
 
@@ -33,6 +34,9 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 
 # Bytes that never appear in text files (NUL and most C0 controls, not tab/newline/CR/form feed/ESC).
 _BINARY_BYTES = frozenset(range(0, 8)) | frozenset(range(14, 27)) | frozenset(range(28, 32))
+
+
+_UTF8_MULTIBYTE = re.compile(rb"[\xc3-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
 @frozen
@@ -120,7 +124,9 @@ def detect_encoding(head: bytes, *, complete: bool = False) -> Encoding:
         return Encoding(guessed)
     if looks_binary(head):
         return Encoding("utf-8", binary=True)
-    if _decodes_as_utf8(head, complete):
+    if _decodes_as_utf8(head, complete) or _UTF8_MULTIBYTE.search(head):
+        # Valid multi-byte UTF-8 next to a few bad bytes is a UTF-8 file with damaged lines (each a finding);
+        # a legacy 8-bit file practically never forms valid UTF-8 sequences.
         return Encoding("utf-8")
     # cp1252 leaves five bytes undefined; Latin-1 decodes everything.
     try:

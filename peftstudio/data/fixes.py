@@ -227,9 +227,11 @@ def apply_fixes(path: str | Path, fix_ids: Iterable[str], out_path: str | Path, 
             if raw.problem is not None:
                 continue  # unreadable rows cannot be written; only drop_malformed says so in the counts
             value = raw.value
-            if "strip_control_chars" in chosen and _CONTROL.search(json.dumps(value, ensure_ascii=False)):
-                value = _strip_controls(value)
-                changed["strip_control_chars"] += 1
+            if "strip_control_chars" in chosen:
+                stripped = _strip_controls(value)
+                if stripped != value:
+                    value = stripped
+                    changed["strip_control_chars"] += 1
             if raw.row in truncating:
                 value = _truncate(value, analysis.structure, limit, tokenizer)
                 changed["truncate_too_long"] += 1
