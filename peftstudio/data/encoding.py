@@ -121,7 +121,9 @@ def detect_encoding(head: bytes, *, complete: bool = False) -> Encoding:
             return Encoding(name, bom=len(bom))
     guessed = _utf16_without_bom(head)
     if guessed is not None:
-        return Encoding(guessed)
+        sample = head[:4096].decode(guessed, errors="replace")
+        odd = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\x0c")
+        return Encoding(guessed, binary=odd > max(2, len(sample) // 100))
     if looks_binary(head):
         return Encoding("utf-8", binary=True)
     if _decodes_as_utf8(head, complete) or _UTF8_MULTIBYTE.search(head):
