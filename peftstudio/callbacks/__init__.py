@@ -6,6 +6,7 @@ They work in any Lightning project: ``from peftstudio.callbacks import EtaCallba
 from peftstudio.callbacks.checkpoint import CheckpointCallback, CheckpointInfo, latest_checkpoint, list_checkpoints
 from peftstudio.callbacks.eta import EtaCallback, EtaEstimate, estimate
 from peftstudio.callbacks.monitor import MonitorCallback, SystemMonitor, SystemReading, read_system
+from peftstudio.callbacks.notify import NotifyCallback
 from peftstudio.callbacks.pause import PauseCallback, PauseReport, RunPaused
 from peftstudio.callbacks.progress import ProgressCallback, StepReport, ValidationReport
 
@@ -15,6 +16,7 @@ __all__ = [
     "EtaCallback",
     "EtaEstimate",
     "MonitorCallback",
+    "NotifyCallback",
     "PauseCallback",
     "PauseReport",
     "ProgressCallback",
