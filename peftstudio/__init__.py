@@ -49,6 +49,10 @@ _EXPORTS: dict[str, str] = {
     "load_tokenizer": "peftstudio.models",
     "model_folder": "peftstudio.models",
     "resolve_model": "peftstudio.models",
+    # notifications
+    "CompletionSummary": "peftstudio.notify",
+    "NotifySettings": "peftstudio.notify",
+    "RunNotifier": "peftstudio.notify",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -71,6 +75,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from peftstudio.errors import Action, ErrorInfo, PlainError
     from peftstudio.hardware import probe_hardware, simulated_hardware
     from peftstudio.models import BUILTIN_MODELS, load_model, load_tokenizer, model_folder, resolve_model
+    from peftstudio.notify import CompletionSummary, NotifySettings, RunNotifier
     from peftstudio.records import (
         DataSettings,
         DatasetReference,
