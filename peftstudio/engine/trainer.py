@@ -165,6 +165,8 @@ def fit(config: RunConfig, model: torch.nn.Module, train: Sequence[Example], val
     cuda = torch.cuda.is_available()
     per_device = max(1, math.ceil(data.train_rows / t.micro_batch_size) // max(t.devices, 1))
     plan = plan_trainer(t, batches_per_epoch=per_device, has_validation=bool(validation), cuda=cuda)
+    if sink is not None:
+        sink(plan)
     callbacks = standard_callbacks(root, t, sink, monitor_interval=monitor_interval,
                                    pause_flag=Path(pause_flag) if pause_flag else None)
     trainer = build_trainer(plan, [*callbacks, *extra_callbacks], root_dir=root)

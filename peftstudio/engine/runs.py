@@ -1,0 +1,161 @@
+"""Runs as their own process: start, pause, resume, and follow them through the store.
+
+`start_run` records a run (status ``queued``) and starts a worker process
+(``python -m peftstudio.engine.worker RUN``) that trains and writes status, events,
+metrics and system readings to the store as they happen. Any process can pause it
+with `pause_run` (a flag file in the run folder; the worker also honours SIGTERM and
+SIGINT): the worker finishes the optimizer step, checkpoints, marks the run paused and
+exits, which frees all its (GPU) memory. `resume_run` starts a new worker that
+continues from the newest checkpoint, exactly where the run stopped.
+
+Example:
+    >>> is_worker_alive(None)
+    False
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from peftstudio.errors import make
+from peftstudio.records.config import RunConfig
+from peftstudio.store.db import RunRow, Store, open_store
+
+PAUSE_FLAG = "pause.request"
+WORKER_MODULE = "peftstudio.engine.worker"
+LOG_FILE = "worker.log"
+ACTIVE = ("queued", "running")
+RESUMABLE = ("paused", "failed", "queued", "running")
+
+_children: dict[int, subprocess.Popen] = {}  # type: ignore[type-arg]  # workers started here, reaped on poll
+
+
+def _store(store: Store | None) -> Store:
+    return store if store is not None else open_store()
+
+
+def _get(store: Store, run_id: str) -> RunRow:
+    try:
+        return store.get_run(run_id)
+    except KeyError:
+        raise make("run_not_found", run_id=run_id) from None
+
+
+def is_worker_alive(pid: int | None) -> bool:
+    """Whether `pid` is a live (not zombie) PEFT Studio worker process."""
+    if not pid:
+        return False
+    child = _children.get(pid)
+    if child is not None and child.poll() is not None:
+        _children.pop(pid, None)
+        return False
+    try:
+        import psutil
+
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return WORKER_MODULE in " ".join(proc.cmdline())  # a reused pid is not our worker
+    except Exception:  # gone, or not ours to inspect
+        return False
+
+
+def _spawn(run: RunRow, store: Store) -> int:
+    folder = Path(run.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    from peftstudio import paths
+
+    env["PEFTSTUDIO_HOME"] = str(paths.home())
+    env.setdefault("TOKENIZERS_PARALLELISM", "false")
+    log = open(folder / LOG_FILE, "ab")  # noqa: SIM115 - handed to the child
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", WORKER_MODULE, run.id, "--db", str(store.path)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            start_new_session=True,  # a Ctrl-C in the terminal must not kill training; the CLI pauses instead
+        )
+    finally:
+        log.close()
+    _children[proc.pid] = proc
+    store.update_run(run.id, pid=proc.pid)
+    return proc.pid
+
+
+def start_run(config: RunConfig, store: Store | None = None, *, detach: bool = True, name: str = "") -> str:
+    """Record a new run and train it in a worker process; returns the run id.
+
+    With ``detach=False`` this waits until the worker has finished (completed, paused or failed).
+    """
+    s = _store(store)
+    run = s.create_run(config, name=name)
+    s.add_event(run.id, "queued", "The run is waiting for its worker to start.")
+    _spawn(run, s)
+    if not detach:
+        wait_run(run.id, s)
+    return run.id
+
+
+def run_status(run_id: str, store: Store | None = None) -> RunRow:
+    """The run, with a dead worker noticed: a run left ``running`` by a killed worker becomes ``failed``."""
+    s = _store(store)
+    run = _get(s, run_id)
+    if run.status in ACTIVE and run.pid and not is_worker_alive(run.pid):
+        time.sleep(0.2)  # the worker may be writing its final status right now
+        run = _get(s, run_id)
+        if run.status in ACTIVE:
+            from peftstudio.callbacks.checkpoint import latest_checkpoint
+            from peftstudio.records.convert import to_dict
+
+            ckpt = latest_checkpoint(Path(run.folder) / "checkpoints")
+            err = make("interrupted_run", where="", step=ckpt.step if ckpt else 0)
+            s.update_run(run.id, status="failed", error=to_dict(err.info), pid=None)
+            s.add_event(run.id, "interrupted", err.info.explanation)
+            run = _get(s, run_id)
+    return run
+
+
+def wait_run(run_id: str, store: Store | None = None, *, timeout: float | None = None,
+             poll: float = 0.2) -> RunRow:
+    """Block until the run's worker has exited (or `timeout` seconds passed); returns the run."""
+    s = _store(store)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        run = run_status(run_id, s)
+        if not (run.status in ACTIVE and is_worker_alive(run.pid)):
+            return run
+        if deadline is not None and time.monotonic() > deadline:
+            return run
+        time.sleep(poll)
+
+
+def pause_run(run_id: str, store: Store | None = None, *, wait: bool = False, timeout: float = 30.0) -> RunRow:
+    """Ask the run's worker to pause (from any process). With `wait`, return once it has stopped."""
+    s = _store(store)
+    run = run_status(run_id, s)
+    if run.status not in ACTIVE:
+        return run
+    (Path(run.folder) / PAUSE_FLAG).touch()
+    s.add_event(run.id, "pause_requested", "Pausing after the current training step.")
+    return wait_run(run.id, s, timeout=timeout) if wait else run
+
+
+def resume_run(run_id: str, store: Store | None = None, *, detach: bool = True) -> str:
+    """Continue a paused, failed or interrupted run from its newest checkpoint in a new worker."""
+    s = _store(store)
+    run = run_status(run_id, s)
+    if run.status == "completed":
+        return run.id
+    if run.status in ACTIVE and is_worker_alive(run.pid):
+        return run.id  # already training
+    (Path(run.folder) / PAUSE_FLAG).unlink(missing_ok=True)
+    s.update_run(run.id, status="queued", error=None)
+    s.add_event(run.id, "resume_requested", "Resuming from the last checkpoint.")
+    _spawn(_get(s, run.id), s)
+    if not detach:
+        wait_run(run.id, s)
+    return run.id

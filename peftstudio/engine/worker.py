@@ -1,0 +1,167 @@
+"""The worker process: ``python -m peftstudio.engine.worker RUN_ID [--db PATH]``.
+
+It loads the model, tokenizer and data of the run's configuration, trains (from the
+newest checkpoint, if there is one) and writes everything to the store as it happens.
+Tracebacks go to the run's ``worker.log``; the store gets the plain error only.
+With a multi-process strategy (``ddp``) Lightning starts this module again for the
+other ranks; only the first process writes to the store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from peftstudio.store.db import Store
+
+
+def is_primary() -> bool:
+    """Whether this is the first process of a (possibly multi-process) run."""
+    return all(os.environ.get(k, "0") == "0" for k in ("LOCAL_RANK", "NODE_RANK", "RANK"))
+
+
+class StoreSink:
+    """Writes the callbacks' reports to the store (metrics, readings, events)."""
+
+    def __init__(self, store: Store, run_id: str) -> None:
+        self.store, self.run_id = store, run_id
+        self.step = 0
+        self.tokens_seen = 0
+
+    def __call__(self, report: Any) -> None:
+        from peftstudio.callbacks import CheckpointInfo, EtaEstimate, StepReport, SystemReading, ValidationReport
+        from peftstudio.engine.trainer import TrainerPlan
+
+        s, rid = self.store, self.run_id
+        if isinstance(report, StepReport):
+            self.step, self.tokens_seen = report.step, report.tokens_seen
+            s.add_metrics(rid, report.step, report.metrics(), tokens_seen=report.tokens_seen)
+        elif isinstance(report, EtaEstimate):
+            s.add_metrics(rid, self.step, {"eta_seconds": report.seconds, "eta_low_seconds": report.low,
+                                           "eta_high_seconds": report.high}, tokens_seen=self.tokens_seen)
+        elif isinstance(report, ValidationReport):
+            s.add_metrics(rid, report.step, report.metrics(), tokens_seen=report.tokens_seen)
+        elif isinstance(report, SystemReading):
+            s.add_reading(rid, report.as_dict())
+        elif isinstance(report, CheckpointInfo):
+            s.add_event(rid, "checkpoint", f"Saved a checkpoint at step {report.step}.", step=report.step,
+                        data={"path": report.path, "val_loss": report.val_loss})
+        elif isinstance(report, TrainerPlan):
+            run = s.get_run(rid)
+            s.update_run(rid, summary={**run.summary, "total_steps": report.max_steps,
+                                       "steps_per_epoch": report.steps_per_epoch})
+
+
+def load_sources(config: Any) -> tuple[Any, Any, Any]:
+    """(model, tokenizer, tokenized splits) for a run configuration."""
+    import torch
+
+    from peftstudio.data import build_datasets
+    from peftstudio.engine.module import check_quantization
+    from peftstudio.models import load_model, load_tokenizer
+
+    t = config.training
+    check_quantization(t.quantization)
+    ref, remote = config.model.reference, config.model.trust_remote_code
+    tokenizer = load_tokenizer(ref, trust_remote_code=remote)
+    cuda = torch.cuda.is_available()
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16 if cuda else torch.float32}.get(t.precision, torch.float32)
+    extra: dict[str, Any] = {}
+    if t.quantization != "none":
+        from transformers import BitsAndBytesConfig
+
+        extra["quantization_config"] = (
+            BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                               bnb_4bit_compute_dtype=dtype if dtype != torch.float32 else torch.bfloat16)
+            if t.quantization == "4bit" else BitsAndBytesConfig(load_in_8bit=True))
+    model = load_model(ref, dtype=dtype, trust_remote_code=remote, **extra)
+    model.train()
+    splits = build_datasets(config.data, tokenizer, t.sequence_length, t.seed)
+    return model, tokenizer, splits
+
+
+def execute(run_id: str, store: Store) -> str:
+    """Train run `run_id` in this process; returns its final status (completed, paused or failed)."""
+    from peftstudio.callbacks.checkpoint import latest_checkpoint
+    from peftstudio.engine.runs import PAUSE_FLAG
+    from peftstudio.engine.trainer import fit
+    from peftstudio.errors import as_plain
+    from peftstudio.records.convert import to_dict
+
+    primary = is_primary()
+    run = store.get_run(run_id)
+    folder = Path(run.folder)
+    ckpt = latest_checkpoint(folder / "checkpoints")
+    if primary:
+        store.update_run(run_id, status="running", pid=os.getpid(), started_at=run.started_at or time.time())
+        if ckpt is not None:
+            # anything recorded after the checkpoint (a killed worker's last steps) is redone: drop it
+            with store.transaction() as c:
+                c.execute("DELETE FROM metrics WHERE run_id = ? AND step > ?", (run_id, ckpt.step))
+            store.add_event(run_id, "resumed", f"Continuing from the checkpoint at step {ckpt.step}.", step=ckpt.step)
+        else:
+            store.add_event(run_id, "started", "Loading the model and the data.")
+    try:
+        model, tokenizer, splits = load_sources(run.config)
+        config = run.config
+        if primary and config.data.reference is None and getattr(splits, "reference", None) is not None:
+            import attrs
+
+            config = attrs.evolve(config, data=attrs.evolve(config.data, reference=splits.reference))
+            store.update_run(run_id, config=config)
+        sink = StoreSink(store, run_id) if primary else None
+        if primary:
+            store.add_event(run_id, "training", f"Training on {len(splits.train)} examples "
+                                                f"({len(splits.validation)} held out for validation).")
+        outcome = fit(config, model, splits.train, splits.validation, pad_id=int(tokenizer.pad_token_id or 0),
+                      folder=folder, sink=sink, pause_flag=folder / PAUSE_FLAG)
+    except BaseException as exc:  # every failure becomes a plain error in the store
+        traceback.print_exc()
+        if not primary:
+            raise
+        plain = as_plain(exc)
+        elapsed = store.get_run(run_id).elapsed_seconds
+        store.update_run(run_id, status="failed", error=to_dict(plain.info), pid=None, elapsed_seconds=elapsed)
+        store.add_event(run_id, "failed", plain.info.title, data={"code": plain.info.code})
+        return "failed"
+    if not primary:
+        return outcome.status
+    run = store.get_run(run_id)
+    if outcome.status == "paused":
+        report = to_dict(outcome.pause)
+        store.update_run(run_id, status="paused", pid=None, elapsed_seconds=outcome.elapsed_seconds,
+                         summary={**run.summary, "pause": report, "step": outcome.step})
+        store.add_event(run_id, "paused", f"Paused at step {outcome.step}.", step=outcome.step, data=report)
+        return "paused"
+    values = [m["value"] for m in store.metrics(run_id, "val_loss")]
+    summary = {**run.summary, "final_loss": outcome.final_loss, "final_val_loss": outcome.val_loss,
+               "best_val_loss": min(values) if values else outcome.val_loss, "steps": outcome.step,
+               "tokens_seen": outcome.tokens_seen, "duration_seconds": outcome.elapsed_seconds,
+               "tokens_per_second": outcome.tokens_seen / outcome.elapsed_seconds if outcome.elapsed_seconds else None,
+               "adapter_path": outcome.adapter_path, "packing": outcome.packing}
+    summary.pop("pause", None)
+    store.update_run(run_id, status="completed", pid=None, finished_at=time.time(),
+                     elapsed_seconds=outcome.elapsed_seconds, summary=summary)
+    store.add_event(run_id, "completed", f"Finished after {outcome.step} steps.", step=outcome.step)
+    return "completed"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="peftstudio-worker")
+    parser.add_argument("run_id")
+    parser.add_argument("--db", default=None, help="the store's database file")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    store = Store(args.db) if args.db else Store()
+    status = execute(args.run_id, store)
+    sys.stdout.flush()
+    return 0 if status in ("completed", "paused") else 1
+
+
+if __name__ == "__main__":  # pragma: no cover - the process entry point
+    sys.exit(main())
