@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import json
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,7 @@ class ModelSpec:
         """Width of the key (and value) projection; smaller than `q_dim` with grouped-query attention."""
         return self.kv_heads * self.head_dim
 
-    @property
+    @cached_property
     def layer_linear_shapes(self) -> dict[str, tuple[int, int]]:
         """(in, out) of every linear layer in one transformer block, by the module name LoRA targets."""
         h, i = self.hidden_size, self.intermediate_size
@@ -93,7 +94,7 @@ class ModelSpec:
         shapes["down_proj"] = (i, h)
         return shapes
 
-    @property
+    @cached_property
     def layer_linear_parameters(self) -> int:
         """Weights of one block's linear layers (the ones 4-/8-bit loading quantizes)."""
         bias = self.q_dim + 2 * self.kv_dim if self.attention_bias else 0
@@ -104,7 +105,7 @@ class ModelSpec:
         """Input embeddings plus the output head when it is not tied to them."""
         return self.vocab_size * self.hidden_size * (1 if self.tie_embeddings else 2)
 
-    @property
+    @cached_property
     def parameters(self) -> int:
         """Total parameters, computed from the shape (norm weights included)."""
         norms = self.layers * self.norms_per_layer * self.hidden_size + self.hidden_size

@@ -226,8 +226,12 @@ def _device(hw: HardwareProfile) -> tuple[str, int, str]:
 
 
 def choose_settings(hw: HardwareProfile, spec: ModelSpec, profile: Profile, stats: DatasetStats | None = None,
-                    overrides: Mapping[str, Any] | None = None) -> Choice:
-    """Choose every setting for training `spec` on `hw` for `profile` (pure; no I/O)."""
+                    overrides: Mapping[str, Any] | None = None, *, explain_overrides: bool = True) -> Choice:
+    """Choose every setting for training `spec` on `hw` for `profile` (pure; no I/O).
+
+    With `explain_overrides`, a user's setting's reason also says what PEFT Studio would have chosen
+    (one more planning pass without the overrides).
+    """
     user = dict(overrides or {})
     device, available, where = _device(hw)
     budget = MEMORY_BUDGET * available
@@ -298,12 +302,15 @@ def choose_settings(hw: HardwareProfile, spec: ModelSpec, profile: Profile, stat
     for seq in seqs:
         for quant in quants:
             for ckpt in ckpts:
-                for b in batches:
+                def fits(b: int) -> dict[str, Any] | None:
                     cand = dict(trial, quantization=quant, gradient_checkpointing=ckpt, micro_batch_size=b,
                                 sequence_length=seq)
-                    if memory_for(spec, cand, available, device).estimated_peak_bytes <= budget:
-                        found = cand
-                        break
+                    return cand if memory_for(spec, cand, available, device).estimated_peak_bytes <= budget else None
+
+                # memory grows with the micro-batch: when the smallest does not fit, none does
+                if fits(batches[-1]) is None:
+                    continue
+                found = next(c for c in map(fits, batches) if c is not None)
                 if found:
                     break
             if found:
@@ -315,7 +322,11 @@ def choose_settings(hw: HardwareProfile, spec: ModelSpec, profile: Profile, stat
         found = dict(trial, quantization=quants[-1], gradient_checkpointing=ckpts[-1], micro_batch_size=batches[-1],
                      sequence_length=seqs[-1])
         need = memory_for(spec, found, available, device).estimated_peak_bytes
-        if need > available:
+        constrained = any(k in user for k in ("micro_batch_size", "quantization", "gradient_checkpointing",
+                                               "sequence_length"))
+        if constrained:
+            pass  # the user's own choices are what does not fit: the re-check below says so
+        elif need > available:
             warnings.append(f"{spec.title} does not fit: even with the leanest settings training needs about "
                             f"{gb(need)}, and {where}. Choose a smaller model or a machine with more memory.")
         else:
@@ -360,12 +371,34 @@ def choose_settings(hw: HardwareProfile, spec: ModelSpec, profile: Profile, stat
     for key in ("quantization", "gradient_checkpointing", "micro_batch_size", "sequence_length"):
         values[key] = user.get(key, found[key])
 
-    accumulation = max(1, math.ceil(effective / values["micro_batch_size"]))
-    put("gradient_accumulation", accumulation, f"{values['micro_batch_size']} x {accumulation} = "
-        f"{values['micro_batch_size'] * accumulation} examples per learning step, the {profile.title} profile's "
-        "batch for steady learning." if effective == profile.effective_batch_size else
-        f"{values['micro_batch_size']} x {accumulation} examples per step: your data has only {train_rows} "
-        "training examples.")
+    put("packing", True, "Short examples are packed together into full sequences, so no time is spent on padding.")
+    put("validation_fraction", 0.1, "10% of the examples are kept aside to check the model on data it has not "
+        "trained on.")
+    for key in ("packing", "validation_fraction"):
+        if key in user:
+            values[key] = user[key]
+
+    # --- how many sequences one pass holds, and the batch shape over them
+    seq = values["sequence_length"]
+    train_share = 1 - values["validation_fraction"]
+    train_tokens = int(kept_tokens(data, seq) * train_share)
+    sequences = math.ceil(train_tokens / seq) if values["packing"] else max(1, int(data.rows * train_share))
+    if sequences < effective:  # small data: a learning step cannot hold more sequences than there are
+        effective = sequences
+        if "micro_batch_size" not in user and values["micro_batch_size"] > sequences:
+            b = max(x for x in (1, 2, 4, 8, 16, 32, 64) if x <= sequences)
+            values["micro_batch_size"] = b
+            put("micro_batch_size", b, f"{b} sequence{'s' if b > 1 else ''} at once: your data fills only "
+                f"{sequences} sequence{'s' if sequences > 1 else ''} of {seq} tokens.")
+            values["micro_batch_size"] = user.get("micro_batch_size", b)
+    b = values["micro_batch_size"]
+    accumulation = max(1, effective // b)
+    if effective == profile.effective_batch_size:
+        why = f"the {profile.title} profile's batch for steady learning."
+    else:
+        why = f"all your data holds ({sequences} sequence{'s' if sequences > 1 else ''} for training)."
+    put("gradient_accumulation", accumulation, f"{b} x {accumulation} = {b * accumulation} examples per "
+        f"learning step, {why}")
     put("learning_rate", profile.learning_rate, f"The {profile.title} profile's learning rate for LoRA: fast "
         "enough to learn in a few epochs, slow enough to stay stable.", "profile")
     epochs = float(profile.epochs)
@@ -373,18 +406,11 @@ def choose_settings(hw: HardwareProfile, spec: ModelSpec, profile: Profile, stat
     if not assumed and data.rows < 100 and profile.epochs < 5:
         epochs, epoch_reason = 5.0, "5 passes because your data is small: the model must see each example a few times."
     put("epochs", epochs, epoch_reason, "profile")
-    put("packing", True, "Short examples are packed together into full sequences, so no time is spent on padding.")
-    put("validation_fraction", 0.1, "10% of the examples are kept aside to check the model on data it has not "
-        "trained on.")
-    for key in ("gradient_accumulation", "learning_rate", "epochs", "packing", "validation_fraction"):
+    for key in ("gradient_accumulation", "learning_rate", "epochs"):
         if key in user:
             values[key] = user[key]
 
     # --- steps and bookkeeping
-    seq = values["sequence_length"]
-    train_share = 1 - values["validation_fraction"]
-    train_tokens = int(kept_tokens(data, seq) * train_share)
-    sequences = math.ceil(train_tokens / seq) if values["packing"] else max(1, int(data.rows * train_share))
     per_step = values["micro_batch_size"] * values["gradient_accumulation"]
     steps_per_epoch = max(1, math.ceil(sequences / per_step))
     steps = max(1, math.ceil(steps_per_epoch * values["epochs"]))
@@ -434,14 +460,16 @@ def choose_settings(hw: HardwareProfile, spec: ModelSpec, profile: Profile, stat
         warnings.append(f"No data statistics: durations assume {ASSUMED_STATS.rows:,} examples of about "
                         f"{ASSUMED_STATS.tokens_median} tokens. Give your data file for a precise plan.")
 
+    suggested = choose_settings(hw, spec, profile, stats).settings if user and explain_overrides else {}
     settings: dict[str, Setting] = {}
     memory_keys = {"precision", "quantization", "micro_batch_size", "sequence_length", "gradient_checkpointing",
                    "lora_rank", "target_modules", "lora_dropout"}
     for key in SETTING_TYPES:
         reason, source = reasons[key]
         if key in user:
-            settings[key] = Setting(values[key], f"You chose this. (Suggested: {reasons[key][0]})", "user",
-                                    user_warning if key in memory_keys else None)
+            hint = suggested.get(key)
+            why = f"You chose this; PEFT Studio suggests {hint.value}: {hint.reason}" if hint else "You chose this."
+            settings[key] = Setting(values[key], why, "user", user_warning if key in memory_keys else None)
         else:
             settings[key] = Setting(values[key], reason, source)
     return Choice(settings=settings, memory=memory, warnings=tuple(warnings), stats=data, stats_assumed=assumed,

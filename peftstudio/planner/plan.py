@@ -159,7 +159,7 @@ def _alternatives(spec: ModelSpec, hw: HardwareProfile, profile: Profile, choice
 
     def add(title: str, description: str, forced: dict[str, Any], other: ModelSpec | None = None) -> None:
         target = other or spec
-        alt = choose_settings(hw, target, profile, stats, {**user, **forced})
+        alt = choose_settings(hw, target, profile, stats, {**user, **forced}, explain_overrides=False)
         new = {k: s.value for k, s in alt.settings.items()}
         mem = alt.memory
         est = _duration(target, hw, alt, new, _tokens(alt, new))

@@ -1,0 +1,118 @@
+"""`peftstudio profiles` and `peftstudio plan`: task profiles and explained training plans."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from peftstudio.cli.output import print_json
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    profiles = subparsers.add_parser("profiles", help="list the task profiles, with estimates for this machine")
+    profiles.add_argument("--model", help="plan every profile for this model (default: a suggested one)")
+    profiles.add_argument("--json", action="store_true", help="print the profiles as JSON")
+    profiles.set_defaults(func=run_profiles)
+
+    plan = subparsers.add_parser(
+        "plan", help="plan a fine-tuning run: settings with reasons, memory, time, cost and CO2",
+        description="Plan a LoRA fine-tuning run for this computer (or a GPU you name) and explain every setting.",
+    )
+    plan.add_argument("--profile", required=True, help="task profile id (see: peftstudio profiles)")
+    plan.add_argument("--model", required=True, help="model: catalog name, hub id, builtin:NAME or a folder")
+    plan.add_argument("--data", metavar="FILE", help="training data file, to fit the plan to its examples")
+    where = plan.add_mutually_exclusive_group()
+    where.add_argument("--gpu-memory", type=float, metavar="GB", help="plan for a GPU with this much memory")
+    where.add_argument("--gpu", metavar="NAME", help="plan for a known GPU, e.g. 'RTX 3060' or 'H100'")
+    where.add_argument("--cpu", action="store_true", help="plan for training on the processor")
+    plan.add_argument("--electricity-rate", type=float, metavar="X", help="price of a kWh (default 0.15)")
+    plan.add_argument("--currency", default="USD", help="currency of the rate, free text (default USD)")
+    plan.add_argument("--grid-intensity", type=float, metavar="KG",
+                      help="kg of CO2 per kWh of your electricity (default 0.48, the world average)")
+    plan.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                      help="override a setting, e.g. --set micro_batch_size=2 (repeatable)")
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan.set_defaults(func=run_plan)
+
+
+def _hardware(args: argparse.Namespace) -> Any:
+    import attrs
+
+    from peftstudio.hardware import find_gpu, generic_gpu, probe_hardware
+
+    hw = probe_hardware(use_torch=False)
+    if getattr(args, "cpu", False):
+        return attrs.evolve(hw, gpus=())
+    if getattr(args, "gpu", None):
+        try:
+            gpu = find_gpu(args.gpu).as_gpu()
+        except KeyError as exc:
+            from peftstudio.errors import make
+
+            raise make("config_invalid", problems=f"--gpu: {exc.args[0]}") from None
+        return attrs.evolve(hw, gpus=(gpu,))
+    if getattr(args, "gpu_memory", None):
+        return attrs.evolve(hw, gpus=(generic_gpu(args.gpu_memory),))
+    return hw
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    from peftstudio.planner import plan, stats_for_file, summary_lines
+
+    hw = _hardware(args)
+    stats = stats_for_file(args.data, args.model) if args.data else None
+    result = plan(hw, args.model, args.profile, stats=stats, overrides=args.overrides,
+                  electricity_rate=args.electricity_rate, currency=args.currency,
+                  grid_intensity=args.grid_intensity, data_path=args.data)
+    if args.json:
+        print_json(result.as_dict())
+    else:
+        print("\n".join(summary_lines(result)))
+    return 0
+
+
+def _profile_model(hw: Any, profile: Any) -> str:
+    """The suggested model to show a profile with: the largest that fits a GPU, the smallest on a CPU."""
+    from peftstudio.planner import plan
+
+    if not hw.gpus:
+        return str(profile.suggested_models[0])
+    for alias in reversed(profile.suggested_models):
+        if plan(hw, alias, profile.id).memory.fits:
+            return str(alias)
+    return str(profile.suggested_models[0])
+
+
+def run_profiles(args: argparse.Namespace) -> int:
+    from peftstudio.planner import PROFILES, plan
+    from peftstudio.planner.estimates import human_duration
+    from peftstudio.records.convert import to_dict
+
+    hw = _hardware(args)
+    rows = []
+    for profile in PROFILES:
+        model = args.model or _profile_model(hw, profile)
+        p = plan(hw, model, profile.id)
+        rows.append({
+            **to_dict(profile),
+            "estimate": {
+                "model": model, "device": p.device_name,
+                "duration_seconds": to_dict(p.estimates.duration_seconds),
+                "estimated_peak_bytes": p.memory.estimated_peak_bytes,
+                "available_bytes": p.memory.available_bytes, "fits": p.memory.fits,
+                "assumed_examples": p.stats.rows if p.stats_assumed else None,
+            },
+        })
+    if args.json:
+        print_json(rows)
+        return 0
+    for row in rows:
+        est = row["estimate"]
+        print(f"{row['id']:<22} {row['title']}")
+        print(f"{'':<22} {row['description']}")
+        print(f"{'':<22} e.g. {'; '.join(row['examples'])}")
+        print(f"{'':<22} {est['model']} on {est['device']}: "
+              f"{human_duration(est['duration_seconds']['min'])} to {human_duration(est['duration_seconds']['max'])}"
+              f" for {est['assumed_examples'] or 'your'} examples{'' if est['fits'] else ' (does not fit)'}")
+        print()
+    return 0
