@@ -19,6 +19,7 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "peftstudio.cli.hardware",
     "peftstudio.cli.models",
+    "peftstudio.cli.plan",
     "peftstudio.cli.config",
     "peftstudio.cli.data",
     "peftstudio.cli.chat",
