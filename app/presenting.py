@@ -1,0 +1,198 @@
+"""Words and numbers for the screens: how records from the library are shown (no decisions are made here).
+
+Example:
+    >>> duration(95)
+    '1 min 35 s'
+    >>> duration_range(600, 1500)
+    '10 to 25 minutes'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+GIB = 1024**3
+
+
+def gb(n: float) -> str:
+    """Bytes as ``1.5 GB`` (binary gigabytes, as the operating system counts them)."""
+    return f"{n / GIB:.1f} GB" if n >= GIB / 10 else f"{n / 1024**2:.0f} MB"
+
+
+def duration(seconds: float | None) -> str:
+    """A short duration: ``45 s``, ``3 min 5 s``, ``2 h 10 min``; a dash when unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "–"
+    s = int(round(max(seconds, 0)))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60} s" if s % 60 else f"{s // 60} min"
+    return f"{s // 3600} h {s % 3600 // 60} min"
+
+
+def duration_range(low: float, high: float) -> str:
+    """``10 to 25 minutes`` style range, in the unit that suits the larger end."""
+    if high < 90:
+        return f"{max(1, round(low))} to {max(1, round(high))} seconds"
+    if high < 90 * 60:
+        return f"{max(1, round(low / 60))} to {max(1, round(high / 60))} minutes"
+    if high < 48 * 3600:
+        return f"{low / 3600:.1f} to {high / 3600:.1f} hours"
+    return f"{low / 86400:.1f} to {high / 86400:.1f} days"
+
+
+def number(value: float, digits: int = 3) -> str:
+    """A number with `digits` significant digits, without needless zeros (``0.000123``, ``1.5``)."""
+    if value == 0:
+        return "0"
+    return f"{value:.{digits}g}"
+
+
+def money(low: float, high: float, currency: str) -> str:
+    """A cost range; tiny amounts read as ``less than 0.01 USD``.
+
+    Example:
+        >>> money(0.0004, 0.002, "USD"), money(1.234, 2.5, "EUR")
+        ('less than 0.01 USD', '1.23 to 2.50 EUR')
+    """
+    if high < 0.01:
+        return f"less than 0.01 {currency}"
+    return f"{low:.2f} to {high:.2f} {currency}"
+
+
+def hardware(hw: Any) -> str:
+    if hw.gpus:
+        g = hw.gpus[0]
+        return f"{g.name} with {gb(g.memory_total_bytes)} of GPU memory, {hw.cpu_cores} processor cores, " \
+               f"{gb(hw.ram_total_bytes)} RAM"
+    return f"No GPU found: training will use the processor ({hw.cpu_cores} cores, {gb(hw.ram_total_bytes)} RAM). " \
+           f"Small models train fine; large ones would be very slow."
+
+
+def profile_estimate(plan: Any) -> str:
+    e = plan.estimates.duration_seconds
+    fits = "" if plan.memory.fits else " (does not fit: see the model step)"
+    return f"On this computer: {duration_range(e.min, e.max)} with {plan.model_title}{fits}"
+
+
+def model_option(reference: str, plan: Any) -> dict[str, Any]:
+    builtin = reference.startswith("builtin:")
+    local = not builtin and (Path(reference).expanduser().exists())
+    where = "Built in: works offline" if builtin else ("On this computer" if local else
+                                                       "Downloads from the internet the first time")
+    e = plan.estimates.duration_seconds
+    return {"reference": reference, "title": plan.model_title, "fits": bool(plan.memory.fits),
+            "builtin": builtin, "where": where,
+            "memory": f"needs about {gb(plan.memory.estimated_peak_bytes)} of {gb(plan.memory.available_bytes)}",
+            "estimate": duration_range(e.min, e.max), "problem": ""}
+
+
+def model_unavailable(reference: str, exc: BaseException) -> dict[str, Any]:
+    from peftstudio.errors import as_plain
+
+    info = as_plain(exc).info
+    return {"reference": reference, "title": reference, "fits": False, "builtin": False, "where": info.title,
+            "memory": "", "estimate": "", "problem": info.explanation}
+
+
+def data_summary(report: Any) -> str:
+    errors = len(report.errors)
+    warnings = sum(1 for f in report.findings if f.severity == "warning")
+    what = f"{report.rows:,} examples in a {report.format.upper()} file, structure: {structure_name(report)}."
+    if errors:
+        return f"{what} {errors} problem{'s' if errors != 1 else ''} must be fixed before training."
+    if warnings:
+        return f"{what} Ready to train; {warnings} warning{'s' if warnings != 1 else ''} worth a look."
+    return f"{what} Ready to train."
+
+
+STRUCTURE_NAMES = {
+    "chat": "conversations (chat messages)", "sharegpt": "conversations (ShareGPT style)",
+    "alpaca": "instructions with answers (Alpaca style)", "prompt_completion": "prompts with completions",
+    "question_answer": "questions with answers", "classification": "texts with labels", "text": "plain text",
+}
+
+
+def structure_name(report: Any) -> str:
+    return STRUCTURE_NAMES.get(report.structure.name, report.structure.name.replace("_", " "))
+
+
+def fixed_suffix(path: str) -> str:
+    """The cleaned file keeps a text format the fixes can write (Parquet and JSON become JSON Lines)."""
+    suffix = Path(path).suffix.lower()
+    return suffix if suffix in (".jsonl", ".csv", ".tsv", ".txt") else ".jsonl"
+
+
+def run_name(plan: Any) -> str:
+    from peftstudio.planner import get_profile
+
+    return f"{get_profile(plan.profile).title} with {plan.model_title}"
+
+
+def banner_for(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A dashboard banner for a run event that carries suggestions (the guards' events), else None."""
+    data = event.get("data") or {}
+    suggestions = data.get("suggestions")
+    if not suggestions:
+        return None
+    actions = []
+    for s in suggestions:
+        if isinstance(s, dict):
+            actions.append({"label": str(s.get("label") or s.get("title") or s.get("message") or "Do it"), **s})
+        else:
+            actions.append({"label": str(s)})
+    severity = data.get("severity") or ("error" if event["kind"] in ("divergence", "nan_loss") else "warning")
+    title = data.get("title") or BANNER_TITLES.get(event["kind"], event["kind"].replace("_", " ").capitalize())
+    return {"id": event["id"], "kind": event["kind"], "title": title, "message": event.get("message", ""),
+            "severity": severity, "actions": actions[:3], "step": event.get("step")}
+
+
+BANNER_TITLES = {
+    "divergence": "Training became unstable",
+    "overfitting": "The model is starting to memorise",
+    "memory": "Memory is running short",
+    "gradient_explosion": "A sudden jump in training",
+    "guard": "Something needs your attention",
+}
+
+#: Error fixes that change one setting: fix id -> (value of a setting by name) -> (setting, new value).
+SETTING_FIXES: dict[str, Callable[[Callable[[str], Any]], tuple[str, Any]]] = {
+    "halve_batch": lambda v: ("micro_batch_size", max(1, int(v("micro_batch_size") or 2) // 2)),
+    "use_4bit": lambda v: ("quantization", "4bit"),
+    "no_quantization": lambda v: ("quantization", "none"),
+    "shorter_sequences": lambda v: ("sequence_length", max(64, int(v("sequence_length") or 512) // 2)),
+    "lower_learning_rate": lambda v: ("learning_rate", float(v("learning_rate") or 2e-4) / 3),
+    "enable_clipping": lambda v: ("max_grad_norm", 1.0),
+}
+
+
+def gauge_values(reading: dict[str, Any]) -> dict[str, tuple[float, str]]:
+    """Gauge name -> (value, detail) from a system reading; value -1 when there is no such reading."""
+    gpus = reading.get("gpus") or []
+    out: dict[str, tuple[float, str]] = {}
+    if gpus:
+        g = gpus[0]
+        util = g.get("utilization_percent")
+        out["gpu"] = (float(util) if util is not None else -1.0, g.get("name", "GPU"))
+        out["gpu_memory"] = (float(g.get("memory_percent") or 0.0),
+                             f"{gb(g.get('memory_used_bytes', 0))} of {gb(g.get('memory_total_bytes', 0))}")
+        temp = g.get("temperature_c")
+        out["gpu_temp"] = (float(temp) if temp is not None else -1.0, "GPU temperature")
+    else:
+        out["gpu"] = (-1.0, "No GPU: using the processor")
+        out["gpu_memory"] = (-1.0, "No GPU")
+        out["gpu_temp"] = (-1.0, "No GPU")
+    if "cpu_percent" in reading:
+        out["cpu"] = (float(reading["cpu_percent"]), "all cores")
+    else:
+        out["cpu"] = (-1.0, "waiting for a reading")
+    if "ram_percent" in reading:
+        out["ram"] = (float(reading["ram_percent"]),
+                      f"{gb(reading.get('ram_used_bytes', 0))} of {gb(reading.get('ram_total_bytes', 0))}")
+    else:
+        out["ram"] = (-1.0, "waiting for a reading")
+    return out
