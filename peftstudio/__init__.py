@@ -49,6 +49,15 @@ _EXPORTS: dict[str, str] = {
     "load_tokenizer": "peftstudio.models",
     "model_folder": "peftstudio.models",
     "resolve_model": "peftstudio.models",
+    # planner
+    "MemoryBreakdown": "peftstudio.planner",
+    "ModelSpec": "peftstudio.models.catalog",
+    "PROFILES": "peftstudio.planner",
+    "Plan": "peftstudio.planner",
+    "Profile": "peftstudio.planner",
+    "find_model": "peftstudio.models.catalog",
+    "get_profile": "peftstudio.planner",
+    "plan": "peftstudio.planner",
     # notifications
     "CompletionSummary": "peftstudio.notify",
     "NotifySettings": "peftstudio.notify",
@@ -75,6 +84,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from peftstudio.errors import Action, ErrorInfo, PlainError
     from peftstudio.hardware import probe_hardware, simulated_hardware
     from peftstudio.models import BUILTIN_MODELS, load_model, load_tokenizer, model_folder, resolve_model
+    from peftstudio.models.catalog import ModelSpec, find_model
+    from peftstudio.planner import PROFILES, MemoryBreakdown, Plan, Profile, get_profile, plan
     from peftstudio.notify import CompletionSummary, NotifySettings, RunNotifier
     from peftstudio.records import (
         DataSettings,
