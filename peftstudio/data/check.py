@@ -51,7 +51,9 @@ DEFAULT_MINIMUM = 20
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200d\u2060\ufeff]")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_PHONE = re.compile(r"(?<![\w.])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]?\d{3,4}(?![\w.])")
+# Phone numbers: a run of digits, spaces, dots, dashes and brackets (found fast: it must start with a digit),
+# then accepted when it holds 9 to 15 digits and stands apart from other words.
+_PHONE = re.compile(r"\d[\d ().-]{7,}\d")
 _FAMILY = {"sharegpt": "chat"}  # structures read by the same converter
 
 
@@ -64,6 +66,20 @@ class Analysis:
     structure: Structure
     rows_by_fix: dict[str, frozenset[int]] = field(factory=dict)
     duplicates: DuplicateResult | None = None
+
+
+def _has_phone(text: str) -> bool:
+    for match in _PHONE.finditer(text):
+        start, end = match.span()
+        found = match.group()
+        digits = sum(c.isdigit() for c in found)
+        if found.count(".") == 1 and not any(c in found for c in " -()"):
+            continue  # a decimal number such as 3.14159265358
+        before = text[start - 1] if start else " "
+        after = text[end] if end < len(text) else " "
+        if 9 <= digits <= 15 and not before.isalnum() and not after.isalnum() and before not in ".,":
+            return True
+    return False
 
 
 def _minimum(profile: str | None) -> int:
@@ -247,11 +263,12 @@ def analyse(path: str | Path, *, profile: str | None = None, tokenizer: Any = No
         assert ex is not None
         row = raw.row
         text = ex.text
-        if _CONTROL.search(text):
+        # Cheap C-level tests first: most rows skip the regular expressions entirely.
+        if not text.replace("\n", "").isprintable() and _CONTROL.search(text):
             found.add("control_characters", row)
         if "@" in text and _EMAIL.search(text):
             found.add("personal_data", row, "email addresses")
-        elif _PHONE.search(text):
+        elif _has_phone(text):
             found.add("personal_data", row, "phone numbers")
         if ex.label is not None:
             labels[ex.label] += 1

@@ -1,0 +1,89 @@
+"""Benchmark: the data check on a generated 1,000,000-row JSONL file, next to `datasets.load_dataset("json")`.
+
+Both run in their own child process on the same file in the same run; each child reports its wall time
+and peak memory (RSS, from `resource.getrusage`). Prints one JSON line:
+``{"rows", "file_mb", "check_s", "datasets_s", "ratio" (check / datasets), "check_peak_rss_mb",
+"datasets_peak_rss_mb", "rss_under_1gib"}``.
+
+    .venv/bin/python benchmarks/data_check.py [--rows N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+TOPICS = ["ships", "rivers", "bread", "stars", "gardens", "trains", "music", "clouds", "maps", "bees", "tea", "rain"]
+VERBS = ["explain", "describe", "summarise", "compare", "list facts about", "tell me about"]
+
+_CHILD_CHECK = """
+import json, resource, sys, time
+t = time.perf_counter()
+from peftstudio.data import check_file
+report = check_file(sys.argv[1])
+elapsed = time.perf_counter() - t
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"seconds": elapsed, "rss": rss, "rows": report.rows, "codes": list(report.codes())}))
+"""
+
+_CHILD_DATASETS = """
+import json, resource, sys, time
+t = time.perf_counter()
+import datasets
+ds = datasets.load_dataset("json", data_files=sys.argv[1], cache_dir=sys.argv[2], split="train")
+elapsed = time.perf_counter() - t
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"seconds": elapsed, "rss": rss, "rows": len(ds)}))
+"""
+
+
+def generate(path: Path, rows: int, seed: int = 0) -> None:
+    """A chat JSONL file with distinct rows (and a few copies, as real data has)."""
+    rng = random.Random(seed)
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(rows):
+            topic, verb = rng.choice(TOPICS), rng.choice(VERBS)
+            n = i if rng.random() > 0.001 else i // 2  # about 0.1% exact copies
+            user = f"Please {verb} {topic}, item {n}."
+            answer = f"Here is something about {topic} number {n}: it is {rng.choice(TOPICS)} and {n % 97} more."
+            fh.write(json.dumps({"messages": [{"role": "user", "content": user},
+                                              {"role": "assistant", "content": answer}]}) + "\n")
+
+
+def _child(code: str, *args: str) -> dict:  # type: ignore[type-arg]
+    env = dict(os.environ, HF_DATASETS_OFFLINE="1", HF_HUB_OFFLINE="1")
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="peftstudio-bench-") as tmp:
+        path = Path(tmp) / "big.jsonl"
+        generate(path, args.rows)
+        check = _child(_CHILD_CHECK, str(path))
+        hf = _child(_CHILD_DATASETS, str(path), str(Path(tmp) / "hf-cache"))
+        assert check["rows"] == hf["rows"] == args.rows
+        print(json.dumps({
+            "rows": args.rows,
+            "file_mb": round(path.stat().st_size / 2**20, 1),
+            "check_s": round(check["seconds"], 2),
+            "datasets_s": round(hf["seconds"], 2),
+            "ratio": round(check["seconds"] / hf["seconds"], 3),
+            "check_peak_rss_mb": round(check["rss"] / 2**20, 1),
+            "datasets_peak_rss_mb": round(hf["rss"] / 2**20, 1),
+            "rss_under_1gib": check["rss"] < 2**30,
+            "check_findings": check["codes"],
+        }))
+
+
+if __name__ == "__main__":
+    main()
