@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import attrs
-from attrs import field, frozen
+from attrs import frozen
 
 from peftstudio.errors import PlainError, make
 from peftstudio.records import convert
@@ -106,7 +106,7 @@ class Comparison:
     rows: tuple[RunTableRow, ...]
     charts: tuple[MetricChart, ...]
     best: dict[str, str]
-    differences: tuple[ConfigDifference, ...] = field(converter=tuple)
+    differences: tuple[ConfigDifference, ...]
 
 
 # ---------------------------------------------------------------- pure helpers
@@ -296,7 +296,7 @@ def compare_runs(run_ids: Sequence[str], *, store: Store | None = None) -> Compa
         if chart.best_run_id is not None:
             best[f"metric:{chart.name}"] = chart.best_run_id
     return Comparison(run_ids=tuple(ids), rows=rows, charts=tuple(charts), best=best,
-                      differences=config_differences([r.config for r in runs]))
+                      differences=tuple(config_differences([r.config for r in runs])))
 
 
 def clone_run_config(run_id: str, *, name: str | None = None, store: Store | None = None) -> RunConfig:
@@ -323,11 +323,11 @@ def comparison_dict(comparison: Comparison) -> dict[str, Any]:
 
 __all__ = [
     "COLUMNS",
+    "VAL_LOSS_NAMES",
     "Comparison",
     "ConfigDifference",
     "MetricChart",
     "RunTableRow",
-    "VAL_LOSS_NAMES",
     "align",
     "best_of",
     "clone_run_config",

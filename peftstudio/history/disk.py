@@ -60,15 +60,15 @@ class SpacePrompt:
 
     @property
     def message(self) -> str:
-        lines = [f"This needs about {human_size(self.needed_bytes)} (plus {human_size(self.margin_bytes)} to "
-                 f"spare), but only {human_size(self.free_bytes)} is free: "
-                 f"{human_size(self.missing_bytes)} more is needed."]
+        lines = [(f"This needs about {human_size(self.needed_bytes)} (plus {human_size(self.margin_bytes)} to "
+                  f"spare), but only {human_size(self.free_bytes)} is free: "
+                  f"{human_size(self.missing_bytes)} more is needed.")]
         if self.candidates:
             lines.append("You can free space by archiving or deleting older model versions:")
             for c in self.candidates:
                 archive = (f"archive frees about {human_size(c.frees_if_archived)}, " if c.state == "ready" else "")
                 lines.append(f"  {c.label} of {c.line} ({human_size(c.size_bytes)}): {archive}"
-                             f"delete frees {human_size(c.frees_if_deleted)}")
+                             + f"delete frees {human_size(c.frees_if_deleted)}")
         else:
             lines.append("There are no older model versions to clear; free space on the disk yourself.")
         return "\n".join(lines)

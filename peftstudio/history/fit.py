@@ -32,6 +32,7 @@ from peftstudio.records.config import RunConfig
 from peftstudio.records.data import DatasetStats
 from peftstudio.records.hardware import HardwareProfile
 
+
 @frozen
 class Fit:
     """A configuration fitted to a machine: the changes (each with its reason) and any notes."""

@@ -27,6 +27,7 @@ import re
 import time
 import types
 import typing
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069\u200e\u200f]")
 _CONTROL_NOTES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
+def _as_tuple(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
 @frozen
 class Preset:
     """A named, shareable run configuration.
@@ -71,7 +76,7 @@ class Preset:
     name: str
     config: RunConfig
     dataset: DatasetReference | None = None
-    tags: tuple[str, ...] = field(default=(), converter=tuple)
+    tags: tuple[str, ...] = field(default=(), converter=_as_tuple)
     notes: str = ""
 
     @property

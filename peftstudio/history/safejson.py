@@ -107,8 +107,7 @@ def parse_untrusted(
         raise UntrustedJsonError(
             [f"the file is not UTF-8 text (unreadable byte at position {exc.start})"]
         ) from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     depth = nesting_depth(text, max_depth)
     if depth > max_depth:
         raise UntrustedJsonError(

@@ -35,7 +35,7 @@ from attrs import frozen
 
 from peftstudio import paths
 from peftstudio.errors import PlainError, make
-from peftstudio.history.compare import ConfigDifference, VAL_LOSS_NAMES, config_differences
+from peftstudio.history.compare import VAL_LOSS_NAMES, ConfigDifference, config_differences
 from peftstudio.records import convert
 from peftstudio.records.config import RunConfig
 from peftstudio.store import Store, open_store
@@ -447,8 +447,8 @@ def version_dict(v: ModelVersion) -> dict[str, Any]:
 
 
 __all__ = [
-    "ModelVersion",
     "STATES",
+    "ModelVersion",
     "TimelineEntry",
     "VersionComparison",
     "active_version",

@@ -32,5 +32,5 @@ def adapter_folder(root: Path, seed: int = 0, size: int = 40_000) -> Path:
     folder = root / f"adapter-{seed}"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "adapter_model.safetensors").write_bytes(os.urandom(size))
-    (folder / "adapter_config.json").write_text('{"r": 8, "seed": %d}' % seed)
+    (folder / "adapter_config.json").write_text(f'{{"r": 8, "seed": {seed}}}')
     return folder

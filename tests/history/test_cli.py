@@ -12,7 +12,6 @@ from peftstudio.history.presets import get_preset, list_presets
 from peftstudio.history.versions import list_versions, record_completed_run
 from peftstudio.records import RunConfig, convert
 from peftstudio.store import open_store
-
 from tests.history.helpers import adapter_folder, completed_run, config
 
 

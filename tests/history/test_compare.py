@@ -17,7 +17,6 @@ from peftstudio.history.compare import (
 )
 from peftstudio.records import LoraSettings
 from peftstudio.store import open_store
-
 from tests.history.helpers import completed_run, config
 
 

@@ -8,7 +8,6 @@ from peftstudio.history.archive import archive_version
 from peftstudio.history.disk import archive_saving, check_space, margin_for
 from peftstudio.history.versions import record_completed_run, set_active
 from peftstudio.store import open_store
-
 from tests.history.helpers import adapter_folder, completed_run, config
 
 MB = 2**20
@@ -28,7 +27,7 @@ def test_no_prompt_when_enough_is_free() -> None:
 
 
 def test_prompt_lists_versions_to_clear_with_sizes(tmp_path: Path) -> None:
-    v1, v2, v3 = _versions(tmp_path, [2 * MB, 3 * MB, 1 * MB])  # v3, the newest, is active
+    v1, v2, _v3 = _versions(tmp_path, [2 * MB, 3 * MB, 1 * MB])  # v3, the newest, is active
     archive_version(v2)
     prompt = check_space(500 * MB, free_bytes=500 * MB + 100 * MB - 1 * MB, margin_bytes=100 * MB)
     assert prompt is not None

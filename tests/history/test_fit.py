@@ -52,11 +52,11 @@ def test_24gb_preset_imported_on_8gb_gets_adjusted_settings_with_reasons(tmp_pat
 @pytest.mark.parametrize(
     ("training", "hardware", "setting", "new"),
     [
-        (dict(precision="bf16"), dict(gpu="T4"), "training.precision", "fp16"),
-        (dict(precision="bf16"), dict(), "training.precision", "fp32"),
-        (dict(quantization="4bit", precision="fp32"), dict(), "training.quantization", "none"),
-        (dict(devices=4, strategy="ddp"), dict(gpu="H100"), "training.devices", 1),
-        (dict(devices=4, strategy="ddp"), dict(gpu="H100"), "training.strategy", "auto"),
+        ({"precision": "bf16"}, {"gpu": "T4"}, "training.precision", "fp16"),
+        ({"precision": "bf16"}, {}, "training.precision", "fp32"),
+        ({"quantization": "4bit", "precision": "fp32"}, {}, "training.quantization", "none"),
+        ({"devices": 4, "strategy": "ddp"}, {"gpu": "H100"}, "training.devices", 1),
+        ({"devices": 4, "strategy": "ddp"}, {"gpu": "H100"}, "training.strategy", "auto"),
     ],
 )
 def test_settings_this_machine_cannot_run_are_changed(training: dict, hardware: dict, setting: str,

@@ -16,7 +16,6 @@ from peftstudio.errors import PlainError
 from peftstudio.history.presets import Preset, import_preset, list_presets, preset_json, save_preset
 from peftstudio.records import DatasetReference
 from peftstudio.store import open_store
-
 from tests.history.helpers import config
 
 
@@ -134,7 +133,8 @@ def test_dataset_path_is_only_a_reference(tmp_path: Path) -> None:
         file = tmp_path / f"p{i}.json"
         file.write_text(json.dumps(doc))
         done: list = []
-        worker = threading.Thread(target=lambda: done.append(import_preset(file)), daemon=True)
+        worker = threading.Thread(target=lambda done=done, file=file: done.append(import_preset(file)),
+                                  daemon=True)
         worker.start()
         worker.join(timeout=20)
         assert done, f"importing a preset with data path {path!r} hung: it opened the file"

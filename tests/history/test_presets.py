@@ -21,7 +21,6 @@ from peftstudio.history.presets import (
 )
 from peftstudio.records import DatasetReference, ModelChoice
 from peftstudio.store import open_store
-
 from tests.history.helpers import config
 
 
@@ -76,7 +75,7 @@ def test_list_search_and_filters() -> None:
     other = config()
     other = type(other)(profile="code-generation", model=ModelChoice("builtin:smollm2-135m"), data=other.data)
     save_preset("coder", other, tags=["python"])
-    names = lambda **kw: sorted(p.name for p in list_presets(**kw))  # noqa: E731
+    names = lambda **kw: sorted(p.name for p in list_presets(**kw))
     assert names() == ["coder", "support bot"]
     assert names(search="POLITE") == ["support bot"]
     assert names(search="python") == ["coder"]

@@ -21,7 +21,6 @@ from peftstudio.history.versions import (
     versions_root,
 )
 from peftstudio.store import open_store
-
 from tests.history.helpers import adapter_folder, completed_run, config
 
 
@@ -40,7 +39,7 @@ def _two_versions(tmp_path: Path) -> tuple[str, str]:
 
 
 def test_two_completed_runs_give_v1_and_v2(tmp_path: Path) -> None:
-    v1, v2 = _two_versions(tmp_path)
+    _two_versions(tmp_path)
     versions = list_versions()
     assert [v.label for v in versions] == ["v1", "v2"]
     assert versions[0].line == versions[1].line == "builtin:tiny-llama [chatbot]"
@@ -54,7 +53,7 @@ def test_two_completed_runs_give_v1_and_v2(tmp_path: Path) -> None:
 
 
 def test_timeline_deltas_against_previous(tmp_path: Path) -> None:
-    v1, v2 = _two_versions(tmp_path)
+    v1, _v2 = _two_versions(tmp_path)
     entries = timeline("builtin:tiny-llama [chatbot]")
     assert entries[0].deltas == {} and entries[0].previous_id is None
     assert entries[1].previous_id == v1
@@ -69,7 +68,7 @@ def test_compare_two_versions(tmp_path: Path) -> None:
 
 
 def test_set_active_pins_an_older_version(tmp_path: Path) -> None:
-    v1, v2 = _two_versions(tmp_path)
+    v1, _v2 = _two_versions(tmp_path)
     set_active("v1")
     line = get_version(v1).line
     assert active_version(line).id == v1
@@ -108,7 +107,7 @@ def test_restore_refuses_a_tampered_archive(tmp_path: Path) -> None:
 
 
 def test_delete_keeps_number_and_frees_files(tmp_path: Path) -> None:
-    v1, v2 = _two_versions(tmp_path)
+    _v1, v2 = _two_versions(tmp_path)
     folder = Path(get_version(v2).path)
     delete_version(v2)
     assert not folder.exists()

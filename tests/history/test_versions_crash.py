@@ -17,7 +17,6 @@ import pytest
 from peftstudio.history.archive import archive_version
 from peftstudio.history.versions import _file_table, list_versions, record_completed_run, versions_root
 from peftstudio.store import open_store
-
 from tests.history.helpers import adapter_folder, completed_run, config
 
 ROOT = Path(__file__).resolve().parents[2]
