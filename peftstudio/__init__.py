@@ -62,6 +62,27 @@ _EXPORTS: dict[str, str] = {
     "CompletionSummary": "peftstudio.notify",
     "NotifySettings": "peftstudio.notify",
     "RunNotifier": "peftstudio.notify",
+    # history: presets, run comparison, versions
+    "Preset": "peftstudio.history",
+    "save_preset": "peftstudio.history",
+    "list_presets": "peftstudio.history",
+    "get_preset": "peftstudio.history",
+    "export_preset": "peftstudio.history",
+    "import_preset": "peftstudio.history",
+    "delete_preset": "peftstudio.history",
+    "compare_runs": "peftstudio.history",
+    "runs_table": "peftstudio.history",
+    "clone_run_config": "peftstudio.history",
+    "ModelVersion": "peftstudio.history",
+    "list_versions": "peftstudio.history",
+    "get_version": "peftstudio.history",
+    "set_active": "peftstudio.history",
+    "active_version": "peftstudio.history",
+    "archive_version": "peftstudio.history",
+    "restore_version": "peftstudio.history",
+    "delete_version": "peftstudio.history",
+    "record_completed_run": "peftstudio.history",
+    "check_space": "peftstudio.history",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -87,6 +108,28 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from peftstudio.models.catalog import ModelSpec, find_model
     from peftstudio.planner import PROFILES, MemoryBreakdown, Plan, Profile, get_profile, plan
     from peftstudio.notify import CompletionSummary, NotifySettings, RunNotifier
+    from peftstudio.history import (
+        ModelVersion,
+        Preset,
+        active_version,
+        archive_version,
+        check_space,
+        clone_run_config,
+        compare_runs,
+        delete_preset,
+        delete_version,
+        export_preset,
+        get_preset,
+        get_version,
+        import_preset,
+        list_presets,
+        list_versions,
+        record_completed_run,
+        restore_version,
+        runs_table,
+        save_preset,
+        set_active,
+    )
     from peftstudio.records import (
         DataSettings,
         DatasetReference,
