@@ -244,7 +244,7 @@ def spec_from_gguf(path: Path) -> ModelSpec:
         reader = gguf.GGUFReader(path)
         fields = {k: f for k, f in reader.fields.items() if not k.startswith("tokenizer.")}
         arch = str(fields["general.architecture"].contents())
-        get = lambda key: fields[f"{arch}.{key}"].contents()  # noqa: E731
+        get = lambda key: fields[f"{arch}.{key}"].contents()
         has_output = any(t.name == "output.weight" for t in reader.tensors)
         vocab = fields.get(f"{arch}.vocab_size")
         n_vocab = int(vocab.contents()) if vocab is not None else len(reader.fields["tokenizer.ggml.tokens"].data)
@@ -266,11 +266,11 @@ def _hub_config(hub_id: str) -> Path:
 
     try:
         return Path(hf_hub_download(hub_id, "config.json", local_files_only=True))
-    except Exception:  # not cached: try the network (raises offline or when the id does not exist)
+    except Exception:  # noqa: BLE001 - not cached (hub raises several kinds): try the network next
         pass
     try:
         return Path(hf_hub_download(hub_id, "config.json"))
-    except Exception:
+    except Exception:  # noqa: BLE001 - offline, unknown id or gated: all mean "cannot describe it now"
         raise make("model_offline", reference=hub_id) from None
 
 

@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -140,7 +141,7 @@ def truncated_fraction(stats: DatasetStats, length: int) -> float:
         return 0.0
     if length < stats.tokens_min:
         return 1.0
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+    for (x0, y0), (x1, y1) in pairwise(points):
         if x0 <= length <= x1:
             share = y0 if x1 == x0 else y0 + (y1 - y0) * (length - x0) / (x1 - x0)
             return round(1.0 - share, 4)
@@ -152,7 +153,7 @@ def _survival_integral(stats: DatasetStats, length: float) -> float:
     points = [(0.0, 0.0), (float(stats.tokens_min), 0.0), (float(stats.tokens_median), 0.5),
               (float(stats.tokens_p95), 0.95), (float(stats.tokens_max), 1.0)]
     total = 0.0
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+    for (x0, y0), (x1, y1) in pairwise(points):
         if length <= x0 or x1 <= x0:
             continue
         end = min(length, x1)
@@ -215,6 +216,16 @@ def memory_for(spec: ModelSpec, values: Mapping[str, Any], available: int, devic
         lora_dropout=values["lora_dropout"], gradient_checkpointing=values["gradient_checkpointing"],
         available_bytes=available, device=device,
     )
+
+
+def _fitting(spec: ModelSpec, shape: dict[str, Any], batches: list[int], available: int, device: str,
+             budget: float) -> dict[str, Any] | None:
+    """The first of `batches` (largest first) whose memory stays within `budget`, as full values."""
+    for b in batches:
+        cand = dict(shape, micro_batch_size=b)
+        if memory_for(spec, cand, available, device).estimated_peak_bytes <= budget:
+            return cand
+    return None
 
 
 def _device(hw: HardwareProfile) -> tuple[str, int, str]:
@@ -302,15 +313,11 @@ def choose_settings(hw: HardwareProfile, spec: ModelSpec, profile: Profile, stat
     for seq in seqs:
         for quant in quants:
             for ckpt in ckpts:
-                def fits(b: int) -> dict[str, Any] | None:
-                    cand = dict(trial, quantization=quant, gradient_checkpointing=ckpt, micro_batch_size=b,
-                                sequence_length=seq)
-                    return cand if memory_for(spec, cand, available, device).estimated_peak_bytes <= budget else None
-
+                shape = dict(trial, quantization=quant, gradient_checkpointing=ckpt, sequence_length=seq)
                 # memory grows with the micro-batch: when the smallest does not fit, none does
-                if fits(batches[-1]) is None:
+                if _fitting(spec, shape, batches[-1:], available, device, budget) is None:
                     continue
-                found = next(c for c in map(fits, batches) if c is not None)
+                found = _fitting(spec, shape, batches, available, device, budget)
                 if found:
                     break
             if found:
@@ -476,5 +483,5 @@ def choose_settings(hw: HardwareProfile, spec: ModelSpec, profile: Profile, stat
                   device=device, train_tokens=train_tokens, steps_per_epoch=steps_per_epoch)
 
 
-__all__ = ["ASSUMED_STATS", "MEMORY_BUDGET", "SETTING_TYPES", "Choice", "choose_settings", "memory_for",
-           "kept_tokens", "parse_overrides", "truncated_fraction"]
+__all__ = ["ASSUMED_STATS", "MEMORY_BUDGET", "SETTING_TYPES", "Choice", "choose_settings", "kept_tokens",
+           "memory_for", "parse_overrides", "truncated_fraction"]

@@ -75,8 +75,8 @@ PROFILES: tuple[Profile, ...] = (
         description="Teach a model to write code in your style, language or framework. Whitespace is kept "
                     "exactly, the chat template is the code model's own, and the playground answers with a low "
                     "temperature so code stays precise.",
-        examples=("Generate SQL queries from questions about your database", "Write functions using your "
-                  "internal library", "Complete code in a niche language"),
+        examples=("Generate SQL queries from questions about your database",
+                  "Write functions using your internal library", "Complete code in a niche language"),
         data_structures=("chat", "prompt_completion", "alpaca"),
         sequence_length=2048, lora_rank=32, lora_alpha=64, lora_dropout=0.05, target="all",
         learning_rate=1e-4, epochs=3, effective_batch_size=16, evaluations_per_epoch=4,
