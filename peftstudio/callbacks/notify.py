@@ -24,18 +24,7 @@ import lightning as L
 
 from peftstudio.callbacks.pause import RunPaused
 from peftstudio.notify import CompletionSummary, NotifySettings, RunNotifier
-
-
-def run_fraction(global_step: int, total_steps: float | int) -> float | None:
-    """Share of the run done, or None when the total is unknown.
-
-    Example:
-        >>> run_fraction(3, 12), run_fraction(3, float("inf"))
-        (0.25, None)
-    """
-    if not total_steps or not math.isfinite(total_steps) or total_steps <= 0:
-        return None
-    return min(1.0, max(0.0, global_step / float(total_steps)))
+from peftstudio.notify.decide import run_fraction
 
 
 def _metric(trainer: L.Trainer, *names: str) -> float | None:
@@ -57,7 +46,7 @@ class NotifyCallback(L.Callback):
     adapter is saved) with ``notifier.completed(summary)``.
     """
 
-    def __init__(self, settings: NotifySettings = NotifySettings(), *, notifier: RunNotifier | None = None,
+    def __init__(self, settings: NotifySettings | None = None, *, notifier: RunNotifier | None = None,
                  run_name: str = "", complete_on_train_end: bool = True) -> None:
         self._owned = notifier is None
         self.notifier = notifier if notifier is not None else RunNotifier(settings, run_name=run_name)

@@ -30,6 +30,7 @@ from peftstudio.notify.decide import (
     on_progress,
     percent,
     progress_notice,
+    run_fraction,
     title_with_progress,
     warning_notice,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "play_completion_sound",
     "progress_notice",
     "read_dnd",
+    "run_fraction",
     "title_with_progress",
     "warning_notice",
 ]

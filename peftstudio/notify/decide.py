@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Literal
 
 from attrs import evolve, field, frozen
@@ -99,11 +100,15 @@ class CompletionSummary:
     saved_to: str | None = None
 
 
+def _int_set(values: Iterable[int]) -> frozenset[int]:
+    return frozenset(int(v) for v in values)
+
+
 @frozen
 class ProgressState:
     """What was already announced for one run: milestones sent and the last taskbar state."""
 
-    sent: frozenset[int] = field(default=frozenset(), converter=frozenset)
+    sent: frozenset[int] = field(default=frozenset(), converter=_int_set)
     launcher: LauncherState | None = None
     finished: bool = False
 
@@ -120,6 +125,18 @@ def percent(fraction: float) -> int:
     return max(0, min(100, math.floor(fraction * 100 + 1e-9)))
 
 
+def run_fraction(global_step: int, total_steps: float) -> float | None:
+    """Share of the run done (`global_step` of `total_steps`), or None when the total is unknown.
+
+    Example:
+        >>> run_fraction(3, 12), run_fraction(3, float("inf"))
+        (0.25, None)
+    """
+    if not total_steps or not math.isfinite(total_steps) or total_steps <= 0:
+        return None
+    return min(1.0, max(0.0, global_step / float(total_steps)))
+
+
 def milestones_due(fraction: float, sent: frozenset[int], milestones: tuple[int, ...] = PROGRESS_MILESTONES
                    ) -> tuple[int, ...]:
     """The milestones reached by `fraction` and not yet sent, lowest first.
@@ -133,7 +150,7 @@ def milestones_due(fraction: float, sent: frozenset[int], milestones: tuple[int,
 
 
 def _duration(seconds: float) -> str:
-    s = int(round(seconds))
+    s = round(seconds)
     if s >= 3600:
         return f"{s // 3600}h {s % 3600 // 60:02d}m"
     if s >= 60:

@@ -57,17 +57,16 @@ class DesktopSender:
             except Exception as exc:  # noqa: BLE001 - already closed by the user
                 log.debug("could not close the previous progress banner: %s", exc)
             self._last_progress_id = None
+        dispatched: list[bool] = []
         try:
             ident = await asyncio.wait_for(
-                notifier.send(notice.title, notice.body, urgency=_urgency(notice.urgency)), TIMEOUT_S)
+                notifier.send(notice.title, notice.body, urgency=_urgency(notice.urgency),
+                              on_dispatched=lambda: dispatched.append(True)), TIMEOUT_S)
         except Exception as exc:  # noqa: BLE001 - notifications are best effort
             log.info("desktop notification not shown (%s): %s", notice.title, exc)
             return False
-        if notice.kind == "progress":
+        # desktop-notifier logs instead of raising when the server refuses; it reports
+        # "dispatched" only for notifications the server accepted.
+        if dispatched and notice.kind == "progress":
             self._last_progress_id = ident
-        # desktop-notifier logs instead of raising when the server is missing; it remembers only
-        # the notifications the server accepted.
-        try:
-            return ident in await asyncio.wait_for(notifier.get_current_notifications(), TIMEOUT_S)
-        except Exception:  # noqa: BLE001
-            return False
+        return bool(dispatched)

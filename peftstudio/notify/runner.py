@@ -20,12 +20,15 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
+import functools
 import logging
 import os
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal
 
@@ -54,6 +57,7 @@ Outcome = Literal["shown", "not_shown", "do_not_disturb", "switched_off", "no_bu
 NOTIFICATIONS = "org.freedesktop.Notifications"
 BUS_RETRY_S = 30.0  # after a failed connection, try the bus again at most this often
 CONNECT_TIMEOUT_S = 3.0
+EXIT_FLUSH_S = 5.0  # at interpreter exit, wait at most this long for unsent notices
 #: Platforms whose notifications go through D-Bus (macOS and Windows have native backends).
 USES_DBUS = sys.platform not in ("darwin", "win32")
 
@@ -75,12 +79,12 @@ class RunNotifier:
     replaced at any time (the app's toggles).
     """
 
-    def __init__(self, settings: NotifySettings = NotifySettings(), *, run_name: str = "",
+    def __init__(self, settings: NotifySettings | None = None, *, run_name: str = "",
                  app_name: str = APP_NAME, desktop_id: str = launcher.DEFAULT_DESKTOP_ID,
                  on_launcher: Callable[[LauncherState], Any] | None = None,
                  play_sound: Callable[[], Any] = play_completion_sound,
                  environ: Mapping[str, str] | None = None) -> None:
-        self.settings = settings
+        self.settings = settings if settings is not None else NotifySettings()
         self.run_name = run_name
         self.desktop_id = desktop_id
         self.on_launcher = on_launcher
@@ -94,6 +98,7 @@ class RunNotifier:
         self._bus: Any = None
         self._bus_failed_at: float | None = None
         self._closed = False
+        self._exit_hook: Callable[[], None] | None = None
 
     # ------------------------------------------------------------------ what callers feed in
     def progress(self, fraction: float) -> None:
@@ -170,12 +175,15 @@ class RunNotifier:
         """Flush, then stop the background thread and drop the bus connection."""
         self.flush(timeout)
         self._closed = True
+        if self._exit_hook is not None:
+            atexit.unregister(self._exit_hook)
+            self._exit_hook = None
         worker, self._worker = self._worker, None
         if worker is not None:
             worker.submit(self._disconnect).result(timeout)
             worker.stop(timeout)
 
-    def __enter__(self) -> RunNotifier:
+    def __enter__(self) -> RunNotifier:  # noqa: PYI034 - not meant to be subclassed
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -207,7 +215,7 @@ class RunNotifier:
         if self.on_launcher is not None:
             try:
                 self.on_launcher(state)
-            except Exception:  # noqa: BLE001 - an app's hook must not break the run
+            except Exception:
                 log.exception("launcher hook failed")
         if USES_DBUS:
             self._submit(lambda: self._emit(state))
@@ -217,6 +225,9 @@ class RunNotifier:
             return
         if self._worker is None:
             self._worker = _Worker()
+            # A script that ends right after `completed()` should still get its notice out.
+            self._exit_hook = functools.partial(_flush_at_exit, weakref.ref(self))
+            atexit.register(self._exit_hook)
         self._worker.submit(job)
 
     def _env(self) -> Mapping[str, str]:
@@ -288,13 +299,19 @@ class RunNotifier:
                 await asyncio.wait_for(self._bus.call(Message(
                     destination="org.freedesktop.DBus", path="/org/freedesktop/DBus",
                     interface="org.freedesktop.DBus.Peer", member="Ping")), CONNECT_TIMEOUT_S)
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception as exc:  # noqa: BLE001
+                log.debug("bus ping failed: %s", exc)
 
     async def _disconnect(self) -> None:
         if self._bus is not None:
             self._bus.disconnect()
             self._bus = None
+
+
+def _flush_at_exit(ref: weakref.ref[RunNotifier]) -> None:
+    notifier = ref()
+    if notifier is not None:
+        notifier.flush(EXIT_FLUSH_S)
 
 
 async def _server_available(bus: Any) -> bool:
@@ -352,7 +369,7 @@ class _Worker:
         async with self._lock:  # FIFO: jobs keep their order
             try:
                 return await job()
-            except Exception:  # noqa: BLE001 - a failed job must not stop the next ones
+            except Exception:
                 log.exception("notification job failed")
                 return None
 

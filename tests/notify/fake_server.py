@@ -79,7 +79,7 @@ class Notifications(ServiceInterface):
         self.NotificationClosed(nid, 3)
 
     @dbus_method()
-    def GetCapabilities(self) -> "as":  # noqa: F821
+    def GetCapabilities(self) -> "as":
         return ["body", "actions", "persistence"]
 
     @dbus_method()

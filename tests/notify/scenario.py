@@ -10,7 +10,8 @@ Starts the fake desktop (fake_server.py), then runs, each phase marked on the se
 - ``error``: a run that stops at 3/8 with an out-of-memory error;
 - ``dnd-inhibited``: the server's ``Inhibited`` property is true (KDE-style DND), a full run;
 - ``dnd-gnome``: GNOME's ``show-banners`` is false (read through the Settings portal), a full run;
-- ``after-dnd``: DND off again, one warning.
+- ``after-dnd``: DND off again, one warning;
+- ``no-close``: a separate script reports a whole run and exits without closing its notifier.
 
 Writes OUT_DIR/server.json (everything the fake desktop received) and OUT_DIR/client.json
 (what each phase's notifier recorded).
@@ -28,12 +29,19 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from attrs import asdict  # noqa: E402
+from attrs import asdict
 
-from peftstudio.errors import make  # noqa: E402
-from peftstudio.notify import CompletionSummary, LauncherState, NotifySettings, RunNotifier  # noqa: E402
+from peftstudio.errors import make
+from peftstudio.notify import CompletionSummary, LauncherState, NotifySettings, RunNotifier
 
 STEPS = 8
+NO_CLOSE = """
+from peftstudio.notify import NotifySettings, RunNotifier
+notifier = RunNotifier(NotifySettings(sound=False))
+for step in range(1, 9):
+    notifier.progress(step / 8)
+notifier.completed()
+"""
 
 
 async def _control(member: str, signature: str = "", body: list[Any] | None = None) -> None:
@@ -152,6 +160,10 @@ def main() -> None:
         phase = Phase("after-dnd")
         phase.notifier.warning("Loss is rising", "The last 20 steps made the model worse.")
         client["after-dnd"] = phase.result()
+
+        # A script that reports and exits at once, never closing its notifier: the notices still go out.
+        control("Mark", "s", "no-close")
+        subprocess.run([sys.executable, "-c", NO_CLOSE], check=True, cwd=ROOT)
 
         control("Quit")
         server.wait(10)

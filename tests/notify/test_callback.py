@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from peftstudio.callbacks.notify import NotifyCallback, run_fraction
 from peftstudio.notify import NotifySettings, RunNotifier
+from peftstudio.notify.decide import run_fraction
 
 STEPS = 8
 
@@ -49,6 +49,7 @@ def _fit(callbacks: list[Any], fail_at: int | None = None, pause: Any = None) ->
 
 @pytest.mark.slow
 def test_trainer_progress_completion_error_and_pause() -> None:
+    from peftstudio.callbacks.notify import NotifyCallback
     from peftstudio.callbacks.pause import PauseCallback, RunPaused
 
     own = NotifyCallback(NotifySettings(sound=False), run_name="fit")
@@ -58,14 +59,12 @@ def test_trainer_progress_completion_error_and_pause() -> None:
     assert f"{STEPS} steps" in done[-1].notice.body and "final loss" in done[-1].notice.body
     assert own.state_dict() == {"sent": [25, 50, 75, 100], "finished": True}
 
-    with RunNotifier(NotifySettings(sound=False)) as notifier:
-        with pytest.raises(RuntimeError, match="out of memory"):
-            _fit([NotifyCallback(notifier=notifier)], fail_at=5)
+    with RunNotifier(NotifySettings(sound=False)) as notifier, pytest.raises(RuntimeError, match="out of memory"):
+        _fit([NotifyCallback(notifier=notifier)], fail_at=5)
     assert [(d.notice.kind, d.notice.urgency) for d in notifier.deliveries] == [
         ("progress", "normal"), ("progress", "normal"), ("error", "critical")]
 
     pause = PauseCallback(handle_signals=False)
-    with RunNotifier(NotifySettings(sound=False)) as notifier:
-        with pytest.raises(RunPaused):
-            _fit([pause, NotifyCallback(notifier=notifier)], pause=pause)
+    with RunNotifier(NotifySettings(sound=False)) as notifier, pytest.raises(RunPaused):
+        _fit([pause, NotifyCallback(notifier=notifier)], pause=pause)
     assert [d.notice.kind for d in notifier.deliveries] == ["progress"]  # 25%, then a quiet pause

@@ -89,6 +89,10 @@ def test_fake_desktop_receives_milestones_error_launcher_and_respects_dnd(tmp_pa
     # DND off again: banners are back.
     assert [n["summary"] for n in in_phase(server, "after-dnd", "notify")] == ["Loss is rising"]
 
+    # A script that exits right after `completed()` without closing still gets every notice out.
+    assert [n["summary"] for n in in_phase(server, "no-close", "notify")] == [
+        "Training 25% done", "Training 50% done", "Training 75% done", "Training finished"]
+
 
 @pytest.mark.slow
 def test_lightning_trainer_drives_the_notices(tmp_path: Path) -> None:

@@ -52,7 +52,7 @@ def _announced(fractions: list[float]) -> list[int | None]:
 
 @pytest.mark.parametrize(("fractions", "announced"), [
     ([i / 8 for i in range(1, 9)], [25, 50, 75]),
-    ([i / 100 for i in range(0, 101)], [25, 50, 75]),
+    ([i / 100 for i in range(101)], [25, 50, 75]),
     ([0.3, 0.3, 0.2, 0.3], [25]),  # repeats and going back announce nothing new
     ([0.1, 0.9], [75]),  # a jump announces only the highest milestone
     ([0.6, 0.7, 0.8], [50, 75]),
@@ -62,7 +62,7 @@ def test_each_milestone_announced_once(fractions: list[float], announced: list[i
 
 
 def test_custom_milestones_and_their_validation() -> None:
-    state, notices = on_progress(ProgressState(), 0.1, NotifySettings(milestones=(50, 10)))
+    _, notices = on_progress(ProgressState(), 0.1, NotifySettings(milestones=(50, 10)))
     assert [n.milestone for n in notices] == [10]
     with pytest.raises(ValueError, match="between 1 and 99"):
         NotifySettings(milestones=(25, 100))

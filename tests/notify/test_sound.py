@@ -12,19 +12,21 @@ from pathlib import Path
 
 import pytest
 
-from peftstudio.notify.sound import NOTES, VOLUME, completion_wav, find_player, play_completion_sound, sound_file
-
-
-def _samples(data: bytes) -> tuple[wave.Wave_read, array.array]:
-    reader = wave.open(io.BytesIO(data))
-    frames = array.array("h", reader.readframes(reader.getnframes()))
-    return reader, frames
+from peftstudio.notify.sound import (
+    NOTES,
+    VOLUME,
+    completion_wav,
+    find_player,
+    play_completion_sound,
+    sound_file,
+)
 
 
 def test_wav_is_short_quiet_and_starts_and_ends_silent() -> None:
-    reader, frames = _samples(completion_wav())
-    seconds = reader.getnframes() / reader.getframerate()
-    assert reader.getsampwidth() == 2 and reader.getnchannels() == 1
+    with wave.open(io.BytesIO(completion_wav())) as reader:
+        frames = array.array("h", reader.readframes(reader.getnframes()))
+        seconds = reader.getnframes() / reader.getframerate()
+        assert reader.getsampwidth() == 2 and reader.getnchannels() == 1
     assert seconds == pytest.approx(sum(s for _, s in NOTES), abs=0.01) and seconds < 0.5
     peak = max(abs(x) for x in frames) / 32767
     assert 0.5 * VOLUME < peak <= VOLUME  # audible, never loud
