@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "peftstudio.cli.demo",
     "peftstudio.cli.presets",
     "peftstudio.cli.versions",
+    "peftstudio.cli.notify",
 )
 
 

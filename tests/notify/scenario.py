@@ -11,7 +11,8 @@ Starts the fake desktop (fake_server.py), then runs, each phase marked on the se
 - ``dnd-inhibited``: the server's ``Inhibited`` property is true (KDE-style DND), a full run;
 - ``dnd-gnome``: GNOME's ``show-banners`` is false (read through the Settings portal), a full run;
 - ``after-dnd``: DND off again, one warning;
-- ``no-close``: a separate script reports a whole run and exits without closing its notifier.
+- ``no-close``: a separate script reports a whole run and exits without closing its notifier;
+- ``cli``: ``peftstudio notify --test --json``.
 
 Writes OUT_DIR/server.json (everything the fake desktop received) and OUT_DIR/client.json
 (what each phase's notifier recorded).
@@ -164,6 +165,12 @@ def main() -> None:
         # A script that reports and exits at once, never closing its notifier: the notices still go out.
         control("Mark", "s", "no-close")
         subprocess.run([sys.executable, "-c", NO_CLOSE], check=True, cwd=ROOT)
+
+        # `peftstudio notify --test --json`: the check sees the fake desktop and the test notice arrives.
+        control("Mark", "s", "cli")
+        cli = subprocess.run([sys.executable, "-m", "peftstudio.cli.main", "notify", "--test", "--json"],
+                             check=True, cwd=ROOT, capture_output=True, text=True)
+        client["cli"] = json.loads(cli.stdout)
 
         control("Quit")
         server.wait(10)

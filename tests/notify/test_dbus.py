@@ -93,6 +93,11 @@ def test_fake_desktop_receives_milestones_error_launcher_and_respects_dnd(tmp_pa
     assert [n["summary"] for n in in_phase(server, "no-close", "notify")] == [
         "Training 25% done", "Training 50% done", "Training 75% done", "Training finished"]
 
+    # `peftstudio notify --test` finds the server and its test notice arrives.
+    assert client["cli"]["server"] == "Fake Notifications" and client["cli"]["will_show"] is True
+    assert client["cli"]["test"] == "shown"
+    assert [n["summary"] for n in in_phase(server, "cli", "notify")] == ["PEFT Studio test notification"]
+
 
 @pytest.mark.slow
 def test_lightning_trainer_drives_the_notices(tmp_path: Path) -> None:
