@@ -13,6 +13,7 @@ Example:
     '50% · PEFT Studio'
 """
 
+from peftstudio.notify.check import NotifyCheck, check_notifications
 from peftstudio.notify.decide import (
     COMPLETION_MILESTONE,
     PROGRESS_MILESTONES,
@@ -47,9 +48,11 @@ __all__ = [
     "DndStatus",
     "LauncherState",
     "Notice",
+    "NotifyCheck",
     "NotifySettings",
     "ProgressState",
     "RunNotifier",
+    "check_notifications",
     "completion_notice",
     "completion_wav",
     "error_notice",
