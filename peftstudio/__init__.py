@@ -43,6 +43,18 @@ _EXPORTS: dict[str, str] = {
     # hardware
     "probe_hardware": "peftstudio.hardware",
     "simulated_hardware": "peftstudio.hardware",
+    # data
+    "DataReport": "peftstudio.data",
+    "Finding": "peftstudio.data",
+    "FixResult": "peftstudio.data",
+    "Preview": "peftstudio.data",
+    "TokenizedSplits": "peftstudio.data",
+    "apply_fixes": "peftstudio.data",
+    "build_datasets": "peftstudio.data",
+    "check_file": "peftstudio.data",
+    "dataset_reference": "peftstudio.data",
+    "preview": "peftstudio.data",
+    "sample_path": "peftstudio.data",
     # models
     "BUILTIN_MODELS": "peftstudio.models",
     "load_model": "peftstudio.models",
@@ -104,6 +116,19 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from peftstudio.errors import Action, ErrorInfo, PlainError
     from peftstudio.hardware import probe_hardware, simulated_hardware
+    from peftstudio.data import (
+        DataReport,
+        Finding,
+        FixResult,
+        Preview,
+        TokenizedSplits,
+        apply_fixes,
+        build_datasets,
+        check_file,
+        dataset_reference,
+        preview,
+        sample_path,
+    )
     from peftstudio.models import BUILTIN_MODELS, load_model, load_tokenizer, model_folder, resolve_model
     from peftstudio.models.catalog import ModelSpec, find_model
     from peftstudio.planner import PROFILES, MemoryBreakdown, Plan, Profile, get_profile, plan

@@ -27,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     fix.add_argument("--apply", required=True, metavar="FIX[,FIX]",
                      help="fix ids or finding codes, comma-separated (e.g. drop_malformed,exact_duplicate)")
     fix.add_argument("--out", required=True, help="path of the cleaned file (.jsonl, .json, .csv, .tsv, ...)")
+    fix.add_argument("--profile", help="the training profile (sets the planned context length)")
     fix.add_argument("--max-tokens", type=int, help="the planned context length in tokens")
     fix.add_argument("--validation", help="the validation file (for drop_validation_overlap)")
     fix.set_defaults(func=_fix)
@@ -126,7 +127,7 @@ def _fix(args: argparse.Namespace) -> int:
 
     result = apply_fixes(args.file, args.apply.split(","), args.out, mapping=_mapping(args.map),
                          structure=args.structure, tokenizer=_tokenizer(args), max_tokens=args.max_tokens,
-                         validation_path=args.validation)
+                         validation_path=args.validation, profile=args.profile)
     if args.json:
         print_json(to_dict(result))
         return 0

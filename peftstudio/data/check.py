@@ -44,8 +44,8 @@ from peftstudio.records import DatasetStats, TrainingSettings
 DETECT_ROWS = 500
 #: Fewest examples worth training on, per profile (profiles not listed use `DEFAULT_MINIMUM`).
 PROFILE_MINIMUM: dict[str, int] = {
-    "chatbot": 100, "assistant": 100, "style": 50, "persona": 50, "classification": 100, "classifier": 100,
-    "domain": 200, "domain_adaptation": 200, "extraction": 100, "summarization": 100, "code": 100,
+    "chatbot": 100, "code-generation": 100, "summarization": 100, "question-answering": 100,
+    "instruction-following": 100, "classification": 100, "creative-writing": 50, "domain-adaptation": 200,
 }
 DEFAULT_MINIMUM = 20
 
@@ -83,7 +83,21 @@ def _has_phone(text: str) -> bool:
 
 
 def _minimum(profile: str | None) -> int:
-    return PROFILE_MINIMUM.get((profile or "").lower(), DEFAULT_MINIMUM)
+    return PROFILE_MINIMUM.get((profile or "").lower().replace("_", "-"), DEFAULT_MINIMUM)
+
+
+def planned_context(profile: str | None, max_tokens: int | None) -> int:
+    """The context length examples are measured against: `max_tokens`, else the profile's, else the default."""
+    if max_tokens:
+        return max_tokens
+    if profile:
+        try:
+            from peftstudio.planner import get_profile
+
+            return int(get_profile(profile).sequence_length)
+        except Exception:  # an unknown profile (or no planner) only loses the profile's length
+            pass
+    return TrainingSettings().sequence_length
 
 
 def _head_values(source: Source) -> list[Any]:
@@ -222,7 +236,7 @@ def analyse(path: str | Path, *, profile: str | None = None, tokenizer: Any = No
     source = open_plain(path)
     found = _Collector()
     file_findings: list[Finding] = []
-    limit = max_tokens or TrainingSettings().sequence_length
+    limit = planned_context(profile, max_tokens)
     if source.empty:
         file_findings.append(make_finding("empty_file"))
     elif source.encoding.binary and source.format != "parquet":

@@ -28,12 +28,11 @@ from typing import IO, Any
 from attrs import frozen
 
 from peftstudio.data import template
-from peftstudio.data.check import _CONTROL, Analysis, analyse
+from peftstudio.data.check import _CONTROL, Analysis, analyse, planned_context
 from peftstudio.data.detect import STRUCTURES, to_example
 from peftstudio.data.findings import CODES, FIXES, Structure
 from peftstudio.data.readers import _EXTENSIONS, iter_rows
 from peftstudio.errors import make
-from peftstudio.records import TrainingSettings
 
 _DROPS = ("drop_malformed", "drop_empty", "remove_duplicates", "remove_near_duplicates", "drop_too_long",
           "drop_other_structures", "drop_bad_turns", "drop_validation_overlap")
@@ -197,7 +196,8 @@ def _cell(value: Any) -> str:
 
 def apply_fixes(path: str | Path, fix_ids: Iterable[str], out_path: str | Path, *,
                 mapping: Mapping[str, str] | None = None, structure: str | None = None, tokenizer: Any = None,
-                max_tokens: int | None = None, validation_path: str | Path | None = None) -> FixResult:
+                max_tokens: int | None = None, validation_path: str | Path | None = None,
+                profile: str | None = None) -> FixResult:
     """Write a cleaned copy of `path` to `out_path` with the chosen fixes (ids or finding codes), and a
     report beside it (``<out_path>.report.json``). The original file is never changed.
 
@@ -209,8 +209,8 @@ def apply_fixes(path: str | Path, fix_ids: Iterable[str], out_path: str | Path, 
         raise make("config_invalid", problems="The cleaned file must not replace the original; choose a new name.")
     fmt = _EXTENSIONS.get(out.suffix.lower(), "jsonl")
     analysis = analyse(src, mapping=mapping, structure=structure, tokenizer=tokenizer, max_tokens=max_tokens,
-                       validation_path=validation_path)
-    limit = max_tokens or TrainingSettings().sequence_length
+                       validation_path=validation_path, profile=profile)
+    limit = planned_context(profile, max_tokens)
     dropping = {f: analysis.rows_by_fix.get(f, frozenset()) for f in chosen if f in _DROPS}
     truncating = analysis.rows_by_fix.get("drop_too_long", frozenset()) if "truncate_too_long" in chosen else ()
     dropped = {f: 0 for f in dropping}

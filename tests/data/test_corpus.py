@@ -45,8 +45,7 @@ def test_fix_gives_clean_file_and_keeps_original(case: Case, write, tmp_path: Pa
     report = check_file(path, **case.kwargs)
     assert report.fix_ids, f"{case.name}: no automatic fix offered"
     out = tmp_path / "cleaned.jsonl"
-    kwargs = {k: v for k, v in case.kwargs.items() if k != "profile"}
-    result = apply_fixes(path, report.fix_ids, out, **kwargs)
+    result = apply_fixes(path, report.fix_ids, out, **case.kwargs)
     assert path.read_bytes() == before
     assert Path(result.report_path).is_file()
     again = check_file(out, **case.kwargs)
