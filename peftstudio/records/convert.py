@@ -89,6 +89,14 @@ def _setting_value(value: Any, _t: Any) -> Any:
     raise _WrongType("a number, text, true/false or null", value)
 
 
+def _is_text_list(t: Any) -> bool:
+    """``tuple[X, ...]`` or ``list[X]``: sequences where a lone text must be refused, not split into letters."""
+    import typing
+
+    origin, args = typing.get_origin(t), typing.get_args(t)
+    return (origin is tuple and len(args) == 2 and args[1] is Ellipsis) or (origin is list and len(args) == 1)
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
     conv.register_structure_hook(int, _strict_int)
@@ -96,6 +104,23 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(str, _strict_str)
     conv.register_structure_hook(bool, _strict_bool)
     conv.register_structure_hook_func(lambda t: t == SettingValue, _setting_value)
+
+    def sequence_hook(t: Any) -> Any:
+        import typing
+
+        from cattrs.cols import homogenous_tuple_structure_factory, list_structure_factory
+
+        inner = (homogenous_tuple_structure_factory if typing.get_origin(t) is tuple
+                 else list_structure_factory)(t, conv)
+
+        def hook(value: Any, _t: Any) -> Any:
+            if not isinstance(value, (list, tuple)):
+                raise _WrongType("a list", value)
+            return inner(value, t)
+
+        return hook
+
+    conv.register_structure_hook_factory(_is_text_list, sequence_hook)
     return conv
 
 

@@ -141,3 +141,11 @@ def test_not_json_and_not_an_object() -> None:
 
 def test_effective_batch() -> None:
     assert TrainingSettings(micro_batch_size=2, gradient_accumulation=3, devices=2).effective_batch_size == 12
+
+
+def test_text_where_a_list_belongs_is_refused_not_split() -> None:
+    doc = json.loads(convert.dumps(_config()))
+    doc["lora"]["target_modules"] = "q_proj"
+    with pytest.raises(RecordError) as err:
+        convert.from_document(RunConfig, doc)
+    assert err.value.problems == ['lora.target_modules: expected a list, got "q_proj"']
