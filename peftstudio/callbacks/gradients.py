@@ -1,0 +1,149 @@
+"""Gradient guard: a non-finite or exploding gradient norm turns clipping on and rolls back.
+
+`decide` is pure: recent gradient norms (before clipping) -> a `Decision`. A NaN/inf norm
+always triggers; a finite one triggers when it is `factor` times the median of the last
+`window` norms, once at least `min_history` norms are known (the first steps of a run are
+often large and uneven, and normal noise stays well within a factor of 10). The callback
+acts right before the optimizer step: the exploding update is dropped, gradient clipping
+is turned on (max norm 1.0) if it was off, the trainable weights and the optimizer state
+go back to the last checkpoint, and training continues. The event is recorded, and the
+clipping setting is kept when the run is resumed later.
+
+Example:
+    >>> d = decide([1.0, 1.2, 0.9, 1.1, 1.0, 40.0], clipping=False)
+    >>> d.reason.value, d.action.value
+    ('gradient_spike', 'clip_and_rollback')
+    >>> decide([1.0, 1.2, 0.9, 1.1, 1.0, 2.5], clipping=False).triggered
+    False
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import lightning as L
+
+from peftstudio.callbacks.decision import Action, Decision, GuardReport, Reason, notify, sync_flag
+
+DEFAULT_CLIP = 1.0
+
+
+def decide(norms: Sequence[float], *, clipping: bool, factor: float = 10.0, window: int = 20,
+           min_history: int = 5) -> Decision:
+    """Whether the latest gradient norm (last in `norms`) exploded; `clipping` says whether clipping is on."""
+    if not norms:
+        return Decision.ok()
+    latest = float(norms[-1])
+    history = [float(n) for n in norms[:-1] if math.isfinite(n)][-window:]
+    median = statistics.median(history) if history else None
+    details: dict[str, Any] = {"grad_norm": latest, "median": median, "clipping_was_on": clipping}
+    if not math.isfinite(latest):
+        reason = Reason.NON_FINITE_GRADIENT
+        found = f"the gradient norm became {latest}"
+    elif len(history) >= min_history and median is not None and median > 0 and latest > factor * median:
+        reason = Reason.GRADIENT_SPIKE
+        found = f"the gradient norm jumped to {latest:.3g}, {latest / median:.0f} times its recent median {median:.3g}"
+    else:
+        return Decision.ok()
+    action = Action.ROLLBACK if clipping else Action.CLIP_AND_ROLLBACK
+    did = ("This update was skipped, gradient clipping was turned on (max norm 1.0), and" if not clipping
+           else "This update was skipped, and")
+    message = (f"Gradient explosion: {found}. {did} the weights went back to the last stable checkpoint; "
+               f"training continues.")
+    suggestions = ["If it happens again, resume with a smaller learning rate (a third of the current one).",
+                   "Check the data for unusual examples (very long, repeated or garbled text)."]
+    if not clipping:
+        suggestions.insert(0, "Keep gradient clipping on for this kind of data (training.max_grad_norm = 1.0).")
+    return Decision(reason, message, tuple(suggestions), action, details)
+
+
+class GradientGuard(L.Callback):
+    """Watches the gradient norm (see the module docstring); reusable in any Lightning project.
+
+    `clipping` is the run's max gradient norm (None: off). The rollback uses the newest
+    checkpoint of the trainer's `CheckpointCallback`; without one, the bad update is only skipped.
+    """
+
+    def __init__(self, listeners: Sequence[Callable[[Any], None]] = (), *, clipping: float | None = None,
+                 clip_value: float = DEFAULT_CLIP, factor: float = 10.0, window: int = 20,
+                 min_history: int = 5) -> None:
+        if factor <= 1 or window < 1 or min_history < 1:
+            raise ValueError(f"expected factor > 1, window >= 1 and min_history >= 1; got factor={factor}, "
+                             f"window={window}, min_history={min_history}")
+        self.listeners = list(listeners)
+        self.clipping = clipping
+        self.clip_value = clip_value
+        self.factor, self.window, self.min_history = factor, window, min_history
+        self.norms: list[float] = []
+        self.clip_enabled = False  # turned on by this guard (kept across pause/resume)
+        self.rollbacks: list[dict[str, Any]] = []
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self.clip_enabled and not trainer.gradient_clip_val:
+            trainer.gradient_clip_val = self.clip_value
+
+    def on_before_optimizer_step(self, trainer: L.Trainer, pl_module: L.LightningModule, optimizer: Any) -> None:
+        from peftstudio.callbacks.progress import gradient_norm
+
+        norm = gradient_norm(pl_module.parameters())
+        if norm is None:
+            return
+        clipping_on = bool(trainer.gradient_clip_val)
+        decision = decide([*self.norms, norm], clipping=clipping_on, factor=self.factor, window=self.window,
+                          min_history=self.min_history)
+        if not sync_flag(trainer, decision.triggered):
+            self.norms = [*self.norms, norm][-self.window:]
+            return
+        # drop this update: an optimizer skips parameters without a gradient
+        for p in pl_module.parameters():
+            p.grad = None
+        changes: dict[str, Any] = {}
+        if not clipping_on:
+            trainer.gradient_clip_val = self.clip_value
+            self.clip_enabled = True
+            changes["training.max_grad_norm"] = self.clip_value
+        restored = rollback(trainer, pl_module, optimizer)
+        step = trainer.global_step + 1
+        record = {"step": step, "rolled_back_to": restored}
+        self.rollbacks.append(record)
+        decision = _with(decision, rolled_back_to=restored, step=step)
+        notify(self.listeners, trainer, GuardReport("gradients", step, decision, config_changes=changes))
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"norms": list(self.norms), "clip_enabled": self.clip_enabled,
+                "rollback_steps": [r["step"] for r in self.rollbacks]}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.norms = [float(n) for n in state_dict.get("norms", [])]
+        self.clip_enabled = bool(state_dict.get("clip_enabled", False))
+
+
+def _with(decision: Decision, **details: Any) -> Decision:
+    import attrs
+
+    return attrs.evolve(decision, details={**decision.details, **details})
+
+
+def rollback(trainer: L.Trainer, pl_module: L.LightningModule, optimizer: Any) -> int | None:
+    """Put the trainable weights and the optimizer state of the newest checkpoint back; returns its step.
+
+    The data position and step count go on (the batches that caused the trouble are not repeated).
+    """
+    from peftstudio.callbacks.checkpoint import CheckpointCallback, list_checkpoints
+    from peftstudio.engine.checkpoint_io import read_checkpoint
+
+    ckpt_cb = next((cb for cb in trainer.callbacks if isinstance(cb, CheckpointCallback)), None)  # type: ignore[attr-defined]
+    if ckpt_cb is None:
+        return None
+    saved = [c for c in list_checkpoints(ckpt_cb.folder) if c.step <= trainer.global_step]
+    if not saved:
+        return None
+    checkpoint = read_checkpoint(saved[-1].path)
+    pl_module.load_state_dict(checkpoint["state_dict"], strict=False)
+    states = checkpoint.get("optimizer_states") or []
+    if states:
+        optimizer.load_state_dict(states[0])
+    return saved[-1].step

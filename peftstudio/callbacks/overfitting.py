@@ -1,0 +1,249 @@
+"""Overfitting guard: validation loss rising while training loss falls, or a growing gap between them.
+
+`decide` is pure: the training losses per step and the validation losses per evaluation
+-> a `Decision`. It triggers when, over the last `patience` evaluations, the validation
+loss rose every time (and by more than noise: `min_rise` of its best value in total)
+while the training loss fell, or when the gap between them grew every time to at least
+`min_gap` while the validation loss stopped improving. With early stopping allowed it stops training and keeps the best checkpoint's
+weights; otherwise it recommends what to change. At the start of a fresh run the guard
+also measures the base model's validation loss (the LoRA adapter starts as a no-op), the
+reference the quality score compares against.
+
+Example:
+    >>> train = [(s, 3.0 - 0.1 * s) for s in range(1, 21)]
+    >>> val = [(5, 2.6), (10, 2.7), (15, 2.8), (20, 2.95)]
+    >>> d = decide(train, val, early_stopping=False)
+    >>> d.reason.value, d.action.value, d.details["best_step"]
+    ('validation_rising', 'recommend', 5)
+    >>> decide(train, [(5, 2.6), (10, 2.4), (15, 2.25), (20, 2.1)], early_stopping=False).triggered
+    False
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import lightning as L
+import torch
+from attrs import frozen
+
+from peftstudio.callbacks.decision import Action, Decision, GuardReport, Reason, notify, sync_flag
+
+Point = tuple[int, float]  # (optimizer step, loss)
+
+
+@frozen
+class BaseLossReport:
+    """The base model's validation loss, measured before the first training step."""
+
+    step: int
+    base_val_loss: float
+    tokens: int
+
+
+def train_level(train: Sequence[Point], after: int, upto: int) -> float | None:
+    """The mean training loss of the steps in (`after`, `upto`]; else the last one at or before `upto`.
+
+    Example:
+        >>> train_level([(1, 3.0), (2, 2.0), (3, 1.0)], after=1, upto=3)
+        1.5
+    """
+    inside = [v for s, v in train if after < s <= upto and math.isfinite(v)]
+    if inside:
+        return sum(inside) / len(inside)
+    before = [v for s, v in train if s <= upto and math.isfinite(v)]
+    return before[-1] if before else None
+
+
+def decide(train: Sequence[Point], val: Sequence[Point], *, early_stopping: bool, patience: int = 3,
+           min_rise: float = 0.02, min_gap: float = 0.2, dropout: float | None = None,
+           steps_per_epoch: int | None = None) -> Decision:
+    """Whether the run is overfitting, from per-step training losses and per-evaluation validation losses."""
+    points = [(s, v) for s, v in val if math.isfinite(v)]
+    if len(points) < patience + 1:
+        return Decision.ok()
+    window = points[-(patience + 1):]
+    first = len(points) - len(window)
+    # the training loss at each evaluation: the mean over the steps since the previous evaluation
+    levels = [train_level(train, points[i - 1][0] if i > 0 else 0, points[i][0]) for i in range(first, len(points))]
+    if any(level is None for level in levels):
+        return Decision.ok()
+    trains = [float(v) for v in levels]  # type: ignore[arg-type]
+    vals = [v for _s, v in window]
+    best_step, best = min(points, key=lambda p: p[1])
+    train_falling = trains[-1] < trains[0]
+    rising = all(b > a for a, b in zip(vals, vals[1:])) and vals[-1] - vals[0] > min_rise * abs(best)
+    gaps = [v - t for v, t in zip(vals, trains)]
+    # a gap alone is not overfitting while validation still improves (in the first epoch both fall)
+    stalled = vals[-1] > min(vals[:-1]) - min_rise * abs(best)
+    growing = (all(b > a for a, b in zip(gaps, gaps[1:])) and gaps[-1] >= max(min_gap, 0.1 * abs(trains[-1]))
+               and stalled)
+    if not train_falling or not (rising or growing):
+        return Decision.ok()
+    reason = Reason.VALIDATION_RISING if rising else Reason.GAP_GROWING
+    details: dict[str, Any] = {"step": window[-1][0], "val_loss": vals[-1], "train_loss": trains[-1],
+                               "gap": gaps[-1], "best_step": best_step, "best_val_loss": best,
+                               "val_window": vals, "train_window": trains}
+    what = (f"the validation loss rose from {vals[0]:.3g} to {vals[-1]:.3g} over the last {patience} evaluations "
+            f"while the training loss fell from {trains[0]:.3g} to {trains[-1]:.3g}" if rising else
+            f"the gap between validation loss ({vals[-1]:.3g}) and training loss ({trains[-1]:.3g}) grew at each of "
+            f"the last {patience} evaluations")
+    if early_stopping:
+        message = (f"The model is starting to learn the training examples by heart (overfitting): {what}. "
+                   f"Training was stopped early; the weights of the best checkpoint (step {best_step}, validation "
+                   f"loss {best:.3g}) are kept.")
+        action = Action.STOP_EARLY
+    else:
+        message = (f"The model is starting to learn the training examples by heart (overfitting): {what}. "
+                   f"The lowest validation loss was {best:.3g} at step {best_step}.")
+        action = Action.RECOMMEND
+    return Decision(reason, message, _suggestions(early_stopping, best_step, dropout, steps_per_epoch), action,
+                    details)
+
+
+def _suggestions(early_stopping: bool, best_step: int, dropout: float | None,
+                 steps_per_epoch: int | None) -> tuple[str, ...]:
+    out = []
+    if not early_stopping:
+        out.append(f"Turn on early stopping (training.early_stopping = true): training then stops by itself and "
+                   f"keeps the best checkpoint (here step {best_step}).")
+    if steps_per_epoch:
+        epochs = max(best_step / steps_per_epoch, 0.1)
+        out.append(f"Train for fewer epochs: about {epochs:.1f} (the validation loss was lowest at step {best_step}).")
+    else:
+        out.append(f"Train for fewer steps: about {best_step} (the validation loss was lowest there).")
+    if dropout is not None and dropout < 0.1:
+        out.append(f"Raise LoRA dropout from {dropout:g} to 0.1, or add more varied training examples.")
+    else:
+        out.append("Add more (and more varied) training examples, so there is more to learn than to memorise.")
+    return tuple(out[:3])
+
+
+class OverfittingGuard(L.Callback):
+    """Watches validation against training loss (see the module docstring); reusable in any Lightning project.
+
+    Reads ``val_loss`` from the logged metrics after each validation. With `measure_base` it logs the
+    base model's validation loss (a `BaseLossReport`) before a fresh run's first step.
+    """
+
+    def __init__(self, listeners: Sequence[Callable[[Any], None]] = (), *, early_stopping: bool = False,
+                 patience: int = 3, min_rise: float = 0.02, min_gap: float = 0.2, dropout: float | None = None,
+                 monitor: str = "val_loss", measure_base: bool = True) -> None:
+        if patience < 1:
+            raise ValueError(f"patience must be at least 1, got {patience}")
+        self.listeners = list(listeners)
+        self.early_stopping = early_stopping
+        self.patience, self.min_rise, self.min_gap = patience, min_rise, min_gap
+        self.dropout = dropout
+        self.monitor = monitor
+        self.measure_base = measure_base
+        self.train: list[Point] = []
+        self.val: list[Point] = []
+        self.fired: str | None = None
+        self.stopped_early = False
+        self.base_val_loss: float | None = None
+        self._micro: list[float] = []
+
+    # ------------------------------------------------------------ base model
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._micro = []
+        if self.measure_base and trainer.global_step == 0 and self.base_val_loss is None:
+            loss, tokens = base_validation_loss(trainer, pl_module)
+            if loss is not None:
+                self.base_val_loss = loss
+                if trainer.is_global_zero:
+                    for listener in self.listeners:
+                        listener(BaseLossReport(step=0, base_val_loss=loss, tokens=tokens))
+
+    # ------------------------------------------------------------ losses
+    def on_before_backward(self, trainer: L.Trainer, pl_module: L.LightningModule, loss: Any) -> None:
+        self._micro.append(float(loss.detach()) * max(int(trainer.accumulate_grad_batches), 1))
+
+    def on_before_optimizer_step(self, trainer: L.Trainer, pl_module: L.LightningModule, optimizer: Any) -> None:
+        if self._micro:
+            self.train.append((trainer.global_step + 1, sum(self._micro) / len(self._micro)))
+            self.train = self.train[-5000:]
+        self._micro = []
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        value = trainer.callback_metrics.get(self.monitor)
+        if value is None or trainer.sanity_checking or trainer.state.fn != "fit" or trainer.global_step == 0:
+            return
+        self.val.append((trainer.global_step, float(value)))
+        if self.fired is not None:
+            return  # one recommendation per run is enough
+        per_epoch = None
+        if trainer.num_training_batches not in (None, float("inf")):
+            per_epoch = max(1, math.ceil(int(trainer.num_training_batches) / max(trainer.accumulate_grad_batches, 1)))
+        decision = decide(self.train, self.val, early_stopping=self.early_stopping, patience=self.patience,
+                          min_rise=self.min_rise, min_gap=self.min_gap, dropout=self.dropout,
+                          steps_per_epoch=per_epoch)
+        if not sync_flag(trainer, decision.triggered):
+            return
+        self.fired = decision.reason.value
+        notify(self.listeners, trainer, GuardReport("overfitting", trainer.global_step, decision))
+        if decision.action is Action.STOP_EARLY:
+            self.stopped_early = True
+            trainer.should_stop = True
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self.stopped_early:
+            restore_best_weights(trainer, pl_module)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"train_steps": [s for s, _ in self.train], "train_values": [v for _, v in self.train],
+                "val_steps": [s for s, _ in self.val], "val_values": [v for _, v in self.val],
+                "fired": self.fired, "base_val_loss": self.base_val_loss, "stopped_early": self.stopped_early}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.train = [(int(s), float(v)) for s, v in zip(state_dict.get("train_steps", []),
+                                                         state_dict.get("train_values", []))]
+        self.val = [(int(s), float(v)) for s, v in zip(state_dict.get("val_steps", []),
+                                                       state_dict.get("val_values", []))]
+        self.fired = state_dict.get("fired")
+        base = state_dict.get("base_val_loss")
+        self.base_val_loss = None if base is None else float(base)
+        self.stopped_early = bool(state_dict.get("stopped_early", False))
+
+
+def base_validation_loss(trainer: L.Trainer, pl_module: L.LightningModule) -> tuple[float | None, int]:
+    """The token-weighted validation loss of the model as it is now (no gradients, eval mode)."""
+    datamodule = getattr(trainer, "datamodule", None)
+    if datamodule is None or not hasattr(datamodule, "val_dataloader"):
+        return None, 0
+    loader = datamodule.val_dataloader()
+    was_training = pl_module.training
+    pl_module.eval()
+    total = torch.zeros(2, dtype=torch.float64, device=pl_module.device)
+    try:
+        with torch.no_grad():
+            for batch in loader:
+                batch = {k: v.to(pl_module.device) for k, v in batch.items() if isinstance(v, torch.Tensor)}
+                if "labels" not in batch:
+                    return None, 0
+                predicted = int((batch["labels"][:, 1:] != -100).sum())
+                loss = pl_module(batch).loss
+                total += torch.tensor([float(loss) * predicted, predicted], dtype=torch.float64, device=total.device)
+    finally:
+        pl_module.train(was_training)
+    if trainer.world_size > 1:
+        total = trainer.strategy.reduce(total, reduce_op="sum")
+    if float(total[1]) == 0:
+        return None, 0
+    return float(total[0] / total[1]), int(total[1])
+
+
+def restore_best_weights(trainer: L.Trainer, pl_module: L.LightningModule) -> int | None:
+    """Load the trainable weights of the best checkpoint (lowest validation loss) into `pl_module`."""
+    from peftstudio.callbacks.checkpoint import CheckpointCallback, best_checkpoint
+    from peftstudio.engine.checkpoint_io import read_checkpoint
+
+    ckpt_cb = next((cb for cb in trainer.callbacks if isinstance(cb, CheckpointCallback)), None)  # type: ignore[attr-defined]
+    best = best_checkpoint(ckpt_cb.folder) if ckpt_cb is not None else None
+    if best is None:
+        return None
+    state = read_checkpoint(best.path)["state_dict"]
+    pl_module.load_state_dict(state, strict=False)
+    return best.step
