@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 ENV_OVERRIDE = "PEFTSTUDIO_DND"
 _ON = {"1", "on", "true", "yes"}
 _OFF = {"0", "off", "false", "no"}
-TIMEOUT_S = 2.0
+TIMEOUT_S = 5.0  # local calls take milliseconds; this only bounds a hung service
 
 
 @frozen

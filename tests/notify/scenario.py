@@ -43,6 +43,15 @@ for step in range(1, 9):
     notifier.progress(step / 8)
 notifier.completed()
 """
+# The `notify` command on its own parser: this test should not depend on every other command group importing.
+CLI = """
+import argparse, sys
+from peftstudio.cli import notify
+parser = argparse.ArgumentParser()
+notify.register(parser.add_subparsers())
+args = parser.parse_args(["notify", "--test", "--json"])
+sys.exit(args.func(args))
+"""
 
 
 async def _control(member: str, signature: str = "", body: list[Any] | None = None) -> None:
@@ -168,8 +177,7 @@ def main() -> None:
 
         # `peftstudio notify --test --json`: the check sees the fake desktop and the test notice arrives.
         control("Mark", "s", "cli")
-        cli = subprocess.run([sys.executable, "-m", "peftstudio.cli.main", "notify", "--test", "--json"],
-                             check=True, cwd=ROOT, capture_output=True, text=True)
+        cli = subprocess.run([sys.executable, "-c", CLI], check=True, cwd=ROOT, capture_output=True, text=True)
         client["cli"] = json.loads(cli.stdout)
 
         control("Quit")
