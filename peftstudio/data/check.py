@@ -290,7 +290,7 @@ def analyse(path: str | Path, *, profile: str | None = None, tokenizer: Any = No
             found.add("validation_overlap", row)
         dups.add(row, ex.turns, text)
         if tokenizer is None:
-            n = template.estimate_tokens(ex)
+            n = template.estimate_tokens(ex, text)
             lengths.append(n)
             longest = max(longest, n)
             if n > limit:

@@ -237,6 +237,8 @@ def _turns_from_list(turns: Any, column: str) -> Converted:
         if not content or content.isspace():
             return Converted(None, "empty_field", f"{role} content")
         out.append((role, content))
+    if len(out) == 2 and out[0][0] == "user" and out[1][0] == "assistant":
+        return Converted(Example(tuple(out)))  # the common single exchange
     problem = turn_order_problem([r for r, _ in out])
     if problem is not None:
         code, detail = problem

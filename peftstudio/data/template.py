@@ -135,9 +135,13 @@ def count_tokens(texts: list[str], tokenizer: Any) -> list[int]:
     return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
 
 
-def estimate_tokens(example: Example) -> int:
-    """A tokenizer-free estimate: about 4 characters per token plus a few tokens of markup per turn."""
-    return sum(len(c) for _, c in example.turns) // 4 + 5 * len(example.turns) + 1
+def estimate_tokens(example: Example, text: str | None = None) -> int:
+    """A tokenizer-free estimate: about 4 characters per token plus a few tokens of markup per turn.
+
+    `text` is `example.text` when the caller already has it (saves joining the turns again).
+    """
+    n = len(example.turns)
+    return (len(example.text if text is None else text) - n + 1) // 4 + 5 * n + 1
 
 
 __all__ = ["IGNORE_INDEX", "Span", "count_tokens", "estimate_tokens", "render", "tokenize"]
