@@ -30,7 +30,7 @@ from peftstudio.data.check import iter_examples, open_plain, resolve_structure
 from peftstudio.data.dedup import DuplicateFinder
 from peftstudio.data.findings import Structure
 from peftstudio.errors import make
-from peftstudio.records import DataSettings, DatasetReference
+from peftstudio.records import DatasetReference, DataSettings
 
 #: Bump when the way examples are tokenized changes, so old caches are not reused.
 BUILD_VERSION = 1

@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -262,7 +263,7 @@ def turn_order_problem(roles: list[str]) -> tuple[str, str] | None:
         return "role_order", "a system turn after the start"
     if body[0] != "user":
         return "role_order", "it starts with the assistant"
-    for a, b in zip(body, body[1:]):
+    for a, b in itertools.pairwise(body):
         if a == b:
             return "role_order", f"two {a} turns in a row"
     if body[-1] != "assistant":

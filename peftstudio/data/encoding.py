@@ -33,7 +33,7 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 
 # Bytes that never appear in text files (NUL and most C0 controls, not tab/newline/CR/form feed/ESC).
-_BINARY_BYTES = frozenset(range(0, 8)) | frozenset(range(14, 27)) | frozenset(range(28, 32))
+_BINARY_BYTES = frozenset(range(8)) | frozenset(range(14, 27)) | frozenset(range(28, 32))
 
 
 _UTF8_MULTIBYTE = re.compile(rb"[\xc3-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -131,7 +132,7 @@ def _text_layout(head: str) -> str:
     # Blocks when the text has blank lines between multi-line paragraphs; otherwise one example per line.
     lines = head.splitlines()[:2000]
     has_blank = any(not line.strip() for line in lines)
-    has_adjacent = any(a.strip() and b.strip() for a, b in zip(lines, lines[1:]))
+    has_adjacent = any(a.strip() and b.strip() for a, b in itertools.pairwise(lines))
     return "blocks" if has_blank and has_adjacent else "lines"
 
 
@@ -447,7 +448,7 @@ def _iter_parquet(source: Source) -> Iterator[RawRow]:
             for value in batch.to_pylist():
                 row += 1
                 yield RawRow(row, value)
-    except Exception as exc:  # pyarrow raises many kinds for damaged files
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds for damaged files
         yield RawRow(1, None, "malformed_file", f"it is not a readable Parquet file ({type(exc).__name__})")
 
 
