@@ -91,7 +91,7 @@ class RunNotifier:
         self.play_sound = play_sound
         self._environ = environ
         self._sender = DesktopSender(app_name)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered: queuing a switched-off notice records it
         self._state = ProgressState()
         self._deliveries: list[Delivery] = []
         self._worker: _Worker | None = None
@@ -103,17 +103,19 @@ class RunNotifier:
     # ------------------------------------------------------------------ what callers feed in
     def progress(self, fraction: float) -> None:
         """Report the run's progress (0..1): milestones and the taskbar follow."""
-        with self._lock:
+        with self._lock:  # decide and queue in one step, so jobs keep the order of the decisions
             if self._state.finished:
                 return
             self._state, notices = on_progress(self._state, fraction, self.settings, self.run_name)
             new_launcher = launcher_update(self._state.launcher, fraction)
             if new_launcher is not None:
                 self._state = _with_launcher(self._state, new_launcher)
-        for notice in notices:
-            self._notify(notice)
+            for notice in notices:
+                self._notify(notice)
+            if new_launcher is not None:
+                self._launcher(new_launcher)
         if new_launcher is not None:
-            self._launcher(new_launcher)
+            self._hook(new_launcher)
 
     def skip_to(self, fraction: float) -> None:
         """Mark milestones up to `fraction` as announced (a resumed run), silently."""
@@ -122,7 +124,8 @@ class RunNotifier:
 
     def warning(self, title: str, message: str) -> None:
         """Something worth a look that does not stop the run (e.g. a guard's finding)."""
-        self._notify(warning_notice(title, message))
+        with self._lock:
+            self._notify(warning_notice(title, message))
 
     def completed(self, summary: CompletionSummary | None = None) -> None:
         """The run finished: the 100% notice with its summary, the sound, the taskbar cleared."""
@@ -131,11 +134,12 @@ class RunNotifier:
             self._state, notices = on_completed(self._state, summary)
             final = LauncherState(1.0, visible=False)
             self._state = _with_launcher(self._state, final)
-        for notice in notices:
-            self._notify(notice)
-        self._launcher(final)
-        if notices and self.settings.sound:
-            self._submit(self._sound)
+            for notice in notices:
+                self._notify(notice)
+            self._launcher(final)
+            if notices and self.settings.sound:
+                self._submit(self._sound)
+        self._hook(final)
 
     def failed(self, error: BaseException | ErrorInfo) -> None:
         """The run stopped on `error`: an urgent notice with its plain title and explanation."""
@@ -145,9 +149,10 @@ class RunNotifier:
             last = self._state.launcher.progress if self._state.launcher else 0.0
             mark = LauncherState(last, visible=True, urgent=True)
             self._state = _with_launcher(self._state, mark)
-        for notice in notices:
-            self._notify(notice)
-        self._launcher(mark)
+            for notice in notices:
+                self._notify(notice)
+            self._launcher(mark)
+        self._hook(mark)
 
     # ------------------------------------------------------------------ results and lifetime
     @property
@@ -174,11 +179,12 @@ class RunNotifier:
     def close(self, timeout: float = 10.0) -> None:
         """Flush, then stop the background thread and drop the bus connection."""
         self.flush(timeout)
-        self._closed = True
-        if self._exit_hook is not None:
-            atexit.unregister(self._exit_hook)
-            self._exit_hook = None
-        worker, self._worker = self._worker, None
+        with self._lock:
+            self._closed = True
+            if self._exit_hook is not None:
+                atexit.unregister(self._exit_hook)
+                self._exit_hook = None
+            worker, self._worker = self._worker, None
         if worker is not None:
             worker.submit(self._disconnect).result(timeout)
             worker.stop(timeout)
@@ -210,15 +216,16 @@ class RunNotifier:
         self._submit(lambda: self._deliver(notice))
 
     def _launcher(self, state: LauncherState) -> None:
-        if not self.settings.launcher:
-            return
-        if self.on_launcher is not None:
+        if self.settings.launcher and USES_DBUS:
+            self._submit(lambda: self._emit(state))
+
+    def _hook(self, state: LauncherState) -> None:
+        # Outside the lock: the app's code may call back into the notifier.
+        if self.settings.launcher and self.on_launcher is not None:
             try:
                 self.on_launcher(state)
             except Exception:
                 log.exception("launcher hook failed")
-        if USES_DBUS:
-            self._submit(lambda: self._emit(state))
 
     def _submit(self, job: Callable[[], Awaitable[Any]]) -> None:
         if self._closed:
