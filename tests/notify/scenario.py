@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -177,7 +178,10 @@ def main() -> None:
 
         # `peftstudio notify --test --json`: the check sees the fake desktop and the test notice arrives.
         control("Mark", "s", "cli")
-        cli = subprocess.run([sys.executable, "-c", CLI], check=True, cwd=ROOT, capture_output=True, text=True)
+        # PATH without sound players: a developer running the tests hears nothing.
+        quiet = {**os.environ, "PATH": str(Path(sys.executable).parent)}
+        cli = subprocess.run([sys.executable, "-c", CLI], check=True, cwd=ROOT, capture_output=True, text=True,
+                             env=quiet)
         client["cli"] = json.loads(cli.stdout)
 
         control("Quit")

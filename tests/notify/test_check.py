@@ -11,7 +11,9 @@ from peftstudio.notify.check import NotifyCheck, check_notifications
 from peftstudio.notify.dnd import DndStatus
 
 
-def test_no_session_bus_is_reported_plainly(capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_session_bus_is_reported_plainly(capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEFTSTUDIO_DND", "on")  # so `--test` plays no sound on a developer's machine
     report = check_notifications(environ={})
     assert report.session_bus is False and report.server is None and report.will_show is False
     assert main(["notify", "--test"]) == 0
