@@ -60,7 +60,7 @@ def model_card(name: str, base_model: str, info: CardInfo, *, merged: bool) -> s
                  'model = PeftModel.from_pretrained(base, "path/to/this/folder")',
                  'tokenizer = AutoTokenizer.from_pretrained("path/to/this/folder")']
     body += ['messages = [{"role": "user", "content": "Hello!"}]',
-             "ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors=\"pt\","
-             " return_dict=True)",
+             ("ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors=\"pt\","
+              " return_dict=True)"),
              "print(tokenizer.decode(model.generate(**ids, max_new_tokens=64)[0]))", "```", ""]
     return "\n".join(front + body)

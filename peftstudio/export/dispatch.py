@@ -43,7 +43,7 @@ def export(kind: str, source: ExportSource | str, out: str | Path, *, test: bool
         raise make("config_invalid", problems=f"{', '.join(unknown)}: not an option of the {kind} export "
                                               f"(it takes {', '.join(sorted(_ALLOWED[kind]))})")
     given = {k: v for k, v in options.items() if v is not None}
-    fn = {"hf": export_hf, "gguf": export_gguf, "ollama": export_ollama, "lmstudio": export_lmstudio}[kind]
+    fn: Any = {"hf": export_hf, "gguf": export_gguf, "ollama": export_ollama, "lmstudio": export_lmstudio}[kind]
     result: ExportResult = fn(src, out, overwrite=overwrite, progress=progress, disk_free_bytes=disk_free_bytes,
                               **given)
     if test:

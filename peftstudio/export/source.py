@@ -125,7 +125,7 @@ class SourceWeights:
         shapes: dict[str, tuple[int, ...]] = {}
         for file in files:
             with safe_open(str(file), framework="pt") as fh:
-                for key in fh.keys():
+                for key in fh.keys():  # noqa: SIM118 - safe_open is not a dict
                     where[key] = file
                     shapes[key] = tuple(fh.get_slice(key).get_shape())
 

@@ -79,7 +79,7 @@ def analyze(render: RenderFn) -> ChatLayout:
         t_suavb = render([sys_, user, asst, user2, asst2], False)
         t_su_gen = render([sys_, user], True)
         t_u = render([user], False)
-    except Exception as exc:  # a Jinja template may raise_exception() on system messages, etc.
+    except Exception as exc:  # noqa: BLE001 - a Jinja template may raise_exception() on anything
         raise TemplateUntranslatable(f"the template refused a simple conversation ({exc})") from None
     assistant = _split(_after(t_sua, t_su, "an answer"), _A, "assistant")
     user_block = _split(_after(t_suav, t_sua, "a second question"), _V, "user")
@@ -157,7 +157,7 @@ def ollama_messages(messages: Sequence[Message], default_system: str | None) -> 
 
 # --- a renderer for the Go-template subset `to_go_template` writes ---------------------------------------
 
-_ACTION = re.compile(r"\{\{(-?)\s*(.*?)\s*(-?)\}\}", re.S)
+_ACTION = re.compile(r"\{\{(-?)\s*(.*?)\s*(-?)\}\}", re.DOTALL)
 
 
 def _tokens(template: str) -> list[tuple[str, str]]:
@@ -193,7 +193,7 @@ def render_go(template: str, messages: Sequence[Message], system: str = "") -> s
     """Render `template` the way Ollama would for `messages` (the subset `to_go_template` writes:
     text, ``range .Messages``, ``if eq .Role "x"`` / ``else if`` / ``end``, ``.Content``, ``"string"``)."""
     items = [{"Role": m["role"], "Content": m["content"]} for m in messages]
-    root = {"Messages": items, "System": system}
+    root: dict[str, Any] = {"Messages": items, "System": system}
     tokens = _tokens(template)
 
     def run(i: int, dot: dict[str, Any], out: list[str] | None) -> tuple[int, str]:

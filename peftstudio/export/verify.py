@@ -185,7 +185,7 @@ def _check_hf(result: ExportResult, source: ExportSource, ref: _Reference, check
     enc = tokenizer(ref.chat_prompt(), return_tensors="pt", add_special_tokens=False)
     with torch.no_grad():
         out = model.generate(**enc, max_new_tokens=24, do_sample=False, pad_token_id=tokenizer.pad_token_id)
-    sample = tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+    sample = str(tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True))
     return diff, top1, sample
 
 
@@ -208,7 +208,7 @@ def gguf_problem(path: Path) -> str | None:
         for t in reader.tensors:
             if t.data_offset + t.n_bytes > size:
                 return f"The model file {path.name} is incomplete: it ends before its weights do ({size} bytes)."
-    except Exception as exc:  # any parse failure means a damaged file
+    except Exception as exc:  # noqa: BLE001 - any parse failure means a damaged file
         return f"The model file {path.name} is damaged or incomplete and cannot be read ({type(exc).__name__})."
     return None
 
@@ -273,7 +273,7 @@ def _guarded(name: str, checks: list[ExportCheck], fn: Any, *args: Any) -> Any:
     """Run one loader check; a failure becomes a failed check with a plain sentence, never a traceback."""
     try:
         return fn(*args)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a loader failing is a result to report, not a crash
         from peftstudio.errors import PlainError, log_exception
 
         text = exc.info.explanation if isinstance(exc, PlainError) else f"{type(exc).__name__}: {str(exc)[:200]}"

@@ -13,6 +13,7 @@ import re
 import tempfile
 from pathlib import Path
 
+from peftstudio.errors import make
 from peftstudio.export.gguf.writer import estimate_size, write_gguf
 from peftstudio.export.records import GGUF_QUANTS, ExportResult, ExportSource
 from peftstudio.export.source import (
@@ -24,7 +25,6 @@ from peftstudio.export.source import (
     listing,
     read_config,
 )
-from peftstudio.errors import make
 from peftstudio.store.files import atomic_directory, folder_size
 
 _METADATA_ROOM = 4 * 1024 * 1024  # vocabulary, merges and chat template

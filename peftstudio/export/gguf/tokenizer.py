@@ -52,8 +52,9 @@ class GgufVocab:
 
 
 def _byte_level(node: dict[str, Any] | None, *, use_regex: bool) -> bool:
-    return bool(node) and node.get("type") == "ByteLevel" and bool(node.get("use_regex", True)) == use_regex \
-        and not node.get("add_prefix_space", False)
+    if not node or node.get("type") != "ByteLevel":
+        return False
+    return bool(node.get("use_regex", True)) == use_regex and not node.get("add_prefix_space", False)
 
 
 def pre_tokenizer_name(pre: dict[str, Any] | None) -> str:

@@ -1,0 +1,65 @@
+"""SmolLM2 (the real built-in chat model): llama.cpp tokenizes like Hugging Face, and Ollama's template matches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from peftstudio.export import ExportSource, export_ollama
+from peftstudio.export.ollama import hf_renderer, parse_modelfile
+from peftstudio.export.template import SAMPLE_CONVERSATIONS, ollama_messages, render_go
+from peftstudio.export.verify import TOKENIZER_TEXTS
+
+pytestmark = pytest.mark.slow
+
+EXTRA_TEXTS = (
+    "import numpy as np\nx = np.arange(10) ** 2  # squares\nprint(f\"{x.sum():,}\")",
+    "SELECT name, COUNT(*) FROM users WHERE age >= 18 GROUP BY name;",
+    "😀😃😄😁😆 🇫🇷🇩🇪 👨‍👩‍👧‍👦 ❤️‍🔥",
+    "Português: ação, coração. Polski: zażółć gęślą jaźń. Türkçe: İstanbul, ığdır.",
+    "हिन्दी में एक वाक्य। বাংলা বাক্য। ภาษาไทย ทดสอบ",
+    "Numbers 3.14159, 1,000,000 and 2024-01-31T12:00:00Z",
+    "<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\n",
+)
+
+
+@pytest.fixture(scope="module")
+def smollm2_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("smollm2") / "ollama"
+    export_ollama(ExportSource("builtin:smollm2-135m", name="smollm2-tuned"), out, quant="q8_0")
+    return out
+
+
+@pytest.fixture(scope="module")
+def hf_tokenizer():  # type: ignore[no-untyped-def]
+    from transformers import AutoTokenizer
+
+    from peftstudio.models import model_folder
+
+    return AutoTokenizer.from_pretrained(str(model_folder("builtin:smollm2-135m")))
+
+
+def test_llama_cpp_tokenizes_like_the_hf_tokenizer(smollm2_export: Path, hf_tokenizer) -> None:  # type: ignore[no-untyped-def]
+    from llama_cpp import Llama
+
+    gguf_file = next(smollm2_export.glob("*.gguf"))
+    llm = Llama(model_path=str(gguf_file), vocab_only=True, verbose=False)
+    try:
+        for text in TOKENIZER_TEXTS + EXTRA_TEXTS:
+            ours = hf_tokenizer(text, add_special_tokens=False)["input_ids"]
+            theirs = llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+            assert theirs == ours, text
+            assert llm.detokenize(theirs, special=True).decode("utf-8") == text
+    finally:
+        llm.close()
+
+
+def test_modelfile_template_renders_like_the_chat_template(smollm2_export: Path, hf_tokenizer) -> None:  # type: ignore[no-untyped-def]
+    parts = parse_modelfile((smollm2_export / "Modelfile").read_text(encoding="utf-8"))
+    assert parts["system"] == "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+    assert parts["stop"][0] == "<|im_end|>"
+    render = hf_renderer(hf_tokenizer)
+    for conversation in SAMPLE_CONVERSATIONS:
+        expected = render(list(conversation), True)
+        assert render_go(parts["template"], ollama_messages(conversation, parts["system"])) == expected
