@@ -174,6 +174,18 @@ def record_guard_report(store: Any, run_id: str, report: GuardReport) -> None:
         store.update_run(run_id, error=to_dict(report.error))
 
 
+def record_report(store: Any, run_id: str, report: Any) -> bool:
+    """Store a guard's report (`GuardReport`, or the base model's validation loss); False for other reports."""
+    if isinstance(report, GuardReport):
+        record_guard_report(store, run_id, report)
+        return True
+    base = getattr(report, "base_val_loss", None)
+    if base is not None:
+        store.add_metrics(run_id, 0, {"base_val_loss": float(base)})
+        return True
+    return False
+
+
 def notify(listeners: Sequence[Callable[[Any], None]], trainer: Any, report: GuardReport) -> None:
     """Send `report` to `listeners` on the main process only (every process decides the same)."""
     if getattr(trainer, "is_global_zero", True):
@@ -211,5 +223,31 @@ def guard_callbacks(config: Any, listeners: Sequence[Callable[[Any], None]] = ()
                          measure_base=measure_base),
         MemoryGuard(listeners, micro_batch_size=t.micro_batch_size, gradient_accumulation=t.gradient_accumulation,
                     reader=memory_reader),
-        GradientGuard(listeners, clipping=t.max_grad_norm),
+        GradientGuard(listeners, clipping=t.max_grad_norm, learning_rate=t.learning_rate),
     ]
+
+
+def guarded_fit(fit: Callable[..., Any], config: Any, models: list[Any], reload_model: Callable[[Any], Any],
+                train: Any, validation: Any, *, sink: Callable[[Any], None] | None = None,
+                memory_reader: Callable[[], Any] | None = None, extra_callbacks: Sequence[Any] = (),
+                **fit_kwargs: Any) -> Any:
+    """Run the engine's `fit` with the guards, retrying with a smaller micro-batch under memory pressure.
+
+    `models` is a one-element list holding the loaded base model; the caller gives up its own
+    reference so that a retry can free that copy before `reload_model(config)` loads a fresh one
+    (the first session's model already carries its adapter). Returns the last session's outcome.
+    """
+    from peftstudio.callbacks.memory import release_memory, train_with_memory_retries
+
+    listeners = [sink] if sink is not None else []
+
+    def attempt(cfg: Any, fresh: bool) -> Any:
+        if fresh:
+            models.clear()  # let the old copy go before loading the new one
+            release_memory()
+            models.append(reload_model(cfg))
+        callbacks = [*guard_callbacks(cfg, listeners, memory_reader=memory_reader), *extra_callbacks]
+        return fit(cfg, models[0], train, validation, sink=sink, extra_callbacks=callbacks, **fit_kwargs)
+
+    outcome, _config = train_with_memory_retries(attempt, config)
+    return outcome

@@ -7,7 +7,9 @@ often large and uneven, and normal noise stays well within a factor of 10). The 
 acts right before the optimizer step: the exploding update is dropped, gradient clipping
 is turned on (max norm 1.0) if it was off, the trainable weights and the optimizer state
 go back to the last checkpoint, and training continues. The event is recorded, and the
-clipping setting is kept when the run is resumed later.
+clipping setting is kept when the run is resumed later. When rolling back does not help
+(`max_repeats` explosions within `repeat_window` steps) training has diverged: the run is
+paused like the divergence guard does, with a smaller learning rate to resume with.
 
 Example:
     >>> d = decide([1.0, 1.2, 0.9, 1.1, 1.0, 40.0], clipping=False)
@@ -32,14 +34,21 @@ DEFAULT_CLIP = 1.0
 
 
 def decide(norms: Sequence[float], *, clipping: bool, factor: float = 10.0, window: int = 20,
-           min_history: int = 5) -> Decision:
-    """Whether the latest gradient norm (last in `norms`) exploded; `clipping` says whether clipping is on."""
+           min_history: int = 5, recent_interventions: int = 0, max_repeats: int = 3,
+           learning_rate: float | None = None) -> Decision:
+    """Whether the latest gradient norm (last in `norms`) exploded; `clipping` says whether clipping is on.
+
+    `recent_interventions` counts this guard's earlier roll-backs in the last few steps: when
+    rolling back has not helped `max_repeats` times, training has diverged and the decision is
+    to pause the run (with the learning rate to use instead).
+    """
     if not norms:
         return Decision.ok()
     latest = float(norms[-1])
     history = [float(n) for n in norms[:-1] if math.isfinite(n)][-window:]
     median = statistics.median(history) if history else None
-    details: dict[str, Any] = {"grad_norm": latest, "median": median, "clipping_was_on": clipping}
+    details: dict[str, Any] = {"grad_norm": latest, "median": median, "clipping_was_on": clipping,
+                               "repeats": recent_interventions + 1}
     if not math.isfinite(latest):
         reason = Reason.NON_FINITE_GRADIENT
         found = f"the gradient norm became {latest}"
@@ -48,6 +57,18 @@ def decide(norms: Sequence[float], *, clipping: bool, factor: float = 10.0, wind
         found = f"the gradient norm jumped to {latest:.3g}, {latest / median:.0f} times its recent median {median:.3g}"
     else:
         return Decision.ok()
+    if recent_interventions + 1 >= max_repeats:
+        from peftstudio.callbacks.divergence import _suggestions, third
+
+        if learning_rate is not None:
+            details["learning_rate"] = learning_rate
+            details["suggested_learning_rate"] = third(learning_rate)
+        message = (f"Training diverged: {found}, {recent_interventions + 1} times within a few steps even after "
+                   f"rolling back. The run was paused; the checkpoints saved so far are kept.")
+        suggestions = (_suggestions(learning_rate, True) if learning_rate is not None else
+                       ("Resume with a smaller learning rate (a third of the current one).",
+                        "Check the data for broken or extremely long examples (peftstudio data check)."))
+        return Decision(reason, message, suggestions, Action.PAUSE, details)
     action = Action.ROLLBACK if clipping else Action.CLIP_AND_ROLLBACK
     did = ("This update was skipped, gradient clipping was turned on (max norm 1.0), and" if not clipping
            else "This update was skipped, and")
@@ -68,15 +89,17 @@ class GradientGuard(L.Callback):
     """
 
     def __init__(self, listeners: Sequence[Callable[[Any], None]] = (), *, clipping: float | None = None,
-                 clip_value: float = DEFAULT_CLIP, factor: float = 10.0, window: int = 20,
-                 min_history: int = 5) -> None:
-        if factor <= 1 or window < 1 or min_history < 1:
-            raise ValueError(f"expected factor > 1, window >= 1 and min_history >= 1; got factor={factor}, "
-                             f"window={window}, min_history={min_history}")
+                 clip_value: float = DEFAULT_CLIP, factor: float = 10.0, window: int = 20, min_history: int = 5,
+                 max_repeats: int = 3, repeat_window: int = 10, learning_rate: float | None = None) -> None:
+        if factor <= 1 or window < 1 or min_history < 1 or max_repeats < 1:
+            raise ValueError(f"expected factor > 1, window >= 1, min_history >= 1 and max_repeats >= 1; got "
+                             f"factor={factor}, window={window}, min_history={min_history}, max_repeats={max_repeats}")
         self.listeners = list(listeners)
         self.clipping = clipping
         self.clip_value = clip_value
         self.factor, self.window, self.min_history = factor, window, min_history
+        self.max_repeats, self.repeat_window = max_repeats, repeat_window
+        self.learning_rate = learning_rate
         self.norms: list[float] = []
         self.clip_enabled = False  # turned on by this guard (kept across pause/resume)
         self.rollbacks: list[dict[str, Any]] = []
@@ -91,12 +114,18 @@ class GradientGuard(L.Callback):
         norm = gradient_norm(pl_module.parameters())
         if norm is None:
             return
+        step = trainer.global_step + 1  # the step being taken
+        recent = [r["step"] for r in self.rollbacks if r["step"] > step - self.repeat_window]
+        lr = self.learning_rate if self.learning_rate is not None else float(optimizer.param_groups[0]["lr"])
         clipping_on = bool(trainer.gradient_clip_val)
         decision = decide([*self.norms, norm], clipping=clipping_on, factor=self.factor, window=self.window,
-                          min_history=self.min_history)
+                          min_history=self.min_history, recent_interventions=len(recent),
+                          max_repeats=self.max_repeats, learning_rate=lr)
         if not sync_flag(trainer, decision.triggered):
             self.norms = [*self.norms, norm][-self.window:]
             return
+        if decision.action is Action.PAUSE:
+            self._pause(trainer, decision, step, first=min(recent, default=step))
         # drop this update: an optimizer skips parameters without a gradient
         for p in pl_module.parameters():
             p.grad = None
@@ -106,11 +135,27 @@ class GradientGuard(L.Callback):
             self.clip_enabled = True
             changes["training.max_grad_norm"] = self.clip_value
         restored = rollback(trainer, pl_module, optimizer)
-        step = trainer.global_step + 1
-        record = {"step": step, "rolled_back_to": restored}
-        self.rollbacks.append(record)
+        self.rollbacks.append({"step": step, "rolled_back_to": restored})
         decision = _with(decision, rolled_back_to=restored, step=step)
         notify(self.listeners, trainer, GuardReport("gradients", step, decision, config_changes=changes))
+
+    def _pause(self, trainer: L.Trainer, decision: Decision, step: int, first: int) -> None:
+        from peftstudio.callbacks.checkpoint import CheckpointCallback, list_checkpoints
+        from peftstudio.callbacks.pause import RunPaused, build_report
+        from peftstudio.errors import make
+
+        ckpt_cb = next((cb for cb in trainer.callbacks if isinstance(cb, CheckpointCallback)), None)  # type: ignore[attr-defined]
+        saved = list_checkpoints(ckpt_cb.folder) if ckpt_cb is not None else []
+        # the newest checkpoint from before the first explosion of this series
+        stable = next((c for c in reversed(saved) if c.step < first), None)
+        suggested = decision.details.get("suggested_learning_rate")
+        error = make("nan_loss", value="unstable (its gradients exploded)", step=step,
+                     suggested_lr=f"{suggested:g}" if suggested is not None else "a third of the current one",
+                     stable_step=stable.step if stable else 0).info
+        decision = _with(decision, step=step, stable_step=stable.step if stable else 0)
+        notify(self.listeners, trainer, GuardReport("divergence", step, decision, error=error))
+        raise RunPaused(build_report(step=trainer.global_step, reason="diverged", elapsed=None, eta=None,
+                                     resources=None, checkpoint=stable.path if stable else None))
 
     def state_dict(self) -> dict[str, Any]:
         return {"norms": list(self.norms), "clip_enabled": self.clip_enabled,
@@ -119,6 +164,7 @@ class GradientGuard(L.Callback):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.norms = [float(n) for n in state_dict.get("norms", [])]
         self.clip_enabled = bool(state_dict.get("clip_enabled", False))
+        self.rollbacks = [{"step": int(s), "rolled_back_to": None} for s in state_dict.get("rollback_steps", [])]
 
 
 def _with(decision: Decision, **details: Any) -> Decision:

@@ -326,12 +326,12 @@ def train_with_memory_retries(attempt: Callable[[Any, bool], Any], config: Any, 
         config = apply_changes(config, changes_for(decision))
         if on_resize is not None:
             on_resize(config, decision)
-        _release_memory()
+        release_memory()
         fresh = True
     raise make("out_of_memory", where=f" after {max_retries} smaller micro-batches")
 
 
-def _release_memory() -> None:
+def release_memory() -> None:
     import torch
 
     gc.collect()

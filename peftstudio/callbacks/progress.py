@@ -94,11 +94,16 @@ def gradient_norm(parameters: Iterable[torch.nn.Parameter]) -> float | None:
     return float(torch.linalg.vector_norm(torch.stack(norms), 2))
 
 
-def _loss_value(outputs: Any) -> float | None:
-    loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
+def _loss_value(outputs: Any, accumulate: int) -> float | None:
+    # Lightning hands callbacks the loss already divided by the accumulation count; an explicit,
+    # undivided "train_loss" wins when the module returns one
+    if isinstance(outputs, dict) and outputs.get("train_loss") is not None:
+        loss, scale = outputs["train_loss"], 1
+    else:
+        loss, scale = (outputs.get("loss") if isinstance(outputs, dict) else outputs), accumulate
     if loss is None:
         return None
-    return float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
+    return (float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)) * scale
 
 
 class ProgressCallback(L.Callback):
@@ -148,7 +153,7 @@ class ProgressCallback(L.Callback):
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any,
                            batch_idx: int) -> None:
-        loss = _loss_value(outputs)
+        loss = _loss_value(outputs, trainer.accumulate_grad_batches)
         if loss is not None:
             self._micro_losses.append(loss)
         if trainer.global_step == self._seen_step:

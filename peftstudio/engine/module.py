@@ -90,7 +90,7 @@ class LoraModule(L.LightningModule):
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> dict[str, Any]:
         loss = self(batch).loss
-        return {"loss": loss, "tokens": int(batch["token_count"]) if "token_count" in batch else 0}
+        return {"loss": loss, "train_loss": loss.detach()}
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss = self(batch).loss

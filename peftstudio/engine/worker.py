@@ -40,7 +40,9 @@ class StoreSink:
         s, rid = self.store, self.run_id
         if isinstance(report, StepReport):
             self.step, self.tokens_seen = report.step, report.tokens_seen
-            s.add_metrics(rid, report.step, report.metrics(), tokens_seen=report.tokens_seen)
+            # a diverging step can have a NaN loss or gradient norm, which SQLite cannot store (the guards report it)
+            s.add_metrics(rid, report.step, {k: v for k, v in report.metrics().items() if v == v},
+                          tokens_seen=report.tokens_seen)
         elif isinstance(report, EtaEstimate):
             s.add_metrics(rid, self.step, {"eta_seconds": report.seconds, "eta_low_seconds": report.low,
                                            "eta_high_seconds": report.high}, tokens_seen=self.tokens_seen)
@@ -55,6 +57,10 @@ class StoreSink:
             run = s.get_run(rid)
             s.update_run(rid, summary={**run.summary, "total_steps": report.max_steps,
                                        "steps_per_epoch": report.steps_per_epoch})
+        else:
+            from peftstudio.callbacks.decision import record_report
+
+            record_report(s, rid, report)  # the guards' events (issue 7) and the base model's validation loss
 
 
 def load_sources(config: Any) -> tuple[Any, Any, Any]:
@@ -118,8 +124,13 @@ def execute(run_id: str, store: Store) -> str:
         if primary:
             store.add_event(run_id, "training", f"Training on {len(splits.train)} examples "
                                                 f"({len(splits.validation)} held out for validation).")
-        outcome = fit(config, model, splits.train, splits.validation, pad_id=int(tokenizer.pad_token_id or 0),
-                      folder=folder, sink=sink, pause_flag=folder / PAUSE_FLAG)
+        from peftstudio.callbacks.decision import guarded_fit
+
+        models = [model]  # the guards (issue 7) may reload the model with a smaller micro-batch
+        del model
+        outcome = guarded_fit(fit, config, models, lambda cfg: load_sources(cfg)[0], splits.train,
+                              splits.validation, pad_id=int(tokenizer.pad_token_id or 0), folder=folder, sink=sink,
+                              pause_flag=folder / PAUSE_FLAG)
     except BaseException as exc:  # every failure becomes a plain error in the store
         traceback.print_exc()
         if not primary:
@@ -148,6 +159,9 @@ def execute(run_id: str, store: Store) -> str:
     store.update_run(run_id, status="completed", pid=None, finished_at=time.time(),
                      elapsed_seconds=outcome.elapsed_seconds, summary=summary)
     store.add_event(run_id, "completed", f"Finished after {outcome.step} steps.", step=outcome.step)
+    from peftstudio.quality import record_quality
+
+    record_quality(store, run_id)  # the quality score with its parts and suggestions (issue 7)
     return "completed"
 
 

@@ -1,0 +1,149 @@
+"""The trainer plan, the LoRA module, and in-process training: loss falls, exact pause/resume."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from peftstudio.callbacks import PauseReport, StepReport, latest_checkpoint, list_checkpoints
+from peftstudio.engine.checkpoint_io import read_checkpoint
+from peftstudio.engine.module import LoraModule, check_quantization
+from peftstudio.engine.trainer import fit, plan_trainer, steps_per_epoch
+from peftstudio.errors import PlainError
+from peftstudio.records import LoraSettings, TrainingSettings
+
+from .conftest import PauseAt, tiny_config, tiny_llama
+
+Examples = tuple[list[dict[str, list[int]]], list[dict[str, list[int]]]]
+
+
+@pytest.mark.parametrize(
+    ("settings", "batches", "cuda", "expected"),
+    [
+        (dict(max_steps=7), 100, False, dict(max_steps=7, precision="32-true", accelerator="cpu")),
+        (dict(epochs=2.0, gradient_accumulation=4), 10, False, dict(max_steps=6, steps_per_epoch=3)),
+        (dict(epochs=0.5), 10, False, dict(max_steps=5)),
+        (dict(precision="bf16"), 10, True, dict(precision="bf16-mixed", accelerator="gpu")),
+        (dict(precision="fp16"), 10, True, dict(precision="16-mixed")),
+        (dict(precision="fp16"), 10, False, dict(precision="32-true")),
+        (dict(eval_every_steps=5, gradient_accumulation=3), 10, False, dict(val_check_interval=15)),
+        (dict(max_grad_norm=None), 10, False, dict(gradient_clip_val=None)),
+        (dict(devices=4, strategy="fsdp"), 10, True, dict(devices=4, strategy="fsdp")),
+    ],
+)
+def test_plan_trainer(settings: dict[str, Any], batches: int, cuda: bool, expected: dict[str, Any]) -> None:
+    plan = plan_trainer(TrainingSettings(**settings), batches_per_epoch=batches, has_validation=True, cuda=cuda)
+    for key, value in expected.items():
+        assert getattr(plan, key) == value, key
+
+
+def test_no_validation_data_turns_validation_off() -> None:
+    assert plan_trainer(TrainingSettings(), batches_per_epoch=3, has_validation=False, cuda=False).limit_val_batches == 0
+
+
+@pytest.mark.parametrize(("batches", "accumulate", "steps"), [(10, 1, 10), (10, 3, 4), (1, 8, 1), (0, 2, 1)])
+def test_steps_per_epoch(batches: int, accumulate: int, steps: int) -> None:
+    assert steps_per_epoch(batches, accumulate) == steps
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on machines without CUDA")
+@pytest.mark.parametrize("quantization", ["4bit", "8bit"])
+def test_quantization_without_cuda_is_a_plain_error(quantization: str) -> None:
+    with pytest.raises(PlainError) as info:
+        check_quantization(quantization)
+    assert info.value.code == "bitsandbytes_missing"
+    assert any(a.fix_id == "no_quantization" for a in info.value.info.actions)
+
+
+def test_missing_target_modules_are_a_plain_error() -> None:
+    with pytest.raises(PlainError) as info:
+        LoraModule(tiny_llama(), LoraSettings(target_modules=("c_attn",)), TrainingSettings())
+    assert info.value.code == "config_invalid"
+
+
+def test_only_the_adapter_trains_and_the_cache_is_off() -> None:
+    module = LoraModule(tiny_llama(), LoraSettings(rank=2, alpha=4), TrainingSettings())
+    trainable = [n for n, p in module.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in n for n in trainable)
+    assert module.model.config.use_cache is False
+
+
+def _run(tmp: Path, examples: Examples, *, pause_at: int | None = None, **training: Any) -> tuple[Any, list[Any]]:
+    reports: list[Any] = []
+    tmp.mkdir(parents=True, exist_ok=True)
+    flag = tmp / "pause.request"
+    extra = [PauseAt(flag, pause_at)] if pause_at else []
+    outcome = fit(tiny_config(**training), tiny_llama(), *examples, pad_id=0, folder=tmp, sink=reports.append,
+                  pause_flag=flag, extra_callbacks=extra, monitor_interval=0.05)
+    return outcome, reports
+
+
+def _losses(reports: list[Any]) -> list[tuple[int, float]]:
+    return [(r.step, r.loss) for r in reports if isinstance(r, StepReport)]
+
+
+def test_training_completes_and_loss_falls(tmp_path: Path, examples: Examples) -> None:
+    outcome, reports = _run(tmp_path, examples, max_steps=20, learning_rate=3e-2)
+    losses = [loss for _, loss in _losses(reports)]
+    assert outcome.status == "completed" and outcome.step == 20 and len(losses) == 20
+    assert sum(losses[-4:]) / 4 < sum(losses[:4]) / 4 - 0.1
+    assert outcome.val_loss is not None and outcome.packing
+    assert (tmp_path / "adapter" / "adapter_model.safetensors").is_file()
+    steps = [c.step for c in list_checkpoints(tmp_path / "checkpoints")]
+    assert 20 in steps and len(steps) <= 3  # last 2 + best
+
+
+def test_checkpoints_hold_only_the_adapter_and_the_full_training_state(tmp_path: Path, examples: Examples) -> None:
+    _run(tmp_path, examples, max_steps=4)
+    ckpt = read_checkpoint(latest_checkpoint(tmp_path / "checkpoints").path)  # type: ignore[union-attr]
+    assert ckpt["state_dict"] and all("lora_" in k for k in ckpt["state_dict"])
+    assert ckpt["optimizer_states"] and ckpt["lr_schedulers"] and ckpt["loops"]
+    assert {"python", "numpy", "torch"} <= set(ckpt["rng_states"])
+    assert ckpt["TextDataModule"]["next_batch"] >= 0
+    assert any("ProgressCallback" in k for k in ckpt["callbacks"])
+
+
+@pytest.mark.parametrize(
+    ("pause_at", "training"),
+    [
+        (3, {}),  # mid-epoch, between checkpoints
+        (7, {}),  # the pause lands on the last step of an epoch (16 batches / 2 = 8 steps per epoch)
+        (5, {"gradient_accumulation": 1, "packing": False}),  # unpacked batches, a validation step
+    ],
+)
+def test_paused_and_resumed_equals_uninterrupted_bit_for_bit(tmp_path: Path, examples: Examples, pause_at: int,
+                                                             training: dict[str, Any]) -> None:
+    straight, straight_reports = _run(tmp_path / "a", examples, **training)
+    first, first_reports = _run(tmp_path / "b", examples, pause_at=pause_at, **training)
+    assert first.status == "paused" and isinstance(first.pause, PauseReport)
+    assert first.pause.checkpoint and Path(first.pause.checkpoint).is_dir()
+    assert first.pause.resources["ram_total_bytes"] > 0
+    (tmp_path / "b" / "pause.request").unlink()
+    second, second_reports = _run(tmp_path / "b", examples, **training)
+    assert second.status == "completed" and second.resumed_from == first.step
+    assert _losses(first_reports) + _losses(second_reports) == _losses(straight_reports)
+    a = load_file(str(tmp_path / "a" / "adapter" / "adapter_model.safetensors"))
+    b = load_file(str(tmp_path / "b" / "adapter" / "adapter_model.safetensors"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_pause_before_the_first_step_saves_nothing(tmp_path: Path, examples: Examples) -> None:
+    (tmp_path / "pause.request").touch()
+    outcome, _ = _run(tmp_path, examples)
+    assert outcome.status == "paused" and outcome.step == 0
+    assert latest_checkpoint(tmp_path / "checkpoints") is None
+
+
+def test_listeners_get_every_kind_of_report(tmp_path: Path, examples: Examples,
+                                            model_factory: Callable[[], Any]) -> None:
+    _, reports = _run(tmp_path, examples, max_steps=6, eval_every_steps=3)
+    kinds = {type(r).__name__ for r in reports}
+    assert {"StepReport", "ValidationReport", "EtaEstimate", "CheckpointInfo", "TrainerPlan"} <= kinds
+    steps = [r for r in reports if isinstance(r, StepReport)]
+    assert all(r.tokens > 0 and r.grad_norm is not None and r.tokens_per_second > 0 for r in steps)
+    assert steps[0].learning_rate == 0.0 < steps[1].learning_rate  # warm-up starts from zero
