@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "peftstudio.cli.presets",
     "peftstudio.cli.versions",
     "peftstudio.cli.notify",
+    "peftstudio.cli.fix",
 )
 
 

@@ -196,6 +196,16 @@ def test_gradients_decide(norms: list[float], clipping: bool, expected: Reason, 
         assert 2 <= len(d.suggestions) <= 3
 
 
+def test_repeated_gradient_explosions_mean_divergence_and_pause() -> None:
+    once = gradients.decide([1.0, NAN], clipping=True, recent_interventions=1, learning_rate=3e-4)
+    assert once.action is Action.ROLLBACK
+    d = gradients.decide([1.0, NAN], clipping=True, recent_interventions=2, learning_rate=3e-4)
+    assert d.action is Action.PAUSE and d.reason is Reason.NON_FINITE_GRADIENT
+    assert "diverged" in d.message and "3 times" in d.message
+    assert d.details["suggested_learning_rate"] == 1e-4
+    assert "0.0001" in d.suggestions[0]
+
+
 def test_noise_never_triggers_any_guard_over_many_seeds() -> None:
     for seed in range(30):
         losses = falling(3.0, 1.0, 120, spread=0.25, seed=seed)

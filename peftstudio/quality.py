@@ -1,0 +1,259 @@
+"""The quality score of a finished run: 0-100, its parts, and 2-3 suggestions from the run's own numbers.
+
+`score` is pure: a `RunNumbers` record -> a `QualityScore`. The parts:
+
+- **improvement** (40 points): how much the validation perplexity fell from the base model's
+  (full marks at half the base perplexity);
+- **stability** (20): how few loss spikes (a step 50% above the median of the ten before it)
+  and guard interventions (divergence, gradient explosions) the run had;
+- **overfitting** (20): how small the gap between final validation and training loss is, and
+  how little the validation loss rose from its best;
+- **data coverage** (20): how much of the training data the model saw (one full epoch = full
+  marks), scaled down for very small data sets.
+
+A part that cannot be measured (e.g. no validation data) is left out and the total is
+scaled to the parts that were measured. `score_run` reads the numbers from the store;
+`record_quality` stores the score in the run's summary and adds a ``quality`` event.
+
+Example:
+    >>> n = RunNumbers(train_losses=(2.5, 2.2, 2.0, 1.9, 1.8), val_losses=(2.1, 1.9),
+    ...                base_val_loss=2.3, final_val_loss=1.9, steps=5, steps_per_epoch=5, train_examples=400)
+    >>> q = score(n)
+    >>> q.total, [p.name for p in q.parts]
+    (86, ['improvement', 'stability', 'overfitting', 'coverage'])
+    >>> 2 <= len(q.suggestions) <= 3
+    True
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from typing import Any
+
+from attrs import field, frozen
+
+SMALL_DATA = 200  # examples; fewer than this and coverage points shrink
+
+
+@frozen
+class RunNumbers:
+    """What the score is computed from (all read from the store for a real run)."""
+
+    train_losses: tuple[float, ...] = field(converter=tuple)
+    val_losses: tuple[float, ...] = field(default=(), converter=tuple)
+    base_val_loss: float | None = None
+    final_val_loss: float | None = None
+    steps: int = 0
+    steps_per_epoch: int | None = None
+    train_examples: int | None = None
+    instability_events: int = 0
+    learning_rate: float = 2e-4
+    rank: int = 16
+    dropout: float = 0.05
+    best_val_step: int | None = None
+
+
+@frozen
+class QualityPart:
+    """One part of the score: `points` of `max_points`, with what was measured (`measured`) in words."""
+
+    name: str
+    title: str
+    points: float
+    max_points: int
+    measured: str
+
+
+@frozen
+class QualityScore:
+    """The score (0-100), its parts, and what to try next."""
+
+    total: int
+    parts: tuple[QualityPart, ...] = field(converter=tuple)
+    suggestions: tuple[str, ...] = field(converter=tuple)
+
+    def render(self) -> str:
+        """The score as plain text (one line per part, then the suggestions)."""
+        lines = [f"Quality score: {self.total}/100"]
+        lines += [f"  {p.title:<14} {p.points:4.0f}/{p.max_points:<3} {p.measured}" for p in self.parts]
+        lines += ["What to try next:"] + [f"  - {s}" for s in self.suggestions]
+        return "\n".join(lines)
+
+
+def _clamp(x: float) -> float:
+    return max(0.0, min(1.0, x))
+
+
+def _finite(values: Sequence[float]) -> list[float]:
+    return [float(v) for v in values if math.isfinite(v)]
+
+
+def spike_count(losses: Sequence[float], *, window: int = 10, jump: float = 0.5) -> int:
+    """Steps whose loss is more than `jump` (50%) above the median of the `window` steps before them.
+
+    Example:
+        >>> spike_count([2.0] * 12 + [3.5] + [2.0] * 5)
+        1
+    """
+    count = 0
+    for i in range(window, len(losses)):
+        before = _finite(losses[i - window:i])
+        value = losses[i]
+        if not math.isfinite(value) or (before and value > (1 + jump) * statistics.median(before)):
+            count += 1
+    return count
+
+
+def _train_end(losses: Sequence[float]) -> float | None:
+    finite = _finite(losses)
+    if not finite:
+        return None
+    tail = finite[-max(5, len(finite) // 10):]
+    return sum(tail) / len(tail)
+
+
+def score(n: RunNumbers) -> QualityScore:
+    """The quality score of a run from its numbers (see the module docstring)."""
+    parts: list[QualityPart] = []
+    notes: dict[str, float] = {}  # shortfall per part (0 = perfect, 1 = none), for choosing suggestions
+
+    if n.base_val_loss is not None and n.final_val_loss is not None and math.isfinite(n.final_val_loss):
+        ppl_base, ppl_final = math.exp(min(n.base_val_loss, 50)), math.exp(min(n.final_val_loss, 50))
+        reduction = 1 - ppl_final / ppl_base
+        points = 40 * _clamp(reduction / 0.5)
+        change = (n.final_val_loss - n.base_val_loss) / n.base_val_loss if n.base_val_loss else 0.0
+        parts.append(QualityPart("improvement", "Improvement", points, 40,
+                                 f"validation loss {n.base_val_loss:.3g} -> {n.final_val_loss:.3g} ({change:+.0%}), "
+                                 f"perplexity {ppl_base:.3g} -> {ppl_final:.3g} ({-reduction:+.0%})"))
+        notes["improvement"] = 1 - points / 40
+
+    losses = list(n.train_losses)
+    if losses:
+        spikes = spike_count(losses)
+        rate = spikes / max(len(losses) - 10, 1) if len(losses) > 10 else 0.0
+        non_finite = sum(1 for v in losses if not math.isfinite(v))
+        points = 0.0 if non_finite else max(0.0, 20 * (1 - _clamp(rate / 0.1)) - 5 * n.instability_events)
+        parts.append(QualityPart("stability", "Stability", points, 20,
+                                 f"{spikes} loss spike(s) in {len(losses)} steps, {n.instability_events} guard "
+                                 f"intervention(s)"))
+        notes["stability"] = 1 - points / 20
+
+    end = _train_end(losses)
+    vals = _finite(n.val_losses)
+    if end is not None and n.final_val_loss is not None and math.isfinite(n.final_val_loss) and vals:
+        best = min(vals)
+        gap = max(n.final_val_loss - end, 0.0) / max(end, 1e-6)
+        rise = max(n.final_val_loss - best, 0.0) / max(best, 1e-6)
+        measure = gap + 2 * rise
+        points = 20 * (1 - _clamp((measure - 0.05) / 0.45))
+        parts.append(QualityPart("overfitting", "Overfitting", points, 20,
+                                 f"validation {n.final_val_loss:.3g} vs training {end:.3g} (gap {gap:.0%}); "
+                                 f"{rise:.0%} above the best validation loss {best:.3g}"))
+        notes["overfitting"] = 1 - points / 20
+
+    if n.steps_per_epoch:
+        epochs_seen = n.steps / n.steps_per_epoch
+        size = _clamp(0.5 + 0.5 * n.train_examples / SMALL_DATA) if n.train_examples is not None else 1.0
+        points = 20 * _clamp(epochs_seen) * size
+        examples = f" of {n.train_examples} examples" if n.train_examples is not None else ""
+        parts.append(QualityPart("coverage", "Data coverage", points, 20,
+                                 f"saw {min(epochs_seen, 1):.0%}{examples} ({epochs_seen:.1f} epochs)"))
+        notes["coverage"] = 1 - points / 20
+        notes["_epochs"] = epochs_seen
+
+    measured = sum(p.max_points for p in parts)
+    total = round(100 * sum(p.points for p in parts) / measured) if measured else 0
+    return QualityScore(total, tuple(parts), _suggestions(n, notes))
+
+
+def _suggestions(n: RunNumbers, notes: dict[str, float]) -> tuple[str, ...]:
+    ranked: list[tuple[float, str]] = []
+    epochs_seen = notes.get("_epochs")
+    if notes.get("stability", 0) > 0.25:
+        ranked.append((notes["stability"] + 0.1,
+                       f"Lower the learning rate to {n.learning_rate / 3:.2g} (a third of {n.learning_rate:g}): "
+                       f"the loss was unsteady."))
+    if notes.get("overfitting", 0) > 0.25:
+        at = (f" (about {n.best_val_step / n.steps_per_epoch:.1f} epochs, where validation was best)"
+              if n.best_val_step and n.steps_per_epoch else "")
+        extra = f", or raise LoRA dropout from {n.dropout:g} to 0.1" if n.dropout < 0.1 else ""
+        ranked.append((notes["overfitting"], f"Train for fewer steps{at} or turn on early stopping{extra}: the "
+                                             f"model began to memorise the training examples."))
+    if notes.get("improvement", 0) > 0.25:
+        if epochs_seen is not None and epochs_seen < 1:
+            steps = math.ceil(n.steps / epochs_seen) if epochs_seen else n.steps
+            ranked.append((notes["improvement"], f"Train longer: the model saw only {epochs_seen:.0%} of the data; "
+                                                 f"one full epoch is about {steps} steps."))
+        elif notes.get("overfitting", 0) <= 0.25:
+            ranked.append((notes["improvement"] * 0.9,
+                           f"Raise the learning rate to {n.learning_rate * 2:.2g} or the LoRA rank to {n.rank * 2}: "
+                           f"validation improved only a little."))
+    if n.train_examples is not None and n.train_examples < SMALL_DATA:
+        ranked.append((0.3 + notes.get("coverage", 0), f"Add more examples: {n.train_examples} is few; a few "
+                                                       f"hundred varied examples usually help more than more "
+                                                       f"epochs."))
+    elif notes.get("coverage", 0) > 0.25 and not any("Train longer" in s for _, s in ranked):
+        ranked.append((notes["coverage"], "Train for at least one full epoch so every example is seen once."))
+    ranked.sort(key=lambda item: -item[0])
+    out = [text for _, text in ranked][:3]
+    fillers = [f"Try a larger LoRA rank ({n.rank * 2}) and compare the two runs side by side.",
+               "Test the model in the playground with prompts like the ones you will use."]
+    for filler in fillers:
+        if len(out) >= 2:
+            break
+        if not ("rank" in filler and any("rank" in s for s in out)):
+            out.append(filler)
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- from the store
+GUARD_EVENTS = ("divergence", "gradient_explosion")
+
+
+def numbers_for_run(store: Any, run_id: str) -> RunNumbers:
+    """The `RunNumbers` of a stored run (metrics, events, summary and settings)."""
+    run = store.get_run(run_id)
+    train = [m["value"] for m in store.metrics(run.id, "loss")]
+    val_rows = store.metrics(run.id, "val_loss")
+    base = store.metrics(run.id, "base_val_loss")
+    events = store.events(run.id)
+    summary = run.summary
+    final = summary.get("final_val_loss")
+    if final is None and val_rows:
+        final = val_rows[-1]["value"]
+    best_row = min(val_rows, key=lambda m: m["value"]) if val_rows else None
+    reference = run.config.data.reference
+    examples = summary.get("train_examples")
+    if examples is None and reference is not None:
+        examples = int(reference.rows * (1 - run.config.data.validation_fraction))
+    t = run.config.training
+    return RunNumbers(
+        train_losses=tuple(train), val_losses=tuple(m["value"] for m in val_rows),
+        base_val_loss=base[0]["value"] if base else None, final_val_loss=final,
+        steps=int(summary.get("steps") or (train and len(train)) or 0),
+        steps_per_epoch=summary.get("steps_per_epoch"), train_examples=examples,
+        instability_events=sum(1 for e in events if e["kind"] in GUARD_EVENTS),
+        learning_rate=t.learning_rate, rank=run.config.lora.rank, dropout=run.config.lora.dropout,
+        best_val_step=best_row["step"] if best_row else None)
+
+
+def score_run(run_id: str, store: Any | None = None) -> QualityScore:
+    """The quality score of a stored run (the store of the current home when `store` is None)."""
+    from peftstudio.store import open_store
+
+    return score(numbers_for_run(store if store is not None else open_store(), run_id))
+
+
+def record_quality(store: Any, run_id: str) -> QualityScore:
+    """Score a finished run and store it: ``summary["quality"]`` and a ``quality`` event."""
+    from peftstudio.records.convert import to_dict
+
+    quality = score_run(run_id, store)
+    run = store.get_run(run_id)
+    store.update_run(run_id, summary={**run.summary, "quality": to_dict(quality)})
+    store.add_event(run_id, "quality", f"Quality score {quality.total}/100.",
+                    data={"suggestions": list(quality.suggestions), "action": "none", "reason": "quality",
+                          "parts": {p.name: round(p.points, 1) for p in quality.parts}})
+    return quality
