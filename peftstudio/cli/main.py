@@ -22,6 +22,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "peftstudio.cli.plan",
     "peftstudio.cli.config",
     "peftstudio.cli.data",
+    "peftstudio.cli.train",
+    "peftstudio.cli.runs",
     "peftstudio.cli.chat",
     "peftstudio.cli.demo",
     "peftstudio.cli.presets",
