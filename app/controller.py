@@ -68,6 +68,7 @@ class Controller(EventDispatcher):
     electricity_rate = ObjectProperty(None, allownone=True)
     # the run
     run_id = StringProperty("")
+    run_name = StringProperty("")
     run_status = StringProperty("")
     run_busy = BooleanProperty(False)
     step = NumericProperty(0)
@@ -97,6 +98,7 @@ class Controller(EventDispatcher):
         self._polling = False
         self._seen_events: set[int] = set()
         self._retry: Callable[[], None] | None = None
+        self._error_run = ""  # the run whose failure `error` shows ("" for an error in the wizard)
         self._notifier: Any = None
 
     # ------------------------------------------------------------------ plumbing
@@ -144,6 +146,7 @@ class Controller(EventDispatcher):
 
         self.error = exc if isinstance(exc, ErrorInfo) else as_plain(exc).info
         self._retry = retry
+        self._error_run = ""
 
     def clear_error(self) -> None:
         self.error = None
@@ -432,6 +435,7 @@ class Controller(EventDispatcher):
     def apply_update(self, u: RunUpdate) -> None:
         """Put a poll's result into the properties (called on the UI thread)."""
         self.run_status = u.status
+        self.run_name = u.name
         self.step, self.total_steps = u.step, u.total_steps
         self.progress = min(u.step / u.total_steps, 1.0) if u.total_steps else 0.0
         self.elapsed_seconds = u.elapsed_seconds
@@ -446,7 +450,7 @@ class Controller(EventDispatcher):
         self.summary = u.summary
         self.pause_info = u.summary.get("pause") or {} if u.status == "paused" else {}
         for event in u.events:
-            self._event(event)
+            self._event(event, u.error if u.status in ("paused", "failed") else None)
         if u.status in ("completed", "failed", "paused"):
             self.stop_following()
         if u.status == "failed" and u.error and (self.error is None or self.error.code != u.error.get("code")):
@@ -457,14 +461,20 @@ class Controller(EventDispatcher):
                 self.fail(from_dict(ErrorInfo, u.error))
             except Exception:  # noqa: BLE001 - an error record from another version: show it generically
                 self.fail(RuntimeError(str(u.error.get("title", "the run failed"))))
+            self._error_run = u.run_id
 
-    def _event(self, event: dict[str, Any]) -> None:
+    def _event(self, event: dict[str, Any], run_error: dict[str, Any] | None) -> None:
         if event["id"] in self._seen_events:
             return
         self._seen_events.add(event["id"])
-        banner = say.banner_for(event)
+        banner = say.banner_for(event, run_error)
         if banner is not None:
             self.banners = [*self.banners, banner]
+
+    def apply_banner_action(self, action: dict[str, Any]) -> bool:
+        """A banner's button: an automatic fix of the run's error is applied by the library."""
+        self._error_run = self.run_id  # the banner belongs to the run on the dashboard
+        return self.apply_action(action)
 
     def dismiss_banner(self, banner_id: int) -> None:
         self.banners = [b for b in self.banners if b["id"] != banner_id]
@@ -508,18 +518,19 @@ class Controller(EventDispatcher):
     def apply_action(self, action: Any) -> bool:
         """Do what an error's or a banner's action says; False when it is manual (its steps are shown).
 
-        `action` is an `Action` record or a dict with ``fix_id`` (a banner's suggestion).
+        `action` is an `Action` record or a dict with ``fix_id``. A run's error is fixed by the library
+        (`peftstudio.fixes.apply_fix`: new settings, then resume from the last checkpoint); an error in
+        the wizard changes the wizard's choices.
         """
         fix_id = action.get("fix_id") if isinstance(action, dict) else getattr(action, "fix_id", None)
         if not fix_id:
             return False
+        from peftstudio.fixes import FIXES
+
+        run_error = self._error_run == self.run_id and bool(self.run_id)
         self.clear_error()
-        if fix_id in ("resume", "resume_previous"):
-            self.resume()
-        elif fix_id == "restart":
-            config = self.store.get_run(self.run_id).config
-            self._reset_run_state()
-            self.background(lambda: _start(config, self.store), self.follow)
+        if run_error and fix_id in FIXES:
+            self._fix_run(fix_id)
         elif fix_id == "retry" and self._retry is not None:
             self._retry()
         elif fix_id == "skip_broken_rows":
@@ -528,35 +539,38 @@ class Controller(EventDispatcher):
             self.reset_overrides()
         elif fix_id == "use_builtin":
             self.choose_model(BUILTIN_MODELS[0])
-        elif fix_id in say.SETTING_FIXES and self.run_id and self.run_status in ("failed", "paused"):
-            self._fix_run_and_resume(fix_id, action)
-        elif fix_id in say.SETTING_FIXES:
-            key, value = say.SETTING_FIXES[fix_id](self.plan.value if self.plan else (lambda _k: None))
-            self.set_override(key, value)
+        elif fix_id in FIXES and self.plan is not None:
+            self._fix_plan(fix_id)
         else:
             return False
         return True
 
-    def _fix_run_and_resume(self, fix_id: str, action: Any) -> None:
-        """Change the failed or paused run's settings as the fix says, then resume from its last checkpoint."""
+    def _fix_run(self, fix_id: str) -> None:
+        """Let the library apply the fix to the run and resume it; then follow it again."""
         run_id = self.run_id
+        self.run_busy = True
 
         def work() -> str:
-            import attrs
+            from peftstudio.fixes import apply_fix
 
-            from peftstudio.engine import resume_run
+            return str(apply_fix(run_id, fix_id, self.store).run_id)
 
-            run = self.store.get_run(run_id)
-            t = run.config.training
-            key, value = say.SETTING_FIXES[fix_id](lambda k: _training_value(t, k))
-            changes: dict[str, Any] = {key: value}
-            if key == "micro_batch_size":  # keep the effective batch the same
-                changes["gradient_accumulation"] = t.gradient_accumulation * max(1, t.micro_batch_size // value)
-            self.store.update_run(run_id, config=attrs.evolve(run.config, training=attrs.evolve(t, **changes)))
-            self.store.add_event(run_id, "fix_applied", f"Applied: {_label(action)}.", data={"fix_id": fix_id})
-            return str(resume_run(run_id, self.store))
+        def failed(exc: BaseException) -> None:
+            self.run_busy = False
+            self.fail(exc)
 
-        self.background(work, self.follow)
+        self.background(work, self.follow, failed)
+
+    def _fix_plan(self, fix_id: str) -> None:
+        """Apply a fix to the planned settings (before any run): its changes become overrides."""
+        from peftstudio.fixes import fixed_config
+
+        _config, fix = fixed_config(self.plan.run_config(self.data_path), fix_id)
+        for dotted, value in fix.changes.items():
+            key = say.OVERRIDE_NAMES.get(dotted, dotted.rpartition(".")[2])
+            if key in self.plan.settings:
+                self.overrides = {**self.overrides, key: value}
+        self.replan()
 
     def help_url(self, info: Any = None) -> str:
         """The ``file://`` address of the error's section in docs/errors.md."""
@@ -588,17 +602,3 @@ def _tokenizer_or_none(model: str) -> Any:
         return load_tokenizer(model)
     except Exception:  # noqa: BLE001 - offline hub model etc.: the check estimates instead
         return None
-
-
-def _start(config: Any, store: Any) -> str:
-    from peftstudio.engine import start_run
-
-    return str(start_run(config, store))
-
-
-def _training_value(training: Any, key: str) -> Any:
-    return getattr(training, key, None)
-
-
-def _label(action: Any) -> str:
-    return str(action.get("label", "")) if isinstance(action, dict) else str(getattr(action, "label", ""))

@@ -35,6 +35,7 @@ class RunUpdate:
     """The state of a run as of one poll; `events` are only the new ones."""
 
     run_id: str
+    name: str
     status: str
     step: int
     total_steps: int
@@ -63,11 +64,12 @@ class RunFollower:
         self._val: dict[int, float] = {}
         self._latest: dict[str, float] = {}
         self._step = 0
+        self._last_metric_time = 0.0
         self._session_start: float | None = None
 
     def _read_metrics(self) -> bool:
         rows = self.store.query(
-            "SELECT id, step, name, value FROM metrics WHERE run_id = ? AND id > ? ORDER BY id",
+            "SELECT id, step, name, value, time FROM metrics WHERE run_id = ? AND id > ? ORDER BY id",
             (self.run_id, self._metric_id))
         for r in rows:
             self._metric_id = r["id"]
@@ -77,6 +79,7 @@ class RunFollower:
             elif name == "val_loss":
                 self._val[step] = value
             self._latest[name] = value
+            self._last_metric_time = float(r["time"])
             if name == "loss":
                 self._step = max(self._step, step)
         return bool(rows)
@@ -106,6 +109,8 @@ class RunFollower:
         elapsed = float(run.elapsed_seconds or 0.0)
         if run.status == "running" and self._session_start is not None:
             elapsed += max(0.0, time.time() - self._session_start)
+        elif run.status == "failed" and self._session_start is not None and self._last_metric_time:
+            elapsed += max(0.0, self._last_metric_time - self._session_start)  # a killed worker saved no total
         pause = run.summary.get("pause") if run.status == "paused" else None
         remaining = self._latest.get("eta_seconds")
         low, high = self._latest.get("eta_low_seconds"), self._latest.get("eta_high_seconds")
@@ -117,7 +122,7 @@ class RunFollower:
             remaining = low = high = 0.0
             step = max(step, int(run.summary.get("steps") or 0))
         return RunUpdate(
-            run_id=run.id, status=run.status, step=step, total_steps=total, elapsed_seconds=elapsed,
+            run_id=run.id, name=run.name, status=run.status, step=step, total_steps=total, elapsed_seconds=elapsed,
             remaining_seconds=remaining, remaining_low_seconds=low, remaining_high_seconds=high,
             tokens_per_second=self._latest.get("tokens_per_second"),
             loss=sorted(self._loss.items()), val_loss=sorted(self._val.items()), events=events,

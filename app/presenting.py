@@ -10,7 +10,6 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -133,41 +132,43 @@ def run_name(plan: Any) -> str:
     return f"{get_profile(plan.profile).title} with {plan.model_title}"
 
 
-def banner_for(event: dict[str, Any]) -> dict[str, Any] | None:
-    """A dashboard banner for a run event that carries suggestions (the guards' events), else None."""
+def banner_for(event: dict[str, Any], run_error: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """A dashboard banner for a run event that carries suggestions (the guards' and the quality score's).
+
+    The suggestions are advice, shown as text. When the event paused the run with a plain error
+    (``data.error_code``), that error's actions become the banner's buttons.
+    """
     data = event.get("data") or {}
     suggestions = data.get("suggestions")
     if not suggestions:
         return None
-    actions = []
-    for s in suggestions:
-        if isinstance(s, dict):
-            actions.append({"label": str(s.get("label") or s.get("title") or s.get("message") or "Do it"), **s})
-        else:
-            actions.append({"label": str(s)})
-    severity = data.get("severity") or ("error" if event["kind"] in ("divergence", "nan_loss") else "warning")
-    title = data.get("title") or BANNER_TITLES.get(event["kind"], event["kind"].replace("_", " ").capitalize())
-    return {"id": event["id"], "kind": event["kind"], "title": title, "message": event.get("message", ""),
-            "severity": severity, "actions": actions[:3], "step": event.get("step")}
+    advice = [str(s.get("label", s)) if isinstance(s, dict) else str(s) for s in suggestions]
+    actions = [{"label": str(s["label"]), **s} for s in suggestions if isinstance(s, dict) and s.get("fix_id")]
+    code = data.get("error_code")
+    if code and run_error and run_error.get("code") == code:
+        actions = [{"label": a["label"], "fix_id": a.get("fix_id"), "steps": list(a.get("steps") or ())}
+                   for a in run_error.get("actions", [])]
+    kind = event["kind"]
+    severity = data.get("severity") or ("error" if code or data.get("action") == "pause" else
+                                        "info" if kind == "quality" else "warning")
+    title = data.get("title") or BANNER_TITLES.get(kind, kind.replace("_", " ").capitalize())
+    message = event.get("message", "")
+    return {"id": event["id"], "kind": kind, "title": title, "message": message,
+            "advice": "\n".join(f"-  {a}" for a in advice), "severity": severity, "actions": actions[:3],
+            "step": event.get("step")}
 
 
 BANNER_TITLES = {
     "divergence": "Training became unstable",
-    "overfitting": "The model is starting to memorise",
-    "memory": "Memory is running short",
+    "overfitting": "The model is starting to memorise the examples",
+    "memory_pressure": "Memory is running short",
     "gradient_explosion": "A sudden jump in training",
-    "guard": "Something needs your attention",
+    "quality": "How well did it learn?",
 }
 
-#: Error fixes that change one setting: fix id -> (value of a setting by name) -> (setting, new value).
-SETTING_FIXES: dict[str, Callable[[Callable[[str], Any]], tuple[str, Any]]] = {
-    "halve_batch": lambda v: ("micro_batch_size", max(1, int(v("micro_batch_size") or 2) // 2)),
-    "use_4bit": lambda v: ("quantization", "4bit"),
-    "no_quantization": lambda v: ("quantization", "none"),
-    "shorter_sequences": lambda v: ("sequence_length", max(64, int(v("sequence_length") or 512) // 2)),
-    "lower_learning_rate": lambda v: ("learning_rate", float(v("learning_rate") or 2e-4) / 3),
-    "enable_clipping": lambda v: ("max_grad_norm", 1.0),
-}
+#: Dotted run-setting names whose plan setting has another name.
+OVERRIDE_NAMES = {"lora.rank": "lora_rank", "lora.alpha": "lora_alpha", "lora.dropout": "lora_dropout",
+                  "data.validation_fraction": "validation_fraction"}
 
 
 def gauge_values(reading: dict[str, Any]) -> dict[str, tuple[float, str]]:
@@ -181,9 +182,9 @@ def gauge_values(reading: dict[str, Any]) -> dict[str, tuple[float, str]]:
         out["gpu_memory"] = (float(g.get("memory_percent") or 0.0),
                              f"{gb(g.get('memory_used_bytes', 0))} of {gb(g.get('memory_total_bytes', 0))}")
         temp = g.get("temperature_c")
-        out["gpu_temp"] = (float(temp) if temp is not None else -1.0, "GPU temperature")
+        out["gpu_temp"] = (float(temp) if temp is not None else -1.0, "amber from 80°C")
     else:
-        out["gpu"] = (-1.0, "No GPU: using the processor")
+        out["gpu"] = (-1.0, "No GPU")
         out["gpu_memory"] = (-1.0, "No GPU")
         out["gpu_temp"] = (-1.0, "No GPU")
     if "cpu_percent" in reading:

@@ -21,9 +21,9 @@ BAD = (0.937, 0.353, 0.353, 1)
 FOCUS = (1.0, 0.85, 0.35, 1)
 
 #: Zones behind the loss chart (translucent versions of the status colours).
-ZONE_GOOD = (0.298, 0.757, 0.471, 0.16)
-ZONE_OK = (0.984, 0.741, 0.255, 0.14)
-ZONE_BAD = (0.937, 0.353, 0.353, 0.16)
+ZONE_GOOD = (0.298, 0.757, 0.471, 0.45)
+ZONE_OK = (0.984, 0.741, 0.255, 0.40)
+ZONE_BAD = (0.937, 0.353, 0.353, 0.42)
 
 SEVERITY_COLOURS = {"error": BAD, "warning": WARN, "info": ACCENT}
 

@@ -42,10 +42,14 @@ Builder.load_string("""
         plain: root.title
     Body:
         plain: root.message
-    BoxLayout:
+    Body:
+        plain: root.advice
+        font_size: theme.SMALL
+        height: self.texture_size[1] if self.plain else 0
+    StackLayout:
         id: buttons
         size_hint_y: None
-        height: theme.TOUCH
+        height: self.minimum_height
         spacing: dp(10)
 """)
 
@@ -55,6 +59,7 @@ class Banner(BoxLayout):
 
     title = StringProperty("")
     message = StringProperty("")
+    advice = StringProperty("")  # the suggestions, one per line
     severity = StringProperty("warning")
     actions = ListProperty([])
     colour = ListProperty(list(theme.WARN))
@@ -76,9 +81,6 @@ class Banner(BoxLayout):
             button = StudioButton(text=str(action.get("label", "OK")), kind="primary" if i == 0 else "secondary")
             button.bind(on_release=lambda _b, a=action: self.dispatch("on_action", a))
             box.add_widget(button)
-        from kivy.uix.widget import Widget
-
-        box.add_widget(Widget())
 
     def on_action(self, action: dict[str, Any]) -> None:
         pass

@@ -85,11 +85,11 @@ def colour_for(value: float, warn_at: float, bad_at: float) -> tuple[float, ...]
     """Green, amber or red for a reading (grey when there is none).
 
     Example:
-        >>> colour_for(95, 80, 90) == theme.BAD
-        True
+        >>> colour_for(95, 80, 90) == theme.BAD, colour_for(-1, 80, 90)[3]
+        (True, 0)
     """
     if value < 0:
-        return theme.MUTED
+        return (0, 0, 0, 0)  # no reading: no arc, only the grey track
     if value >= bad_at:
         return theme.BAD
     if value >= warn_at:

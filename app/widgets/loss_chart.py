@@ -38,30 +38,47 @@ Builder.load_string("""
     BoxLayout:
         size_hint_y: None
         height: dp(28)
-        spacing: dp(14)
+        spacing: dp(18)
         padding: dp(56), 0, 0, 0
-        Label:
-            markup: True
-            text: '[color=4c8dff]━━[/color] Training loss'
-            color: theme.TEXT
-            font_size: theme.SMALL
-            size_hint_x: None
-            width: self.texture_size[0]
-        Label:
-            markup: True
-            text: '[color=fbbd41]━━[/color] Validation loss'
-            color: theme.TEXT
-            font_size: theme.SMALL
-            size_hint_x: None
-            width: self.texture_size[0]
-        Label:
-            markup: True
-            text: '[color=4cc178]■[/color] good   [color=fbbd41]■[/color] acceptable   [color=ef5a5a]■[/color] problematic'
-            color: theme.MUTED
-            font_size: theme.SMALL
-            size_hint_x: None
-            width: self.texture_size[0]
+        Swatch:
+            rgba: theme.ACCENT
+            text: "Training loss"
+            line: True
+        Swatch:
+            rgba: theme.WARN
+            text: "Validation loss"
+            line: True
+        Swatch:
+            rgba: theme.ZONE_GOOD[:3] + (0.8,)
+            text: "good"
+        Swatch:
+            rgba: theme.ZONE_OK[:3] + (0.8,)
+            text: "acceptable"
+        Swatch:
+            rgba: theme.ZONE_BAD[:3] + (0.8,)
+            text: "problematic"
         Widget:
+<Swatch@BoxLayout>:
+    rgba: (1, 1, 1, 1)
+    text: ""
+    line: False
+    size_hint_x: None
+    width: dp(26) + lab.texture_size[0]
+    spacing: dp(6)
+    Widget:
+        size_hint_x: None
+        width: dp(20)
+        canvas:
+            Color:
+                rgba: root.rgba
+            Rectangle:
+                pos: (self.x, self.center_y - (dp(1.5) if root.line else dp(7)))
+                size: (self.width, dp(3) if root.line else dp(14))
+    Label:
+        id: lab
+        text: root.text
+        color: theme.MUTED
+        font_size: theme.SMALL
 """)
 
 
@@ -77,7 +94,7 @@ def nice_step(span: float, ticks: int = 5) -> float:
 
     Example:
         >>> nice_step(100), nice_step(3.2)
-        (20.0, 0.5)
+        (20.0, 1.0)
     """
     if span <= 0 or not math.isfinite(span):
         return 1.0

@@ -65,7 +65,8 @@ class Ui:
     def scroll_to(self, widget: Any) -> None:
         """Scroll the wizard body so `widget` is visible (a person would scroll too)."""
         scroll = getattr(self.screen, "ids", {}).get("scroll")
-        if scroll is not None and widget in list(scroll.walk()):
+        content = scroll.children[0] if scroll is not None and scroll.children else None
+        if content is not None and content.height > scroll.height and widget in list(scroll.walk()):
             scroll.scroll_to(widget, padding=20, animate=False)
             frames(3)
 
@@ -86,13 +87,24 @@ class Ui:
         touch.touch_up()
         frames(3)
 
-    def tap_at(self, x: float, y: float) -> None:
+    def tap_at(self, x: float, y: float, *, hold: float = 0.0) -> None:
         from kivy.tests.common import UnitTestTouch
 
         touch = UnitTestTouch(x, y)
         touch.touch_down()
         frames(1)
+        end = time.monotonic() + hold
+        while time.monotonic() < end:
+            frames(1)
+            time.sleep(0.02)
         touch.touch_up()
+        frames(3)
+
+    def key(self, key: int, modifiers: list[str] | None = None, text: str = "") -> None:
+        """Press a key as the keyboard would (e.g. 9 Tab, 13 Enter, 27 Escape)."""
+        self.window.dispatch("on_key_down", key, 0, text, modifiers or [])
+        self.window.dispatch("on_keyboard", key, 0, text, modifiers or [])
+        self.window.dispatch("on_key_up", key, 0)
         frames(3)
 
     def wait(self, condition: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:

@@ -51,9 +51,9 @@ class DashboardScreen(BaseScreen):
         status = c.run_status
         self.status_text = STATUS_WORDS.get(status, status)
         self.button_text = {"running": "Pause", "queued": "Pause", "pausing": "Pausing...", "paused": "Resume",
-                            "failed": "Resume", "completed": "Done"}.get(status, "Pause")
+                            "failed": "Resume", "completed": "New training"}.get(status, "Pause")
         ids = self.ids
-        ids.pause_button.disabled = c.run_busy or status in ("pausing", "completed", "")
+        ids.pause_button.disabled = c.run_busy or status in ("pausing", "")
         ids.progress.value = c.progress * 100
         ids.step_text.text = f"Step {c.step:,} of {c.total_steps:,}" if c.total_steps else "Preparing..."
         ids.elapsed.text = say.duration(c.elapsed_seconds)
@@ -61,8 +61,8 @@ class DashboardScreen(BaseScreen):
             ids.remaining.text = "estimating..." if status in ("running", "queued") else "–"
         else:
             seconds, low, high = c.remaining
-            ids.remaining.text = (f"{say.duration(seconds)}  ({say.duration(low)} to {say.duration(high)})"
-                                  if status != "completed" else "done")
+            spread = f"  ({say.duration(low)} to {say.duration(high)})" if say.duration(low) != say.duration(high) else ""
+            ids.remaining.text = f"{say.duration(seconds)}{spread}" if status != "completed" else "done"
         ids.speed.text = f"{c.tokens_per_second:,.0f} tokens/s" if c.tokens_per_second else "–"
         reading = c.pause_info.get("resources") if status == "paused" and c.pause_info.get("resources") else c.reading
         for name, (value, detail) in say.gauge_values(reading or {}).items():
@@ -98,7 +98,9 @@ class DashboardScreen(BaseScreen):
         return " ".join(parts)
 
     def toggle_pause(self) -> None:
-        if self.ctrl.run_status in ("paused", "failed"):
+        if self.ctrl.run_status == "completed":
+            self.go("welcome")
+        elif self.ctrl.run_status in ("paused", "failed"):
             self.ctrl.resume()
         elif self.ctrl.run_status in ("running", "queued"):
             self.ctrl.pause()
@@ -108,12 +110,13 @@ class DashboardScreen(BaseScreen):
         box.clear_widgets()
         for b in self.ctrl.banners:
             actions = [*b["actions"], {"label": "Dismiss", "dismiss": True}]
-            banner = Banner(title=b["title"], message=b["message"], severity=b["severity"], actions=actions)
+            banner = Banner(title=b["title"], message=b["message"], advice=b.get("advice", ""),
+                            severity=b["severity"], actions=actions)
             banner.bind(on_action=lambda _w, action, bid=b["id"]: self.banner_action(bid, action))
             box.add_widget(banner)
 
     def banner_action(self, banner_id: int, action: dict[str, Any]) -> None:
-        if action.get("dismiss") or self.ctrl.apply_action(action):
+        if action.get("dismiss") or self.ctrl.apply_banner_action(action):
             self.ctrl.dismiss_banner(banner_id)
         elif action.get("steps"):
             from app.screens.errors.errors import show_steps

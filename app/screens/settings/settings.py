@@ -129,8 +129,8 @@ class SettingsScreen(WizardScreen):
                     self.rows[key] = row
                 box.add_widget(row)
         for key in keys:
+            self.rows[key].set_setting(plan.settings[key])  # first: the editor depends on the value's type
             self.rows[key].editing = self.advanced
-            self.rows[key].set_setting(plan.settings[key])
         m = plan.memory
         self.ids.memory.plain = (f"Memory: about {say.gb(m.estimated_peak_bytes)} of the {say.gb(m.available_bytes)} "
                                  f"available on {plan.device_name}" + ("." if m.fits else ": this does NOT fit."))
