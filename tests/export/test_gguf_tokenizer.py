@@ -63,7 +63,7 @@ def _tokenizer(folder: Path) -> Any:
 
 def test_tiny_vocab(tiny_folder: Path) -> None:
     tok = _tokenizer(tiny_folder)
-    vocab = read_vocab(tiny_folder, tok, len(tok))
+    vocab = read_vocab(tok, len(tok))
     assert vocab.pre == "gpt-2" and vocab.model == "gpt2"
     assert len(vocab.tokens) == len(vocab.token_types) == len(tok)
     for special in ("<|endoftext|>", "<|im_start|>", "<|im_end|>"):
@@ -78,12 +78,12 @@ def test_tiny_vocab(tiny_folder: Path) -> None:
 
 def test_vocab_is_padded_to_the_model_rows(tiny_folder: Path) -> None:
     tok = _tokenizer(tiny_folder)
-    vocab = read_vocab(tiny_folder, tok, len(tok) + 3)
+    vocab = read_vocab(tok, len(tok) + 3)
     assert vocab.tokens[-1] == f"[PAD{len(tok) + 2}]" and vocab.token_types[-3:] == (UNUSED,) * 3
 
 
 def test_tokenizer_larger_than_the_model_is_a_plain_error(tiny_folder: Path) -> None:
     tok = _tokenizer(tiny_folder)
     with pytest.raises(PlainError) as err:
-        read_vocab(tiny_folder, tok, len(tok) - 10)
+        read_vocab(tok, len(tok) - 10)
     assert err.value.code == "tokenizer_mismatch"

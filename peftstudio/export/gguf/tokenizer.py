@@ -13,7 +13,6 @@ Example:
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from attrs import field, frozen
@@ -99,17 +98,19 @@ def _merge_text(merge: Any) -> str:
     return merge if isinstance(merge, str) else " ".join(merge)
 
 
-def read_vocab(folder: Path, tokenizer: Any, vocab_size: int) -> GgufVocab:
-    """The GGUF vocabulary of the tokenizer in `folder` (`tokenizer` is the same, loaded by transformers).
+def read_vocab(tokenizer: Any, vocab_size: int) -> GgufVocab:
+    """The GGUF vocabulary of `tokenizer` (as transformers loaded it).
 
-    The token list is padded to the model's `vocab_size` with unused placeholders, as llama.cpp
-    expects one entry per row of the embedding matrix.
+    The tokenizer is read as transformers runs it, not from tokenizer.json: for some models
+    (Qwen2, for one) transformers rebuilds the pre-tokenizer from the model type. The token list
+    is padded to the model's `vocab_size` with unused placeholders, as llama.cpp expects one
+    entry per row of the embedding matrix.
     """
-    path = folder / "tokenizer.json"
-    if not path.is_file():
-        raise UnsupportedTokenizer("a tokenizer without tokenizer.json (sentencepiece-only tokenizers are not "
-                                   "supported)")
-    data = json.loads(path.read_text(encoding="utf-8"))
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        raise UnsupportedTokenizer("a tokenizer without a fast (tokenizers) version; sentencepiece-only "
+                                   "tokenizers are not supported")
+    data = json.loads(backend.to_str())
     model = data.get("model") or {}
     if model.get("type") != "BPE" or model.get("byte_fallback"):
         raise UnsupportedTokenizer(f"a {model.get('type')} tokenizer that is not byte-level BPE")

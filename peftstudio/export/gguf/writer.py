@@ -33,7 +33,6 @@ from peftstudio.export.source import (
     load_tokenizer,
     read_config,
     report,
-    tokenizer_folder,
 )
 
 _Q8_BLOCK, _Q8_BLOCK_BYTES = 32, 34  # 32 int8 values + one float16 scale
@@ -184,7 +183,7 @@ def _add_metadata(writer: Any, config: dict[str, Any], spec: ArchitectureSpec, v
 def source_vocab(source: ExportSource, config: dict[str, Any]) -> GgufVocab:
     """The source tokenizer as GGUF vocabulary, or the plain error when llama.cpp could not use it."""
     try:
-        return read_vocab(tokenizer_folder(source), load_tokenizer(source), int(config["vocab_size"]))
+        return read_vocab(load_tokenizer(source), int(config["vocab_size"]))
     except UnsupportedTokenizer as exc:
         arch = (config.get("architectures") or ["unknown"])[0]
         raise make("export_unsupported_architecture", architecture=f"{arch} with {exc}",
