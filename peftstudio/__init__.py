@@ -95,6 +95,20 @@ _EXPORTS: dict[str, str] = {
     "delete_version": "peftstudio.history",
     "record_completed_run": "peftstudio.history",
     "check_space": "peftstudio.history",
+    # exports and Test Export
+    "CardInfo": "peftstudio.export",
+    "ExportCheck": "peftstudio.export",
+    "ExportProgress": "peftstudio.export",
+    "ExportResult": "peftstudio.export",
+    "ExportSource": "peftstudio.export",
+    "ExportTestResult": "peftstudio.export",
+    "GenerationDefaults": "peftstudio.export",
+    "export_model": "peftstudio.export",
+    "export_gguf": "peftstudio.export",
+    "export_hf": "peftstudio.export",
+    "export_lmstudio": "peftstudio.export",
+    "export_ollama": "peftstudio.export",
+    "test_export": "peftstudio.export",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -169,3 +183,18 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         TrainingSettings,
     )
     from peftstudio.store import RunRow, Store, open_store
+    from peftstudio.export import (
+        CardInfo,
+        ExportCheck,
+        ExportProgress,
+        ExportResult,
+        ExportSource,
+        ExportTestResult,
+        GenerationDefaults,
+        export_gguf,
+        export_hf,
+        export_lmstudio,
+        export_model,
+        export_ollama,
+        test_export,
+    )

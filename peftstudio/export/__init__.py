@@ -32,6 +32,9 @@ from peftstudio.export.records import (
 )
 from peftstudio.export.verify import test_export
 
+#: `export` under the name the top-level package uses (``peftstudio.export`` is this package).
+export_model = export
+
 __all__ = [
     "EXPORT_KINDS",
     "GGUF_ARCHITECTURES",
@@ -47,6 +50,7 @@ __all__ = [
     "export_gguf",
     "export_hf",
     "export_lmstudio",
+    "export_model",
     "export_ollama",
     "test_export",
     "translate_chat_template",
