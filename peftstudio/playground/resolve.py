@@ -23,9 +23,10 @@ class TunedModel:
 
 
 def run_adapter_dir(folder: str | Path, summary: dict[str, object] | None = None) -> Path:
-    """Where a run keeps its final adapter: the summary's ``adapter_dir`` if set, else ``<run>/adapter``."""
-    if summary and isinstance(summary.get("adapter_dir"), str):
-        return Path(str(summary["adapter_dir"]))
+    """Where a run keeps its final adapter: the summary's ``adapter_path`` if set, else ``<run>/adapter``."""
+    for key in ("adapter_path", "adapter_dir"):
+        if summary and isinstance(summary.get(key), str):
+            return Path(str(summary[key]))
     return Path(folder) / "adapter"
 
 
