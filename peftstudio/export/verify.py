@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -218,7 +219,9 @@ def _check_llama_cpp(path: Path, stored: str, ref: _Reference, checks: list[Expo
     from llama_cpp import Llama
 
     n_ctx = max(len(i) for i in ref.ids) + 128
-    llm = Llama(model_path=str(path), logits_all=True, n_ctx=max(n_ctx, 256), verbose=False, n_threads=2, seed=0)
+    threads = max(1, min(8, os.cpu_count() or 1))
+    llm = Llama(model_path=str(path), logits_all=True, n_ctx=max(n_ctx, 256), verbose=False, n_threads=threads,
+                seed=0)
     try:
         same = [llm.tokenize(t.encode("utf-8"), add_bos=False, special=True)
                 == ref.tokenizer(t, add_special_tokens=False)["input_ids"] for t in TOKENIZER_TEXTS]
@@ -276,7 +279,13 @@ def _guarded(name: str, checks: list[ExportCheck], fn: Any, *args: Any) -> Any:
     except Exception as exc:  # noqa: BLE001 - a loader failing is a result to report, not a crash
         from peftstudio.errors import PlainError, log_exception
 
-        text = exc.info.explanation if isinstance(exc, PlainError) else f"{type(exc).__name__}: {str(exc)[:200]}"
+        if isinstance(exc, ImportError):
+            text = (f"{exc.name or 'a package'} is not installed; install it with: "
+                    'pip install "peftstudio[llama]"')
+        elif isinstance(exc, PlainError):
+            text = exc.info.explanation
+        else:
+            text = f"{type(exc).__name__}: {str(exc)[:200]}"
         log_exception(exc)
         checks.append(ExportCheck(name, False, detail=f"{name} could not load the export ({text})."))
         return None
