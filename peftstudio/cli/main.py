@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "peftstudio.cli.train",
     "peftstudio.cli.runs",
     "peftstudio.cli.chat",
+    "peftstudio.cli.export",
     "peftstudio.cli.demo",
     "peftstudio.cli.presets",
     "peftstudio.cli.versions",
