@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from peftstudio.cli.output import print_json
@@ -75,8 +76,9 @@ def build_config(args: argparse.Namespace) -> Any:
             stats = stats_for_file(args.data, args.model)
         except ImportError:  # the planner assumes typical lengths then
             stats = None
-        p = plan(probe_hardware(), args.model, args.profile, stats, overrides, data_path=args.data)
-        config = p.run_config(args.data, name=args.name)
+        data = str(Path(args.data).expanduser().resolve())  # the worker (and a later resume) may run elsewhere
+        p = plan(probe_hardware(), args.model, args.profile, stats, overrides, data_path=data)
+        config = p.run_config(data, name=args.name)
     training = config.training
     if args.devices:
         training = attrs.evolve(training, devices=args.devices)
