@@ -345,14 +345,22 @@ def test_export(result: ExportResult, source: ExportSource | None = None, *, pro
     report(progress, "testing", 3, 3, "Done")
     tok = [c.figure for c in checks if "tokenizer" in c.name and c.figure is not None]
     failed = [c for c in checks if not c.passed]
-    message = ("Test Export passed: " + "; ".join(f"{c.name} ({c.detail})" for c in checks if "logits" in c.name
-                                                 or "same next" in c.name)
-               if not failed else "Test Export failed: " + "; ".join(f"{c.name}: {c.detail}" for c in failed))
+    message = _summary(checks, failed)
     return ExportTestResult(
         kind=result.kind, passed=not failed and bool(checks), message=message, checks=tuple(checks),
         max_abs_logit_diff=max(diffs) if diffs else None, top1_agreement=min(tops) if tops else None,
         tokenizer_agreement=min(tok) if tok else None, sample=_printable(sample), seconds=time.monotonic() - started,
     )
+
+
+def _summary(checks: list[ExportCheck], failed: list[ExportCheck]) -> str:
+    """One paragraph for the user: which checks failed and why, or the key figures when all passed."""
+    if not checks:
+        return "Nothing could be checked."
+    if failed:
+        return f"{len(failed)} of {len(checks)} checks failed: " + "; ".join(f"{c.name}: {c.detail}" for c in failed)
+    key = [f"{c.name}: {c.detail}" for c in checks if "logits" in c.name or "same next" in c.name]
+    return f"All {len(checks)} checks passed. " + "; ".join(key)
 
 
 def _printable(text: str) -> str:
