@@ -95,6 +95,13 @@ _EXPORTS: dict[str, str] = {
     "delete_version": "peftstudio.history",
     "record_completed_run": "peftstudio.history",
     "check_space": "peftstudio.history",
+    # engine: runs in a worker process, exact pause/resume
+    "fit": "peftstudio.engine.trainer",
+    "pause_run": "peftstudio.engine.runs",
+    "resume_run": "peftstudio.engine.runs",
+    "run_status": "peftstudio.engine.runs",
+    "start_run": "peftstudio.engine.runs",
+    "wait_run": "peftstudio.engine.runs",
     # exports and Test Export
     "CardInfo": "peftstudio.export",
     "ExportCheck": "peftstudio.export",
@@ -146,6 +153,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from peftstudio.models import BUILTIN_MODELS, load_model, load_tokenizer, model_folder, resolve_model
     from peftstudio.models.catalog import ModelSpec, find_model
     from peftstudio.planner import PROFILES, MemoryBreakdown, Plan, Profile, get_profile, plan
+    from peftstudio.engine.runs import pause_run, resume_run, run_status, start_run, wait_run
+    from peftstudio.engine.trainer import fit
     from peftstudio.notify import CompletionSummary, NotifySettings, RunNotifier
     from peftstudio.history import (
         ModelVersion,
