@@ -40,8 +40,10 @@ from app.follow import RunFollower, RunUpdate
 SAMPLE_DATA = "pirate_chat.jsonl"
 #: Built-in models, always offered first: they work offline.
 BUILTIN_MODELS = ("builtin:smollm2-135m", "builtin:tiny-llama")
-#: Kinds of notification the settings can switch on and off (the library does the notifying).
-NOTIFICATION_KINDS = ("progress", "error", "dnd", "taskbar", "sound", "summary")
+#: Kinds of notification the settings can switch on and off (`peftstudio.notify.NotifySettings` fields;
+#: the library does the notifying, the app only switches it).
+NOTIFICATION_KINDS = ("progress", "completion", "errors", "warnings", "sound", "launcher", "respect_do_not_disturb")
+APP_TITLE = "PEFT Studio"
 
 
 class Controller(EventDispatcher):
@@ -86,9 +88,13 @@ class Controller(EventDispatcher):
     # errors and settings
     error = ObjectProperty(None, allownone=True)
     notifications = DictProperty({kind: True for kind in NOTIFICATION_KINDS})
+    window_title = StringProperty(APP_TITLE)  # shows the progress where no taskbar does
 
-    def __init__(self, *, store: Any = None, hardware: Any = None, poll_interval: float = 0.5, **kwargs: Any) -> None:
+    def __init__(self, *, store: Any = None, hardware: Any = None, poll_interval: float = 0.5,
+                 notifier_factory: Callable[..., Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._notifier_factory = notifier_factory
+        self._notified: set[str] = set()
         self._store = store
         self._given_hardware = hardware
         self._poll_interval = poll_interval
@@ -397,9 +403,10 @@ class Controller(EventDispatcher):
 
     def follow(self, run_id: str) -> None:
         """Show this run on the dashboard and keep its figures up to date."""
-        if run_id != self.run_id:
+        if run_id != self.run_id or self._follower is None:
             self._reset_run_state()
             self._follower = RunFollower(self.store, run_id)
+            self._close_notifier()
         self.run_id = run_id
         self.run_busy = False
         self._start_polling()
@@ -408,6 +415,11 @@ class Controller(EventDispatcher):
         if self._follow_event is None:
             self._follow_event = Clock.schedule_interval(lambda _dt: self.poll(), self._poll_interval)
         self.poll()
+
+    def shutdown(self) -> None:
+        """Stop polling and let the notifier finish (the app is closing; the run itself goes on)."""
+        self.stop_following()
+        self._close_notifier()
 
     def stop_following(self) -> None:
         if self._follow_event is not None:
@@ -451,6 +463,7 @@ class Controller(EventDispatcher):
         self.pause_info = u.summary.get("pause") or {} if u.status == "paused" else {}
         for event in u.events:
             self._event(event, u.error if u.status in ("paused", "failed") else None)
+        self._notify(u)
         if u.status in ("completed", "failed", "paused"):
             self.stop_following()
         if u.status == "failed" and u.error and (self.error is None or self.error.code != u.error.get("code")):
@@ -590,6 +603,53 @@ class Controller(EventDispatcher):
         if kind not in NOTIFICATION_KINDS:
             raise ValueError(f"unknown notification kind {kind!r}; expected one of {', '.join(NOTIFICATION_KINDS)}")
         self.notifications = {**self.notifications, kind: bool(on)}
+        if self._notifier is not None:
+            self._notifier.settings = self._notify_settings()
+
+    def _notify_settings(self) -> Any:
+        from peftstudio.notify import NotifySettings
+
+        return NotifySettings(**{k: bool(v) for k, v in self.notifications.items()})
+
+    def _make_notifier(self, name: str) -> Any:
+        from peftstudio.notify import RunNotifier, title_with_progress
+
+        def on_launcher(state: Any) -> None:  # called on the UI thread (from apply_update)
+            self.window_title = title_with_progress(APP_TITLE, state) if state.visible else APP_TITLE
+
+        factory = self._notifier_factory or RunNotifier
+        return factory(self._notify_settings(), run_name=name, on_launcher=on_launcher)
+
+    def _notify(self, u: RunUpdate) -> None:
+        """Tell the notifier what happened (milestones, warnings, the end); it decides what to show."""
+        if self._notifier is None:
+            self._notifier = self._make_notifier(u.name)
+            if u.status in ("running", "paused", "queued") and self.progress:
+                self._notifier.skip_to(self.progress)  # a run followed mid-way: no stale milestones
+        n = self._notifier
+        key = f"{u.run_id}:{u.status}"
+        if u.status == "running":
+            n.progress(self.progress)
+        elif u.status == "completed" and key not in self._notified:
+            from peftstudio.notify import CompletionSummary
+
+            s = u.summary
+            n.completed(CompletionSummary(run_name=u.name, steps=s.get("steps"), elapsed_seconds=u.elapsed_seconds,
+                                          final_loss=s.get("final_loss"), best_val_loss=s.get("best_val_loss"),
+                                          saved_to=s.get("adapter_path")))
+        elif u.status == "failed" and key not in self._notified and self.error is not None:
+            n.failed(self.error)
+        self._notified.add(key)
+        for event in u.events:
+            banner = say.banner_for(event)
+            if banner is not None and event["kind"] != "quality":
+                n.warning(banner["title"], banner["message"])
+
+    def _close_notifier(self) -> None:
+        if self._notifier is not None:
+            notifier, self._notifier = self._notifier, None
+            threading.Thread(target=notifier.close, daemon=True).start()  # flushing may wait on D-Bus
+        self._notified = set()
 
 
 def _tokenizer_or_none(model: str) -> Any:

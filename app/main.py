@@ -31,7 +31,7 @@ class PeftStudioApp(App):
         self.ctrl.start()
 
     def on_stop(self) -> None:
-        self.ctrl.stop_following()
+        self.ctrl.shutdown()
 
 
 def build_root(app: Any) -> ScreenManager:
@@ -73,9 +73,12 @@ def build_root(app: Any) -> ScreenManager:
             return True
         return False
 
-    app.ctrl.bind(error=on_error)
+    def on_title(_ctrl: Any, title: str) -> None:
+        Window.set_title(title)  # progress in the title bar where no taskbar shows it
+
+    app.ctrl.bind(error=on_error, window_title=on_title)
     Window.bind(on_drop_file=on_drop, on_keyboard=on_key)
     app.root_manager = manager
     app.unbind_all = lambda: (Window.unbind(on_drop_file=on_drop, on_keyboard=on_key),
-                              app.ctrl.unbind(error=on_error))
+                              app.ctrl.unbind(error=on_error, window_title=on_title))
     return manager

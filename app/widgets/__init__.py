@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 
 MODULES = ("action_button", "tooltip", "glossary_term", "text", "loss_chart", "gauge", "finding_row",
-           "wizard_frame", "banner")
+           "wizard_frame", "banner", "notification_settings")
 
 
 def load() -> None:

@@ -122,5 +122,5 @@ class Gauge(TooltipBehavior, BoxLayout):
             self.shown = 0.0
         else:
             self.value_text = f"{value:.0f}{self.unit}"
-            Animation(shown=float(value), duration=0.6, t="out_cubic").start(self)
+            Animation(shown=float(value), duration=0.3, t="out_cubic").start(self)
         self.arc_colour = list(colour_for(value, self.warn_at, self.bad_at))

@@ -3,7 +3,7 @@
 Zones (behind the curve) are relative to the first loss: well below it is *good* (the model is
 learning), a little below it is *acceptable* (learning slowly), at or above it is *problematic* (not
 learning, or diverging). `loss_zones` is the pure rule; `LossChart` draws it with kivy_garden.graph.
-A pulsing dot marks the newest point.
+A dot marks the newest point and swells briefly when one arrives.
 
 Example:
     >>> loss_zones(2.0)
@@ -164,10 +164,6 @@ class LossChart(BoxLayout):
         self._last: tuple[float, float] | None = None
         self.bind(pulse=self._place_dot)
         self.graph.bind(pos=self._place_dot, size=self._place_dot)
-        anim = Animation(pulse=dp(9), duration=0.7, t="in_out_sine") + Animation(pulse=dp(5), duration=0.7,
-                                                                                    t="in_out_sine")
-        anim.repeat = True
-        anim.start(self)
 
     def update(self, train: Sequence[tuple[float, float]], val: Sequence[tuple[float, float]] = (),
                total_steps: int | None = None) -> None:
@@ -190,7 +186,14 @@ class LossChart(BoxLayout):
             (0.0, good, theme.ZONE_GOOD), (good, problem, theme.ZONE_OK), (problem, ymax, theme.ZONE_BAD)]
         self.train_plot.points = finite_train
         self.val_plot.points = finite_val
-        self._last = finite_train[-1] if finite_train else None
+        last = finite_train[-1] if finite_train else None
+        if last is not None and last != self._last:
+            # a new point: the dot swells briefly (a short animation, not a continuous one, so an idle
+            # dashboard does not redraw every frame)
+            Animation.cancel_all(self, "pulse")
+            self.pulse = dp(9)
+            Animation(pulse=dp(5), duration=0.35, t="out_quad").start(self)
+        self._last = last
         self._place_dot()
 
     def _place_dot(self, *_: Any) -> None:

@@ -16,7 +16,7 @@ os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kivy-home-"))
 # so the size is set here; other sizes run in a subprocess (see test_layout_sizes.py).
 _W, _H = os.environ.get("PEFTSTUDIO_UI_SIZE", "1280x800").split("x")
 
-from kivy.config import Config  # noqa: E402 - after the environment above
+from kivy.config import Config
 
 Config.set("graphics", "width", _W)
 Config.set("graphics", "height", _H)

@@ -23,16 +23,15 @@ def frames(n: int = 3) -> None:
 
 
 class Ui:
-    """The app's screens over `ctrl`, in the offscreen window of size `size`."""
+    """The app's screens over `ctrl`, in the offscreen window."""
 
-    def __init__(self, ctrl: Any, size: tuple[int, int] = (1280, 800)) -> None:
+    def __init__(self, ctrl: Any) -> None:
         EventLoop.ensure_window()
         from kivy.core.window import Window
 
         from app.main import build_root
 
-        self.window = Window
-        Window.size = size
+        self.window = Window  # its size is set before it exists (tests/app/conftest.py)
         self.app = SimpleNamespace(ctrl=ctrl, error_dialog=None)
         self.ctrl = ctrl
         self.root = build_root(self.app)
@@ -142,3 +141,54 @@ class Ui:
         self.ctrl.stop_following()
         self.window.remove_widget(self.root)
         frames(2)
+
+
+def layout_problems(ui: Ui) -> list[str]:
+    """Text wider than its label, or visible widgets sticking out of the window sideways."""
+    from kivy.uix.label import Label
+
+    problems = []
+    for top in ui.window.children:
+        for w in top.walk(restrict=True):
+            if getattr(w, "opacity", 1) == 0 or not w.width or not w.height or not w.get_root_window():
+                continue
+            left, _ = w.to_window(w.x, w.y)
+            right, _ = w.to_window(w.right, w.y)
+            if left < -1 or right > ui.window.width + 1:
+                problems.append(f"{type(w).__name__} outside the window: x {left:.0f}..{right:.0f}")
+            if isinstance(w, Label) and w.text and not w.shorten and w.texture_size[0] > w.width + 2 \
+                    and w.text_size[0] is not None:
+                problems.append(f"clipped text in {type(w).__name__}: {w.text[:40]!r}")
+    return problems
+
+
+def visit_every_screen(ui: Ui, suffix: str = "") -> list[str]:
+    """Show each screen with content (a plan, a followed run) and collect layout problems."""
+    from peftstudio import open_store
+    from tests.app.helpers import fake_run
+
+    ctrl = ui.ctrl
+    ctrl.choose_profile("chatbot")
+    ctrl.choose_model("builtin:tiny-llama")
+    ctrl.data_path = ctrl.sample_data_path()
+    ctrl.replan()
+    store = open_store()
+    run_id = fake_run(store)
+    for step in range(1, 21):
+        store.add_metrics(run_id, step, {"loss": 3.0 / (1 + step / 8), "tokens_per_second": 880.0})
+    store.add_reading(run_id, {"cpu_percent": 55.0, "ram_percent": 40.0, "ram_used_bytes": 9 * 2**30,
+                               "ram_total_bytes": 23 * 2**30, "gpus": []})
+    ctrl.follow(run_id)
+    problems = []
+    for name in ui.root.screen_names:
+        ui.root.current = name
+        ui.wait(lambda: ui.root.current_screen.name == name and not ui.root.transition.is_active, 5, name)
+        frames(6)
+        if name == "settings":
+            ui.screen.advanced = True
+            frames(4)
+        problems += [f"{name}: {p}" for p in layout_problems(ui)]
+        if suffix:
+            ui.shot(f"{name}{suffix}")
+    ctrl.stop_following()
+    return problems

@@ -199,6 +199,33 @@ def test_a_guard_banner_action_fixes_the_run_and_resumes_it(ctrl: Controller) ->
 
 def test_notification_toggles(ctrl: Controller) -> None:
     ctrl.set_notification("progress", False)
-    assert ctrl.notifications["progress"] is False and ctrl.notifications["error"] is True
+    assert ctrl.notifications["progress"] is False and ctrl.notifications["errors"] is True
     with pytest.raises(ValueError, match="unknown notification kind"):
         ctrl.set_notification("fireworks", True)
+
+
+def test_the_run_notifier_follows_progress_and_the_toggles(ctrl: Controller) -> None:
+    from peftstudio.notify import RunNotifier
+
+    made: list[RunNotifier] = []
+
+    def factory(settings, **kwargs):  # type: ignore[no-untyped-def]
+        made.append(RunNotifier(settings, play_sound=lambda: None, environ={}, **kwargs))  # no bus, no sound
+        return made[-1]
+
+    quiet = Controller(hardware=simulated_hardware(), notifier_factory=factory)
+    quiet.set_notification("sound", False)
+    store = open_store()
+    run_id = fake_run(store)
+    for step in range(1, 56):
+        store.add_metrics(run_id, step, {"loss": 2.0})
+    quiet.follow(run_id)
+    quiet.wait_idle()
+    quiet.stop_following()
+    [notifier] = made
+    assert notifier.settings.sound is False and notifier.settings.progress is True
+    assert {25, 50} <= set(notifier.state.sent) and 75 not in notifier.state.sent
+    assert quiet.window_title.startswith("55%")
+    quiet.set_notification("progress", False)
+    assert notifier.settings.progress is False  # the toggles reach the running notifier
+    quiet.shutdown()

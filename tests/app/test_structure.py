@@ -71,7 +71,7 @@ def test_each_screen_has_its_folder_with_py_and_kv(name: str) -> None:
 
 def test_docs_glossary_lists_every_term() -> None:
     page = (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")
-    headings = re.findall(r"^## (.+)$", page, flags=re.M)
+    headings = re.findall(r"^## (.+)$", page, flags=re.MULTILINE)
     assert headings == glossary.terms()
     assert page == glossary.to_markdown()  # regenerate with: python -c "...to_markdown()" > docs/glossary.md
 

@@ -3,11 +3,10 @@ the loss chart's zones, touch-target sizes and keyboard use."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from kivy.metrics import dp
 
+from app import theme
 from app.controller import Controller
 from app.widgets.action_button import StudioButton
 from app.widgets.finding_row import rows_text
@@ -15,7 +14,6 @@ from app.widgets.gauge import colour_for
 from app.widgets.glossary_term import GlossaryLabel, link_terms
 from app.widgets.loss_chart import loss_zones, nice_step
 from app.widgets.tooltip import current_tooltip, hide_tooltip
-from app import theme
 from peftstudio.hardware import simulated_hardware
 from tests.app.harness import Ui, frames
 

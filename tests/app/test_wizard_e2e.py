@@ -13,7 +13,6 @@ import pytest
 from app.controller import Controller
 from app.screens.settings.settings import SettingRow
 from app.screens.usecase.usecase import ProfileCard
-from app.widgets.action_button import StudioButton
 from tests.app.harness import Ui, frames
 
 pytestmark = pytest.mark.slow

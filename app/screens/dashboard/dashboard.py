@@ -18,7 +18,7 @@ from app.widgets.banner import Banner
 load_kv(__file__)
 
 #: At most this many redraws per second, however fast metrics arrive.
-REDRAW_INTERVAL = 0.2
+REDRAW_INTERVAL = 0.5
 
 STATUS_WORDS = {
     "": "Starting...", "queued": "Starting: loading the model and the data", "running": "Training",
@@ -104,6 +104,13 @@ class DashboardScreen(BaseScreen):
             self.ctrl.resume()
         elif self.ctrl.run_status in ("running", "queued"):
             self.ctrl.pause()
+
+    def open_notifications(self) -> Any:
+        from app.widgets.notification_settings import NotificationSettings
+
+        dialog = NotificationSettings(ctrl=self.ctrl)
+        dialog.open()
+        return dialog
 
     def refresh_banners(self, *_: Any) -> None:
         box = self.ids.banners
