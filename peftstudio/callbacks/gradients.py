@@ -6,16 +6,21 @@ always triggers; a finite one triggers when it is `factor` times the median of t
 often large and uneven, and normal noise stays well within a factor of 10). The callback
 acts right before the optimizer step: the exploding update is dropped, gradient clipping
 is turned on (max norm 1.0) if it was off, the trainable weights and the optimizer state
-go back to the last checkpoint, and training continues. The event is recorded, and the
-clipping setting is kept when the run is resumed later. When rolling back does not help
+go back to the last checkpoint, and training continues. A finite spike while clipping is
+already on is left to clipping (early in a LoRA run the norm grows quickly as the adapter
+moves away from zero, and rolling back would only undo good steps); a norm below 1.0
+never counts as an explosion. The event is recorded, and the clipping setting is kept
+when the run is resumed later. When rolling back does not help
 (`max_repeats` explosions within `repeat_window` steps) training has diverged: the run is
 paused like the divergence guard does, with a smaller learning rate to resume with.
 
 Example:
-    >>> d = decide([1.0, 1.2, 0.9, 1.1, 1.0, 40.0], clipping=False)
+    >>> d = decide([1.0, 1.2, 0.9, 1.1, 1.0] * 2 + [40.0], clipping=False)
     >>> d.reason.value, d.action.value
     ('gradient_spike', 'clip_and_rollback')
-    >>> decide([1.0, 1.2, 0.9, 1.1, 1.0, 2.5], clipping=False).triggered
+    >>> decide([1.0, 1.2, 0.9, 1.1, 1.0] * 2 + [2.5], clipping=False).triggered
+    False
+    >>> decide([1.0, 1.2, 0.9, 1.1, 1.0] * 2 + [40.0], clipping=True).triggered  # clipping bounds it already
     False
 """
 
@@ -34,11 +39,12 @@ DEFAULT_CLIP = 1.0
 
 
 def decide(norms: Sequence[float], *, clipping: bool, factor: float = 10.0, window: int = 20,
-           min_history: int = 5, recent_interventions: int = 0, max_repeats: int = 3,
+           min_history: int = 10, floor: float = DEFAULT_CLIP, recent_interventions: int = 0, max_repeats: int = 3,
            learning_rate: float | None = None) -> Decision:
     """Whether the latest gradient norm (last in `norms`) exploded; `clipping` says whether clipping is on.
 
-    `recent_interventions` counts this guard's earlier roll-backs in the last few steps: when
+    A norm below `floor` (the usual clipping threshold, 1.0) is never an explosion.
+    `recent_interventions` counts this guard's earlier interventions in the last few steps: when
     rolling back has not helped `max_repeats` times, training has diverged and the decision is
     to pause the run (with the learning rate to use instead).
     """
@@ -52,7 +58,9 @@ def decide(norms: Sequence[float], *, clipping: bool, factor: float = 10.0, wind
     if not math.isfinite(latest):
         reason = Reason.NON_FINITE_GRADIENT
         found = f"the gradient norm became {latest}"
-    elif len(history) >= min_history and median is not None and median > 0 and latest > factor * median:
+    elif (not clipping and len(history) >= min_history and median is not None and median > 0
+          and latest > factor * median and latest > floor):
+        # with clipping on, a finite spike is already bounded: acting on it would only undo good steps
         reason = Reason.GRADIENT_SPIKE
         found = f"the gradient norm jumped to {latest:.3g}, {latest / median:.0f} times its recent median {median:.3g}"
     else:
@@ -89,7 +97,7 @@ class GradientGuard(L.Callback):
     """
 
     def __init__(self, listeners: Sequence[Callable[[Any], None]] = (), *, clipping: float | None = None,
-                 clip_value: float = DEFAULT_CLIP, factor: float = 10.0, window: int = 20, min_history: int = 5,
+                 clip_value: float = DEFAULT_CLIP, factor: float = 10.0, window: int = 20, min_history: int = 10,
                  max_repeats: int = 3, repeat_window: int = 10, learning_rate: float | None = None) -> None:
         if factor <= 1 or window < 1 or min_history < 1 or max_repeats < 1:
             raise ValueError(f"expected factor > 1, window >= 1, min_history >= 1 and max_repeats >= 1; got "

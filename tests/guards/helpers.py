@@ -11,14 +11,15 @@ from peftstudio.data.samples import sample_path
 from peftstudio.records import DataSettings, LoraSettings, ModelChoice, RunConfig, TrainingSettings
 
 
-def config(data: str | Path | None = None, *, validation_fraction: float = 0.1, dropout: float = 0.05,
+def config(data: str | Path | None = None, *, validation_fraction: float = 0.1, dropout: float = 0.05, rank: int = 4,
+           targets: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj"),
            **training: Any) -> RunConfig:
     values: dict[str, Any] = {"max_steps": 6, "micro_batch_size": 4, "sequence_length": 128, "eval_every_steps": 100,
                               "checkpoint_every_steps": 2, "warmup_ratio": 0.0, **training}
     return RunConfig(profile="chatbot", model=ModelChoice("builtin:tiny-llama"),
                      data=DataSettings(path=str(data or sample_path("pirate_chat.jsonl")),
                                        validation_fraction=validation_fraction),
-                     lora=LoraSettings(rank=4, alpha=8, dropout=dropout), training=TrainingSettings(**values))
+                     lora=LoraSettings(rank=rank, alpha=2 * rank, dropout=dropout, target_modules=targets), training=TrainingSettings(**values))
 
 
 def tiny_chat_file(path: Path, rows: int, seed: int = 0) -> Path:
