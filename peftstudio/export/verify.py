@@ -291,9 +291,16 @@ def _guarded(name: str, checks: list[ExportCheck], fn: Any, *args: Any) -> Any:
         return None
 
 
+#: The loaders Test Export can use for a GGUF file.
+GGUF_LOADERS: tuple[str, ...] = ("llama.cpp", "transformers")
+
+
 def test_export(result: ExportResult, source: ExportSource | None = None, *, prompts: Sequence[str] = PROMPTS,
-                progress: ProgressFn | None = None) -> ExportTestResult:
+                loaders: Sequence[str] = GGUF_LOADERS, progress: ProgressFn | None = None) -> ExportTestResult:
     """Check the export `result` of `source` (default: the source it records) with independent loaders.
+
+    `loaders` picks which of llama.cpp and transformers' GGUF loader read a GGUF file (both by
+    default; leaving one out saves time, e.g. in a demo). A Hugging Face folder is read by transformers.
 
     Example:
         >>> r = export_gguf(ExportSource("builtin:tiny-llama"), "/tmp/g", quant="f16")   # doctest: +SKIP
@@ -301,6 +308,12 @@ def test_export(result: ExportResult, source: ExportSource | None = None, *, pro
         True
     """
     started = time.monotonic()
+    unknown = sorted(set(loaders) - set(GGUF_LOADERS))
+    if unknown or not loaders:
+        from peftstudio.errors import make
+
+        raise make("config_invalid", problems=f"loaders: expected some of {', '.join(GGUF_LOADERS)}, got "
+                                              f"{', '.join(loaders) or 'none'}")
     source = source or result.source
     if source is None:
         return ExportTestResult(kind=result.kind, passed=False, message="The export does not say which model it "
@@ -326,17 +339,19 @@ def test_export(result: ExportResult, source: ExportSource | None = None, *, pro
             sample = out[2]
     else:
         stored = result.quant or "f16"
-        report(progress, "testing", 1, 3, "Loading the file with llama.cpp")
-        out = _guarded("llama.cpp", checks, _check_llama_cpp, path, stored, ref, checks)
-        if out:
-            diffs.append(out[0])
-            tops.append(out[1])
-            sample = out[2]
-        report(progress, "testing", 2, 3, "Loading the file with transformers")
-        out2 = _guarded("transformers GGUF loader", checks, _check_transformers_gguf, path, stored, ref, checks)
-        if out2:
-            diffs.append(out2[0])
-            tops.append(out2[1])
+        if "llama.cpp" in loaders:
+            report(progress, "testing", 1, 3, "Loading the file with llama.cpp")
+            out = _guarded("llama.cpp", checks, _check_llama_cpp, path, stored, ref, checks)
+            if out:
+                diffs.append(out[0])
+                tops.append(out[1])
+                sample = out[2]
+        if "transformers" in loaders:
+            report(progress, "testing", 2, 3, "Loading the file with transformers")
+            out2 = _guarded("transformers GGUF loader", checks, _check_transformers_gguf, path, stored, ref, checks)
+            if out2:
+                diffs.append(out2[0])
+                tops.append(out2[1])
         if result.kind == "ollama":
             _check_modelfile(Path(result.path), ref, checks)
         if result.kind == "lmstudio":

@@ -245,6 +245,14 @@ def test_progress_is_reported_and_result_round_trips_as_json(tmp_path: Path, tin
     assert from_dict(ExportResult, data) == result
 
 
+def test_loaders_can_be_chosen(tmp_path: Path, tiny: ExportSource) -> None:
+    result = export_gguf(tiny, tmp_path / "g", quant="q8_0")
+    only_cpp = test_export(result, loaders=("llama.cpp",))
+    assert only_cpp.passed and not any("transformers" in c.name for c in only_cpp.checks)
+    with pytest.raises(PlainError, match="loaders: expected some of llama.cpp, transformers"):
+        test_export(result, loaders=("onnx",))
+
+
 def test_agreement_counts_near_ties() -> None:
     from peftstudio.export.verify import agreement
 
