@@ -26,6 +26,7 @@ from typing import Any
 import lightning as L
 
 from peftstudio.callbacks.decision import Action, Decision, GuardReport, Reason, notify, sync_flag
+from peftstudio.errors.plain import ErrorInfo
 
 
 def third(learning_rate: float) -> float:
@@ -139,17 +140,13 @@ class DivergenceGuard(L.Callback):
     def _pause(self, trainer: L.Trainer, decision: Decision, step: int) -> None:
         from peftstudio.callbacks.checkpoint import CheckpointCallback, list_checkpoints
         from peftstudio.callbacks.pause import RunPaused, build_report
-        from peftstudio.errors import make
 
         ckpt_cb = next((cb for cb in trainer.callbacks if isinstance(cb, CheckpointCallback)), None)  # type: ignore[attr-defined]
         # the newest checkpoint whose weights still gave a normal loss on the following step
         last_good = step - 1 - (self.patience if decision.reason is Reason.LOSS_RISING else 0)
         saved = list_checkpoints(ckpt_cb.folder) if ckpt_cb is not None else []
         ckpt = next((c for c in reversed(saved) if c.step <= last_good), None)
-        value = decision.details.get("loss")
-        error = make("nan_loss", value=f"{value:.3g}" if isinstance(value, float) and math.isfinite(value) else value,
-                     step=step, suggested_lr=f"{decision.details['suggested_learning_rate']:g}",
-                     stable_step=ckpt.step if ckpt else 0).info
+        error = error_for(decision, step=step, stable_step=ckpt.step if ckpt else 0)
         notify(self.listeners, trainer, GuardReport("divergence", step, decision, error=error))
         # no checkpoint for this step: the weights about to be updated are the ones that diverged
         raise RunPaused(build_report(step=trainer.global_step, reason="diverged", elapsed=None, eta=None,
@@ -160,6 +157,28 @@ class DivergenceGuard(L.Callback):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.losses = [float(v) for v in state_dict.get("losses", [])]
+
+
+def error_for(decision: Decision, *, step: int, stable_step: int, value: str | None = None) -> ErrorInfo:
+    """The plain ``nan_loss`` error of a diverged run (its actions are what ``peftstudio fix`` offers).
+
+    `stable_step` is the checkpoint to resume from (0: none); the fix for a smaller learning rate
+    sets aside the checkpoints after it.
+
+    Example:
+        >>> d = decide([2.0, float("nan")], step=7, warmup_steps=0, learning_rate=3e-4)
+        >>> info = error_for(d, step=7, stable_step=6)
+        >>> info.code, info.actions[0].fix_id, "0.0001" in info.actions[0].label
+        ('nan_loss', 'lower_learning_rate', True)
+    """
+    from peftstudio.errors import make
+
+    loss = decision.details.get("loss")
+    if value is None:
+        value = f"{loss:.3g}" if isinstance(loss, float) and math.isfinite(loss) else str(loss)
+    suggested = decision.details.get("suggested_learning_rate")
+    return make("nan_loss", value=value, step=step, stable_step=stable_step,
+                suggested_lr=f"{suggested:g}" if suggested is not None else "a third of the current one").info
 
 
 def set_learning_rate(trainer: L.Trainer, learning_rate: float) -> bool:

@@ -149,17 +149,15 @@ class GradientGuard(L.Callback):
 
     def _pause(self, trainer: L.Trainer, decision: Decision, step: int, first: int) -> None:
         from peftstudio.callbacks.checkpoint import CheckpointCallback, list_checkpoints
+        from peftstudio.callbacks.divergence import error_for
         from peftstudio.callbacks.pause import RunPaused, build_report
-        from peftstudio.errors import make
 
         ckpt_cb = next((cb for cb in trainer.callbacks if isinstance(cb, CheckpointCallback)), None)  # type: ignore[attr-defined]
         saved = list_checkpoints(ckpt_cb.folder) if ckpt_cb is not None else []
         # the newest checkpoint from before the first explosion of this series
         stable = next((c for c in reversed(saved) if c.step < first), None)
-        suggested = decision.details.get("suggested_learning_rate")
-        error = make("nan_loss", value="unstable (its gradients exploded)", step=step,
-                     suggested_lr=f"{suggested:g}" if suggested is not None else "a third of the current one",
-                     stable_step=stable.step if stable else 0).info
+        error = error_for(decision, step=step, stable_step=stable.step if stable else 0,
+                          value="unstable (its gradients exploded)")
         decision = _with(decision, step=step, stable_step=stable.step if stable else 0)
         notify(self.listeners, trainer, GuardReport("divergence", step, decision, error=error))
         raise RunPaused(build_report(step=trainer.global_step, reason="diverged", elapsed=None, eta=None,
