@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
 from collections.abc import Callable, Sequence
@@ -81,7 +82,7 @@ def is_better(value: float, best: float | None) -> bool:
         >>> is_better(1.0, None), is_better(1.0, 0.5), is_better(float("nan"), None)
         (True, False, False)
     """
-    return value == value and (best is None or value < best)
+    return not math.isnan(value) and (best is None or value < best)
 
 
 def list_checkpoints(folder: str | Path) -> list[CheckpointInfo]:

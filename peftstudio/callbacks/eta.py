@@ -53,7 +53,7 @@ def estimate(step_times: Sequence[float], remaining_steps: int, *, confidence: f
     recent = [t for t in step_times[-window:] if t >= 0 and math.isfinite(t)]
     if not recent:
         return None
-    n = max(int(remaining_steps), 0)
+    n = max(remaining_steps, 0)
     k = len(recent)
     mean = statistics.fmean(recent)
     sd = statistics.stdev(recent) if k > 1 else 0.5 * mean
@@ -73,7 +73,7 @@ def format_duration(seconds: float | None) -> str:
     """
     if seconds is None or not math.isfinite(seconds):
         return "unknown"
-    s = int(round(seconds))
+    s = round(seconds)
     if s >= 3600:
         return f"{s // 3600}h {s % 3600 // 60:02d}m"
     if s >= 60:

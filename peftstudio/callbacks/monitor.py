@@ -80,7 +80,7 @@ def build_reading(*, cpu_percent: float, ram_used_bytes: int, ram_total_bytes: i
     """A reading from raw numbers (clamps impossible values rather than failing)."""
     return SystemReading(time=time.time() if at is None else at, cpu_percent=max(0.0, min(float(cpu_percent), 100.0)),
                          ram_used_bytes=max(0, int(ram_used_bytes)), ram_total_bytes=max(0, int(ram_total_bytes)),
-                         process_rss_bytes=max(0, int(process_rss_bytes)), gpus=tuple(gpus))
+                         process_rss_bytes=max(0, int(process_rss_bytes)), gpus=tuple(gpus))  # type: ignore[arg-type]
 
 
 def summarize(readings: Sequence[SystemReading]) -> ResourceSummary:
@@ -110,7 +110,7 @@ def read_gpus() -> tuple[GpuReading, ...]:
         import pynvml
 
         pynvml.nvmlInit()
-    except Exception:  # no driver, no GPU: nothing to report
+    except Exception:  # noqa: BLE001 - no driver, no GPU (NVML raises its own types): nothing to report
         return ()
     out = []
     try:

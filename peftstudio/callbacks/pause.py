@@ -140,8 +140,8 @@ class PauseCallback(L.Callback):
         from peftstudio.callbacks.monitor import MonitorCallback
         from peftstudio.callbacks.progress import ProgressCallback
 
-        found = {type(cb): cb for cb in trainer.callbacks}
-        ckpt = next((cb for cb in trainer.callbacks if isinstance(cb, CheckpointCallback)), None)
+        found = {type(cb): cb for cb in trainer.callbacks}  # type: ignore[attr-defined]
+        ckpt = next((cb for cb in trainer.callbacks if isinstance(cb, CheckpointCallback)), None)  # type: ignore[attr-defined]
         path = None
         if ckpt is not None:
             if save and ckpt.last_saved_step != trainer.global_step:

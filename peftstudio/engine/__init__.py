@@ -23,7 +23,7 @@ _EXPORTS = {
     "wait_run": "peftstudio.engine.runs",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = list(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:

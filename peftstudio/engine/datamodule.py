@@ -152,7 +152,7 @@ class TextDataModule(L.LightningDataModule):
     def batches_per_epoch(self) -> int:
         """Micro-batches per epoch on each device."""
         self.setup()
-        rank, world = self._world
+        _rank, world = self._world
         return len(ResumableBatchSampler(len(self._rows), self.micro_batch_size, self.seed, world_size=world))
 
     @property

@@ -68,7 +68,7 @@ class LoraModule(L.LightningModule):
     ``lora=None`` if it already carries a PEFT adapter.
     """
 
-    def __init__(self, model: torch.nn.Module, lora: LoraSettings | None, training: TrainingSettings,
+    def __init__(self, model: Any, lora: LoraSettings | None, training: TrainingSettings,
                  *, quantized: bool = False) -> None:
         super().__init__()
         self.training_settings = training
@@ -127,5 +127,5 @@ class LoraModule(L.LightningModule):
         from peftstudio.store.files import atomic_directory
 
         with atomic_directory(folder, replace=True) as tmp:
-            self.model.save_pretrained(str(tmp), safe_serialization=True)
+            self.model.save_pretrained(str(tmp), safe_serialization=True)  # type: ignore[operator]
         return Path(folder)

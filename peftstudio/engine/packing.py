@@ -150,7 +150,7 @@ def packing_supported(model: torch.nn.Module, *, vocab_size: int | None = None, 
                         use_cache=False).logits[0].float()
             sep_b = model(input_ids=torch.tensor([b], device=device), use_cache=False).logits[0].float()
             sep_a = model(input_ids=torch.tensor([a], device=device), use_cache=False).logits[0].float()
-    except Exception:  # a model that rejects position_ids cannot pack
+    except Exception:  # noqa: BLE001 - a model that rejects position_ids (any error) cannot pack
         return False
     finally:
         model.train(was_training)

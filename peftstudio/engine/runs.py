@@ -60,7 +60,7 @@ def is_worker_alive(pid: int | None) -> bool:
         if proc.status() == psutil.STATUS_ZOMBIE:
             return False
         return WORKER_MODULE in " ".join(proc.cmdline())  # a reused pid is not our worker
-    except Exception:  # gone, or not ours to inspect
+    except Exception:  # noqa: BLE001 - gone, or not ours to inspect (psutil raises several types)
         return False
 
 

@@ -127,7 +127,13 @@ class FitOutcome:
 def standard_callbacks(folder: Path, training: TrainingSettings, sink: Callable[[Any], None] | None, *,
                        monitor_interval: float = 2.0, pause_flag: Path | None = None) -> list[L.Callback]:
     """Progress, ETA, system monitor, checkpoint and pause callbacks, all reporting to `sink`."""
-    from peftstudio.callbacks import CheckpointCallback, EtaCallback, MonitorCallback, PauseCallback, ProgressCallback
+    from peftstudio.callbacks import (
+        CheckpointCallback,
+        EtaCallback,
+        MonitorCallback,
+        PauseCallback,
+        ProgressCallback,
+    )
 
     listeners = [sink] if sink is not None else []
     return [
@@ -172,7 +178,7 @@ def fit(config: RunConfig, model: torch.nn.Module, train: Sequence[Example], val
     trainer = build_trainer(plan, [*callbacks, *extra_callbacks], root_dir=root)
     ckpt = latest_checkpoint(root / "checkpoints") if resume else None
     progress = next(cb for cb in callbacks if isinstance(cb, ProgressCallback))
-    common = dict(packing=packing, resumed_from=ckpt.step if ckpt else None)
+    common = {"packing": packing, "resumed_from": ckpt.step if ckpt else None}
     try:
         trainer.fit(module, datamodule=data, ckpt_path=ckpt.path if ckpt else None, weights_only=True)
     except RunPaused as paused:

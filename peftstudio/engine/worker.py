@@ -10,6 +10,7 @@ other ranks; only the first process writes to the store.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -34,14 +35,20 @@ class StoreSink:
         self.tokens_seen = 0
 
     def __call__(self, report: Any) -> None:
-        from peftstudio.callbacks import CheckpointInfo, EtaEstimate, StepReport, SystemReading, ValidationReport
+        from peftstudio.callbacks import (
+            CheckpointInfo,
+            EtaEstimate,
+            StepReport,
+            SystemReading,
+            ValidationReport,
+        )
         from peftstudio.engine.trainer import TrainerPlan
 
         s, rid = self.store, self.run_id
         if isinstance(report, StepReport):
             self.step, self.tokens_seen = report.step, report.tokens_seen
             # a diverging step can have a NaN loss or gradient norm, which SQLite cannot store (the guards report it)
-            s.add_metrics(rid, report.step, {k: v for k, v in report.metrics().items() if v == v},
+            s.add_metrics(rid, report.step, {k: v for k, v in report.metrics().items() if not math.isnan(v)},
                           tokens_seen=report.tokens_seen)
         elif isinstance(report, EtaEstimate):
             s.add_metrics(rid, self.step, {"eta_seconds": report.seconds, "eta_low_seconds": report.low,

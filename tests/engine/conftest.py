@@ -37,9 +37,9 @@ def make_examples(n: int, seed: int = 1, lengths: tuple[int, int] = (5, 20)) -> 
 
 
 def tiny_config(**training: object) -> RunConfig:
-    values: dict[str, object] = dict(learning_rate=1e-2, max_steps=12, micro_batch_size=2, gradient_accumulation=2,
-                                     sequence_length=32, eval_every_steps=5, checkpoint_every_steps=4,
-                                     keep_checkpoints=2, warmup_ratio=0.1)
+    values: dict[str, object] = {"learning_rate": 1e-2, "max_steps": 12, "micro_batch_size": 2, "gradient_accumulation": 2,
+                                     "sequence_length": 32, "eval_every_steps": 5, "checkpoint_every_steps": 4,
+                                     "keep_checkpoints": 2, "warmup_ratio": 0.1}
     values.update(training)
     return RunConfig(profile="chatbot", model=ModelChoice("tiny"), data=DataSettings(path="unused.jsonl"),
                      lora=LoraSettings(rank=4, alpha=8, dropout=0.1, target_modules=("q_proj", "v_proj")),

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from peftstudio.engine.packing import IGNORE_INDEX, collate_packed, collate_padded, packing_supported, plan_rows
+from peftstudio.engine.packing import (
+    IGNORE_INDEX,
+    collate_packed,
+    collate_padded,
+    packing_supported,
+    plan_rows,
+)
 
 from .conftest import make_examples, tiny_llama
 

@@ -25,15 +25,15 @@ Examples = tuple[list[dict[str, list[int]]], list[dict[str, list[int]]]]
 @pytest.mark.parametrize(
     ("settings", "batches", "cuda", "expected"),
     [
-        (dict(max_steps=7), 100, False, dict(max_steps=7, precision="32-true", accelerator="cpu")),
-        (dict(epochs=2.0, gradient_accumulation=4), 10, False, dict(max_steps=6, steps_per_epoch=3)),
-        (dict(epochs=0.5), 10, False, dict(max_steps=5)),
-        (dict(precision="bf16"), 10, True, dict(precision="bf16-mixed", accelerator="gpu")),
-        (dict(precision="fp16"), 10, True, dict(precision="16-mixed")),
-        (dict(precision="fp16"), 10, False, dict(precision="32-true")),
-        (dict(eval_every_steps=5, gradient_accumulation=3), 10, False, dict(val_check_interval=15)),
-        (dict(max_grad_norm=None), 10, False, dict(gradient_clip_val=None)),
-        (dict(devices=4, strategy="fsdp"), 10, True, dict(devices=4, strategy="fsdp")),
+        ({"max_steps": 7}, 100, False, {"max_steps": 7, "precision": "32-true", "accelerator": "cpu"}),
+        ({"epochs": 2.0, "gradient_accumulation": 4}, 10, False, {"max_steps": 6, "steps_per_epoch": 3}),
+        ({"epochs": 0.5}, 10, False, {"max_steps": 5}),
+        ({"precision": "bf16"}, 10, True, {"precision": "bf16-mixed", "accelerator": "gpu"}),
+        ({"precision": "fp16"}, 10, True, {"precision": "16-mixed"}),
+        ({"precision": "fp16"}, 10, False, {"precision": "32-true"}),
+        ({"eval_every_steps": 5, "gradient_accumulation": 3}, 10, False, {"val_check_interval": 15}),
+        ({"max_grad_norm": None}, 10, False, {"gradient_clip_val": None}),
+        ({"devices": 4, "strategy": "fsdp"}, 10, True, {"devices": 4, "strategy": "fsdp"}),
     ],
 )
 def test_plan_trainer(settings: dict[str, Any], batches: int, cuda: bool, expected: dict[str, Any]) -> None:
@@ -118,7 +118,7 @@ def test_checkpoints_hold_only_the_adapter_and_the_full_training_state(tmp_path:
 )
 def test_paused_and_resumed_equals_uninterrupted_bit_for_bit(tmp_path: Path, examples: Examples, pause_at: int,
                                                              training: dict[str, Any]) -> None:
-    straight, straight_reports = _run(tmp_path / "a", examples, **training)
+    _, straight_reports = _run(tmp_path / "a", examples, **training)
     first, first_reports = _run(tmp_path / "b", examples, pause_at=pause_at, **training)
     assert first.status == "paused" and isinstance(first.pause, PauseReport)
     assert first.pause.checkpoint and Path(first.pause.checkpoint).is_dir()
