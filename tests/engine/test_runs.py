@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 
 
 def config(**training: Any) -> RunConfig:
-    values: dict[str, Any] = {"learning_rate": 2e-2, "max_steps": 16, "micro_batch_size": 2, "gradient_accumulation": 1,
+    values: dict[str, Any] = {"learning_rate": 2e-2, "max_steps": 12, "micro_batch_size": 2, "gradient_accumulation": 1,
                                   "sequence_length": 64, "eval_every_steps": 8, "checkpoint_every_steps": 3,
                                   "keep_checkpoints": 2, "seed": 7}
     values.update(training)
@@ -73,7 +73,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[tuple[int,
 def test_run_completes_in_a_worker_and_its_loss_falls(reference: Any) -> None:
     steps, _ = reference
     values = [v for _, v in steps]
-    assert [s for s, _ in steps] == list(range(1, 17))
+    assert [s for s, _ in steps] == list(range(1, 13))
     assert sum(values[-4:]) / 4 < sum(values[:4]) / 4
 
 
@@ -121,7 +121,7 @@ def test_paused_and_resumed_run_is_bit_identical(reference: Any) -> None:
     rid = start_run(config(), store)
     wait_for_step(store, rid, 2)
     run = pause_run(rid, store, wait=True, timeout=60)  # this test process is the "other process"
-    assert run.status == "paused" and run.summary["pause"]["step"] < 16
+    assert run.status == "paused" and run.summary["pause"]["step"] < 12
     assert resume_run(rid, store, detach=False) == rid
     assert store.get_run(rid).status == "completed"
     ref_losses, ref_adapter = reference
@@ -133,7 +133,7 @@ def test_paused_and_resumed_run_is_bit_identical(reference: Any) -> None:
 def test_kill_9_resumes_from_the_last_checkpoint(reference: Any) -> None:
     store = open_store()
     rid = start_run(config(), store)
-    reached = wait_for_step(store, rid, 7)
+    reached = wait_for_step(store, rid, 6)
     pid = store.get_run(rid).pid
     os.kill(pid, signal.SIGKILL)
     while is_worker_alive(pid):
