@@ -26,7 +26,7 @@ from typing import Any
 from attrs import field, frozen
 
 from peftstudio.data import template
-from peftstudio.data.dedup import DuplicateFinder, DuplicateResult
+from peftstudio.data.dedup import BatchDuplicateFinder, DuplicateFinder, DuplicateResult
 from peftstudio.data.detect import Example, classify_row, detect_structure, to_example
 from peftstudio.data.findings import (
     DataReport,
@@ -80,6 +80,19 @@ def _has_phone(text: str) -> bool:
         if 9 <= digits <= 15 and not before.isalnum() and not after.isalnum() and before not in ".,":
             return True
     return False
+
+
+def row_flags(text: str) -> list[tuple[str, str]]:
+    """The (code, detail) findings one example's text raises by itself: control characters, personal data."""
+    flags = []
+    # Cheap C-level tests first: most rows skip the regular expressions entirely.
+    if not text.replace("\n", "").isprintable() and _CONTROL.search(text):
+        flags.append(("control_characters", ""))
+    if "@" in text and _EMAIL.search(text):
+        flags.append(("personal_data", "email addresses"))
+    elif _has_phone(text):
+        flags.append(("personal_data", "phone numbers"))
+    return flags
 
 
 def _minimum(profile: str | None) -> int:
@@ -140,24 +153,27 @@ class _RowClassifier:
         return name if name is not None and name != self.family else None
 
 
+def convert_row(raw: RawRow, structure: Structure, classifier: _RowClassifier | None
+                ) -> tuple[Example | None, str | None, str]:
+    """(example or None, problem code, detail) of one read row; `classifier` None: no structure check."""
+    if raw.problem is not None:
+        return None, raw.problem, raw.detail
+    if structure.name == "unknown":
+        return None, "unknown_structure", ""
+    if classifier is not None:
+        other = classifier.other(raw.value)
+        if other is not None:
+            return None, "mixed_structures", other
+    converted = to_example(raw.value, structure)
+    return converted.example, converted.problem, converted.detail
+
+
 def iter_examples(source: Source, structure: Structure, *, strict_structure: bool = True
                   ) -> Iterator[tuple[RawRow, Example | None, str | None, str]]:
     """(raw row, example or None, problem code, detail) for every row, in file order."""
-    classifier = _RowClassifier(structure)
+    classifier = _RowClassifier(structure) if strict_structure else None
     for raw in iter_rows(source):
-        if raw.problem is not None:
-            yield raw, None, raw.problem, raw.detail
-            continue
-        if structure.name == "unknown":
-            yield raw, None, "unknown_structure", ""
-            continue
-        if strict_structure:
-            other = classifier.other(raw.value)
-            if other is not None:
-                yield raw, None, "mixed_structures", other
-                continue
-        converted = to_example(raw.value, structure)
-        yield raw, converted.example, converted.problem, converted.detail
+        yield (raw, *convert_row(raw, structure, classifier))
 
 
 def resolve_structure(source: Source, mapping: Mapping[str, str] | None = None,
@@ -187,6 +203,73 @@ class _Collector:
         return "; ".join(common)
 
 
+#: Order of the codes one example can raise (a finding's place in the report follows its first row, then this).
+_RANK = {"control_characters": 1, "personal_data": 2, "validation_overlap": 3, "too_long": 4}
+
+
+class Tally:
+    """Everything the check counts while it reads rows; both the streaming and the Arrow path feed one."""
+
+    def __init__(self, limit: int, tokenizer: Any = None, overlap_keys: set[int] | frozenset[int] = frozenset()
+                 ) -> None:
+        self.limit = limit
+        self.tokenizer = tokenizer
+        self.overlap_keys = overlap_keys
+        self.found = _Collector()
+        self.lengths: array = array("q")  # type: ignore[type-arg]
+        self.labels: Counter[str] = Counter()
+        self.other_structures: Counter[str] = Counter()
+        self.longest = 0
+        self.total = 0
+
+    def problem(self, row: int, code: str, detail: str) -> None:
+        if code != "unknown_structure":
+            self.found.add(code, row, detail)
+            if code == "mixed_structures":
+                self.other_structures[detail] += 1
+
+    def example(self, row: int, ex: Example, add: Any = None) -> str:
+        """Count one usable example (all but duplicates and exact token counts); returns its text.
+
+        `add(code, row, detail)` receives its findings (default: straight into the report).
+        """
+        add = add or self.found.add
+        text = ex.text
+        for code, detail in row_flags(text):
+            add(code, row, detail)
+        if ex.label is not None:
+            self.labels[ex.label] += 1
+        if self.overlap_keys and hash(ex.turns) in self.overlap_keys:
+            add("validation_overlap", row, "")
+        if self.tokenizer is None:
+            n = template.estimate_tokens(ex, text)
+            self.lengths.append(n)
+            self.longest = max(self.longest, n)
+            if n > self.limit:
+                add("too_long", row, "")
+        return text
+
+    def merge(self, events: list[tuple[int, str, str]], too_long: Any = ()) -> None:
+        """Add a batch's findings, given out of row order: `events` (row, code, detail) plus `too_long` rows.
+
+        Each code's rows end up ascending, and a code new to the report comes in where its first row
+        (and `_RANK`) puts it, exactly as if the rows had been checked one by one.
+        """
+        events.sort(key=lambda e: e[0])
+        per_code: dict[str, list[tuple[int, str]]] = {}
+        for row, code, detail in events:
+            per_code.setdefault(code, []).append((row, detail))
+        long_rows = sorted([*(int(r) for r in too_long), *(r for r, _ in per_code.pop("too_long", ()))])
+        if long_rows:
+            per_code["too_long"] = [(r, "") for r in long_rows]
+        for code in sorted(per_code, key=lambda c: (per_code[c][0][0], _RANK.get(c, 0))):
+            if code == "too_long":
+                self.found.rows.setdefault(code, []).extend(long_rows)
+                continue
+            for row, detail in per_code[code]:
+                self.found.add(code, row, detail)
+
+
 def _histogram(lengths: array) -> tuple[HistogramBin, ...]:  # type: ignore[type-arg]
     if not lengths:
         return ()
@@ -204,12 +287,14 @@ def length_stats(lengths: array, estimated: bool) -> DataStats:  # type: ignore[
     """Min, median, 95th percentile, max, total and a histogram of token lengths."""
     if not lengths:
         return DataStats(tokens_estimated=estimated)
-    ordered = sorted(lengths)
+    import numpy as np
+
+    ordered = np.sort(np.frombuffer(lengths, dtype=np.int64) if lengths.itemsize == 8 else np.asarray(lengths))
     n = len(ordered)
     return DataStats(
-        usable_rows=n, tokens_min=ordered[0], tokens_median=ordered[(n - 1) // 2],
-        tokens_p95=ordered[min(n - 1, int(0.95 * n))], tokens_max=ordered[-1], tokens_total=sum(ordered),
-        tokens_estimated=estimated, histogram=_histogram(lengths),
+        usable_rows=n, tokens_min=int(ordered[0]), tokens_median=int(ordered[(n - 1) // 2]),
+        tokens_p95=int(ordered[min(n - 1, int(0.95 * n))]), tokens_max=int(ordered[-1]),
+        tokens_total=int(ordered.sum()), tokens_estimated=estimated, histogram=_histogram(lengths),
     )
 
 
@@ -231,10 +316,14 @@ def _validation_keys(path: str | Path, mapping: Mapping[str, str] | None, name: 
 
 def analyse(path: str | Path, *, profile: str | None = None, tokenizer: Any = None, max_tokens: int | None = None,
             mapping: Mapping[str, str] | None = None, structure: str | None = None,
-            validation_path: str | Path | None = None) -> Analysis:
-    """The full check of `path` (see `check_file`), keeping all affected rows per fix."""
+            validation_path: str | Path | None = None, fast: bool = True) -> Analysis:
+    """The full check of `path` (see `check_file`), keeping all affected rows per fix.
+
+    `fast` False always reads row by row (the reference the Arrow fast path is tested against).
+    """
+    from peftstudio.data import fastpath  # (it builds on this module)
+
     source = open_plain(path)
-    found = _Collector()
     file_findings: list[Finding] = []
     limit = planned_context(profile, max_tokens)
     if source.empty:
@@ -248,59 +337,19 @@ def analyse(path: str | Path, *, profile: str | None = None, tokenizer: Any = No
         file_findings.append(make_finding("unknown_structure", columns=_columns_seen(head)))
     overlap_keys = _validation_keys(validation_path, mapping, structure) if validation_path else set()
 
-    dups = DuplicateFinder()
-    lengths: array = array("q")  # type: ignore[type-arg]
-    labels: Counter[str] = Counter()
-    other_structures: Counter[str] = Counter()
-    longest = 0
-    total = 0
-    pending: list[tuple[int, str]] = []  # (row, rendered text) waiting for a batched token count
-
-    def count_pending() -> None:
-        nonlocal longest
-        counts = template.count_tokens([t for _, t in pending], tokenizer)
-        for (row, _), n in zip(pending, counts):
-            lengths.append(n)
-            longest = max(longest, n)
-            if n > limit:
-                found.add("too_long", row)
-        pending.clear()
-
-    for raw, ex, problem, detail in iter_examples(source, struct, strict_structure=not mapping):
-        total += 1
-        if problem is not None:
-            if problem != "unknown_structure":
-                found.add(problem, raw.row, detail)
-                if problem == "mixed_structures":
-                    other_structures[detail] += 1
-            continue
-        assert ex is not None
-        row = raw.row
-        text = ex.text
-        # Cheap C-level tests first: most rows skip the regular expressions entirely.
-        if not text.replace("\n", "").isprintable() and _CONTROL.search(text):
-            found.add("control_characters", row)
-        if "@" in text and _EMAIL.search(text):
-            found.add("personal_data", row, "email addresses")
-        elif _has_phone(text):
-            found.add("personal_data", row, "phone numbers")
-        if ex.label is not None:
-            labels[ex.label] += 1
-        if hash(ex.turns) in overlap_keys:
-            found.add("validation_overlap", row)
-        dups.add(row, ex.turns, text)
-        if tokenizer is None:
-            n = template.estimate_tokens(ex, text)
-            lengths.append(n)
-            longest = max(longest, n)
-            if n > limit:
-                found.add("too_long", row)
-        else:
-            pending.append((row, template.render(ex, tokenizer)[0]))
-            if len(pending) >= 256:
-                count_pending()
-    if pending:
-        count_pending()
+    tally = None
+    if fast and fastpath.usable(source, struct, tokenizer=tokenizer, mapping=mapping,
+                                validation_path=validation_path):
+        tally = Tally(limit)
+        dups: DuplicateFinder | BatchDuplicateFinder = BatchDuplicateFinder()
+        if fastpath.run(source, struct, tally, dups) is None:  # type: ignore[arg-type]
+            tally = None
+    if tally is None:
+        tally = Tally(limit, tokenizer, overlap_keys)
+        dups = DuplicateFinder()
+        _stream(source, struct, tally, dups, strict_structure=not mapping)
+    found, lengths, labels, total = tally.found, tally.lengths, tally.labels, tally.total
+    longest, other_structures = tally.longest, tally.other_structures
 
     result = dups.finish()
     for row in sorted(result.exact):
@@ -329,6 +378,36 @@ def analyse(path: str | Path, *, profile: str | None = None, tokenizer: Any = No
         if fix_id:
             by_fix.setdefault(fix_id, set()).update(rows)
     return Analysis(report, source, struct, {k: frozenset(v) for k, v in by_fix.items()}, result)
+
+
+def _stream(source: Source, struct: Structure, tally: Tally, dups: DuplicateFinder, *, strict_structure: bool
+            ) -> None:
+    """The row-by-row check: every row of `source` into `tally` and `dups`."""
+    pending: list[tuple[int, str]] = []  # (row, rendered text) waiting for a batched token count
+
+    def count_pending() -> None:
+        counts = template.count_tokens([t for _, t in pending], tally.tokenizer)
+        for (row, _), n in zip(pending, counts):
+            tally.lengths.append(n)
+            tally.longest = max(tally.longest, n)
+            if n > tally.limit:
+                tally.found.add("too_long", row)
+        pending.clear()
+
+    for raw, ex, problem, detail in iter_examples(source, struct, strict_structure=strict_structure):
+        tally.total += 1
+        if problem is not None:
+            tally.problem(raw.row, problem, detail)
+            continue
+        assert ex is not None
+        text = tally.example(raw.row, ex)
+        dups.add(raw.row, ex.turns, text)
+        if tally.tokenizer is not None:
+            pending.append((raw.row, template.render(ex, tally.tokenizer)[0]))
+            if len(pending) >= 256:
+                count_pending()
+    if pending:
+        count_pending()
 
 
 def _fields(stats: DataStats) -> dict[str, Any]:
@@ -398,4 +477,7 @@ def check_file(path: str | Path, *, profile: str | None = None, tokenizer: Any =
                    structure=structure, validation_path=validation_path).report
 
 
-__all__ = ["Analysis", "analyse", "check_file", "iter_examples", "length_stats", "open_plain", "resolve_structure"]
+__all__ = [
+    "Analysis", "Tally", "analyse", "check_file", "convert_row", "iter_examples", "length_stats", "open_plain",
+    "resolve_structure", "row_flags",
+]

@@ -115,6 +115,121 @@ class DuplicateFinder:
         return DuplicateResult(dict(self.exact), near, self.capped)
 
 
+class BatchDuplicateFinder:
+    """`DuplicateFinder` fed in batches of rows with precomputed `row_digests` and signatures.
+
+    Rows must come in ascending order across calls. Exact copies are decided at `finish` (the first row
+    with the same digest is the original), so signatures are given for every row with a non-empty
+    normalised text, copies included; copies are left out of the near-duplicate comparison, as in
+    `DuplicateFinder`.
+    """
+
+    def __init__(self, max_rows: int = MAX_ROWS) -> None:
+        self.max_rows = max_rows
+        self.capped = False
+        self._count = 0
+        self._rows: list[np.ndarray] = []
+        self._digests: list[np.ndarray] = []
+        self._sig_rows: list[np.ndarray] = []
+        self._sigs: list[np.ndarray] = []
+
+    def add(self, rows: np.ndarray, digests: np.ndarray, sig_rows: np.ndarray, sigs: np.ndarray) -> None:
+        """Record `rows` (ascending) with their digests, and the signatures of `sig_rows` (a subset)."""
+        room = self.max_rows - self._count
+        if len(rows) > room:
+            self.capped = True
+            rows, digests = rows[:room], digests[:room]
+            keep = sig_rows <= rows[-1] if len(rows) else np.zeros(len(sig_rows), dtype=bool)
+            sig_rows, sigs = sig_rows[keep], sigs[keep]
+        self._count += len(rows)
+        if len(rows):
+            self._rows.append(rows)
+            self._digests.append(digests)
+        if len(sig_rows):
+            self._sig_rows.append(sig_rows)
+            self._sigs.append(sigs)
+
+    def finish(self) -> DuplicateResult:
+        exact: dict[int, int] = {}
+        if self._rows:
+            rows = np.concatenate(self._rows)
+            digests = np.concatenate(self._digests)
+            ordered = np.sort(digests)
+            repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+            if len(repeated):
+                first: dict[int, int] = {}
+                involved = np.flatnonzero(np.isin(digests, repeated))
+                for row, digest in zip(rows[involved].tolist(), digests[involved].tolist()):
+                    original = first.setdefault(digest, row)
+                    if original != row:
+                        exact[row] = original
+        near: dict[int, int] = {}
+        if self._sigs:
+            sig_rows = np.concatenate(self._sig_rows)
+            sigs = np.concatenate(self._sigs)
+            if exact:
+                keep = ~np.isin(sig_rows, np.fromiter(exact, dtype=np.int64, count=len(exact)))
+                sig_rows, sigs = sig_rows[keep], sigs[keep]
+            near = _near_pairs(sigs, sig_rows)
+        return DuplicateResult(exact, near, self.capped)
+
+
+_K = [np.uint64(c) for c in (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x9E3779B97F4A7C15, 0xD6E8FEB86659FD93,
+                             0xA0761D6478BD642F, 0xE7037ED1A0B428DB, 0x8EBC6AF09C88C6E3)]
+_S33 = np.uint64(33)
+
+
+def _fmix(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finaliser, in place."""
+    h ^= h >> _S33
+    h *= _K[0]
+    h ^= h >> _S33
+    h *= _K[1]
+    h ^= h >> _S33
+    return h
+
+
+def _segment_sums(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Sums (mod 2**64) of ``values[offsets[i]:offsets[i + 1]]``; empty segments sum to 0."""
+    cumulative = np.zeros(len(values) + 1, dtype=np.uint64)
+    np.cumsum(values, out=cumulative[1:])
+    return cumulative[offsets[1:]] - cumulative[offsets[:-1]]  # type: ignore[no-any-return]
+
+
+def row_digests(data: bytes, content_offsets: np.ndarray, roles: np.ndarray, turn_offsets: np.ndarray
+                ) -> np.ndarray:
+    """A 64-bit digest per row of turns: equal exactly when the rows' (role, content) turns are equal.
+
+    `data` holds the contents' UTF-8 bytes and at least 8 more bytes; content i is
+    ``data[content_offsets[i]:content_offsets[i + 1]]`` with role code `roles[i]`; row r has the turns
+    ``turn_offsets[r]:turn_offsets[r + 1]``. (Equal digests for different rows are as unlikely as a
+    64-bit hash collision.)
+    """
+    starts, ends = content_offsets[:-1].astype(np.int64), content_offsets[1:].astype(np.int64)
+    lengths = ends - starts
+    words_per = (lengths + 7) // 8
+    word_offsets = np.zeros(len(words_per) + 1, dtype=np.int64)
+    np.cumsum(words_per, out=word_offsets[1:])
+    total = int(word_offsets[-1])
+    k = np.arange(total, dtype=np.int64) - np.repeat(word_offsets[:-1], words_per)
+    pos = np.repeat(starts, words_per) + 8 * k
+    windows = np.ndarray((len(data) - 7,), dtype="<u8", buffer=data, strides=(1,))
+    words = windows[pos]
+    # Only a content's last word can run past its end: keep just the content's bytes of it.
+    last = word_offsets[1:][words_per > 0] - 1
+    left = (ends - starts - 8 * (words_per - 1))[words_per > 0]  # 1..8 bytes
+    words[last] &= np.uint64(0xFFFFFFFFFFFFFFFF) >> (np.uint64(8) * (8 - left).astype(np.uint64))
+    words ^= k.astype(np.uint64) * _K[2] + _K[3]
+    per_turn = _segment_sums(_fmix(words), word_offsets)
+    nturns = np.diff(turn_offsets).astype(np.int64)
+    place = np.arange(len(roles), dtype=np.int64) - np.repeat(turn_offsets[:-1].astype(np.int64), nturns)
+    per_turn ^= lengths.astype(np.uint64) * _K[4]
+    per_turn ^= (roles.astype(np.uint64) + np.uint64(1)) * _K[5] + place.astype(np.uint64) * _K[6]
+    per_row = _segment_sums(_fmix(per_turn), turn_offsets.astype(np.int64))
+    per_row += nturns.astype(np.uint64) * _K[2]
+    return _fmix(per_row)
+
+
 # Normalisation as one bytes.translate: ASCII letters lower-cased, ASCII punctuation and white space removed
 # (so "Hello,  world!" and "hello world" compare equal); non-ASCII bytes are kept.
 _TABLE = bytes(c + 32 if 65 <= c <= 90 else c for c in range(256))
@@ -134,20 +249,41 @@ def normalise(text: str) -> bytes:
 
 def signatures(texts: list[bytes]) -> np.ndarray:
     """The (len(texts), BUCKETS) uint16 MinHash signatures of normalised, non-empty texts."""
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)) + len(_SEP)
-    buffer = _SEP + _SEP.join(texts) + bytes(SHINGLE)
-    n = int(lengths.sum())
-    # Every 8-byte window as one uint64, read in place (byte stride 1); a short text gives padded windows.
-    windows = np.ndarray((n,), dtype="<u8", buffer=buffer, strides=(1,))
-    owner = np.repeat(np.arange(len(texts)), lengths)
-    hashed = windows * _MULT
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    return signatures_of_buffer(_SEP + _SEP.join(texts) + bytes(SHINGLE), lengths)
+
+
+def signatures_of_buffer(buffer: bytes, lengths: np.ndarray, chunk: int = 2048) -> np.ndarray:
+    """`signatures` of texts already laid out as ``SEP + t0 + SEP + t1 + ... + bytes(SHINGLE)``.
+
+    `lengths` are the texts' lengths; SEP is ``SHINGLE - 1`` zero bytes. Each text's windows only see its
+    own bytes and zero padding, so a signature depends on its text alone.
+    """
+    counts = lengths.astype(np.intp) + len(_SEP)
+    if len(counts) > chunk:  # a few thousand rows at a time keep the temporaries in the CPU cache
+        starts = np.r_[0, np.cumsum(counts)]
+        view = memoryview(buffer)
+        return np.concatenate([
+            _signatures(view[starts[lo]:starts[min(lo + chunk, len(counts))] + SHINGLE], counts[lo:lo + chunk])
+            for lo in range(0, len(counts), chunk)])
+    return _signatures(buffer, counts)
+
+
+def _signatures(buffer: bytes | memoryview, counts: np.ndarray) -> np.ndarray:
+    n = int(counts.sum())
+    # Every 8-byte window as one uint64, read in place (byte stride 1), copied once so the arithmetic runs
+    # on contiguous memory, and hashed in place (fewer temporaries: this is the check's hottest loop).
+    hashed = np.ndarray((n,), dtype="<u8", buffer=buffer, strides=(1,)).copy()
+    hashed *= _MULT
     hashed ^= hashed >> np.uint64(29)
     hashed *= _MULT
-    key = owner * BUCKETS + (hashed >> np.uint64(59)).astype(np.int64)
-    value = (hashed >> np.uint64(48)).astype(np.uint16) & np.uint16(0xFFFE)  # 0xFFFF means "empty bucket"
-    sig = np.full(len(texts) * BUCKETS, _EMPTY, dtype=np.uint16)
+    top = hashed.view(np.uint16)[3::4]  # the top 16 bits (little-endian): the bucket is its top 5 bits
+    key = np.repeat(np.arange(0, len(counts) * BUCKETS, BUCKETS, dtype=np.intp), counts)
+    key += top >> 11
+    value = top & np.uint16(0xFFFE)  # 0xFFFF means "empty bucket"
+    sig = np.full(len(counts) * BUCKETS, _EMPTY, dtype=np.uint16)
     np.minimum.at(sig, key, value)
-    return sig.reshape(len(texts), BUCKETS)
+    return sig.reshape(len(counts), BUCKETS)
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -158,24 +294,59 @@ def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return same / np.maximum(used, 1)
 
 
+def _band_keys(sigs: np.ndarray, band: int) -> np.ndarray:
+    """A band's 4 bucket values packed losslessly into 41 bits.
+
+    A filled bucket b holds ``b << 11 | x`` with x even (11 bits, lowest clear), an empty one 0xFFFF, so the
+    low 11 bits carry everything: 1024 filled states and one empty state, base 1025.
+    """
+    low = sigs[:, band * BAND:(band + 1) * BAND] & np.uint16(0x7FF)
+    low = (low >> np.uint16(1)) + (low & np.uint16(1))
+    key = low[:, BAND - 1].astype(np.uint64)
+    for j in range(BAND - 2, -1, -1):
+        key *= np.uint64(1025)
+        key += low[:, j]
+    return key
+
+
+_ALL_EMPTY = sum(1024 * 1025**j for j in range(BAND))
+_PACKED_INDEX_BITS = 64 - 41  # beyond 2**23 rows the (key, index) pair no longer fits one uint64
+
+
 def _near_pairs(sigs: np.ndarray, rows: np.ndarray) -> dict[int, int]:
+    """Rows whose signatures agree on a whole band with an earlier row's and are similar enough to it.
+
+    In each band, every member of a run of equal band keys is compared with the run's first member.
+    """
+    n = len(rows)
+    if n < 2:
+        return {}
+    index_bits = max(1, (n - 1).bit_length())
+    pairs: list[np.ndarray] = []
+    if index_bits > _PACKED_INDEX_BITS:
+        bands = np.ascontiguousarray(sigs).view(np.uint64)  # 4 uint16 buckets = one uint64 band key
+        for b in range(bands.shape[1]):
+            valid = np.flatnonzero((sigs[:, b * BAND:(b + 1) * BAND] != _EMPTY).any(axis=1))
+            order = valid[np.argsort(bands[valid, b], kind="stable")]
+            pairs.append(_run_pairs(bands[order, b], order))
+    else:
+        mask = np.uint64((1 << index_bits) - 1)
+        index = np.arange(n, dtype=np.uint64)
+        for b in range(BUCKETS // BAND):
+            # Sorting (key, index) packed in one uint64 groups equal keys with indexes ascending in each run:
+            # the order of a stable argsort of the keys, several times faster.
+            packed = np.sort((_band_keys(sigs, b) << np.uint64(index_bits)) | index)
+            key = packed >> np.uint64(index_bits)
+            order = (packed & mask).astype(np.intp)
+            valid = key != np.uint64(_ALL_EMPTY)  # a band with every bucket empty says nothing
+            if not valid.all():
+                key, order = key[valid], order[valid]
+            pairs.append(_run_pairs(key, order))
     near: dict[int, int] = {}
-    bands = np.ascontiguousarray(sigs).view(np.uint64)  # 4 uint16 buckets = one uint64 band key
-    for b in range(bands.shape[1]):
-        key = bands[:, b]
-        valid = np.flatnonzero((sigs[:, b * BAND:(b + 1) * BAND] != _EMPTY).any(axis=1))
-        if len(valid) < 2:
-            continue
-        order = valid[np.argsort(key[valid], kind="stable")]
-        sorted_keys = key[order]
-        same_as_prev = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1
-        if not len(same_as_prev):
-            continue
-        # Compare each member of a run of equal keys with the run's first member.
-        run_start = np.maximum.accumulate(np.where(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]],
-                                                   np.arange(len(order)), 0))
-        later, first = order[same_as_prev], order[run_start[same_as_prev]]
-        keep = similarity(sigs[later], sigs[first]) >= NEAR_THRESHOLD
+    for pair in pairs:
+        later = (pair >> np.uint64(32)).astype(np.intp)
+        first = (pair & np.uint64(0xFFFFFFFF)).astype(np.intp)
+        keep = _similar(sigs, later, first)
         for i, j in zip(rows[later[keep]].tolist(), rows[first[keep]].tolist()):
             lo, hi = min(i, j), max(i, j)
             if hi not in near or near[hi] > lo:
@@ -183,4 +354,45 @@ def _near_pairs(sigs: np.ndarray, rows: np.ndarray) -> dict[int, int]:
     return near
 
 
-__all__ = ["NEAR_THRESHOLD", "DuplicateFinder", "DuplicateResult", "signatures", "similarity"]
+def _run_pairs(sorted_keys: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """(later << 32 | first) for each member of a run of equal keys and the run's first member."""
+    if len(order) < 2:
+        return np.zeros(0, dtype=np.uint64)
+    same_as_prev = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1
+    if not len(same_as_prev):
+        return np.zeros(0, dtype=np.uint64)
+    run_start = np.maximum.accumulate(np.where(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]],
+                                               np.arange(len(order)), 0))
+    later, first = order[same_as_prev], order[run_start[same_as_prev]]
+    return (later.astype(np.uint64) << np.uint64(32)) | first.astype(np.uint64)  # type: ignore[no-any-return]
+
+
+_BYTE_SUM = np.uint64(0x0101010101010101)
+
+
+def _count_true(flags: np.ndarray) -> np.ndarray:
+    """Per row, how many of the BUCKETS booleans are true (summing eight bytes at a time)."""
+    words = flags.view(np.uint64)
+    total = words[:, 0].copy()
+    for j in range(1, words.shape[1]):
+        total += words[:, j]
+    return ((total * _BYTE_SUM) >> np.uint64(56)).astype(np.int64)  # type: ignore[no-any-return]
+
+
+def _similar(sigs: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
+    """``similarity(sigs[a], sigs[b]) >= NEAR_THRESHOLD``, computed in chunks with the same arithmetic."""
+    out = np.zeros(len(a), dtype=bool)
+    for lo in range(0, len(a), chunk):
+        x, y = sigs[a[lo:lo + chunk]], sigs[b[lo:lo + chunk]]
+        equal = x == y
+        both_empty = equal & (x == _EMPTY)
+        empty = _count_true(both_empty)
+        same = _count_true(equal) - empty
+        out[lo:lo + chunk] = same / np.maximum(BUCKETS - empty, 1) >= NEAR_THRESHOLD
+    return out
+
+
+__all__ = [
+    "NEAR_THRESHOLD", "BatchDuplicateFinder", "DuplicateFinder", "DuplicateResult", "row_digests", "signatures",
+    "signatures_of_buffer", "similarity",
+]

@@ -220,26 +220,28 @@ def _json_row(lineno: int, text: str | bytes) -> RawRow:
 
 def _iter_jsonl_utf8(source: Source) -> Iterator[RawRow]:
     # The hot loop of checking a large file: one generator, bytes parsed directly by json.loads.
-    loads, row = json.loads, RawRow
-    lineno = 0
     for lineno, text, problem in _iter_utf8_lines(source, decode=False):
         if problem is not None:
-            yield row(lineno, None, problem)
+            yield RawRow(lineno, None, problem)
             continue
-        if text.isspace() or not text:
-            continue
-        try:
-            value = loads(text)
-        except UnicodeDecodeError:
-            yield row(lineno, None, "undecodable_bytes")
-            continue
-        except (ValueError, RecursionError):
-            yield _json_row(lineno, text)
-            continue
-        if value.__class__ is dict or isinstance(value, (dict, str)):
-            yield row(lineno, value)
-        else:
-            yield row(lineno, None, "wrong_row_type", f"it holds {_kind(value)}, not an object")
+        raw = jsonl_row(lineno, text)
+        if raw is not None:
+            yield raw
+
+
+def jsonl_row(lineno: int, line: bytes) -> RawRow | None:
+    """The row of one line of a UTF-8 JSONL file (with its newline), or None for a blank line."""
+    if line.isspace() or not line:
+        return None
+    try:
+        value = json.loads(line)
+    except UnicodeDecodeError:
+        return RawRow(lineno, None, "undecodable_bytes")
+    except (ValueError, RecursionError):
+        return _json_row(lineno, line)
+    if value.__class__ is dict or isinstance(value, (dict, str)):
+        return RawRow(lineno, value)
+    return RawRow(lineno, None, "wrong_row_type", f"it holds {_kind(value)}, not an object")
 
 
 def _json_detail(exc: ValueError) -> str:

@@ -1,0 +1,454 @@
+"""The data check's fast path: UTF-8 JSONL chat files read in blocks with Arrow, checked on whole columns.
+
+The file is cut into blocks of whole lines. A block whose every line starts with ``{`` is parsed by
+``pyarrow.json``; when it gives one row per line (so row i is line ``first + i``), each row's turns are
+checked on Arrow and numpy arrays: the turn order, empty texts, token estimates, exact-copy digests and
+near-copy signatures. Rows that are not plainly fine there (a missing or empty field, an odd role, a
+wrong turn order) are parsed again one by one exactly as the streaming check does, and so are whole
+blocks Arrow cannot take (a broken line, a blank line, other encodings of JSON); text that might hold
+control characters or personal data is handed to the same `row_flags` the streaming check uses. The
+result is the same report as the row-by-row check, only faster: `run` feeds the same `Tally`.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> from peftstudio.data.check import check_file
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "chat.jsonl"
+    >>> row = '{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}'
+    >>> _ = p.write_text(row + "\\n" + row + "\\n{broken\\n")
+    >>> report = check_file(p)
+    >>> report.rows, report.finding("exact_duplicate").rows, report.finding("malformed_json").rows
+    (3, (2,), (3,))
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from peftstudio.data.check import Tally, _RowClassifier, convert_row, row_flags
+from peftstudio.data.dedup import (
+    _DELETE,
+    _SEP,
+    _TABLE,
+    SHINGLE,
+    BatchDuplicateFinder,
+    normalise,
+    row_digests,
+    signatures,
+    signatures_of_buffer,
+)
+from peftstudio.data.detect import _ROLE_NAMES, _TURN_CONTENT_KEYS, _TURN_ROLE_KEYS, SYNONYMS, Example, _norm
+from peftstudio.data.findings import Structure
+from peftstudio.data.readers import MAX_LINE_BYTES, Source, jsonl_row
+
+#: Bytes read per block.
+BLOCK_BYTES = 8 << 20
+_ROLE_CODES = {"system": 0, "user": 1, "assistant": 2}
+_BAD_ROLE = 255
+#: Column names that would make a row's chat column ambiguous.
+_CHAT_NAMES = frozenset(SYNONYMS["messages"]) | frozenset(SYNONYMS["conversations"])
+# Bytes that are never control characters: tab, newline, CR, printable ASCII and every non-ASCII byte
+# (the zero-width characters among those are looked for separately).
+_SAFE = bytes([9, 10, 13, *range(32, 127), *range(128, 256)])
+_ZERO_WIDTH = tuple(ch.encode() for ch in "\u200b\u200c\u200d\u2060\ufeff")
+_CONTROL_RE2 = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f\\x{200b}-\\x{200d}\\x{2060}\\x{feff}]"
+# Phone numbers need 9 characters in a row from [digits ().-] (see check._PHONE): in ASCII text the
+# candidates are found by mapping those bytes to "1" and looking for "111111111".
+_PHONE_MAP = bytes(49 if chr(c) in "0123456789 ().-" else 48 for c in range(256))
+_PHONE_RUN = re.compile(b"1{9,}")
+_PHONE_RE2 = "[0-9\\pN][0-9\\pN ().-]{7,}[0-9\\pN]"
+_MAX_TYPE_DEPTH = 32  # deeper values might exceed Python's recursion limit in json.loads
+
+
+class _Bail(Exception):
+    """The file cannot take the fast path (a line longer than a block can hold)."""
+
+
+def usable(source: Source, structure: Structure, *, tokenizer: Any = None, mapping: Mapping[str, str] | None = None,
+           validation_path: object = None) -> bool:
+    """Whether `run` applies: a UTF-8 JSONL chat file, estimated token counts, no mapping or validation file."""
+    return (source.format == "jsonl" and source.encoding.codec == "utf-8" and not source.encoding.binary
+            and not source.empty and tokenizer is None and not mapping and validation_path is None
+            and structure.name in ("chat", "sharegpt"))
+
+
+def run(source: Source, structure: Structure, tally: Tally, dups: BatchDuplicateFinder) -> int | None:
+    """Check every row of `source` into `tally` and `dups`; returns how many rows were checked on columns.
+
+    None means the file needs the streaming check instead (`tally` and `dups` then hold part of the
+    file and must be thrown away).
+    """
+    checker = _Checker(structure, tally, dups)
+    try:
+        for first_line, lines, block in _blocks(source):
+            checker.block(first_line, lines, block)
+    except _Bail:
+        return None
+    return checker.columnar
+
+
+def _blocks(source: Source) -> Iterator[tuple[int, int, bytes]]:
+    """(number of its first line, number of lines, bytes) of blocks of whole lines."""
+    with open(source.path, "rb") as fh:
+        fh.read(source.encoding.bom)
+        line, rest = 1, b""
+        while True:
+            data = fh.read(BLOCK_BYTES)  # (read at each call: tests use small blocks)
+            if not data:
+                if rest:
+                    yield line, rest.count(b"\n") + 1, rest
+                return
+            block = rest + data if rest else data
+            cut = block.rfind(b"\n") + 1
+            if cut == 0:
+                if len(block) > MAX_LINE_BYTES // 2:
+                    raise _Bail
+                rest = block
+                continue
+            rest = block[cut:]
+            block = block[:cut]
+            lines = block.count(b"\n")
+            yield line, lines, block
+            line += lines
+
+
+class _Turns:
+    """A block's rows as turns: contents (an Arrow string array), role codes, and per-row turn offsets."""
+
+    def __init__(self, contents: Any, roles: np.ndarray, offsets: np.ndarray, clean: np.ndarray) -> None:
+        self.contents = contents
+        self.roles = roles
+        self.offsets = offsets
+        self.clean = clean  # rows that convert to an example with no problem
+
+
+class _Checker:
+    def __init__(self, structure: Structure, tally: Tally, dups: BatchDuplicateFinder) -> None:
+        self.structure = structure
+        self.column = structure.columns.get("messages") or structure.columns.get("conversations") or "messages"
+        self.classifier = _RowClassifier(structure)
+        self.tally = tally
+        self.dups = dups
+        self.columnar = 0  # rows checked on Arrow columns
+
+    # ------------------------------------------------------------ one block
+
+    def block(self, first_line: int, lines: int, block: bytes) -> None:
+        table = _parse(block, lines)
+        turns = _chat_turns(table, self.column) if table is not None else None
+        batch = _Batch()
+        if turns is None:
+            self._slow_lines(batch, first_line, io.BytesIO(block))
+        else:
+            self._fast_rows(batch, first_line, block, turns)
+        self._finish(batch)
+
+    def _slow_lines(self, batch: _Batch, first_line: int, lines: Any, numbers: Any = None) -> None:
+        """Rows read line by line, as the streaming check reads them."""
+        for i, line in enumerate(lines):
+            lineno = first_line + (i if numbers is None else numbers[i])
+            raw = jsonl_row(lineno, line)
+            if raw is None:
+                continue
+            self.tally.total += 1
+            ex, problem, detail = convert_row(raw, self.structure, self.classifier)
+            if problem is not None:
+                batch.events.append((lineno, problem, detail))
+                if problem == "mixed_structures":
+                    self.tally.other_structures[detail] += 1
+                continue
+            assert ex is not None
+            text = self.tally.example(lineno, ex, lambda code, row, detail: batch.events.append((row, code, detail)))
+            batch.slow.append((lineno, ex, text))
+
+    def _fast_rows(self, batch: _Batch, first_line: int, block: bytes, turns: _Turns) -> None:
+        tally = self.tally
+        clean = turns.clean
+        rows = np.flatnonzero(clean)
+        if len(rows) < len(clean):
+            starts = np.r_[0, np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + 1]
+            if starts[-1] < len(block):
+                starts = np.r_[starts, len(block)]
+            unclean = np.flatnonzero(~clean)
+            lines = (block[starts[i]:starts[i + 1]] for i in unclean.tolist())
+            self._slow_lines(batch, first_line, lines, unclean.tolist())
+        tally.total += len(rows)
+        self.columnar += len(rows)
+        if not len(rows):
+            return
+        contents = turns.contents
+        co = _string_offsets(contents)
+        data = _bytes_of(contents)[co[0]:co[-1]].tobytes()
+        co = co - co[0]
+        offsets = turns.offsets
+        nturns = np.diff(offsets)
+        row_bytes = co[offsets]  # each row's contents lie in data[row_bytes[r]:row_bytes[r + 1]]
+        ascii_only = data.isascii()
+        if ascii_only:
+            chars = np.diff(co)
+        else:
+            import pyarrow.compute as pc
+
+            chars = _ints(pc.utf8_length(contents))
+        row_chars = _segment_sum(chars, offsets)
+        estimate = row_chars // 4 + 5 * nturns + 1  # template.estimate_tokens, on whole columns
+        estimate = estimate[rows]
+        numbers = rows + first_line
+        tally.lengths.frombytes(estimate.astype(np.int64).tobytes())
+        tally.longest = max(tally.longest, int(estimate.max()))
+        batch.too_long = numbers[estimate > tally.limit]
+        for r in np.flatnonzero(_suspects(contents, data, row_bytes, offsets, ascii_only) & clean).tolist():
+            text = "\n".join(contents.slice(offsets[r], nturns[r]).to_pylist())
+            batch.events.extend((first_line + r, code, detail) for code, detail in row_flags(text))
+        digests = row_digests(data + bytes(8), co, turns.roles, offsets)
+        sig_lengths, sigs = _block_signatures(data, row_bytes)
+        with_text = clean & (sig_lengths > 0)
+        batch.fast = (numbers, digests[rows], np.flatnonzero(with_text) + first_line, sigs[with_text])
+
+    # ------------------------------------------------------------ merging
+
+    def _finish(self, batch: _Batch) -> None:
+        self.tally.merge(batch.events, batch.too_long)
+        parts = [batch.fast] if batch.fast is not None else []
+        if batch.slow:
+            parts.append(_slow_part(batch.slow))
+        if not parts:
+            return
+        rows = np.concatenate([p[0] for p in parts])
+        digests = np.concatenate([p[1] for p in parts])
+        sig_rows = np.concatenate([p[2] for p in parts])
+        sigs = np.concatenate([p[3] for p in parts])
+        if len(parts) > 1:  # rows must reach the finder in file order
+            order = np.argsort(rows, kind="stable")
+            rows, digests = rows[order], digests[order]
+            order = np.argsort(sig_rows, kind="stable")
+            sig_rows, sigs = sig_rows[order], sigs[order]
+        self.dups.add(rows, digests, sig_rows, sigs)
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.events: list[tuple[int, str, str]] = []
+        self.too_long: Any = ()
+        self.slow: list[tuple[int, Example, str]] = []
+        self.fast: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+
+
+def _slow_part(slow: list[tuple[int, Example, str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Digests and signatures of examples read one by one (the same functions as for Arrow rows)."""
+    contents = [c.encode("utf-8", "surrogatepass") for _, ex, _ in slow for _, c in ex.turns]
+    co = np.zeros(len(contents) + 1, dtype=np.int64)
+    np.cumsum([len(c) for c in contents], out=co[1:])
+    roles = np.array([_ROLE_CODES[r] for _, ex, _ in slow for r, _ in ex.turns], dtype=np.uint8)
+    offsets = np.zeros(len(slow) + 1, dtype=np.int64)
+    np.cumsum([len(ex.turns) for _, ex, _ in slow], out=offsets[1:])
+    rows = np.array([row for row, _, _ in slow], dtype=np.int64)
+    digests = row_digests(b"".join(contents) + bytes(8), co, roles, offsets)
+    norms = [(row, normalise(text)) for row, _, text in slow]
+    norms = [(row, n) for row, n in norms if n]
+    sig_rows = np.array([row for row, _ in norms], dtype=np.int64)
+    sigs = signatures([n for _, n in norms]) if norms else np.zeros((0, 32), dtype=np.uint16)
+    return rows, digests, sig_rows, sigs
+
+
+# ---------------------------------------------------------------- Arrow
+
+def _parse(block: bytes, lines: int) -> Any:
+    """The block as an Arrow table with one row per line, or None when that cannot be sure."""
+    # Every line must start an object: then no line is blank and none can be skipped silently.
+    if not block.startswith(b"{") or block.count(b"\n{") != lines - 1:
+        return None
+    if b"\r" in block and block.count(b"\r") != block.count(b"\r\n"):
+        return None  # Arrow ends rows at a lone CR too
+    if not block.isascii():
+        try:
+            block.decode("utf-8")  # undecodable bytes are findings of their own rows
+        except UnicodeDecodeError:
+            return None
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    try:
+        table = pj.read_json(pa.BufferReader(block), read_options=pj.ReadOptions(use_threads=False))
+    except Exception:  # noqa: BLE001 - any trouble means: read this block line by line
+        return None
+    return table if table.num_rows == lines else None
+
+
+def _too_deep(t: Any, limit: int = _MAX_TYPE_DEPTH) -> bool:
+    """Whether values of type `t` nest deeper than `limit` (walked without recursion: it may be very deep)."""
+    import pyarrow as pa
+
+    stack = [(t, 0)]
+    while stack:
+        t, depth = stack.pop()
+        if depth > limit:
+            return True
+        if pa.types.is_struct(t):
+            stack.extend((t.field(i).type, depth + 1) for i in range(t.num_fields))
+        elif pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+            stack.append((t.value_type, depth + 1))
+    return False
+
+
+def _chat_turns(table: Any, column: str) -> _Turns | None:
+    """The chat column's turns, or None when the block's schema leaves a row's meaning open."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    schema = table.schema
+    if column not in schema.names or _too_deep(pa.struct(list(schema))):
+        return None
+    if any(name != column and _norm(name) in _CHAT_NAMES for name in schema.names):
+        return None  # the row classifier might pick that column instead
+    messages = table.column(column).combine_chunks()
+    if not (pa.types.is_list(messages.type) and pa.types.is_struct(messages.type.value_type)):
+        return None
+    item = messages.type.value_type
+    names = [item.field(i).name for i in range(item.num_fields)]
+    role_key = next((k for k in _TURN_ROLE_KEYS if k in names), None)
+    content_key = next((k for k in _TURN_CONTENT_KEYS if k in names), None)
+    if role_key is None or content_key is None:
+        return None
+    if not all(pa.types.is_string(item.field(k).type) for k in (role_key, content_key)):
+        return None
+    offsets = _ints(messages.offsets)
+    turns = messages.values.slice(offsets[0], offsets[-1] - offsets[0])
+    offsets -= offsets[0]
+    fields = dict(zip(names, turns.flatten()))
+    roles, contents = fields[role_key], fields[content_key]
+    bad = _bools(roles.is_null()) | _bools(contents.is_null())
+    # Role names -> codes, deciding each distinct name once as detect._turns_from_list does.
+    names_seen = pc.unique(roles)
+    codes = np.array([_role_code(v) for v in names_seen.to_pylist()] or [_BAD_ROLE], dtype=np.uint8)
+    found = pc.index_in(roles, value_set=names_seen)
+    index = np.where(_bools(found.is_valid()), _ints(found), 0)
+    role_codes = codes[index] if len(index) else np.zeros(0, dtype=np.uint8)
+    bad |= role_codes == _BAD_ROLE
+    bad |= _blank(contents)
+    nturns = np.diff(offsets)
+    clean = _bools(messages.is_valid()) & (nturns > 0)
+    clean &= _segment_sum(bad.astype(np.int64), offsets) == 0
+    clean &= _order_ok(role_codes, offsets)
+    return _Turns(contents, role_codes, offsets, clean)
+
+
+# (Array.to_numpy would import pandas, a second's start-up: read the buffers directly.)
+def _bools(array: Any) -> np.ndarray:
+    """A boolean Arrow array as numpy, nulls as False."""
+    n, offset = len(array), array.offset
+    validity, values = array.buffers()[:2]
+    if values is None or not n:
+        return np.zeros(n, dtype=bool)
+    out = np.unpackbits(np.frombuffer(values, dtype=np.uint8), bitorder="little")[offset:offset + n].astype(bool)
+    if validity is not None:
+        out &= np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")[offset:offset + n] == 1
+    return out
+
+
+def _ints(array: Any) -> np.ndarray:
+    """An integer Arrow array without nulls as int64 numpy."""
+    dtype = np.dtype(f"int{array.type.bit_width}")  # offsets, indexes and lengths: signed
+    values = array.buffers()[1]
+    if values is None or not len(array):
+        return np.zeros(len(array), dtype=np.int64)
+    return np.frombuffer(values, dtype=dtype)[array.offset:array.offset + len(array)].astype(np.int64)
+
+
+def _role_code(raw: Any) -> int:
+    if not isinstance(raw, str):
+        return _BAD_ROLE
+    role = _ROLE_NAMES.get(raw) or _ROLE_NAMES.get(_norm(raw))
+    return _ROLE_CODES[role] if role is not None else _BAD_ROLE
+
+
+def _string_offsets(strings: Any) -> np.ndarray:
+    dtype = np.int64 if str(strings.type) == "large_string" else np.int32
+    raw = np.frombuffer(strings.buffers()[1], dtype=dtype)
+    return raw[strings.offset:strings.offset + len(strings) + 1].astype(np.int64)
+
+
+def _bytes_of(strings: Any) -> memoryview:
+    buffer = strings.buffers()[2]
+    return memoryview(buffer) if buffer is not None else memoryview(b"")
+
+
+def _blank(contents: Any) -> np.ndarray:
+    """Contents that are empty or white space only (as str.isspace sees it)."""
+    co = _string_offsets(contents)
+    lengths = np.diff(co)
+    data = np.frombuffer(_bytes_of(contents), dtype=np.uint8)
+    if not len(data):
+        data = np.zeros(1, dtype=np.uint8)
+    first = data[np.minimum(co[:-1], len(data) - 1)]
+    # A content starting with a visible ASCII character is certainly not blank; look at the others in Python.
+    maybe = (lengths == 0) | (first < 0x21) | (first > 0x7E)
+    blank = np.zeros(len(contents), dtype=bool)
+    where = np.flatnonzero(maybe)
+    if len(where):
+        texts = contents.take(where).to_pylist()
+        blank[where] = [text is not None and (not text or text.isspace()) for text in texts]
+    return blank
+
+
+def _order_ok(codes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Rows whose roles go [system] user assistant user assistant ... (detect.turn_order_problem's rule)."""
+    nturns = np.diff(offsets)
+    if not len(codes):
+        return np.zeros(len(nturns), dtype=bool)
+    first = codes[np.minimum(offsets[:-1], len(codes) - 1)]
+    system = (nturns > 0) & (first == _ROLE_CODES["system"])
+    place = np.arange(len(codes)) - np.repeat(offsets[:-1], nturns) - np.repeat(system, nturns)
+    expected = np.where(place % 2 == 0, _ROLE_CODES["user"], _ROLE_CODES["assistant"])
+    wrong = (codes != expected) & (place >= 0)
+    body = nturns - system
+    return (_segment_sum(wrong.astype(np.int64), offsets) == 0) & (body >= 2) & (body % 2 == 0)
+
+
+def _segment_sum(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    cumulative = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(values, out=cumulative[1:])
+    return cumulative[offsets[1:]] - cumulative[offsets[:-1]]  # type: ignore[no-any-return]
+
+
+def _suspects(contents: Any, data: bytes, row_bytes: np.ndarray, offsets: np.ndarray, ascii_only: bool
+              ) -> np.ndarray:
+    """Rows that might hold control characters or personal data (a superset; `row_flags` decides)."""
+    import pyarrow.compute as pc
+
+    rows = len(offsets) - 1
+    turn_hits = np.zeros(len(contents), dtype=bool)
+    if data.translate(None, _SAFE) or (not ascii_only and any(z in data for z in _ZERO_WIDTH)):
+        turn_hits |= _bools(pc.match_substring_regex(contents, _CONTROL_RE2))
+    if b"@" in data:
+        turn_hits |= _bools(pc.match_substring(contents, "@"))
+    hits = _segment_sum(turn_hits.astype(np.int64), offsets) > 0
+    if not ascii_only:
+        phone = _bools(pc.match_substring_regex(contents, _PHONE_RE2))
+        return hits | (_segment_sum(phone.astype(np.int64), offsets) > 0)
+    mapped = data.translate(_PHONE_MAP)
+    if b"111111111" in mapped:
+        for match in _PHONE_RUN.finditer(mapped):
+            # A run may cross from one row into the next: every row it touches is a suspect.
+            lo = int(np.searchsorted(row_bytes, match.start(), side="right")) - 1
+            hi = int(np.searchsorted(row_bytes, match.end() - 1, side="right")) - 1
+            hits[max(lo, 0):min(hi, rows - 1) + 1] = True
+    return hits
+
+
+def _block_signatures(data: bytes, row_bytes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(normalised length, near-copy signature) of every row, from the block's contents in one go."""
+    # Valid UTF-8 never holds 0xFF: it marks where each row starts and survives normalisation.
+    marked = np.insert(np.frombuffer(data, dtype=np.uint8), row_bytes[1:-1], 0xFF).tobytes()
+    norm = marked.translate(_TABLE, _DELETE)
+    marks = np.flatnonzero(np.frombuffer(norm, dtype=np.uint8) == 0xFF)
+    lengths = np.diff(np.r_[-1, marks, len(norm)]) - 1
+    buffer = _SEP + norm.replace(b"\xff", _SEP) + bytes(SHINGLE)
+    return lengths, signatures_of_buffer(buffer, lengths)
+
+
+__all__ = ["BLOCK_BYTES", "run", "usable"]
