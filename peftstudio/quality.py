@@ -181,11 +181,13 @@ def _suggestions(n: RunNumbers, notes: dict[str, float]) -> tuple[str, ...]:
         extra = f", or raise LoRA dropout from {n.dropout:g} to 0.1" if n.dropout < 0.1 else ""
         ranked.append((notes["overfitting"], f"Train for fewer steps{at} or turn on early stopping{extra}: the "
                                              f"model began to memorise the training examples."))
+    longer = None
+    if epochs_seen is not None and epochs_seen < 1:
+        steps = math.ceil(n.steps / epochs_seen) if epochs_seen else n.steps
+        longer = f"Train longer: the model saw only {epochs_seen:.0%} of the data; one full epoch is about {steps} steps."
     if notes.get("improvement", 0) > 0.25:
-        if epochs_seen is not None and epochs_seen < 1:
-            steps = math.ceil(n.steps / epochs_seen) if epochs_seen else n.steps
-            ranked.append((notes["improvement"], f"Train longer: the model saw only {epochs_seen:.0%} of the data; "
-                                                 f"one full epoch is about {steps} steps."))
+        if longer is not None:
+            ranked.append((notes["improvement"], longer))
         elif notes.get("overfitting", 0) <= 0.25:
             ranked.append((notes["improvement"] * 0.9,
                            f"Raise the learning rate to {n.learning_rate * 2:.2g} or the LoRA rank to {n.rank * 2}: "
@@ -194,8 +196,8 @@ def _suggestions(n: RunNumbers, notes: dict[str, float]) -> tuple[str, ...]:
         ranked.append((0.3 + notes.get("coverage", 0), f"Add more examples: {n.train_examples} is few; a few "
                                                        f"hundred varied examples usually help more than more "
                                                        f"epochs."))
-    elif notes.get("coverage", 0) > 0.25 and not any("Train longer" in s for _, s in ranked):
-        ranked.append((notes["coverage"], "Train for at least one full epoch so every example is seen once."))
+    elif notes.get("coverage", 0) > 0.25 and longer is not None and not any(s == longer for _, s in ranked):
+        ranked.append((notes["coverage"], longer))
     ranked.sort(key=lambda item: -item[0])
     out = [text for _, text in ranked][:3]
     fillers = [f"Try a larger LoRA rank ({n.rank * 2}) and compare the two runs side by side.",
