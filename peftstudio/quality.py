@@ -172,15 +172,14 @@ def _suggestions(n: RunNumbers, notes: dict[str, float]) -> tuple[str, ...]:
     ranked: list[tuple[float, str]] = []
     epochs_seen = notes.get("_epochs")
     if notes.get("stability", 0) > 0.25:
-        ranked.append((notes["stability"] + 0.1,
-                       f"Lower the learning rate to {n.learning_rate / 3:.2g} (a third of {n.learning_rate:g}): "
-                       f"the loss was unsteady."))
+        text = f"Lower the learning rate to {n.learning_rate / 3:.2g} (a third of {n.learning_rate:g}): the loss was unsteady."
+        ranked.append((notes["stability"] + 0.1, text))
     if notes.get("overfitting", 0) > 0.25:
         at = (f" (about {n.best_val_step / n.steps_per_epoch:.1f} epochs, where validation was best)"
               if n.best_val_step and n.steps_per_epoch else "")
         extra = f", or raise LoRA dropout from {n.dropout:g} to 0.1" if n.dropout < 0.1 else ""
-        ranked.append((notes["overfitting"], f"Train for fewer steps{at} or turn on early stopping{extra}: the "
-                                             f"model began to memorise the training examples."))
+        text = f"Train for fewer steps{at} or turn on early stopping{extra}: the model began to memorise the examples."
+        ranked.append((notes["overfitting"], text))
     longer = None
     if epochs_seen is not None and epochs_seen < 1:
         steps = math.ceil(n.steps / epochs_seen) if epochs_seen else n.steps
@@ -189,13 +188,13 @@ def _suggestions(n: RunNumbers, notes: dict[str, float]) -> tuple[str, ...]:
         if longer is not None:
             ranked.append((notes["improvement"], longer))
         elif notes.get("overfitting", 0) <= 0.25:
-            ranked.append((notes["improvement"] * 0.9,
-                           f"Raise the learning rate to {n.learning_rate * 2:.2g} or the LoRA rank to {n.rank * 2}: "
-                           f"validation improved only a little."))
+            text = (f"Raise the learning rate to {n.learning_rate * 2:.2g} or the LoRA rank to {n.rank * 2}: "
+                    f"validation improved only a little.")
+            ranked.append((notes["improvement"] * 0.9, text))
     if n.train_examples is not None and n.train_examples < SMALL_DATA:
-        ranked.append((0.3 + notes.get("coverage", 0), f"Add more examples: {n.train_examples} is few; a few "
-                                                       f"hundred varied examples usually help more than more "
-                                                       f"epochs."))
+        text = (f"Add more examples: {n.train_examples} is few; a few hundred varied examples usually help more "
+                f"than more epochs.")
+        ranked.append((0.3 + notes.get("coverage", 0), text))
     elif notes.get("coverage", 0) > 0.25 and longer is not None and not any(s == longer for _, s in ranked):
         ranked.append((notes["coverage"], longer))
     ranked.sort(key=lambda item: -item[0])

@@ -76,8 +76,8 @@ def _suggestions(learning_rate: float, clipping: bool) -> tuple[str, ...]:
     first = (f"Resume with a smaller learning rate: {third(learning_rate):g} (a third of the current "
              f"{learning_rate:g}).")
     if not clipping:
-        return (first, "Turn on gradient clipping (max_grad_norm 1.0) so that one bad batch cannot throw "
-                       "training off.",
+        return (first, ("Turn on gradient clipping (max_grad_norm 1.0) so that one bad batch cannot throw "
+                        "training off."),
                 "Check the data for broken or extremely long examples (peftstudio data check).")
     return (first, "Check the data for broken or extremely long examples (peftstudio data check).")
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from typing import Any
 
 import lightning as L
@@ -74,11 +75,11 @@ def decide(train: Sequence[Point], val: Sequence[Point], *, early_stopping: bool
     vals = [v for _s, v in window]
     best_step, best = min(points, key=lambda p: p[1])
     train_falling = trains[-1] < trains[0]
-    rising = all(b > a for a, b in zip(vals, vals[1:])) and vals[-1] - vals[0] > min_rise * abs(best)
+    rising = all(b > a for a, b in pairwise(vals)) and vals[-1] - vals[0] > min_rise * abs(best)
     gaps = [v - t for v, t in zip(vals, trains)]
     # a gap alone is not overfitting while validation still improves (in the first epoch both fall)
     stalled = vals[-1] > min(vals[:-1]) - min_rise * abs(best)
-    growing = (all(b > a for a, b in zip(gaps, gaps[1:])) and gaps[-1] >= max(min_gap, 0.1 * abs(trains[-1]))
+    growing = (all(b > a for a, b in pairwise(gaps)) and gaps[-1] >= max(min_gap, 0.1 * abs(trains[-1]))
                and stalled)
     if not train_falling or not (rising or growing):
         return Decision.ok()

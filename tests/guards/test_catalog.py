@@ -18,7 +18,7 @@ from peftstudio.records import DataSettings
 def _raises(fn: Callable[[], object]) -> PlainError:
     try:
         fn()
-    except BaseException as exc:  # the failure, as any caller would get it
+    except BaseException as exc:  # noqa: BLE001 - the failure, as any caller would get it
         return as_plain(exc)
     raise AssertionError("expected a failure")
 

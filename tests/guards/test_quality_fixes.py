@@ -109,11 +109,13 @@ def test_skip_broken_rows_writes_a_cleaned_copy_and_restarts(tmp_path) -> None: 
     store = open_store()
     run = store.create_run(config(data))
     store.update_run(run.id, status="failed", error=to_dict(make("dataset_invalid", summary="2 rows are broken.").info))
-    assert [o.fix_id for o in list_fixes(run.id, store).options][0] == "skip_broken_rows"
+    assert list_fixes(run.id, store).options[0].fix_id == "skip_broken_rows"
     result = apply_fix(run.id, 1, store, start=False)
     assert result.mode == RESTART and result.resumed_from is None
     cleaned = run_status(run.id, store).config.data.path
-    assert cleaned != str(data) and open(cleaned, encoding="utf-8").read().count("Ahoy") == 2
+    assert cleaned != str(data)
+    with open(cleaned, encoding="utf-8") as fh:
+        assert fh.read().count("Ahoy") == 2
     assert data.read_text(encoding="utf-8").count("{broken") == 1  # the original is untouched
     with pytest.raises(PlainError, match="done by hand"):
         apply_fix(run.id, 2, store, start=False)
