@@ -147,3 +147,23 @@ def test_listeners_get_every_kind_of_report(tmp_path: Path, examples: Examples,
     steps = [r for r in reports if isinstance(r, StepReport)]
     assert all(r.tokens > 0 and r.grad_norm is not None and r.tokens_per_second > 0 for r in steps)
     assert steps[0].learning_rate == 0.0 < steps[1].learning_rate  # warm-up starts from zero
+
+
+def test_sigterm_pauses_at_the_next_step_with_a_checkpoint(tmp_path: Path, examples: Examples) -> None:
+    import os
+    import signal
+
+    import lightning as L
+
+    class Terminate(L.Callback):
+        def on_train_batch_end(self, trainer: L.Trainer, *args: object) -> None:
+            if trainer.global_step == 2:
+                os.kill(os.getpid(), signal.SIGTERM)  # what the OS sends at shutdown
+
+    before = signal.getsignal(signal.SIGTERM)
+    outcome = fit(tiny_config(gradient_accumulation=2), tiny_llama(), *examples, pad_id=0, folder=tmp_path,
+                  extra_callbacks=[Terminate()])
+    assert outcome.status == "paused" and outcome.pause.reason == "signal SIGTERM"
+    assert outcome.step in (2, 3)  # at an optimizer-step boundary, never mid-accumulation
+    assert latest_checkpoint(tmp_path / "checkpoints").step == outcome.step  # type: ignore[union-attr]
+    assert signal.getsignal(signal.SIGTERM) == before  # handlers put back
