@@ -128,3 +128,29 @@ def test_overfitting_on_a_tiny_data_set_is_recommended_against(tmp_path: Path) -
     assert any("dropout from 0 to 0.1" in s for s in suggestions)
     base = store.metrics(run.id, "base_val_loss")
     assert len(base) == 1 and base[0]["step"] == 0
+
+
+def test_overfitting_with_early_stopping_allowed_stops_and_keeps_the_best_weights(tmp_path: Path) -> None:
+    from peftstudio.callbacks.checkpoint import best_checkpoint
+
+    cfg = config(tiny_chat_file(tmp_path / "tiny.jsonl", 16), validation_fraction=0.25, dropout=0.0, rank=32,
+                 targets=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
+                 learning_rate=3e-3, micro_batch_size=2, max_steps=80, eval_every_steps=10,
+                 checkpoint_every_steps=10, early_stopping=True)
+    store, run, sink, (model, tok), splits = _session(cfg)
+    final: dict[str, torch.Tensor] = {}
+
+    class Final(L.Callback):
+        def on_train_end(self, trainer: L.Trainer, pl_module: Any) -> None:
+            final.update({k: v.clone() for k, v in pl_module.adapter_state_dict().items()})
+
+    outcome = fit(cfg, model, splits.train, splits.validation, pad_id=int(tok.pad_token_id or 0), folder=run.folder,
+                  sink=sink, extra_callbacks=[*guard_callbacks(cfg, [sink], measure_base=False), Final()],
+                  monitor_interval=60)
+    [event] = store.events(run.id, kind="overfitting")
+    assert event["data"]["action"] == "stop_early" and "stopped early" in event["message"]
+    assert outcome.status == "completed" and outcome.step == event["step"] < 80
+    best = best_checkpoint(Path(run.folder) / "checkpoints")
+    assert best is not None and best.step == event["data"]["details"]["best_step"] < outcome.step
+    saved = read_checkpoint(best.path)["state_dict"]
+    assert all(torch.equal(final[k], saved[k]) for k in saved)  # the weights kept are the best checkpoint's
