@@ -102,6 +102,11 @@ _EXPORTS: dict[str, str] = {
     "run_status": "peftstudio.engine.runs",
     "start_run": "peftstudio.engine.runs",
     "wait_run": "peftstudio.engine.runs",
+    # guards: quality score, fix and resume
+    "QualityScore": "peftstudio.quality",
+    "apply_fix": "peftstudio.fixes",
+    "list_fixes": "peftstudio.fixes",
+    "score_run": "peftstudio.quality",
     # exports and Test Export
     "CardInfo": "peftstudio.export",
     "ExportCheck": "peftstudio.export",
@@ -135,6 +140,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from peftstudio.fixes import apply_fix, list_fixes
+    from peftstudio.quality import QualityScore, score_run
     from peftstudio.errors import Action, ErrorInfo, PlainError
     from peftstudio.hardware import probe_hardware, simulated_hardware
     from peftstudio.data import (
