@@ -313,45 +313,56 @@ _ALL_EMPTY = sum(1024 * 1025**j for j in range(BAND))
 _PACKED_INDEX_BITS = 64 - 41  # beyond 2**23 rows the (key, index) pair no longer fits one uint64
 
 
-def _near_pairs(sigs: np.ndarray, rows: np.ndarray) -> dict[int, int]:
+def _near_pairs(sigs: np.ndarray, rows: np.ndarray, threads: int = 2) -> dict[int, int]:
     """Rows whose signatures agree on a whole band with an earlier row's and are similar enough to it.
 
     In each band, every member of a run of equal band keys is compared with the run's first member.
+    The bands are independent, so `threads` threads share them (numpy releases the GIL); the answer,
+    the earliest similar row for each row, does not depend on the order they finish in.
     """
-    n = len(rows)
-    if n < 2:
+    if len(rows) < 2:
         return {}
-    index_bits = max(1, (n - 1).bit_length())
-    pairs: list[np.ndarray] = []
-    if index_bits > _PACKED_INDEX_BITS:
-        bands = np.ascontiguousarray(sigs).view(np.uint64)  # 4 uint16 buckets = one uint64 band key
-        for b in range(bands.shape[1]):
-            valid = np.flatnonzero((sigs[:, b * BAND:(b + 1) * BAND] != _EMPTY).any(axis=1))
-            order = valid[np.argsort(bands[valid, b], kind="stable")]
-            pairs.append(_run_pairs(bands[order, b], order))
+    bands = range(BUCKETS // BAND)
+    if threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            found = list(pool.map(lambda b: _band_pairs(sigs, b), bands))
     else:
-        mask = np.uint64((1 << index_bits) - 1)
-        index = np.arange(n, dtype=np.uint64)
-        for b in range(BUCKETS // BAND):
-            # Sorting (key, index) packed in one uint64 groups equal keys with indexes ascending in each run:
-            # the order of a stable argsort of the keys, several times faster.
-            packed = np.sort((_band_keys(sigs, b) << np.uint64(index_bits)) | index)
-            key = packed >> np.uint64(index_bits)
-            order = (packed & mask).astype(np.intp)
-            valid = key != np.uint64(_ALL_EMPTY)  # a band with every bucket empty says nothing
-            if not valid.all():
-                key, order = key[valid], order[valid]
-            pairs.append(_run_pairs(key, order))
+        found = [_band_pairs(sigs, b) for b in bands]
     near: dict[int, int] = {}
-    for pair in pairs:
-        later = (pair >> np.uint64(32)).astype(np.intp)
-        first = (pair & np.uint64(0xFFFFFFFF)).astype(np.intp)
-        keep = _similar(sigs, later, first)
-        for i, j in zip(rows[later[keep]].tolist(), rows[first[keep]].tolist()):
+    for later, first in found:
+        for i, j in zip(rows[later].tolist(), rows[first].tolist()):
             lo, hi = min(i, j), max(i, j)
             if hi not in near or near[hi] > lo:
                 near[hi] = lo
     return near
+
+
+def _band_pairs(sigs: np.ndarray, band: int) -> tuple[np.ndarray, np.ndarray]:
+    """(later, first) indexes of the similar pairs band `band` brings up."""
+    n = len(sigs)
+    index_bits = max(1, (n - 1).bit_length())
+    if index_bits > _PACKED_INDEX_BITS:
+        keys = np.ascontiguousarray(sigs).view(np.uint64)[:, band]  # 4 uint16 buckets = one uint64 band key
+        valid = np.flatnonzero((sigs[:, band * BAND:(band + 1) * BAND] != _EMPTY).any(axis=1))
+        order = valid[np.argsort(keys[valid], kind="stable")]
+        pair = _run_pairs(keys[order], order)
+    else:
+        # Sorting (key, index) packed in one uint64 groups equal keys with indexes ascending in each run:
+        # the order of a stable argsort of the keys, several times faster.
+        packed = np.sort((_band_keys(sigs, band) << np.uint64(index_bits)) | np.arange(n, dtype=np.uint64))
+        key = packed >> np.uint64(index_bits)
+        order = (packed & np.uint64((1 << index_bits) - 1)).astype(np.intp)
+        valid = key != np.uint64(_ALL_EMPTY)  # a band with every bucket empty says nothing
+        if not valid.all():
+            key, order = key[valid], order[valid]
+        pair = _run_pairs(key, order)
+    pair.sort()  # by later row: the signatures are then read in order (most of the time goes there)
+    later = (pair >> np.uint64(32)).astype(np.intp)
+    first = (pair & np.uint64(0xFFFFFFFF)).astype(np.intp)
+    keep = _similar(sigs, later, first)
+    return later[keep], first[keep]
 
 
 def _run_pairs(sorted_keys: np.ndarray, order: np.ndarray) -> np.ndarray:

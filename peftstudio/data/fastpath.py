@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import io
 import re
+from collections import deque
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -47,6 +49,8 @@ from peftstudio.data.readers import MAX_LINE_BYTES, Source, jsonl_row
 
 #: Bytes read per block.
 BLOCK_BYTES = 8 << 20
+#: Threads parsing and computing blocks ahead of the one being taken in (0: all on the calling thread).
+WORKERS = 2
 _ROLE_CODES = {"system": 0, "user": 1, "assistant": 2}
 _BAD_ROLE = 255
 #: Column names that would make a row's chat column ambiguous.
@@ -83,16 +87,31 @@ def run(source: Source, structure: Structure, tally: Tally, dups: BatchDuplicate
     file and must be thrown away).
     """
     checker = _Checker(structure, tally, dups)
-    try:
-        for first_line, lines, block in _blocks(source):
-            checker.block(first_line, lines, block)
-    except _Bail:
-        return None
+    # Blocks are parsed and computed on worker threads (Arrow and numpy release the GIL) and taken in in
+    # file order on this one, so the result does not depend on the threads.
+    with ThreadPoolExecutor(max_workers=max(1, WORKERS)) as pool:
+        pending: deque[tuple[int, np.ndarray, bytes, Future[_Columns | None]]] = deque()
+        try:
+            for first_line, newlines, block in _blocks(source):
+                if WORKERS == 0:
+                    checker.block(first_line, newlines, block, _columns(block, newlines, checker.column))
+                    continue
+                pending.append((first_line, newlines, block, pool.submit(_columns, block, newlines, checker.column)))
+                while len(pending) > WORKERS:
+                    first, nl, data, ready = pending.popleft()
+                    checker.block(first, nl, data, ready.result())
+        except _Bail:
+            for *_, ready in pending:
+                ready.cancel()
+            return None
+        while pending:
+            first, nl, data, ready = pending.popleft()
+            checker.block(first, nl, data, ready.result())
     return checker.columnar
 
 
-def _blocks(source: Source) -> Iterator[tuple[int, int, bytes]]:
-    """(number of its first line, number of lines, bytes) of blocks of whole lines."""
+def _blocks(source: Source) -> Iterator[tuple[int, np.ndarray, bytes]]:
+    """(number of its first line, positions of its newlines, bytes) of blocks of whole lines."""
     with open(source.path, "rb") as fh:
         fh.read(source.encoding.bom)
         line, rest = 1, b""
@@ -100,7 +119,7 @@ def _blocks(source: Source) -> Iterator[tuple[int, int, bytes]]:
             data = fh.read(BLOCK_BYTES)  # (read at each call: tests use small blocks)
             if not data:
                 if rest:
-                    yield line, rest.count(b"\n") + 1, rest
+                    yield line, _newlines(rest), rest
                 return
             block = rest + data if rest else data
             cut = block.rfind(b"\n") + 1
@@ -111,9 +130,13 @@ def _blocks(source: Source) -> Iterator[tuple[int, int, bytes]]:
                 continue
             rest = block[cut:]
             block = block[:cut]
-            lines = block.count(b"\n")
-            yield line, lines, block
-            line += lines
+            newlines = _newlines(block)
+            yield line, newlines, block
+            line += len(newlines)
+
+
+def _newlines(block: bytes) -> np.ndarray:
+    return np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)  # (bytes.count is slower)
 
 
 class _Turns:
@@ -137,14 +160,13 @@ class _Checker:
 
     # ------------------------------------------------------------ one block
 
-    def block(self, first_line: int, lines: int, block: bytes) -> None:
-        table = _parse(block, lines)
-        turns = _chat_turns(table, self.column) if table is not None else None
+    def block(self, first_line: int, newlines: np.ndarray, block: bytes, ready: _Columns | None) -> None:
+        """Take one block's rows in (`ready`: its column work from `_columns`, None: read line by line)."""
         batch = _Batch()
-        if turns is None:
+        if ready is None:
             self._slow_lines(batch, first_line, io.BytesIO(block))
         else:
-            self._fast_rows(batch, first_line, block, turns)
+            self._fast_rows(batch, first_line, block, newlines, ready)
         self._finish(batch)
 
     def _slow_lines(self, batch: _Batch, first_line: int, lines: Any, numbers: Any = None) -> None:
@@ -165,12 +187,13 @@ class _Checker:
             text = self.tally.example(lineno, ex, lambda code, row, detail: batch.events.append((row, code, detail)))
             batch.slow.append((lineno, ex, text))
 
-    def _fast_rows(self, batch: _Batch, first_line: int, block: bytes, turns: _Turns) -> None:
+    def _fast_rows(self, batch: _Batch, first_line: int, block: bytes, newlines: np.ndarray, ready: _Columns
+                   ) -> None:
         tally = self.tally
-        clean = turns.clean
+        clean = ready.turns.clean
         rows = np.flatnonzero(clean)
         if len(rows) < len(clean):
-            starts = np.r_[0, np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + 1]
+            starts = np.r_[0, newlines + 1]
             if starts[-1] < len(block):
                 starts = np.r_[starts, len(block)]
             unclean = np.flatnonzero(~clean)
@@ -180,34 +203,17 @@ class _Checker:
         self.columnar += len(rows)
         if not len(rows):
             return
-        contents = turns.contents
-        co = _string_offsets(contents)
-        data = _bytes_of(contents)[co[0]:co[-1]].tobytes()
-        co = co - co[0]
-        offsets = turns.offsets
-        nturns = np.diff(offsets)
-        row_bytes = co[offsets]  # each row's contents lie in data[row_bytes[r]:row_bytes[r + 1]]
-        ascii_only = data.isascii()
-        if ascii_only:
-            chars = np.diff(co)
-        else:
-            import pyarrow.compute as pc
-
-            chars = _ints(pc.utf8_length(contents))
-        row_chars = _segment_sum(chars, offsets)
-        estimate = row_chars // 4 + 5 * nturns + 1  # template.estimate_tokens, on whole columns
-        estimate = estimate[rows]
         numbers = rows + first_line
+        estimate = ready.estimate[rows]
         tally.lengths.frombytes(estimate.astype(np.int64).tobytes())
         tally.longest = max(tally.longest, int(estimate.max()))
         batch.too_long = numbers[estimate > tally.limit]
-        for r in np.flatnonzero(_suspects(contents, data, row_bytes, offsets, ascii_only) & clean).tolist():
-            text = "\n".join(contents.slice(offsets[r], nturns[r]).to_pylist())
+        contents, offsets = ready.turns.contents, ready.turns.offsets
+        for r in np.flatnonzero(ready.suspects & clean).tolist():
+            text = "\n".join(contents.slice(offsets[r], offsets[r + 1] - offsets[r]).to_pylist())
             batch.events.extend((first_line + r, code, detail) for code, detail in row_flags(text))
-        digests = row_digests(data + bytes(8), co, turns.roles, offsets)
-        sig_lengths, sigs = _block_signatures(data, row_bytes)
-        with_text = clean & (sig_lengths > 0)
-        batch.fast = (numbers, digests[rows], np.flatnonzero(with_text) + first_line, sigs[with_text])
+        with_text = clean & (ready.sig_lengths > 0)
+        batch.fast = (numbers, ready.digests[rows], np.flatnonzero(with_text) + first_line, ready.sigs[with_text])
 
     # ------------------------------------------------------------ merging
 
@@ -228,6 +234,44 @@ class _Checker:
             order = np.argsort(sig_rows, kind="stable")
             sig_rows, sigs = sig_rows[order], sigs[order]
         self.dups.add(rows, digests, sig_rows, sigs)
+
+
+class _Columns:
+    """A block's column work, done away from the check's state (so it can run in a worker thread)."""
+
+    def __init__(self, turns: _Turns, estimate: np.ndarray, suspects: np.ndarray, digests: np.ndarray,
+                 sig_lengths: np.ndarray, sigs: np.ndarray) -> None:
+        self.turns = turns
+        self.estimate = estimate
+        self.suspects = suspects
+        self.digests = digests
+        self.sig_lengths = sig_lengths
+        self.sigs = sigs
+
+
+def _columns(block: bytes, newlines: np.ndarray, column: str) -> _Columns | None:
+    """Parse a block and do every per-row computation on its columns; None: read it line by line."""
+    table = _parse(block, newlines)
+    turns = _chat_turns(table, column) if table is not None else None
+    if turns is None:
+        return None
+    contents, offsets = turns.contents, turns.offsets
+    co = _string_offsets(contents)
+    data = _bytes_of(contents)[co[0]:co[-1]].tobytes()
+    co = co - co[0]
+    row_bytes = co[offsets]  # each row's contents lie in data[row_bytes[r]:row_bytes[r + 1]]
+    ascii_only = data.isascii()
+    if ascii_only:
+        chars = np.diff(co)
+    else:
+        import pyarrow.compute as pc
+
+        chars = _ints(pc.utf8_length(contents))
+    estimate = _segment_sum(chars, offsets) // 4 + 5 * np.diff(offsets) + 1  # template.estimate_tokens
+    suspects = _suspects(contents, data, row_bytes, offsets, ascii_only)
+    digests = row_digests(data + bytes(8), co, turns.roles, offsets)
+    sig_lengths, sigs = _block_signatures(data, row_bytes)
+    return _Columns(turns, estimate, suspects, digests, sig_lengths, sigs)
 
 
 class _Batch:
@@ -257,10 +301,12 @@ def _slow_part(slow: list[tuple[int, Example, str]]) -> tuple[np.ndarray, np.nda
 
 # ---------------------------------------------------------------- Arrow
 
-def _parse(block: bytes, lines: int) -> Any:
+def _parse(block: bytes, newlines: np.ndarray) -> Any:
     """The block as an Arrow table with one row per line, or None when that cannot be sure."""
+    lines = len(newlines) + (not block.endswith(b"\n"))
     # Every line must start an object: then no line is blank and none can be skipped silently.
-    if not block.startswith(b"{") or block.count(b"\n{") != lines - 1:
+    inner = newlines[:-1] if block.endswith(b"\n") else newlines
+    if not block.startswith(b"{") or not (np.frombuffer(block, dtype=np.uint8)[inner + 1] == 123).all():
         return None
     if b"\r" in block and block.count(b"\r") != block.count(b"\r\n"):
         return None  # Arrow ends rows at a lone CR too
