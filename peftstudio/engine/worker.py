@@ -169,6 +169,12 @@ def execute(run_id: str, store: Store) -> str:
     from peftstudio.quality import record_quality
 
     record_quality(store, run_id)  # the quality score with its parts and suggestions (issue 7)
+    if outcome.adapter_path:
+        from peftstudio.history import record_completed_run
+
+        version = record_completed_run(store, run_id, outcome.adapter_path)  # the next version of its line
+        store.add_event(run_id, "version", f"Saved as {version.label} of {version.line}.",
+                        data={"version_id": version.id})
     return "completed"
 
 

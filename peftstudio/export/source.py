@@ -174,6 +174,12 @@ def check_disk_space(out: Path, needed: int, what: str, free: int | None = None)
     """Raise the plain `disk_full` error before writing when `needed` bytes will not fit."""
     available = free_space(out) if free is None else free
     if shortfall(needed=needed, free=available):
+        from peftstudio.history.disk import check_space
+
+        # the history's prompt: which older model versions could be archived or deleted, and what each frees
+        prompt = check_space(int(needed * DISK_MARGIN), available, margin_bytes=0)
+        if prompt is not None:
+            raise prompt.as_error(what)
         raise make("disk_full", what=what, needed=human_bytes(needed * DISK_MARGIN), free=human_bytes(available))
 
 

@@ -76,7 +76,8 @@ class SpacePrompt:
     def as_error(self, what: str = "the files") -> PlainError:
         """The ``disk_full`` plain error for this prompt (its action ``free_space`` opens the list)."""
         return make("disk_full", what=what, needed=human_size(self.needed_bytes + self.margin_bytes),
-                    free=human_size(self.free_bytes))
+                    free=human_size(self.free_bytes), prompt=self.message,
+                    candidates=",".join(c.version_id for c in self.candidates))
 
 
 def margin_for(needed_bytes: int) -> int:
