@@ -200,7 +200,7 @@ class Controller(EventDispatcher):
             try:
                 if self._plan_for(profile_id, alias).memory.fits:
                     return str(alias)
-            except Exception:  # noqa: BLE001 - a model the catalog cannot describe is just skipped
+            except Exception:  # noqa: BLE001, S112 - a model the catalog cannot describe is just skipped
                 continue
         return BUILTIN_MODELS[0]
 

@@ -25,7 +25,7 @@ def duration(seconds: float | None) -> str:
     """A short duration: ``45 s``, ``3 min 5 s``, ``2 h 10 min``; a dash when unknown."""
     if seconds is None or not math.isfinite(seconds):
         return "–"
-    s = int(round(max(seconds, 0)))
+    s = round(max(seconds, 0))
     if s < 60:
         return f"{s} s"
     if s < 3600:
@@ -34,14 +34,35 @@ def duration(seconds: float | None) -> str:
 
 
 def duration_range(low: float, high: float) -> str:
-    """``10 to 25 minutes`` style range, in the unit that suits the larger end."""
+    """``10 to 25 minutes`` style range, in the unit that suits the larger end.
+
+    Example:
+        >>> duration_range(0.4, 1.2)
+        'about 1 second'
+    """
     if high < 90:
-        return f"{max(1, round(low))} to {max(1, round(high))} seconds"
+        return _span(max(1, round(low)), max(1, round(high)), "second")
     if high < 90 * 60:
-        return f"{max(1, round(low / 60))} to {max(1, round(high / 60))} minutes"
+        return _span(max(1, round(low / 60)), max(1, round(high / 60)), "minute")
     if high < 48 * 3600:
         return f"{low / 3600:.1f} to {high / 3600:.1f} hours"
     return f"{low / 86400:.1f} to {high / 86400:.1f} days"
+
+
+def _span(low: int, high: int, unit: str) -> str:
+    return f"about {low} {unit}{'s' if low != 1 else ''}" if low == high else f"{low} to {high} {unit}s"
+
+
+def energy(low_kwh: float, high_kwh: float) -> str:
+    """An energy range in kWh, or in Wh when it is small.
+
+    Example:
+        >>> energy(0.000011, 0.000025), energy(1.5, 3)
+        ('0.011 to 0.025 Wh', '1.5 to 3 kWh')
+    """
+    if high_kwh < 0.1:
+        return f"{number(low_kwh * 1000, 2)} to {number(high_kwh * 1000, 2)} Wh"
+    return f"{number(low_kwh, 2)} to {number(high_kwh, 2)} kWh"
 
 
 def number(value: float, digits: int = 3) -> str:

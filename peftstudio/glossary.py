@@ -159,9 +159,9 @@ def to_markdown() -> str:
         >>> "## LoRA" in to_markdown()
         True
     """
-    lines = ["# Glossary", "",
-             "Words you will meet in PEFT Studio, in plain language. In the app, hover over an underlined "
-             "word (or press and hold it on a touch screen) to see its entry.", ""]
+    intro = ("Words you will meet in PEFT Studio, in plain language. In the app, hover over an underlined "
+             "word (or press and hold it on a touch screen) to see its entry.")
+    lines = ["# Glossary", "", intro, ""]
     for t in GLOSSARY:
         lines += [f"## {t.term}", "", t.definition, "", f"*Example:* {t.example}", ""]
         if t.aliases:

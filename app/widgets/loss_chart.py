@@ -164,6 +164,7 @@ class LossChart(BoxLayout):
         self._last: tuple[float, float] | None = None
         self.bind(pulse=self._place_dot)
         self.graph.bind(pos=self._place_dot, size=self._place_dot)
+        self.train_plot.bind(params=self._place_dot)  # the graph re-lays its plots after a resize
 
     def update(self, train: Sequence[tuple[float, float]], val: Sequence[tuple[float, float]] = (),
                total_steps: int | None = None) -> None:

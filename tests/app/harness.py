@@ -132,14 +132,22 @@ class Ui:
         from app.widgets.tooltip import hide_tooltip
 
         hide_tooltip()
+        for top in list(self.window.children):  # release the keyboard: the next test starts unfocused
+            for w in top.walk(restrict=True):
+                if getattr(w, "focus", False):
+                    w.focus = False
         if self.app.error_dialog is not None:
             self.app.error_dialog.dismiss()
         for child in list(self.window.children):
             if child is not self.root and child.__class__.__name__ in ("ErrorDialog", "StepsDialog", "FilePicker"):
                 child.dismiss()
         self.app.unbind_all()
-        self.ctrl.stop_following()
+        self.ctrl.shutdown()
         self.window.remove_widget(self.root)
+        end = time.monotonic() + 3  # let closing dialogs finish their animation (they unbind the keyboard then)
+        while time.monotonic() < end and len(self.window.children) > 0:
+            frames(1)
+            time.sleep(0.02)
         frames(2)
 
 
@@ -182,7 +190,7 @@ def visit_every_screen(ui: Ui, suffix: str = "") -> list[str]:
     problems = []
     for name in ui.root.screen_names:
         ui.root.current = name
-        ui.wait(lambda: ui.root.current_screen.name == name and not ui.root.transition.is_active, 5, name)
+        ui.wait(lambda n=name: ui.root.current_screen.name == n and not ui.root.transition.is_active, 5, name)
         frames(6)
         if name == "settings":
             ui.screen.advanced = True

@@ -30,7 +30,7 @@ def test_no_window_is_opened_by_the_controller() -> None:
             "c.choose_profile('classification'); assert c.plan is not None; "
             "assert 'kivy.core.window' not in sys.modules, 'a window was created'; "
             "assert 'torch' not in sys.modules, 'torch was imported for planning'")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
 
 

@@ -84,6 +84,8 @@ def test_injected_divergence_shows_a_banner_with_actions(ui: Ui) -> None:
     ui.root.current = "dashboard"
     ctrl.follow(run_id)
     ui.wait(lambda: ui.find(Banner), 30, "the banner")
+    ui.wait(lambda: ui.screen.status_text == "Paused" and len(ui.screen.ids.chart.train_plot.points) == 8, 10,
+            "the dashboard's throttled refresh")
     [banner] = ui.find(Banner)
     assert banner.title == "Training became unstable" and "9.1" in banner.message
     assert [a["label"] for a in banner.actions] == [a.label for a in err.info.actions] + ["Dismiss"]

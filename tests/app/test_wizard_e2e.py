@@ -113,12 +113,13 @@ def test_walk_the_wizard_train_pause_resume_and_finish() -> None:
 
         ui.tap(ui.button("Pause"))
         ui.wait(lambda: ctrl.run_status == "paused", 120, "the pause")
-        assert ctrl.pause_info.get("step") and "Paused at step" in dash.ids.paused_text.plain
+        ui.wait(lambda: "Paused at step" in dash.ids.paused_text.plain, 10, "the paused card")
+        assert ctrl.pause_info.get("step")
         ui.shot("10-dashboard-paused")
         ui.tap(ui.button("Resume"))
         ui.wait(lambda: ctrl.run_status == "completed", 300, "the end of the run")
         assert ctrl.step == STEPS and ctrl.progress == 1.0
-        assert "Training finished" in dash.ids.finished_text.plain
+        ui.wait(lambda: "Training finished" in dash.ids.finished_text.plain, 10, "the finished card")
         ui.shot("11-dashboard-finished")
     finally:
         ui.close()

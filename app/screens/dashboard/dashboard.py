@@ -89,8 +89,8 @@ class DashboardScreen(BaseScreen):
         s = self.ctrl.summary
         val = s.get("final_val_loss")
         loss = s.get("final_loss")
-        parts = [f"Training finished after {s.get('steps', self.ctrl.step)} steps in "
-                 f"{say.duration(s.get('duration_seconds', self.ctrl.elapsed_seconds))}."]
+        took = say.duration(s.get("duration_seconds", self.ctrl.elapsed_seconds))
+        parts = [f"Training finished after {s.get('steps', self.ctrl.step)} steps in {took}."]
         if loss is not None:
             parts.append(f"Final loss {loss:.3f}" + (f", validation loss {val:.3f}." if val is not None else "."))
         if s.get("adapter_path"):

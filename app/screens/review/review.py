@@ -35,7 +35,7 @@ def figures(plan: Any) -> dict[str, tuple[str, str]]:
     return {
         "duration": (say.duration_range(d.min, d.max), f"{e.steps:,} steps over {e.tokens:,} tokens"),
         "gpu_hours": gpu_hours,
-        "energy": (f"{say.number(e.energy_kwh.min, 2)} to {say.number(e.energy_kwh.max, 2)} kWh",
+        "energy": (say.energy(e.energy_kwh.min, e.energy_kwh.max),
                    "the whole computer, not only the chip"),
         "cost": (say.money(e.electricity_cost.min, e.electricity_cost.max, e.currency),
                  f"at {say.number(e.electricity_rate)} per kWh ({rate_note})"),
