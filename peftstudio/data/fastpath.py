@@ -344,7 +344,6 @@ def _too_deep(t: Any, limit: int = _MAX_TYPE_DEPTH) -> bool:
 def _chat_turns(table: Any, column: str) -> _Turns | None:
     """The chat column's turns, or None when the block's schema leaves a row's meaning open."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     schema = table.schema
     if column not in schema.names or _too_deep(pa.struct(list(schema))):
@@ -367,17 +366,12 @@ def _chat_turns(table: Any, column: str) -> _Turns | None:
     offsets -= offsets[0]
     fields = dict(zip(names, turns.flatten()))
     roles, contents = fields[role_key], fields[content_key]
-    bad = _bools(roles.is_null()) | _bools(contents.is_null())
-    # Role names -> codes, deciding each distinct name once as detect._turns_from_list does.
-    names_seen = pc.unique(roles)
-    codes = np.array([_role_code(v) for v in names_seen.to_pylist()] or [_BAD_ROLE], dtype=np.uint8)
-    found = pc.index_in(roles, value_set=names_seen)
-    index = np.where(_bools(found.is_valid()), _ints(found), 0)
-    role_codes = codes[index] if len(index) else np.zeros(0, dtype=np.uint8)
+    bad = ~_valid(roles) | ~_valid(contents)
+    role_codes = _role_codes(roles)
     bad |= role_codes == _BAD_ROLE
     bad |= _blank(contents)
     nturns = np.diff(offsets)
-    clean = _bools(messages.is_valid()) & (nturns > 0)
+    clean = _valid(messages) & (nturns > 0)
     clean &= _segment_sum(bad.astype(np.int64), offsets) == 0
     clean &= _order_ok(role_codes, offsets)
     return _Turns(contents, role_codes, offsets, clean)
@@ -394,6 +388,49 @@ def _bools(array: Any) -> np.ndarray:
     if validity is not None:
         out &= np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")[offset:offset + n] == 1
     return out
+
+
+def _valid(array: Any) -> np.ndarray:
+    """Which entries of an Arrow array are not null (read from its validity bitmap)."""
+    n, offset = len(array), array.offset
+    validity = array.buffers()[0]
+    if not array.null_count or validity is None:
+        return np.ones(n, dtype=bool)
+    return np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")[offset:offset + n] == 1
+
+
+def _role_codes(roles: Any) -> np.ndarray:
+    """Each turn's role code, deciding each distinct role name once as detect._turns_from_list does."""
+    n = len(roles)
+    ro = _string_offsets(roles)
+    lengths = np.diff(ro)
+    if not n:
+        return np.zeros(0, dtype=np.uint8)
+    if lengths.max() <= 16:
+        # Names of up to 16 bytes are told apart exactly by (first 8 bytes, next 8 bytes, length).
+        raw = bytes(_bytes_of(roles)) + bytes(16)
+        windows = np.ndarray((len(raw) - 7,), dtype="<u8", buffer=raw, strides=(1,))
+        ones = np.uint64(0xFFFFFFFFFFFFFFFF)
+        head_n, tail_n = np.minimum(lengths, 8), np.clip(lengths - 8, 0, 8)
+        head = np.where(head_n > 0, windows[ro[:-1]] & (ones >> (8 * (8 - np.maximum(head_n, 1))).astype(np.uint64)), 0)
+        tail = np.where(tail_n > 0, windows[ro[:-1] + 8] & (ones >> (8 * (8 - np.maximum(tail_n, 1))).astype(np.uint64)),
+                        0)
+        key = head ^ (tail * np.uint64(0x9E3779B97F4A7C15)) ^ (lengths.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F))
+        ordered = np.sort(key)
+        distinct = ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
+        which = np.searchsorted(distinct, key)
+        first = np.full(len(distinct), n, dtype=np.intp)
+        np.minimum.at(first, which, np.arange(n))
+        if (head == head[first][which]).all() and (tail == tail[first][which]).all() and (
+                lengths == lengths[first][which]).all():
+            codes = np.array([_role_code(roles[int(i)].as_py()) for i in first], dtype=np.uint8)
+            return codes[which]  # type: ignore[no-any-return]
+    import pyarrow.compute as pc
+
+    names_seen = pc.unique(roles)
+    codes = np.array([_role_code(v) for v in names_seen.to_pylist()] or [_BAD_ROLE], dtype=np.uint8)
+    found = pc.index_in(roles, value_set=names_seen)
+    return codes[np.where(_valid(found), _ints(found), 0)]  # type: ignore[no-any-return]
 
 
 def _ints(array: Any) -> np.ndarray:
@@ -432,12 +469,13 @@ def _blank(contents: Any) -> np.ndarray:
         data = np.zeros(1, dtype=np.uint8)
     first = data[np.minimum(co[:-1], len(data) - 1)]
     # A content starting with a visible ASCII character is certainly not blank; look at the others in Python.
-    maybe = (lengths == 0) | (first < 0x21) | (first > 0x7E)
+    maybe = _valid(contents) & ((lengths == 0) | (first < 0x21) | (first > 0x7E))
     blank = np.zeros(len(contents), dtype=bool)
     where = np.flatnonzero(maybe)
     if len(where):
-        texts = contents.take(where).to_pylist()
-        blank[where] = [text is not None and (not text or text.isspace()) for text in texts]
+        buffer = _bytes_of(contents)
+        texts = (bytes(buffer[a:b]).decode("utf-8") for a, b in zip(co[where].tolist(), co[where + 1].tolist()))
+        blank[where] = [not text or text.isspace() for text in texts]
     return blank
 
 
@@ -461,20 +499,24 @@ def _segment_sum(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return cumulative[offsets[1:]] - cumulative[offsets[:-1]]  # type: ignore[no-any-return]
 
 
+def _pc() -> Any:
+    import pyarrow.compute as pc  # (a third of a second to import: only when a block needs it)
+
+    return pc
+
+
 def _suspects(contents: Any, data: bytes, row_bytes: np.ndarray, offsets: np.ndarray, ascii_only: bool
               ) -> np.ndarray:
     """Rows that might hold control characters or personal data (a superset; `row_flags` decides)."""
-    import pyarrow.compute as pc
-
     rows = len(offsets) - 1
     turn_hits = np.zeros(len(contents), dtype=bool)
     if data.translate(None, _SAFE) or (not ascii_only and any(z in data for z in _ZERO_WIDTH)):
-        turn_hits |= _bools(pc.match_substring_regex(contents, _CONTROL_RE2))
+        turn_hits |= _bools(_pc().match_substring_regex(contents, _CONTROL_RE2))
     if b"@" in data:
-        turn_hits |= _bools(pc.match_substring(contents, "@"))
+        turn_hits |= _bools(_pc().match_substring(contents, "@"))
     hits = _segment_sum(turn_hits.astype(np.int64), offsets) > 0
     if not ascii_only:
-        phone = _bools(pc.match_substring_regex(contents, _PHONE_RE2))
+        phone = _bools(_pc().match_substring_regex(contents, _PHONE_RE2))
         return hits | (_segment_sum(phone.astype(np.int64), offsets) > 0)
     mapped = data.translate(_PHONE_MAP)
     if b"111111111" in mapped:

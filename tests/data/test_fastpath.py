@@ -40,6 +40,8 @@ ODD_LINES = {
     "empty_messages": '{"messages": []}',
     "turn_not_object": '{"messages": ["hi", "there"]}',
     "unknown_role": line({"messages": [{"role": "wizard", "content": "a"}, {"role": "assistant", "content": "b"}]}),
+    "long_role": line({"messages": [{"role": "the user of this service", "content": "a"},
+                                    {"role": "assistant", "content": "b"}]}),
     "human_gpt": line({"messages": [{"role": "Human", "content": "a"}, {"role": "GPT", "content": "b"}]}),
     "no_assistant": line({"messages": [{"role": "user", "content": "only a question"}]}),
     "two_users": line({"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"},
@@ -89,11 +91,14 @@ ODD_LINES = {
 }
 
 
-def _compare(path: Path, **kwargs: Any) -> int | None:
-    """Assert the fast and the row-by-row check agree on `path`; return how many rows went the fast way."""
+def _compare(path: Path, *, chat: bool = True, **kwargs: Any) -> int | None:
+    """Assert the fast and the row-by-row check agree on `path`; return how many rows went the fast way.
+
+    `chat`: the file is detected as chat data (so the fast path applies); False: it may not be.
+    """
     source = open_source(path)
     slow = analyse(path, fast=False, **kwargs)
-    assert fastpath.usable(source, slow.structure)
+    assert fastpath.usable(source, slow.structure) or not chat
     fast = analyse(path, **kwargs)
     assert fast.report == slow.report
     assert fast.rows_by_fix == slow.rows_by_fix
@@ -105,7 +110,7 @@ def _compare(path: Path, **kwargs: Any) -> int | None:
 BLOCK_BREAKERS = {"broken", "blank", "spaces", "string_row", "list_row", "turn_not_object", "lone_surrogate",
                   "duplicate_key", "two_objects", "number_content", "deep_field", "rival_column"}
 # Rows that do not convert plainly: read again one by one, the rest of their block stays on columns.
-ROW_BY_ROW = {"null_messages", "missing_messages", "empty_messages", "unknown_role", "no_assistant", "two_users",
+ROW_BY_ROW = {"long_role", "null_messages", "missing_messages", "empty_messages", "unknown_role", "no_assistant", "two_users",
               "system_late", "ends_with_user", "empty_content", "space_content", "unicode_space", "null_content",
               "missing_role", "from_value", "prompt_row"}
 
@@ -173,6 +178,6 @@ def test_any_mix_of_lines_gives_the_same_report(tmp_path: Path, lines: list[str]
     old = fastpath.BLOCK_BYTES
     fastpath.BLOCK_BYTES = block
     try:
-        _compare(path, max_tokens=40)
+        _compare(path, chat=False, max_tokens=40)  # (mostly other rows can make the file another structure)
     finally:
         fastpath.BLOCK_BYTES = old
