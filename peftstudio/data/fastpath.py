@@ -251,6 +251,13 @@ class _Columns:
 
 def _columns(block: bytes, newlines: np.ndarray, column: str) -> _Columns | None:
     """Parse a block and do every per-row computation on its columns; None: read it line by line."""
+    try:
+        return _compute(block, newlines, column)
+    except Exception:  # noqa: BLE001 - an Arrow surprise costs speed, never the check: read line by line
+        return None
+
+
+def _compute(block: bytes, newlines: np.ndarray, column: str) -> _Columns | None:
     table = _parse(block, newlines)
     turns = _chat_turns(table, column) if table is not None else None
     if turns is None:
