@@ -31,6 +31,17 @@ from typing import Any
 
 import numpy as np
 
+from peftstudio.data.chat_columns import (
+    ROLE_CODES,
+    Turns,
+    bools,
+    bytes_of,
+    chat_turns,
+    ints,
+    pc,
+    segment_sum,
+    string_offsets,
+)
 from peftstudio.data.check import Tally, _RowClassifier, convert_row, row_flags
 from peftstudio.data.dedup import (
     _DELETE,
@@ -43,7 +54,7 @@ from peftstudio.data.dedup import (
     signatures,
     signatures_of_buffer,
 )
-from peftstudio.data.detect import _ROLE_NAMES, _TURN_CONTENT_KEYS, _TURN_ROLE_KEYS, SYNONYMS, Example, _norm
+from peftstudio.data.detect import Example
 from peftstudio.data.findings import Structure
 from peftstudio.data.readers import MAX_LINE_BYTES, Source, jsonl_row
 
@@ -51,10 +62,6 @@ from peftstudio.data.readers import MAX_LINE_BYTES, Source, jsonl_row
 BLOCK_BYTES = 8 << 20
 #: Threads parsing and computing blocks ahead of the one being taken in (0: all on the calling thread).
 WORKERS = 2
-_ROLE_CODES = {"system": 0, "user": 1, "assistant": 2}
-_BAD_ROLE = 255
-#: Column names that would make a row's chat column ambiguous.
-_CHAT_NAMES = frozenset(SYNONYMS["messages"]) | frozenset(SYNONYMS["conversations"])
 # Bytes that are never control characters: tab, newline, CR, printable ASCII and every non-ASCII byte
 # (the zero-width characters among those are looked for separately).
 _SAFE = bytes([9, 10, 13, *range(32, 127), *range(128, 256)])
@@ -65,7 +72,6 @@ _CONTROL_RE2 = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f\\x{200b}-\\x{200d}\\x{206
 _PHONE_MAP = bytes(49 if chr(c) in "0123456789 ().-" else 48 for c in range(256))
 _PHONE_RUN = re.compile(b"1{9,}")
 _PHONE_RE2 = "[0-9\\pN][0-9\\pN ().-]{7,}[0-9\\pN]"
-_MAX_TYPE_DEPTH = 32  # deeper values might exceed Python's recursion limit in json.loads
 
 
 class _Bail(Exception):
@@ -137,16 +143,6 @@ def _blocks(source: Source) -> Iterator[tuple[int, np.ndarray, bytes]]:
 
 def _newlines(block: bytes) -> np.ndarray:
     return np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)  # (bytes.count is slower)
-
-
-class _Turns:
-    """A block's rows as turns: contents (an Arrow string array), role codes, and per-row turn offsets."""
-
-    def __init__(self, contents: Any, roles: np.ndarray, offsets: np.ndarray, clean: np.ndarray) -> None:
-        self.contents = contents
-        self.roles = roles
-        self.offsets = offsets
-        self.clean = clean  # rows that convert to an example with no problem
 
 
 class _Checker:
@@ -239,7 +235,7 @@ class _Checker:
 class _Columns:
     """A block's column work, done away from the check's state (so it can run in a worker thread)."""
 
-    def __init__(self, turns: _Turns, estimate: np.ndarray, suspects: np.ndarray, digests: np.ndarray,
+    def __init__(self, turns: Turns, estimate: np.ndarray, suspects: np.ndarray, digests: np.ndarray,
                  sig_lengths: np.ndarray, sigs: np.ndarray) -> None:
         self.turns = turns
         self.estimate = estimate
@@ -259,12 +255,12 @@ def _columns(block: bytes, newlines: np.ndarray, column: str) -> _Columns | None
 
 def _compute(block: bytes, newlines: np.ndarray, column: str) -> _Columns | None:
     table = _parse(block, newlines)
-    turns = _chat_turns(table, column) if table is not None else None
+    turns = chat_turns(table, column) if table is not None else None
     if turns is None:
         return None
     contents, offsets = turns.contents, turns.offsets
-    co = _string_offsets(contents)
-    data = _bytes_of(contents)[co[0]:co[-1]].tobytes()
+    co = string_offsets(contents)
+    data = bytes_of(contents)[co[0]:co[-1]].tobytes()
     co = co - co[0]
     row_bytes = co[offsets]  # each row's contents lie in data[row_bytes[r]:row_bytes[r + 1]]
     ascii_only = data.isascii()
@@ -273,8 +269,8 @@ def _compute(block: bytes, newlines: np.ndarray, column: str) -> _Columns | None
     else:
         import pyarrow.compute as pc
 
-        chars = _ints(pc.utf8_length(contents))
-    estimate = _segment_sum(chars, offsets) // 4 + 5 * np.diff(offsets) + 1  # template.estimate_tokens
+        chars = ints(pc.utf8_length(contents))
+    estimate = segment_sum(chars, offsets) // 4 + 5 * np.diff(offsets) + 1  # template.estimate_tokens
     suspects = _suspects(contents, data, row_bytes, offsets, ascii_only)
     digests = row_digests(data + bytes(8), co, turns.roles, offsets)
     sig_lengths, sigs = _block_signatures(data, row_bytes)
@@ -294,7 +290,7 @@ def _slow_part(slow: list[tuple[int, Example, str]]) -> tuple[np.ndarray, np.nda
     contents = [c.encode("utf-8", "surrogatepass") for _, ex, _ in slow for _, c in ex.turns]
     co = np.zeros(len(contents) + 1, dtype=np.int64)
     np.cumsum([len(c) for c in contents], out=co[1:])
-    roles = np.array([_ROLE_CODES[r] for _, ex, _ in slow for r, _ in ex.turns], dtype=np.uint8)
+    roles = np.array([ROLE_CODES[r] for _, ex, _ in slow for r, _ in ex.turns], dtype=np.uint8)
     offsets = np.zeros(len(slow) + 1, dtype=np.int64)
     np.cumsum([len(ex.turns) for _, ex, _ in slow], out=offsets[1:])
     rows = np.array([row for row, _, _ in slow], dtype=np.int64)
@@ -332,199 +328,19 @@ def _parse(block: bytes, newlines: np.ndarray) -> Any:
     return table if table.num_rows == lines else None
 
 
-def _too_deep(t: Any, limit: int = _MAX_TYPE_DEPTH) -> bool:
-    """Whether values of type `t` nest deeper than `limit` (walked without recursion: it may be very deep)."""
-    import pyarrow as pa
-
-    stack = [(t, 0)]
-    while stack:
-        t, depth = stack.pop()
-        if depth > limit:
-            return True
-        if pa.types.is_struct(t):
-            stack.extend((t.field(i).type, depth + 1) for i in range(t.num_fields))
-        elif pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
-            stack.append((t.value_type, depth + 1))
-    return False
-
-
-def _chat_turns(table: Any, column: str) -> _Turns | None:
-    """The chat column's turns, or None when the block's schema leaves a row's meaning open."""
-    import pyarrow as pa
-
-    schema = table.schema
-    if column not in schema.names or _too_deep(pa.struct(list(schema))):
-        return None
-    if any(name != column and _norm(name) in _CHAT_NAMES for name in schema.names):
-        return None  # the row classifier might pick that column instead
-    messages = table.column(column).combine_chunks()
-    if not (pa.types.is_list(messages.type) and pa.types.is_struct(messages.type.value_type)):
-        return None
-    item = messages.type.value_type
-    names = [item.field(i).name for i in range(item.num_fields)]
-    role_key = next((k for k in _TURN_ROLE_KEYS if k in names), None)
-    content_key = next((k for k in _TURN_CONTENT_KEYS if k in names), None)
-    if role_key is None or content_key is None:
-        return None
-    if not all(pa.types.is_string(item.field(k).type) for k in (role_key, content_key)):
-        return None
-    offsets = _ints(messages.offsets)
-    turns = messages.values.slice(offsets[0], offsets[-1] - offsets[0])
-    offsets -= offsets[0]
-    fields = dict(zip(names, turns.flatten()))
-    roles, contents = fields[role_key], fields[content_key]
-    bad = ~_valid(roles) | ~_valid(contents)
-    role_codes = _role_codes(roles)
-    bad |= role_codes == _BAD_ROLE
-    bad |= _blank(contents)
-    nturns = np.diff(offsets)
-    clean = _valid(messages) & (nturns > 0)
-    clean &= _segment_sum(bad.astype(np.int64), offsets) == 0
-    clean &= _order_ok(role_codes, offsets)
-    return _Turns(contents, role_codes, offsets, clean)
-
-
-# (Array.to_numpy would import pandas, a second's start-up: read the buffers directly.)
-def _bools(array: Any) -> np.ndarray:
-    """A boolean Arrow array as numpy, nulls as False."""
-    n, offset = len(array), array.offset
-    validity, values = array.buffers()[:2]
-    if values is None or not n:
-        return np.zeros(n, dtype=bool)
-    out = np.unpackbits(np.frombuffer(values, dtype=np.uint8), bitorder="little")[offset:offset + n].astype(bool)
-    if validity is not None:
-        out &= np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")[offset:offset + n] == 1
-    return out
-
-
-def _valid(array: Any) -> np.ndarray:
-    """Which entries of an Arrow array are not null (read from its validity bitmap)."""
-    n, offset = len(array), array.offset
-    validity = array.buffers()[0]
-    if not array.null_count or validity is None:
-        return np.ones(n, dtype=bool)
-    return np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")[offset:offset + n] == 1
-
-
-def _role_codes(roles: Any) -> np.ndarray:
-    """Each turn's role code, deciding each distinct role name once as detect._turns_from_list does."""
-    n = len(roles)
-    ro = _string_offsets(roles)
-    lengths = np.diff(ro)
-    if not n:
-        return np.zeros(0, dtype=np.uint8)
-    if lengths.max() <= 16:
-        # Names of up to 16 bytes are told apart exactly by (first 8 bytes, next 8 bytes, length).
-        raw = bytes(_bytes_of(roles)) + bytes(16)
-        windows = np.ndarray((len(raw) - 7,), dtype="<u8", buffer=raw, strides=(1,))
-        ones = np.uint64(0xFFFFFFFFFFFFFFFF)
-        head_n, tail_n = np.minimum(lengths, 8), np.clip(lengths - 8, 0, 8)
-        head = np.where(head_n > 0, windows[ro[:-1]] & (ones >> (8 * (8 - np.maximum(head_n, 1))).astype(np.uint64)), 0)
-        tail = np.where(tail_n > 0, windows[ro[:-1] + 8] & (ones >> (8 * (8 - np.maximum(tail_n, 1))).astype(np.uint64)),
-                        0)
-        key = head ^ (tail * np.uint64(0x9E3779B97F4A7C15)) ^ (lengths.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F))
-        ordered = np.sort(key)
-        distinct = ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
-        which = np.searchsorted(distinct, key)
-        first = np.full(len(distinct), n, dtype=np.intp)
-        np.minimum.at(first, which, np.arange(n))
-        if (head == head[first][which]).all() and (tail == tail[first][which]).all() and (
-                lengths == lengths[first][which]).all():
-            codes = np.array([_role_code(roles[int(i)].as_py()) for i in first], dtype=np.uint8)
-            return codes[which]  # type: ignore[no-any-return]
-    import pyarrow.compute as pc
-
-    names_seen = pc.unique(roles)
-    codes = np.array([_role_code(v) for v in names_seen.to_pylist()] or [_BAD_ROLE], dtype=np.uint8)
-    found = pc.index_in(roles, value_set=names_seen)
-    return codes[np.where(_valid(found), _ints(found), 0)]  # type: ignore[no-any-return]
-
-
-def _ints(array: Any) -> np.ndarray:
-    """An integer Arrow array without nulls as int64 numpy."""
-    dtype = np.dtype(f"int{array.type.bit_width}")  # offsets, indexes and lengths: signed
-    values = array.buffers()[1]
-    if values is None or not len(array):
-        return np.zeros(len(array), dtype=np.int64)
-    return np.frombuffer(values, dtype=dtype)[array.offset:array.offset + len(array)].astype(np.int64)
-
-
-def _role_code(raw: Any) -> int:
-    if not isinstance(raw, str):
-        return _BAD_ROLE
-    role = _ROLE_NAMES.get(raw) or _ROLE_NAMES.get(_norm(raw))
-    return _ROLE_CODES[role] if role is not None else _BAD_ROLE
-
-
-def _string_offsets(strings: Any) -> np.ndarray:
-    dtype = np.int64 if str(strings.type) == "large_string" else np.int32
-    raw = np.frombuffer(strings.buffers()[1], dtype=dtype)
-    return raw[strings.offset:strings.offset + len(strings) + 1].astype(np.int64)
-
-
-def _bytes_of(strings: Any) -> memoryview:
-    buffer = strings.buffers()[2]
-    return memoryview(buffer) if buffer is not None else memoryview(b"")
-
-
-def _blank(contents: Any) -> np.ndarray:
-    """Contents that are empty or white space only (as str.isspace sees it)."""
-    co = _string_offsets(contents)
-    lengths = np.diff(co)
-    data = np.frombuffer(_bytes_of(contents), dtype=np.uint8)
-    if not len(data):
-        data = np.zeros(1, dtype=np.uint8)
-    first = data[np.minimum(co[:-1], len(data) - 1)]
-    # A content starting with a visible ASCII character is certainly not blank; look at the others in Python.
-    maybe = _valid(contents) & ((lengths == 0) | (first < 0x21) | (first > 0x7E))
-    blank = np.zeros(len(contents), dtype=bool)
-    where = np.flatnonzero(maybe)
-    if len(where):
-        buffer = _bytes_of(contents)
-        texts = (bytes(buffer[a:b]).decode("utf-8") for a, b in zip(co[where].tolist(), co[where + 1].tolist()))
-        blank[where] = [not text or text.isspace() for text in texts]
-    return blank
-
-
-def _order_ok(codes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Rows whose roles go [system] user assistant user assistant ... (detect.turn_order_problem's rule)."""
-    nturns = np.diff(offsets)
-    if not len(codes):
-        return np.zeros(len(nturns), dtype=bool)
-    first = codes[np.minimum(offsets[:-1], len(codes) - 1)]
-    system = (nturns > 0) & (first == _ROLE_CODES["system"])
-    place = np.arange(len(codes)) - np.repeat(offsets[:-1], nturns) - np.repeat(system, nturns)
-    expected = np.where(place % 2 == 0, _ROLE_CODES["user"], _ROLE_CODES["assistant"])
-    wrong = (codes != expected) & (place >= 0)
-    body = nturns - system
-    return (_segment_sum(wrong.astype(np.int64), offsets) == 0) & (body >= 2) & (body % 2 == 0)
-
-
-def _segment_sum(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    cumulative = np.zeros(len(values) + 1, dtype=np.int64)
-    np.cumsum(values, out=cumulative[1:])
-    return cumulative[offsets[1:]] - cumulative[offsets[:-1]]  # type: ignore[no-any-return]
-
-
-def _pc() -> Any:
-    import pyarrow.compute as pc  # (a third of a second to import: only when a block needs it)
-
-    return pc
-
-
 def _suspects(contents: Any, data: bytes, row_bytes: np.ndarray, offsets: np.ndarray, ascii_only: bool
               ) -> np.ndarray:
     """Rows that might hold control characters or personal data (a superset; `row_flags` decides)."""
     rows = len(offsets) - 1
     turn_hits = np.zeros(len(contents), dtype=bool)
     if data.translate(None, _SAFE) or (not ascii_only and any(z in data for z in _ZERO_WIDTH)):
-        turn_hits |= _bools(_pc().match_substring_regex(contents, _CONTROL_RE2))
+        turn_hits |= bools(pc().match_substring_regex(contents, _CONTROL_RE2))
     if b"@" in data:
-        turn_hits |= _bools(_pc().match_substring(contents, "@"))
-    hits = _segment_sum(turn_hits.astype(np.int64), offsets) > 0
+        turn_hits |= bools(pc().match_substring(contents, "@"))
+    hits = segment_sum(turn_hits.astype(np.int64), offsets) > 0
     if not ascii_only:
-        phone = _bools(_pc().match_substring_regex(contents, _PHONE_RE2))
-        return hits | (_segment_sum(phone.astype(np.int64), offsets) > 0)
+        phone = bools(pc().match_substring_regex(contents, _PHONE_RE2))
+        return hits | (segment_sum(phone.astype(np.int64), offsets) > 0)
     mapped = data.translate(_PHONE_MAP)
     if b"111111111" in mapped:
         for match in _PHONE_RUN.finditer(mapped):
