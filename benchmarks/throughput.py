@@ -69,11 +69,15 @@ def lightning_run(config: Any, model: Any, train: list[dict[str, list[int]]], pa
     clock = Clock()
 
     class Timing(L.Callback):
+        seen = 0
+
         def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int) -> None:
             clock.add_tokens(int(batch["token_count"]))
 
-        def on_before_zero_grad(self, trainer: Any, pl_module: Any, optimizer: Any) -> None:
-            clock.step_end()  # right after optimizer.step
+        def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
+            if trainer.global_step != self.seen:  # an optimizer step just finished
+                self.seen = trainer.global_step
+                clock.step_end()
 
     L.seed_everything(t.seed, verbose=False)
     module = LoraModule(model, config.lora, t)
