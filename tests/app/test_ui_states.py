@@ -147,7 +147,8 @@ def test_an_error_shows_the_plain_dialog_with_actions_and_help(ui: Ui, monkeypat
     ui.tap(ui.button("Connect to the internet and try again", dialog))  # manual: the steps are shown
     assert "Check your network connection" in dialog.steps_text
     ui.tap(ui.button("Use a built-in model instead", dialog))  # automatic: applied, dialog closed
-    assert ctrl.model_ref == "builtin:smollm2-135m" and ctrl.error is None and dialog.parent is None
+    assert ctrl.model_ref == "builtin:smollm2-135m" and ctrl.error is None
+    ui.wait(lambda: dialog.parent is None, 5, "the dialog to close")
 
 
 def draw_timer(window):  # type: ignore[no-untyped-def]
