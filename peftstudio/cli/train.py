@@ -166,6 +166,7 @@ def follow(run_id: str, *, as_json: bool = False, poll: float = 0.5) -> int:
     store = open_store()
     latest: dict[str, float] = {}
     after = 0
+    last_line = time.monotonic()
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("{task.fields[info]}"))
     try:
@@ -176,6 +177,10 @@ def follow(run_id: str, *, as_json: bool = False, poll: float = 0.5) -> int:
                 after = _latest(store, run_id, after, latest)
                 total = run.summary.get("total_steps")
                 bar.update(task, total=total, completed=latest.get("step", 0), info=progress_text(latest))
+                if not as_json and bar.disable and time.monotonic() - last_line >= 15 and latest:
+                    # no terminal (a log, CI): a plain progress line now and then instead of the bar
+                    last_line = time.monotonic()
+                    print(f"step {latest.get('step', 0):.0f}/{total or '?'} · {progress_text(latest)}", flush=True)
                 if not (run.status in ACTIVE and is_worker_alive(run.pid)):
                     run = run_status(run_id, store)
                     if run.status not in ACTIVE:
