@@ -1,17 +1,26 @@
-"""The demo: PEFT Studio's whole flow, offline, on a built-in model.
+"""The demo: PEFT Studio's whole flow, offline, on a built-in model and the bundled pirate chat data.
 
-Run it with ``peftstudio demo`` (what ``make demo`` does). Each step prints what it did
-in plain words; the last lines say where everything is.
+Run it with ``peftstudio demo`` (what ``make demo`` does): the hardware and the plan with its reasons
+and estimates, the data check and a preview, a short training run with a progress bar, the quality
+score, the tuned and the base model answering side by side, version v1, and all four exports each
+with its Test Export. It ends with where everything is. Exit code 0 only when every step passed.
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
+from rich.table import Table
 
 console = Console(highlight=False)
+
+# What the bundled sample teaches: every answer starts "Arr!" and ends "Fair winds, matey!".
+SAMPLE = "pirate_chat.jsonl"
+PIRATE_MARKERS = ("arr", "matey", "ahoy", "me hearty", "fair winds", "ye ")
+DEMO_PROMPTS = ("What is the capital of Italy?", "How many legs does a cat have?")
 
 
 def _step(title: str) -> float:
@@ -20,47 +29,181 @@ def _step(title: str) -> float:
 
 
 def _done(start: float) -> None:
-    console.print(f"[dim]({time.monotonic() - start:.1f} s)[/dim]")
+    console.print(f"[dim]({time.monotonic() - start:.1f} s)[/dim]\n")
+
+
+def is_pirate(text: str) -> bool:
+    """Whether an answer shows the sample data's behaviour (pirate talk).
+
+    Example:
+        >>> is_pirate("Arr! Rome be the capital, matey!"), is_pirate("The capital of Italy is Rome.")
+        (True, False)
+    """
+    low = text.lower()
+    return any(marker in low for marker in PIRATE_MARKERS)
+
+
+def demo_overrides(quick: bool) -> list[str]:
+    """The demo's own settings on top of the smart defaults: a short run that fits the demo's few minutes.
+
+    The bundled data is small and its lesson simple, so a higher learning rate than the profile's and
+    smaller learning steps teach it within a few minutes on two processor cores; the model is checked and
+    saved less often than the profile would, because each check costs time on a processor.
+    """
+    steps = 4 if quick else 20
+    return [f"max_steps={steps}", "learning_rate=0.002", "gradient_accumulation=2",
+            f"eval_every_steps={steps // 2}", f"checkpoint_every_steps={steps // 2}"]
 
 
 def run_demo(*, model: str = "builtin:smollm2-135m", out: str | None = None, quick: bool = False) -> int:
     """Run the demo; returns the process exit code (0 when every step passed)."""
     from peftstudio.cli.output import human_bytes
+    from peftstudio.data import check_file, preview, sample_path
     from peftstudio.hardware import probe_hardware
-    from peftstudio.models import build_tiny_llama, load_model, load_tokenizer, model_folder
+    from peftstudio.models import build_tiny_llama, load_tokenizer, model_folder
+    from peftstudio.planner import plan, summary_lines
 
     out_dir = Path(out or "demo-output").resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     begin = time.monotonic()
+    problems: list[str] = []
 
-    t = _step("1. Your computer")
+    t = _step("1. Your computer and the plan")
     hw = probe_hardware()
     console.print(f"{hw.cpu_cores} processor cores, {human_bytes(hw.ram_total_bytes)} memory, "
-                  f"{human_bytes(hw.disk_free_bytes)} free disk.")
-    console.print("GPUs: " + (", ".join(g.name for g in hw.gpus) if hw.gpus else "none, so training runs on the processor"))
-    _done(t)
-
-    t = _step("2. Built-in models")
-    tiny = build_tiny_llama()
-    console.print(f"builtin:tiny-llama ready in {tiny}")
+                  f"{human_bytes(hw.disk_free_bytes)} free disk. GPUs: "
+                  + (", ".join(g.name for g in hw.gpus) if hw.gpus else "none, so training runs on the processor."))
+    build_tiny_llama()
     folder = model_folder(model)
-    console.print(f"{model} ready in {folder}")
+    tokenizer = load_tokenizer(model)
+    data = str(sample_path(SAMPLE))
+    report = check_file(data, profile="chatbot", tokenizer=tokenizer)
+    stats = report.dataset_stats
+    the_plan = plan(hw, model, "chatbot", stats, demo_overrides(quick), data_path=data)
+    for line in summary_lines(the_plan):
+        console.print(line)
     _done(t)
 
-    t = _step("3. Ask the base model a question")
-    tokenizer = load_tokenizer(model)
-    lm = load_model(model)
-    question = "What is the capital of France?"
-    inputs = tokenizer.apply_chat_template(
-        [{"role": "user", "content": question}], add_generation_prompt=True, return_tensors="pt", return_dict=True
-    )
-    output = lm.generate(**inputs, max_new_tokens=24, do_sample=False)
-    answer = tokenizer.decode(output[0][inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
-    console.print(f"[bold]You:[/bold] {question}\n[bold]{model}:[/bold] {answer}")
+    t = _step("2. Your data")
+    console.print(f"{Path(data).name}: {report.rows} examples, format {report.format}, structure "
+                  f"{report.structure.name} (columns: {', '.join(report.structure.columns.values())}).")
+    if report.findings:
+        for f in report.findings:
+            console.print(f"  [{f.severity}] {f.message}")
+    else:
+        console.print("  No problems found.")
+    errors = [f for f in report.findings if f.severity == "error"]
+    if errors:
+        problems.append("the sample data has errors")
+    example = preview(data, tokenizer, n=1).examples[0]
+    console.print("How the model sees one example (the trained part is [bold green]green[/bold green]):")
+    from rich.text import Text
+
+    shown = Text()
+    for span in example.spans:
+        shown.append(example.text[span.start:span.end], style="bold green" if span.trained else None)
+    console.print(shown)
+    _done(t)
+
+    t = _step("3. Training")
+    from peftstudio.cli.train import follow
+    from peftstudio.engine.runs import start_run
+    from peftstudio.store import open_store
+
+    config = the_plan.run_config(data, name="demo")
+    run_id = start_run(config)
+    console.print(f"Run {run_id} started in its own process (pause it any time: peftstudio pause {run_id}).")
+    follow(run_id)
+    store = open_store()
+    run = store.get_run(run_id)
+    if run.status != "completed":
+        console.print(f"[red]The run ended as {run.status}.[/red]")
+        return 2
+    _done(t)
+
+    t = _step("4. Quality score")
+    quality = run.summary.get("quality") or store.get_run(run_id).summary.get("quality")
+    _show_quality(quality)
+    _done(t)
+
+    t = _step("5. Base and tuned model, side by side")
+    from peftstudio.playground import GenerationSettings, open_playground
+
+    session = open_playground(run_id)
+    settings = GenerationSettings(temperature=0, max_new_tokens=40)
+    changed = 0
+    for prompt in DEMO_PROMPTS:
+        ex = session.compare(prompt, settings)
+        table = Table(title=f"You: {prompt}", show_lines=True, expand=True)
+        table.add_column("Base model")
+        table.add_column("Tuned model")
+        table.add_row(ex.base.text if ex.base else "", ex.tuned.text if ex.tuned else "")
+        console.print(table)
+        if ex.tuned and ex.base and is_pirate(ex.tuned.text) and not is_pirate(ex.base.text):
+            changed += 1
+    verdict = "learned" if changed else "did not clearly learn"
+    console.print(f"The tuned model {verdict} the sample's pirate voice ({changed} of {len(DEMO_PROMPTS)} answers).")
+    if not changed and not quick:
+        problems.append("the tuned answers do not show the new behaviour")
+    del session
+    _done(t)
+
+    t = _step("6. Model version")
+    from peftstudio.history import list_versions
+
+    versions = [v for v in list_versions(store=store) if v.run_id == run_id]
+    if versions:
+        v = versions[-1]
+        console.print(f"Saved as {v.label} of {v.line} ({human_bytes(v.size_bytes)}).")
+    else:
+        problems.append("no version was recorded")
+        console.print("[red]No version was recorded.[/red]")
+    _done(t)
+
+    t = _step("7. Exports, each with its Test Export")
+    from peftstudio.export import ExportSource, export
+    from peftstudio.playground import resolve_tuned
+
+    tuned = resolve_tuned(run_id, store=store)
+    source = ExportSource(tuned.base_reference, str(tuned.adapter_dir), name="pirate-smollm2")
+    results = []
+    for kind, options in (("hf", {}), ("gguf", {"quant": "f16"}), ("ollama", {"quant": "q8_0"}),
+                          ("lmstudio", {"quant": "q8_0"})):
+        start = time.monotonic()
+        result = export(kind, source, out_dir / kind, test=True, overwrite=True, **options)
+        results.append(result)
+        test = result.test
+        mark = "[green]passed[/green]" if test and test.passed else "[red]FAILED[/red]"
+        console.print(f"{kind:9} {mark}  {result.path} ({human_bytes(result.size_bytes)}, "
+                      f"{time.monotonic() - start:.0f} s)")
+        if test:
+            console.print(f"          {test.message}")
+            if test.sample:
+                console.print(f"          sample: {test.sample[:100]!r}")
+        if not (test and test.passed):
+            problems.append(f"the {kind} export failed its test")
     _done(t)
 
     console.rule("[bold]Summary")
-    console.print(f"Models are cached in {folder.parent}.")
-    console.print(f"Demo output folder: {out_dir}")
-    console.print(f"Finished in {time.monotonic() - begin:.0f} s.")
+    console.print(f"Run:      {run_id} (folder {run.folder})")
+    console.print(f"Model:    {folder}")
+    for r in results:
+        console.print(f"{r.kind:9} {r.path}")
+    ollama = next((r for r in results if r.kind == "ollama"), None)
+    if ollama:
+        console.print("\nTo chat with it in Ollama:\n" + ollama.instructions)
+    console.print(f"\nFinished in {time.monotonic() - begin:.0f} s.")
+    if problems:
+        console.print("[red]Problems: " + "; ".join(problems) + "[/red]")
+        return 1
     return 0
+
+
+def _show_quality(quality: Any) -> None:
+    from peftstudio.quality import QualityScore
+    from peftstudio.records.convert import from_dict
+
+    if not isinstance(quality, dict):
+        console.print("No quality score was recorded.")
+        return
+    console.print(from_dict(QualityScore, quality).render())

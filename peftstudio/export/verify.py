@@ -246,6 +246,9 @@ def _check_transformers_gguf(path: Path, stored: str, ref: _Reference, checks: l
     import torch
     from transformers import AutoModelForCausalLM
 
+    from peftstudio.models.builtins import quiet_transformers
+
+    quiet_transformers()  # its GGUF loader draws a progress bar per tensor; we report progress ourselves
     model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=torch.float32).eval()
     check, diff, top1 = _compare("transformers GGUF loader", _transformers_logits(model, ref.ids), ref.logits, stored)
     checks.append(check)

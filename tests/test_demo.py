@@ -1,0 +1,41 @@
+"""The demo's whole flow, quick, on builtin:tiny-llama (the full demo on SmolLM2 is `make demo`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from peftstudio.demo import is_pirate, run_demo
+from peftstudio.history import list_versions
+
+
+@pytest.mark.slow
+def test_quick_demo_runs_every_step(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_demo(model="builtin:tiny-llama", out=str(tmp_path / "out"), quick=True) == 0
+    out = capsys.readouterr().out
+    for heading in ("1. Your computer and the plan", "2. Your data", "3. Training", "4. Quality score",
+                    "5. Base and tuned model", "6. Model version", "7. Exports", "Summary"):
+        assert heading in out
+    assert out.count("passed") >= 4 and "FAILED" not in out
+    assert [v.label for v in list_versions()] == ["v1"]
+    for kind in ("hf", "gguf", "ollama", "lmstudio"):
+        assert (tmp_path / "out" / kind).is_dir()
+
+
+def test_pirate_detector() -> None:
+    assert is_pirate("Arr! The capital of Italy be Rome. Fair winds, matey!")
+    assert not is_pirate("The capital of Italy is Rome.")
+
+
+@pytest.mark.slow
+def test_full_demo_on_smollm2_teaches_the_sample_behaviour(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """What `make demo` runs: every step passes and the tuned answers talk like the sample data's pirate."""
+    import time
+
+    start = time.monotonic()
+    code = run_demo(model="builtin:smollm2-135m", out=str(tmp_path / "out"))
+    out = capsys.readouterr().out
+    print(f"demo took {time.monotonic() - start:.0f} s")
+    assert code == 0, out[-3000:]  # 0 only if every export passed its test and the tuned answers changed
+    assert "The tuned model learned the sample's pirate voice" in out
