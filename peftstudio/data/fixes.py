@@ -15,15 +15,12 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from attrs import frozen
 
@@ -33,6 +30,7 @@ from peftstudio.data.detect import STRUCTURES, to_example
 from peftstudio.data.findings import CODES, FIXES, Structure
 from peftstudio.data.readers import _EXTENSIONS, iter_rows
 from peftstudio.errors import make
+from peftstudio.store.files import atomic_open
 
 _DROPS = ("drop_malformed", "drop_empty", "remove_duplicates", "remove_near_duplicates", "drop_too_long",
           "drop_other_structures", "drop_bad_turns", "drop_validation_overlap")
@@ -70,23 +68,6 @@ def resolve_fix_ids(names: Iterable[str]) -> tuple[str, ...]:
         if fix_id not in out:
             out.append(fix_id)
     return tuple(out)
-
-
-@contextlib.contextmanager
-def _atomic_stream(path: Path) -> Iterator[IO[str]]:
-    # Like store.files.atomic_write_text, but streaming: a cleaned copy of a 1 GB file is never held whole.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _content_slots(value: Any, structure: Structure) -> list[tuple[Any, Any]]:
@@ -146,7 +127,7 @@ def _mapped(value: Any, structure: Structure) -> Any:
 def _write(rows: Iterable[Any], out: Path, fmt: str) -> int:
     count = 0
     if fmt in ("jsonl", "json"):
-        with _atomic_stream(out) as fh:
+        with atomic_open(out, "w", encoding="utf-8", newline="") as fh:
             fh.write("[\n" if fmt == "json" else "")
             for value in rows:
                 if fmt == "json" and count:
@@ -174,13 +155,13 @@ def _write(rows: Iterable[Any], out: Path, fmt: str) -> int:
                 raise make("config_invalid", problems="Only text-only data can be written as a .txt file; "
                            "choose .jsonl for the cleaned file.")
             texts.append(strings[0].replace("\n\n", "\n"))
-        with _atomic_stream(out) as fh:
+        with atomic_open(out, "w", encoding="utf-8", newline="") as fh:
             fh.write("\n\n".join(texts) + ("\n" if texts else ""))
         return len(texts)
     columns: dict[str, None] = {}
     for v in buffered:
         columns.update(dict.fromkeys(v))
-    with _atomic_stream(out) as fh:
+    with atomic_open(out, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, delimiter="\t" if fmt == "tsv" else ",")
         writer.writerow(list(columns))
         for v in buffered:
