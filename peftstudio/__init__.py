@@ -55,6 +55,11 @@ _EXPORTS: dict[str, str] = {
     "dataset_reference": "peftstudio.data",
     "preview": "peftstudio.data",
     "sample_path": "peftstudio.data",
+    # playground
+    "GenerationSettings": "peftstudio.playground",
+    "PlaygroundSession": "peftstudio.playground",
+    "chat_history": "peftstudio.playground",
+    "open_playground": "peftstudio.playground",
     # models
     "BUILTIN_MODELS": "peftstudio.models",
     "load_model": "peftstudio.models",
@@ -144,6 +149,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from peftstudio.quality import QualityScore, score_run
     from peftstudio.errors import Action, ErrorInfo, PlainError
     from peftstudio.hardware import probe_hardware, simulated_hardware
+    from peftstudio.playground import GenerationSettings, PlaygroundSession, chat_history, open_playground
     from peftstudio.data import (
         DataReport,
         Finding,
