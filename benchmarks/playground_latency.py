@@ -34,7 +34,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         adapter = Path(tmp) / "adapter"
         torch.manual_seed(0)
-        get_peft_model(load_model(args.model), LoraConfig(r=16, lora_alpha=32, init_lora_weights=False,
+        # LoRA's standard initialisation (B = 0): the adapter does all of its work at generation time but
+        # leaves the answers unchanged, so both sides generate the same number of tokens
+        get_peft_model(load_model(args.model), LoraConfig(r=16, lora_alpha=32,
                                                           target_modules=["q_proj", "k_proj", "v_proj", "o_proj"])
                        ).save_pretrained(adapter)
         session = PlaygroundSession(args.model, adapter, save_history=False)
