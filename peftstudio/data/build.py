@@ -198,3 +198,37 @@ def _load(path: Path) -> TokenizedSplits:
 
 __all__ = ["BUILD_VERSION", "TokenizedSplits", "build_datasets", "dataset_reference", "file_sha256",
            "split_groups", "tokenizer_fingerprint"]
+
+
+def validation_prompts(settings: DataSettings, seed: int, n: int = 3) -> list[str]:
+    """The first user message of up to `n` held-out (validation) examples, for the playground's examples.
+
+    The split is the one `build_datasets` makes (same grouping of copies, same seed), so these are
+    questions the model did not train on.
+    """
+    source = open_plain(settings.path)
+    structure, _ = resolve_structure(source, settings.column_mapping or None, settings.structure)
+    rows: list[int] = []
+    examples = []
+    finder = DuplicateFinder()
+    for raw, ex, _problem, _detail in iter_examples(source, structure,
+                                                    strict_structure=not settings.column_mapping):
+        if ex is None or ex.text_only:
+            continue
+        finder.add(raw.row, ex.turns, ex.text)
+        rows.append(raw.row)
+        examples.append(ex)
+    if not examples:
+        return []
+    group_of = finder.finish().groups()
+    groups = [group_of.get(r, r) for r in rows]
+    held_out = split_groups(groups, settings.validation_fraction, seed)
+    prompts: list[str] = []
+    for ex, group in zip(examples, groups):
+        if group in held_out:
+            user = next((content for role, content in ex.turns if role == "user" and content.strip()), None)
+            if user and user not in prompts:
+                prompts.append(user.strip())
+        if len(prompts) >= n:
+            break
+    return prompts

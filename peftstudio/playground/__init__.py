@@ -1,6 +1,11 @@
 """The playground: tuned and base answers side by side from one loaded model, and the chat history."""
 
-from peftstudio.playground.examples import PROFILE_EXAMPLES, profile_examples, prompts_from_conversations
+from peftstudio.playground.examples import (
+    PROFILE_EXAMPLES,
+    profile_examples,
+    prompts_from_conversations,
+    run_example_prompts,
+)
 from peftstudio.playground.resolve import TunedModel, open_playground, resolve_tuned, run_adapter_dir
 from peftstudio.playground.session import (
     Answer,
@@ -25,6 +30,7 @@ __all__ = [
     "profile_examples",
     "prompts_from_conversations",
     "resolve_tuned",
+    "run_example_prompts",
     "run_adapter_dir",
     "save_exchange",
 ]

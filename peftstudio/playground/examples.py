@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from peftstudio.records.config import RunConfig
+
 PROFILE_EXAMPLES: dict[str, tuple[str, ...]] = {
     "chatbot": ("Hi! What can you help me with?", "Can you tell me a fun fact about the ocean?",
                 "I feel tired today. Any advice?"),
@@ -36,6 +38,22 @@ PROFILE_EXAMPLES: dict[str, tuple[str, ...]] = {
 def profile_examples(profile: str) -> tuple[str, ...]:
     """Example prompts for a profile (the chatbot's when the profile is unknown)."""
     return PROFILE_EXAMPLES.get(profile, PROFILE_EXAMPLES["chatbot"])
+
+
+def run_example_prompts(config: RunConfig, n_from_data: int = 3) -> list[str]:
+    """Example prompts for a run: its profile's, then up to `n_from_data` from its own validation data.
+
+    The data part is skipped (with the profile's prompts kept) when the data file is no longer readable.
+    """
+    from peftstudio.data.build import validation_prompts
+    from peftstudio.errors import PlainError
+
+    prompts = list(profile_examples(config.profile))
+    try:
+        held_out = validation_prompts(config.data, config.training.seed, n_from_data)
+    except (OSError, PlainError):
+        held_out = []
+    return prompts + [p for p in held_out if p not in prompts]
 
 
 def prompts_from_conversations(conversations: Iterable[Sequence[dict[str, str]]], n: int = 3) -> list[str]:

@@ -98,3 +98,26 @@ def test_examples() -> None:
         assert len(profile_examples(profile.id)) >= 3
     convs = [[{"role": "system", "content": "s"}, {"role": "user", "content": "Q1"}], [{"role": "user", "content": "Q2"}]]
     assert prompts_from_conversations(convs, 5) == ["Q1", "Q2"]
+
+
+def test_run_examples_include_held_out_questions_from_its_own_data() -> None:
+    from peftstudio.data import build_datasets, sample_path
+    from peftstudio.models import load_tokenizer
+    from peftstudio.playground import run_example_prompts
+
+    config = RunConfig(profile="chatbot", model=ModelChoice("builtin:tiny-llama"),
+                       data=DataSettings(path=str(sample_path("pirate_chat.jsonl"))))
+    prompts = run_example_prompts(config, n_from_data=3)
+    assert prompts[:3] == list(profile_examples("chatbot"))
+    from_data = prompts[3:]
+    assert len(from_data) == 3
+    # they are held-out questions: none of them is the user turn of a training example
+    tok = load_tokenizer("builtin:tiny-llama")
+    splits = build_datasets(config.data, tok, 128, config.training.seed)
+    train_text = [tok.decode(e["input_ids"]) for e in splits.train]
+    val_text = [tok.decode(e["input_ids"]) for e in splits.validation]
+    for q in from_data:
+        assert any(q in t for t in val_text) and not any(q in t for t in train_text)
+    missing = RunConfig(profile="chatbot", model=ModelChoice("builtin:tiny-llama"),
+                        data=DataSettings(path="/no/such/file.jsonl"))
+    assert run_example_prompts(missing) == list(profile_examples("chatbot"))
