@@ -30,7 +30,7 @@ __all__ = [
     "profile_examples",
     "prompts_from_conversations",
     "resolve_tuned",
-    "run_example_prompts",
     "run_adapter_dir",
+    "run_example_prompts",
     "save_exchange",
 ]

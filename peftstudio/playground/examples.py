@@ -17,8 +17,8 @@ PROFILE_EXAMPLES: dict[str, tuple[str, ...]] = {
     "code-generation": ("Write a Python function that reverses a string.",
                         "Write a SQL query that counts orders per customer.",
                         "Explain what this does: [x * 2 for x in range(5)]"),
-    "summarization": ("Summarize: The town council met on Monday and agreed to repair the old bridge before "
-                      "winter. Work starts next month and will close the road for two weeks.",
+    "summarization": (("Summarize: The town council met on Monday and agreed to repair the old bridge before "
+                       "winter. Work starts next month and will close the road for two weeks."),
                       "Give a one-sentence summary of why people sleep.",
                       "Summarize the main idea of saving money every month."),
     "question-answering": ("What is the capital of France?", "Why is the sky blue?",
