@@ -29,11 +29,10 @@ from peftstudio.history.versions import (
     MANIFEST,
     ModelVersion,
     _file_table,
-    _repair_locked,
     _store,
     crash_point,
     get_version,
-    versions_lock,
+    locked_version,
     versions_root,
 )
 from peftstudio.store import Store
@@ -69,11 +68,7 @@ def unpack_into(archive: Path, target: Path) -> Path:
 def archive_version(ref: str, *, store: Store | None = None) -> ModelVersion:
     """Compress a version into one file; it stops being active until restored."""
     s = _store(store)
-    with versions_lock():
-        _repair_locked(s)
-        v = get_version(ref, store=s)
-        if v.state != "ready":
-            raise make("config_invalid", problems=f"{v.label} is {v.state}; only a ready version can be archived")
+    with locked_version(ref, s, state="ready", refusal="{label} is {state}; only a ready version can be archived") as v:
         folder = Path(v.path)
         archive = folder.parent / (folder.name + ARCHIVE_SUFFIX)
         unpacked = v.size_bytes
@@ -92,11 +87,7 @@ def archive_version(ref: str, *, store: Store | None = None) -> ModelVersion:
 def restore_version(ref: str, *, store: Store | None = None) -> ModelVersion:
     """Unpack an archived version back into its folder (byte-identical, checked against its manifest)."""
     s = _store(store)
-    with versions_lock():
-        _repair_locked(s)
-        v = get_version(ref, store=s)
-        if v.state != "archived":
-            raise make("config_invalid", problems=f"{v.label} is {v.state}, not archived; nothing to restore")
+    with locked_version(ref, s, state="archived", refusal="{label} is {state}, not archived; nothing to restore") as v:
         archive = Path(v.path)
         folder = archive.parent / archive.name[: -len(ARCHIVE_SUFFIX)]
         try:
@@ -123,9 +114,7 @@ def delete_version(ref: str, *, store: Store | None = None) -> ModelVersion:
     """Delete a version's files; its row stays (as ``deleted``) so the timeline keeps its number and
     metrics. Returns the version as it was before deletion."""
     s = _store(store)
-    with versions_lock():
-        _repair_locked(s)
-        v = get_version(ref, store=s)
+    with locked_version(ref, s) as v:
         with s.transaction() as c:
             c.execute("UPDATE versions SET state = 'deleted', active = 0, folder = '', size_bytes = 0"
                       " WHERE id = ?", (v.id,))

@@ -345,17 +345,30 @@ def record_completed_run(
 # ---------------------------------------------------------------- using versions
 
 
+@contextlib.contextmanager
+def locked_version(ref: str, store: Store, *, state: str | None = None,
+                   refusal: str = "") -> Iterator[ModelVersion]:
+    """The version `ref`, under the versions lock with leftovers repaired first.
+
+    With `state`, a version in any other state is refused with `refusal` (``{label}`` and ``{state}``
+    are filled in) as a plain ``config_invalid`` error.
+    """
+    with versions_lock():
+        _repair_locked(store)
+        v = get_version(ref, store=store)
+        if state is not None and v.state != state:
+            raise make("config_invalid", problems=refusal.format(label=v.label, state=v.state))
+        yield v
+
+
+
 def set_active(ref: str, *, store: Store | None = None) -> ModelVersion:
     """Make a version the one exports and the playground use by default for its line."""
     s = _store(store)
-    with versions_lock():
-        _repair_locked(s)
-        v = get_version(ref, store=s)
-        if v.state != "ready":
-            raise make("config_invalid", problems=f"{v.label} is {v.state}; restore it before making it active")
-        with s.transaction() as c:
-            c.execute("UPDATE versions SET active = 0 WHERE line = ?", (v.line,))
-            c.execute("UPDATE versions SET active = 1 WHERE id = ?", (v.id,))
+    refusal = "{label} is {state}; restore it before making it active"
+    with locked_version(ref, s, state="ready", refusal=refusal) as v, s.transaction() as c:
+        c.execute("UPDATE versions SET active = 0 WHERE line = ?", (v.line,))
+        c.execute("UPDATE versions SET active = 1 WHERE id = ?", (v.id,))
     return get_version(v.id, store=s)
 
 
