@@ -86,10 +86,9 @@ class Exchange:
 class _Streamer:
     """A transformers streamer that decodes new tokens and calls back with each new piece of text."""
 
-    def __init__(self, tokenizer: Any, on_token: TokenCallback | None, skip: int) -> None:
+    def __init__(self, tokenizer: Any, on_token: TokenCallback | None) -> None:
         self.tokenizer = tokenizer
         self.on_token = on_token
-        self.skip_prompt = True
         self._prompt_seen = False
         self.ids: list[int] = []
         self.text = ""
@@ -151,7 +150,6 @@ class PlaygroundSession:
 
             model = PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=False)
         self.model = model.eval()
-        self.model.config.use_cache = True if hasattr(self.model, "config") else None
 
     # ------------------------------------------------------------ generation
     def _prompt_ids(self, prompt: str, settings: GenerationSettings) -> dict[str, Any]:
@@ -177,7 +175,7 @@ class PlaygroundSession:
 
         settings = settings or GenerationSettings()
         inputs = self._prompt_ids(prompt, settings)
-        streamer = _Streamer(self.tokenizer, on_token, inputs["input_ids"].shape[1])
+        streamer = _Streamer(self.tokenizer, on_token)
         kwargs: dict[str, Any] = {
             "max_new_tokens": settings.max_new_tokens,
             "do_sample": not settings.greedy,
