@@ -34,6 +34,12 @@ from kivy.properties import (
 )
 
 from app import presenting as say
+from app.control.compare import CompareControl
+from app.control.exports import ExportsControl
+from app.control.home import HomeControl
+from app.control.playground import PlaygroundControl
+from app.control.presets import PresetsControl
+from app.control.versions import VersionsControl
 from app.follow import RunFollower, RunUpdate
 
 #: The sample file the wizard offers first (bundled with the library).
@@ -46,7 +52,8 @@ NOTIFICATION_KINDS = ("progress", "completion", "errors", "warnings", "sound", "
 APP_TITLE = "PEFT Studio"
 
 
-class Controller(EventDispatcher):
+class Controller(HomeControl, PlaygroundControl, PresetsControl, CompareControl, VersionsControl, ExportsControl,
+                 EventDispatcher):
     """State of the app and the actions on it. Create one per app; `start()` begins probing the machine."""
 
     # the machine
