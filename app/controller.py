@@ -96,6 +96,8 @@ class Controller(HomeControl, PlaygroundControl, PresetsControl, CompareControl,
     error = ObjectProperty(None, allownone=True)
     notifications = DictProperty({kind: True for kind in NOTIFICATION_KINDS})
     window_title = StringProperty(APP_TITLE)  # shows the progress where no taskbar does
+    # navigation: the screen the controller asks the app to show (e.g. the playground when a run completes)
+    screen_request = StringProperty("")
 
     def __init__(self, *, store: Any = None, hardware: Any = None, poll_interval: float = 0.5,
                  notifier_factory: Callable[..., Any] | None = None, **kwargs: Any) -> None:
@@ -160,6 +162,11 @@ class Controller(HomeControl, PlaygroundControl, PresetsControl, CompareControl,
         self.error = exc if isinstance(exc, ErrorInfo) else as_plain(exc).info
         self._retry = retry
         self._error_run = ""
+
+    def show(self, screen: str) -> None:
+        """Ask the app to show `screen` (a name in `app.screens.SCREENS`); the app's root switches to it."""
+        self.screen_request = ""  # a repeated request for the same screen still fires
+        self.screen_request = screen
 
     def clear_error(self) -> None:
         self.error = None

@@ -76,9 +76,14 @@ def build_root(app: Any) -> ScreenManager:
     def on_title(_ctrl: Any, title: str) -> None:
         Window.set_title(title)  # progress in the title bar where no taskbar shows it
 
-    app.ctrl.bind(error=on_error, window_title=on_title)
+    def on_screen_request(_ctrl: Any, name: str) -> None:
+        if name and name in manager.screen_names:
+            manager.current = name
+
+    app.ctrl.bind(error=on_error, window_title=on_title, screen_request=on_screen_request)
     Window.bind(on_drop_file=on_drop, on_keyboard=on_key)
     app.root_manager = manager
     app.unbind_all = lambda: (Window.unbind(on_drop_file=on_drop, on_keyboard=on_key),
-                              app.ctrl.unbind(error=on_error, window_title=on_title))
+                              app.ctrl.unbind(error=on_error, window_title=on_title,
+                                                 screen_request=on_screen_request))
     return manager
