@@ -77,7 +77,9 @@ class SpacePrompt:
         """The ``disk_full`` plain error for this prompt (its action ``free_space`` opens the list)."""
         return make("disk_full", what=what, needed=human_size(self.needed_bytes + self.margin_bytes),
                     free=human_size(self.free_bytes), prompt=self.message,
-                    candidates=",".join(c.version_id for c in self.candidates))
+                    candidates=",".join(c.version_id for c in self.candidates),
+                    # the figures themselves, so a screen can check again after the user frees space
+                    needed_bytes=self.needed_bytes + self.margin_bytes, free_bytes=self.free_bytes)
 
 
 def margin_for(needed_bytes: int) -> int:
