@@ -323,12 +323,13 @@ def _near_pairs(sigs: np.ndarray, rows: np.ndarray, threads: int = 2) -> dict[in
     if len(rows) < 2:
         return {}
     bands = range(BUCKETS // BAND)
-    if threads > 1:
+    found = _bands_in_processes(sigs) if len(sigs) >= PROCESS_MIN_ROWS else None
+    if found is None and threads > 1:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=threads) as pool:
             found = list(pool.map(lambda b: _band_pairs(sigs, b), bands))
-    else:
+    elif found is None:
         found = [_band_pairs(sigs, b) for b in bands]
     near: dict[int, int] = {}
     for later, first in found:
@@ -337,6 +338,32 @@ def _near_pairs(sigs: np.ndarray, rows: np.ndarray, threads: int = 2) -> dict[in
             if hi not in near or near[hi] > lo:
                 near[hi] = lo
     return near
+
+
+#: From this many signatures on, the bands are shared among forked worker processes where that is safe.
+PROCESS_MIN_ROWS = 200_000
+_FORKED_SIGS: np.ndarray | None = None  # the signatures the forked workers see (inherited, not copied)
+
+
+def _bands_in_processes(sigs: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """`_band_pairs` of every band in forked workers (None where they cannot be forked)."""
+    from peftstudio.data.parallel import MAX_PROCESSES, cores, fork_pool
+
+    global _FORKED_SIGS
+    _FORKED_SIGS = sigs  # set before the fork: every worker inherits it without a copy
+    try:
+        pool = fork_pool(min(cores(), MAX_PROCESSES))
+        if pool is None:
+            return None
+        with pool:
+            return list(pool.map(_forked_band_pairs, range(BUCKETS // BAND)))
+    finally:
+        _FORKED_SIGS = None
+
+
+def _forked_band_pairs(band: int) -> tuple[np.ndarray, np.ndarray]:
+    assert _FORKED_SIGS is not None
+    return _band_pairs(_FORKED_SIGS, band)
 
 
 def _band_pairs(sigs: np.ndarray, band: int) -> tuple[np.ndarray, np.ndarray]:

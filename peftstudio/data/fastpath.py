@@ -33,7 +33,6 @@ import numpy as np
 
 from peftstudio.data.chat_columns import (
     ROLE_CODES,
-    Turns,
     bools,
     bytes_of,
     chat_turns,
@@ -56,12 +55,16 @@ from peftstudio.data.dedup import (
 )
 from peftstudio.data.detect import Example
 from peftstudio.data.findings import Structure
+from peftstudio.data.parallel import MAX_PROCESSES, cores, fork_pool
 from peftstudio.data.readers import MAX_LINE_BYTES, Source, jsonl_row
 
 #: Bytes read per block.
 BLOCK_BYTES = 8 << 20
 #: Threads parsing and computing blocks ahead of the one being taken in (0: all on the calling thread).
 WORKERS = 2
+#: Files at least this big are parsed and computed in forked worker processes, one per core (see
+#: `peftstudio.data.parallel`); smaller ones are not worth the processes.
+PROCESS_MIN_BYTES = 64 << 20
 # Bytes that are never control characters: tab, newline, CR, printable ASCII and every non-ASCII byte
 # (the zero-width characters among those are looked for separately).
 _SAFE = bytes([9, 10, 13, *range(32, 127), *range(128, 256)])
@@ -86,13 +89,23 @@ def usable(source: Source, structure: Structure, *, tokenizer: Any = None, mappi
             and structure.name in ("chat", "sharegpt"))
 
 
-def run(source: Source, structure: Structure, tally: Tally, dups: BatchDuplicateFinder) -> int | None:
+def run(source: Source, structure: Structure, tally: Tally, dups: BatchDuplicateFinder, *,
+        processes: int | None = None) -> int | None:
     """Check every row of `source` into `tally` and `dups`; returns how many rows were checked on columns.
 
     None means the file needs the streaming check instead (`tally` and `dups` then hold part of the
-    file and must be thrown away).
+    file and must be thrown away). `processes`: worker processes to use where forking is safe
+    (default: one per core for files of `PROCESS_MIN_BYTES` or more, else none; threads otherwise);
+    the report is the same either way.
     """
     checker = _Checker(structure, tally, dups)
+    if processes is None:
+        processes = _default_processes(source)
+    if processes > 1:
+        done = _run_in_processes(source, checker, processes)
+        if done is not False:
+            return done
+        checker = _Checker(structure, tally, dups)  # (nothing was taken in: no pool here, use threads)
     # Blocks are parsed and computed on worker threads (Arrow and numpy release the GIL) and taken in in
     # file order on this one, so the result does not depend on the threads.
     with ThreadPoolExecutor(max_workers=max(1, WORKERS)) as pool:
@@ -114,6 +127,96 @@ def run(source: Source, structure: Structure, tally: Tally, dups: BatchDuplicate
             first, nl, data, ready = pending.popleft()
             checker.block(first, nl, data, ready.result())
     return checker.columnar
+
+
+def _default_processes(source: Source) -> int:
+    try:
+        size = source.path.stat().st_size
+    except OSError:
+        return 0
+    return min(cores(), MAX_PROCESSES) if size >= PROCESS_MIN_BYTES else 0
+
+
+def _run_in_processes(source: Source, checker: _Checker, processes: int) -> int | None | bool:
+    """`run` with blocks read and computed in `processes` forked worker processes, taken in here in order.
+
+    Only the block boundaries are found here (a short read at each); each worker reads its own block,
+    so the file's bytes never cross between processes, and only compact results come back. Returns
+    False, before anything was taken in, when no process can be started (the caller then uses threads).
+    """
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = fork_pool(processes)
+    if pool is None:
+        return False
+    first_line, taken = 1, 0
+    pending: deque[Future[tuple[np.ndarray, bytes, _Columns | None]]] = deque()
+    path, column = str(source.path), checker.column
+    try:
+        with pool:
+            try:
+                for start, end in _ranges(source):
+                    pending.append(pool.submit(_columns_at, path, start, end, column))
+                    while len(pending) > 2 * processes:  # a few blocks ahead, so memory stays bounded
+                        first_line = _take(checker, first_line, pending.popleft().result())
+                        taken += 1
+                while pending:
+                    first_line = _take(checker, first_line, pending.popleft().result())
+                    taken += 1
+            except _Bail:
+                for ready in pending:
+                    ready.cancel()
+                return None
+    except (BrokenProcessPool, OSError):
+        if taken:
+            raise
+        return False
+    return checker.columnar
+
+
+def _take(checker: _Checker, first_line: int, result: tuple[np.ndarray, bytes, _Columns | None]) -> int:
+    newlines, block, ready = result
+    checker.block(first_line, newlines, block, ready)
+    return first_line + len(newlines)
+
+
+def _ranges(source: Source) -> Iterator[tuple[int, int]]:
+    """(start, end) byte ranges of blocks of whole lines (each ends after a newline, or at the file's end)."""
+    size = source.path.stat().st_size
+    pos = source.encoding.bom
+    with open(source.path, "rb") as fh:
+        while pos < size:
+            end = pos + BLOCK_BYTES
+            if end >= size:
+                yield pos, size
+                return
+            fh.seek(end)
+            scanned = 0
+            while True:
+                chunk = fh.read(1 << 16)
+                cut = chunk.find(b"\n")
+                if cut >= 0:
+                    end += scanned + cut + 1
+                    break
+                if not chunk:
+                    end = size
+                    break
+                scanned += len(chunk)
+                if scanned > MAX_LINE_BYTES // 2:
+                    raise _Bail
+            yield pos, end
+            pos = end
+
+
+def _columns_at(path: str, start: int, end: int, column: str) -> tuple[np.ndarray, bytes, _Columns | None]:
+    """(newlines, the block's bytes when they are needed here, column work) of one block (in a worker)."""
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        block = fh.read(end - start)
+    newlines = _newlines(block)
+    ready = _columns(block, newlines, column)
+    needed = ready is None or not bool(ready.clean.all())  # rows read again one by one need their lines
+    return newlines, block if needed else b"", ready
 
 
 def _blocks(source: Source) -> Iterator[tuple[int, np.ndarray, bytes]]:
@@ -186,7 +289,7 @@ class _Checker:
     def _fast_rows(self, batch: _Batch, first_line: int, block: bytes, newlines: np.ndarray, ready: _Columns
                    ) -> None:
         tally = self.tally
-        clean = ready.turns.clean
+        clean = ready.clean
         rows = np.flatnonzero(clean)
         if len(rows) < len(clean):
             starts = np.r_[0, newlines + 1]
@@ -204,9 +307,7 @@ class _Checker:
         tally.lengths.frombytes(estimate.astype(np.int64).tobytes())
         tally.longest = max(tally.longest, int(estimate.max()))
         batch.too_long = numbers[estimate > tally.limit]
-        contents, offsets = ready.turns.contents, ready.turns.offsets
-        for r in np.flatnonzero(ready.suspects & clean).tolist():
-            text = "\n".join(contents.slice(offsets[r], offsets[r + 1] - offsets[r]).to_pylist())
+        for r, text in ready.suspect_texts:
             batch.events.extend((first_line + r, code, detail) for code, detail in row_flags(text))
         with_text = clean & (ready.sig_lengths > 0)
         batch.fast = (numbers, ready.digests[rows], np.flatnonzero(with_text) + first_line, ready.sigs[with_text])
@@ -233,13 +334,17 @@ class _Checker:
 
 
 class _Columns:
-    """A block's column work, done away from the check's state (so it can run in a worker thread)."""
+    """A block's column work, done away from the check's state (in a worker thread or process).
 
-    def __init__(self, turns: Turns, estimate: np.ndarray, suspects: np.ndarray, digests: np.ndarray,
-                 sig_lengths: np.ndarray, sigs: np.ndarray) -> None:
-        self.turns = turns
+    Plain numpy arrays and strings only, so it travels between processes cheaply: `clean` rows are
+    plainly fine; `suspect_texts` are the texts of the clean rows that `row_flags` must look at.
+    """
+
+    def __init__(self, clean: np.ndarray, estimate: np.ndarray, suspect_texts: list[tuple[int, str]],
+                 digests: np.ndarray, sig_lengths: np.ndarray, sigs: np.ndarray) -> None:
+        self.clean = clean
         self.estimate = estimate
-        self.suspects = suspects
+        self.suspect_texts = suspect_texts
         self.digests = digests
         self.sig_lengths = sig_lengths
         self.sigs = sigs
@@ -272,9 +377,11 @@ def _compute(block: bytes, newlines: np.ndarray, column: str) -> _Columns | None
         chars = ints(pc.utf8_length(contents))
     estimate = segment_sum(chars, offsets) // 4 + 5 * np.diff(offsets) + 1  # template.estimate_tokens
     suspects = _suspects(contents, data, row_bytes, offsets, ascii_only)
+    suspect_texts = [(r, "\n".join(contents.slice(offsets[r], offsets[r + 1] - offsets[r]).to_pylist()))
+                     for r in np.flatnonzero(suspects & turns.clean).tolist()]
     digests = row_digests(data + bytes(8), co, turns.roles, offsets)
     sig_lengths, sigs = _block_signatures(data, row_bytes)
-    return _Columns(turns, estimate, suspects, digests, sig_lengths, sigs)
+    return _Columns(turns.clean, estimate, suspect_texts, digests, sig_lengths, sigs)
 
 
 class _Batch:

@@ -181,3 +181,48 @@ def test_any_mix_of_lines_gives_the_same_report(tmp_path: Path, lines: list[str]
         _compare(path, chat=False, max_tokens=40)  # (mostly other rows can make the file another structure)
     finally:
         fastpath.BLOCK_BYTES = old
+
+
+_IN_PROCESSES = """
+import json, sys
+from peftstudio.data import check, dedup, fastpath, parallel
+from peftstudio.records.convert import to_dict
+assert parallel.fork_is_safe()
+fastpath.BLOCK_BYTES, fastpath.PROCESS_MIN_BYTES, dedup.PROCESS_MIN_ROWS = 2048, 0, 0
+used = []
+for name in ("_run_in_processes", "_bands_in_processes"):
+    module = fastpath if name == "_run_in_processes" else dedup
+    real = getattr(module, name)
+    def spy(*args, _real=real, _name=name):
+        out = _real(*args)
+        if out is not False and out is not None:  # (False / None: the work went to threads instead)
+            used.append(_name)
+        return out
+    setattr(module, name, spy)
+result = check.analyse(sys.argv[1], max_tokens=150)
+print(json.dumps({"report": to_dict(result.report), "fixes": {k: list(v) for k, v in result.rows_by_fix.items()},
+                  "used": used}))
+"""
+
+
+def test_worker_processes_give_the_same_report(tmp_path: Path) -> None:
+    """Big files are shared among forked worker processes: every odd line still gets the row-by-row report."""
+    import json
+    import subprocess
+    import sys
+
+    from peftstudio.records.convert import to_dict
+
+    rng = random.Random(3)
+    lines = [*GOOD, *GOOD[:5], *ODD_LINES.values()] * 3
+    rng.shuffle(lines)
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes("\n".join(lines).encode("utf-8", "surrogatepass") + b"\n")
+    # A fresh interpreter runs one thread, so forking is safe there (this test process may run others).
+    out = subprocess.run([sys.executable, "-c", _IN_PROCESSES, str(path)], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[2])
+    forked = json.loads(out.stdout.strip().splitlines()[-1])
+    slow = analyse(path, fast=False, max_tokens=150)
+    assert forked["used"] == ["_run_in_processes", "_bands_in_processes"]
+    assert forked["report"] == json.loads(json.dumps(to_dict(slow.report)))
+    assert forked["fixes"] == {k: list(v) for k, v in slow.rows_by_fix.items()}
