@@ -16,6 +16,8 @@ SCREENS: dict[str, str] = {
     "settings": "app.screens.settings.settings:SettingsScreen",
     "review": "app.screens.review.review:ReviewScreen",
     "dashboard": "app.screens.dashboard.dashboard:DashboardScreen",
+    "presets": "app.screens.presets.presets:PresetsScreen",
+    "compare": "app.screens.compare.compare:CompareScreen",
 }
 
 

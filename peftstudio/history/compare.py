@@ -218,6 +218,9 @@ def table_row(run: RunRow, metrics: list[dict[str, Any]]) -> RunTableRow:
     values: dict[str, float | None] = {}
     for column, keys in _SUMMARY_KEYS.items():
         values[column] = next((_number(summary[k]) for k in keys if _number(summary.get(k)) is not None), None)
+    quality = summary.get("quality")
+    if values["quality_score"] is None and isinstance(quality, dict):
+        values["quality_score"] = _number(quality.get("total"))  # the engine's quality report (0-100)
     val_name = next((n for n in VAL_LOSS_NAMES if any(m["name"] == n for m in metrics)), None)
     val = [m["value"] for m in metrics if m["name"] == val_name]
     if values["final_val_loss"] is None and val:
