@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 
 SCREENS: dict[str, str] = {
+    "home": "app.screens.home.home:HomeScreen",
     "welcome": "app.screens.welcome.welcome:WelcomeScreen",
     "usecase": "app.screens.usecase.usecase:UseCaseScreen",
     "model": "app.screens.model.model:ModelScreen",
@@ -16,8 +17,11 @@ SCREENS: dict[str, str] = {
     "settings": "app.screens.settings.settings:SettingsScreen",
     "review": "app.screens.review.review:ReviewScreen",
     "dashboard": "app.screens.dashboard.dashboard:DashboardScreen",
+    "playground": "app.screens.playground.playground:PlaygroundScreen",
     "presets": "app.screens.presets.presets:PresetsScreen",
     "compare": "app.screens.compare.compare:CompareScreen",
+    "versions": "app.screens.versions.versions:VersionsScreen",
+    "export": "app.screens.export.export:ExportScreen",
 }
 
 
