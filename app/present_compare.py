@@ -91,14 +91,25 @@ def charts(comparison: Any) -> list[Any]:
     return [by_name[name] for name in CHART_TITLES if name in by_name]
 
 
+def short(value: float) -> str:
+    """A figure for a subtitle: whole numbers with separators from 100 up, else 3 significant digits.
+
+    Example:
+        >>> short(2361.4), short(5.91634), short(0.000123)
+        ('2,361', '5.92', '0.000123')
+    """
+    return f"{value:,.0f}" if abs(value) >= 100 else say.number(value)
+
+
 def chart_subtitle(chart: Any, names: dict[str, str]) -> str:
-    """``lower is better; best: Run 3 (5.92)`` under a chart's title."""
+    """``lower is better; lowest reached: Run 3 (5.92)`` under a chart's title (the best value any point reached,
+    so a speed chart may name another run than the table's average speed)."""
     if chart.lower_is_better is None or chart.best_run_id is None:
         return "no better or worse: shown for reference"
     best = chart.best_value.get(chart.best_run_id)
-    value = f" ({say.number(best)})" if best is not None else ""
-    direction = "lower is better" if chart.lower_is_better else "higher is better"
-    return f"{direction}; best: {names.get(chart.best_run_id, chart.best_run_id)}{value}"
+    value = f" ({short(best)})" if best is not None else ""
+    direction = "lower is better; lowest" if chart.lower_is_better else "higher is better; highest"
+    return f"{direction} reached: {names.get(chart.best_run_id, chart.best_run_id)}{value}"
 
 
 def series(chart: Any, axis: str = "step") -> dict[str, list[tuple[float, float]]]:

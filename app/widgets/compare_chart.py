@@ -103,7 +103,7 @@ class CompareChart(BoxLayout):
             xlabel="Step", x_ticks_major=1, y_ticks_major=1, x_grid_label=True, y_grid_label=True,
             x_grid=True, y_grid=True, xmin=0, xmax=1, ymin=0, ymax=1, padding=dp(6), font_size=theme.SMALL,
             tick_color=(1, 1, 1, 0.10), border_color=(1, 1, 1, 0.35),
-            label_options={"color": theme.MUTED, "bold": False}, precision="%.3g",
+            label_options={"color": theme.MUTED, "bold": False}, precision="%g",
         )
         self.add_widget(self.graph, index=1)  # between the titles and the legend
         self._plots: list[Any] = []

@@ -89,7 +89,7 @@ def test_choosing_runs_compares_them(ctrl: Controller, three: list[str]) -> None
     charts = show.charts(c)
     assert [ch.name for ch in charts] == ["loss", "val_loss", "tokens_per_second"]  # no ETA chart
     names = {fast: "Fast", slow: "Slow", best: "Best"}
-    assert show.chart_subtitle(charts[0], names) == "lower is better; best: Best (1.2)"
+    assert show.chart_subtitle(charts[0], names) == "lower is better; lowest reached: Best (1.2)"
     assert show.series(charts[0])[best] == [(1.0, 3.0), (2.0, 1.8), (3.0, 1.2)]
     assert show.series(charts[0], "tokens")[best][-1] == (600.0, 1.2)
     assert show.differences(c, names) == [("Learning rate", "Fast: 0.02 \u00b7 Slow: 0.005 \u00b7 Best: 0.01")]

@@ -53,8 +53,14 @@ class ChosenRun(BoxLayout):
         pass
 
 
+class DifferenceRow(BoxLayout):
+    setting = StringProperty("")
+    values = StringProperty("")
+
+
 class CompareScreen(BaseScreen):
     hint = StringProperty("")
+    chart_grid: Any = None
 
     def setup(self) -> None:
         self.ctrl.bind(compare_rows=self.refresh_table, compare_chosen=self.refresh_table,
@@ -152,12 +158,13 @@ class CompareScreen(BaseScreen):
                          for rid in comparison.run_ids], xlabel)
             grid.add_widget(widget)
         box.add_widget(grid)
+        self.chart_grid = grid
         box.add_widget(Heading(plain="What differs"))
         diffs = show.differences(comparison, names)
         if not diffs:
             box.add_widget(Muted(plain="These runs used the same settings."))
         for setting, values in diffs:
-            box.add_widget(Factory.DifferenceRow(setting=setting, values=values))
+            box.add_widget(DifferenceRow(setting=setting, values=values))
         box.add_widget(Heading(plain="Train again"))
         for r in comparison.rows:
             details = " \u00b7 ".join(f"{show.COLUMN_LABELS[k]} {show.cell(k, getattr(r, k))}"
