@@ -13,6 +13,9 @@ def main() -> None:
     Config.set("graphics", "minimum_height", "700")
     Config.set("input", "mouse", "mouse,multitouch_on_demand")  # no red dots on right-click
     Config.set("kivy", "exit_on_escape", "0")
+    from app import display
+
+    display.configure(Config)  # before the window opens
     from app.main import PeftStudioApp
 
     PeftStudioApp().run()

@@ -22,3 +22,7 @@ Config.set("graphics", "width", _W)
 Config.set("graphics", "height", _H)
 Config.set("kivy", "exit_on_escape", "0")
 Config.set("input", "mouse", "mouse,multitouch_on_demand")
+
+from app import display  # (after the environment above)
+
+display.configure(Config)  # as the app does: no anti-aliasing with software OpenGL
