@@ -162,20 +162,12 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} TB"  # pragma: no cover
 
 
-def free_space(path: Path) -> int:
-    """Free bytes on the disk that holds `path` (or its nearest existing parent)."""
-    probe = path.resolve()
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    return shutil.disk_usage(probe).free
-
-
 def check_disk_space(out: Path, needed: int, what: str, free: int | None = None) -> None:
     """Raise the plain `disk_full` error before writing when `needed` bytes will not fit."""
+    from peftstudio.history.disk import check_space, free_space
+
     available = free_space(out) if free is None else free
     if shortfall(needed=needed, free=available):
-        from peftstudio.history.disk import check_space
-
         # the history's prompt: which older model versions could be archived or deleted, and what each frees
         prompt = check_space(int(needed * DISK_MARGIN), available, margin_bytes=0)
         if prompt is not None:

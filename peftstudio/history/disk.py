@@ -93,8 +93,11 @@ def margin_for(needed_bytes: int) -> int:
 
 
 def free_space(path: str | Path | None = None) -> int:
-    """Free bytes on the disk holding `path` (the home folder by default)."""
-    return shutil.disk_usage(path or paths.home()).free
+    """Free bytes on the disk holding `path` (or its nearest existing parent; the home folder by default)."""
+    probe = Path(path or paths.home()).resolve()
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return shutil.disk_usage(probe).free
 
 
 def archive_saving(folder: str | Path) -> int:
