@@ -49,8 +49,8 @@ def command(kind: str, path: str, model_file: str | None, instructions: str) -> 
         >>> text = "To use this model in Ollama:\\n  cd /x\\n  ollama create bot -f Modelfile\\n  ollama run bot\\n"
         >>> command("ollama", "/x", "bot.gguf", text)
         'cd /x && ollama create bot -f Modelfile && ollama run bot'
-        >>> command("gguf", "/x", "bot.gguf", "...")
-        "llama-cli -m '/x/bot.gguf'"
+        >>> command("gguf", "/x", "bot.gguf", "..."), command("gguf", "/my models", "bot.gguf", "...")
+        ('llama-cli -m /x/bot.gguf', "llama-cli -m '/my models/bot.gguf'")
     """
     if kind == "gguf" and model_file:
         return f"llama-cli -m {_quote(str(Path(path) / model_file))}"

@@ -193,10 +193,23 @@ def _candidate(c: Any, prompt: Any) -> dict[str, Any]:
         "label": c.label,
         "line": c.line,
         "text": f"{c.label} of {c.line}: {size(c.size_bytes)}" + (" (archived)" if c.state == "archived" else ""),
-        "archive": f"Archive {c.label} (frees about {size(c.frees_if_archived)})" if c.state == "ready" else "",
+        "archive": _archive_words(c) if c.state == "ready" else "",
         "delete": f"Delete {c.label} (frees {size(c.frees_if_deleted)})",
         "suggested": c.version_id in prompt.suggested,
     }
+
+
+def _archive_words(c: Any) -> str:
+    """Archiving frees what compression saves; weights that hardly compress free little.
+
+    Example:
+        >>> from types import SimpleNamespace as N
+        >>> _archive_words(N(label="v1", size_bytes=2**20, frees_if_archived=10))
+        'Archive v1 (frees little)'
+    """
+    if c.frees_if_archived < c.size_bytes // 20:
+        return f"Archive {c.label} (frees little)"
+    return f"Archive {c.label} (frees about {size(c.frees_if_archived)})"
 
 
 def space_enough(what: str = "") -> dict[str, Any]:

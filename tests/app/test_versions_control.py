@@ -118,7 +118,7 @@ def test_the_disk_prompt_lists_what_to_clear_and_goes_away_once_enough_is_freed(
                                  "is needed.")
     assert [c["label"] for c in prompt["candidates"]] == ["v1", "v2"]  # v3 is active: never offered
     assert prompt["candidates"][0]["delete"] == "Delete v1 (frees 2.0 MB)"
-    assert prompt["candidates"][0]["archive"].startswith("Archive v1 (frees about ")
+    assert prompt["candidates"][0]["archive"].startswith("Archive v1 (frees ")
     assert prompt["candidates"][0]["suggested"] and not prompt["candidates"][1]["suggested"]
     assert ctrl.screen_request == "versions"
     ctrl.archive_version(three[0])  # about half of it compresses away: not yet enough

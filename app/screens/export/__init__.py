@@ -1,0 +1,1 @@
+"""The export screen: four kinds of export, progress, Test Export."""

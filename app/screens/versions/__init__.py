@@ -1,0 +1,1 @@
+"""The versions screen: a model line's versions as a timeline."""
