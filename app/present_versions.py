@@ -183,11 +183,26 @@ def space_prompt(prompt: Any, what: str = "") -> dict[str, Any]:
         advice = f"Deleting {labels} would free enough. Archiving keeps a version and frees part of its size."
     else:
         advice = "Even clearing every older version would not free enough; free space on the disk too."
-    return {"summary": summary, "advice": advice, "enough": False, "candidates": [_candidate(c, prompt)
-                                                                                    for c in prompt.candidates]}
+    return {"summary": summary, "advice": advice, "enough": False,
+            "candidates": [_candidate(c, prompt.suggested) for c in prompt.candidates]}
 
 
-def _candidate(c: Any, prompt: Any) -> dict[str, Any]:
+def space_listing(listing: Any, what: str = "") -> dict[str, Any]:
+    """The prompt when the disk filled up and the need is not known: every version that could be cleared.
+
+    Example:
+        >>> from types import SimpleNamespace as N
+        >>> space_listing(N(candidates=(), suggested=()), "the checkpoint")["summary"]
+        'The disk filled up while writing the checkpoint.'
+    """
+    summary = f"The disk filled up while writing {what}." if what else "The disk is full."
+    advice = ("Clearing older model versions frees the space shown on each button." if listing.candidates else
+              "There are no older model versions to clear here; free space on the disk yourself.")
+    return {"summary": summary, "advice": advice, "enough": False, "unknown_need": True,
+            "candidates": [_candidate(c, ()) for c in listing.candidates]}
+
+
+def _candidate(c: Any, suggested: tuple[str, ...]) -> dict[str, Any]:
     return {
         "id": c.version_id,
         "label": c.label,
@@ -195,7 +210,7 @@ def _candidate(c: Any, prompt: Any) -> dict[str, Any]:
         "text": f"{c.label} of {c.line}: {size(c.size_bytes)}" + (" (archived)" if c.state == "archived" else ""),
         "archive": _archive_words(c) if c.state == "ready" else "",
         "delete": f"Delete {c.label} (frees {size(c.frees_if_deleted)})",
-        "suggested": c.version_id in prompt.suggested,
+        "suggested": c.version_id in suggested,
     }
 
 

@@ -147,8 +147,8 @@ class VersionsControl:
             if self.disk_free_bytes is not None and freed is not None:  # the injected disk gains what was freed
                 self.disk_free_bytes = self.disk_free_bytes + freed(version)
             self.refresh_versions()
-            if self.space_prompt is not None:
-                self._recheck_space()
+            if self.space_prompt is not None:  # the prompt shows what is left to clear
+                (self._relist_space if self.space_prompt.get("unknown_need") else self._recheck_space)()
 
         self.background(work, done, self._versions_failed)  # type: ignore[attr-defined]
 
@@ -217,6 +217,35 @@ class VersionsControl:
         self.check_disk_space(int(details["needed_bytes"]), str(details.get("what", "")), margin_bytes=0,
                               retry=retry)
         return True
+
+    def free_space(self, info: Any = None, retry: Callable[[], None] | None = None) -> None:
+        """What the ``disk_full`` error's "Archive or delete old model versions" action does: the prompt
+        with the error's figures, or, from an error without them (the disk filled up while writing),
+        every version that could be cleared."""
+        if info is not None and self.space_prompt_for(info, retry):
+            return
+        what = str((getattr(info, "details", {}) or {}).get("what", "") or "")
+        self._space_need = (0, what, 0)
+        self._space_retry = retry
+        self._relist_space(show=True)
+
+    def _relist_space(self, show: bool = False) -> None:
+        what = getattr(self, "_space_need", (0, "", 0))[1]
+
+        def work() -> dict[str, Any]:
+            from peftstudio.history import check_space
+
+            # one byte short of an empty disk: every inactive version is listed, none marked as enough
+            listing = check_space(1, 0, margin_bytes=0, store=self.store)  # type: ignore[attr-defined]
+            return words.space_listing(listing, what)
+
+        def done(prompt: dict[str, Any]) -> None:
+            self.space_prompt = prompt
+            if show:
+                self.refresh_versions()
+                self.show("versions")  # type: ignore[attr-defined]
+
+        self.background(work, done, self._versions_failed)  # type: ignore[attr-defined]
 
     def space_try_again(self) -> None:
         """Close the prompt and do again what lacked space."""

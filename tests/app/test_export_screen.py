@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import doctest
 from pathlib import Path
+
 import pytest
 
 from app import present_export

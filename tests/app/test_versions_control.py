@@ -150,6 +150,24 @@ def test_an_export_short_of_space_opens_the_prompt_with_the_libraries_figures(th
     assert not ctrl.space_prompt_for(PlainError(info.__class__(code="nan_loss", title="", explanation="")))
 
 
+def test_the_disk_full_errors_action_lists_every_version_that_could_be_cleared(three: list[str]) -> None:
+    from peftstudio.errors import make
+
+    info = make("disk_full", what="the checkpoint").info  # the disk filled up while writing: no figures
+    assert info.actions[0].fix_id == "free_space"
+    ctrl = Controller()
+    ctrl.free_space(info)
+    assert ctrl.wait_idle()
+    prompt = ctrl.space_prompt
+    assert prompt["summary"] == "The disk filled up while writing the checkpoint."
+    assert [c["label"] for c in prompt["candidates"]] == ["v1", "v2"] and ctrl.screen_request == "versions"
+    assert not any(c["suggested"] for c in prompt["candidates"])
+    ctrl.version_confirm_delete = three[0]
+    ctrl.delete_version(three[0])
+    assert ctrl.wait_idle()
+    assert [c["label"] for c in ctrl.space_prompt["candidates"]] == ["v2"]  # what is left to clear
+
+
 @pytest.mark.parametrize(("name", "delta", "expected"), [
     ("best_val_loss", -0.1, ("-0.100", "better")),
     ("best_val_loss", 0.1, ("+0.100", "worse")),

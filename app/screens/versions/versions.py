@@ -134,7 +134,7 @@ class VersionsScreen(BaseScreen):
             buttons.add_widget(BoxLayout())
             line.add_widget(buttons)
             panel.ids.candidates.add_widget(line)
-        if prompt.get("enough"):
+        if prompt.get("enough") or prompt.get("unknown_need"):
             again = StudioButton(text="Try again", kind="primary")
             again.bind(on_release=lambda _b: self.ctrl.space_try_again())
             panel.ids.footer.add_widget(again)
