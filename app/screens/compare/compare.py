@@ -23,8 +23,8 @@ load_kv(__file__)
 
 #: Table columns after the choose box: (key, width in dp; 0 = takes the rest). "model" is not sortable.
 TABLE: tuple[tuple[str, float], ...] = (
-    ("name", 0), ("model", 170), ("date", 140), ("final_val_loss", 120), ("best_val_loss", 120),
-    ("quality_score", 100), ("duration_seconds", 120), ("tokens_per_second", 90), ("cost", 70))
+    ("name", 0), ("model", 160), ("date", 120), ("final_val_loss", 120), ("best_val_loss", 120),
+    ("quality_score", 130), ("duration_seconds", 120), ("tokens_per_second", 90), ("cost", 70))
 
 
 def _sized(widget: Any, width: float) -> Any:
