@@ -79,9 +79,13 @@ class PlaygroundControl:
         store = self.store  # type: ignore[attr-defined]
 
         def work() -> tuple[str, list[str], list[dict[str, Any]]]:
+            from peftstudio.errors import make
             from peftstudio.playground import chat_history, run_example_prompts
 
-            run = store.get_run(run_id)
+            try:
+                run = store.get_run(run_id)
+            except KeyError:
+                raise make("run_not_found", run_id=run_id) from None
             history = [words.exchange_row(e) for e in chat_history(run_id, store=store)]
             return run.name or run.id, run_example_prompts(run.config), history
 

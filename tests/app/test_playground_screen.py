@@ -98,14 +98,15 @@ def test_completing_a_run_lands_in_the_playground_with_an_answer_from_both_model
         # The saved history, newest first; "Show" brings an older exchange back.
         ui.tap(ui.button("Hide advanced settings"))
         ui.tap(ui.button("History (2 saved)"))
+        frames(6)  # the rows are laid out
         rows = ui.find(HistoryRow, screen.ids.history_box)
         assert [r.row["prompt"] for r in rows] == ["Where be the treasure?", chips[0].prompt]
+        ui.shot("23-playground-history")
         ui.tap(rows[1].ids.show_button)
         assert ctrl.playground_prompt == chips[0].prompt
         assert ctrl.base_answer == rows[1].row["base"] != "" and ctrl.tuned_answer == rows[1].row["tuned"]
         rows = ui.find(HistoryRow, screen.ids.history_box)
         assert [r.selected for r in rows] == [False, True]
-        ui.shot("23-playground-history")
 
         # The dashboard's finished summary is one tap away.
         ui.tap(ui.button("Training summary"))

@@ -37,6 +37,8 @@ def test_walk_the_wizard_train_pause_resume_and_finish() -> None:
         ctrl.start()
         ui.wait(lambda: ctrl.hardware is not None and len(ctrl.profile_estimates) == len(ctrl.profiles), 90,
                 "the machine probe and the profile estimates")
+        assert ui.root.current == "home"  # the app opens on the home screen
+        ui.tap(ui.button("New training", ui.screen))
         assert ui.root.current == "welcome"
         ui.shot("01-welcome")
         ui.tap(ui.button("Let's start"))
@@ -119,6 +121,9 @@ def test_walk_the_wizard_train_pause_resume_and_finish() -> None:
         ui.tap(ui.button("Resume"))
         ui.wait(lambda: ctrl.run_status == "completed", 300, "the end of the run")
         assert ctrl.step == STEPS and ctrl.progress == 1.0
+        ui.wait(lambda: ui.root.current == "playground", 10, "the playground, opened by the finished run")
+        ui.tap(ui.button("Training summary"))  # the dashboard's finished card is one tap away
+        ui.wait(lambda: ui.root.current == "dashboard" and not ui.root.transition.is_active, 10, "the dashboard")
         ui.wait(lambda: "Training finished" in dash.ids.finished_text.plain, 10, "the finished card")
         ui.shot("11-dashboard-finished")
     finally:

@@ -12,7 +12,6 @@ from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import DictProperty, ListProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
-from kivy.utils import escape_markup
 
 from app import theme
 from app.screens.base import BaseScreen, load_kv
@@ -22,33 +21,43 @@ Builder.load_string("""
 #:import theme app.theme
 #:import dp kivy.metrics.dp
 <HomeTile>:
-    wrap: True
-    markup: True
-    halign: 'left'
-    valign: 'top'
-    text_size: (self.width - dp(32), self.height - dp(28))
-    height: max(dp(120), self.texture_size[1] + dp(28))
+    orientation: 'vertical'
+    padding: dp(12)
+    spacing: dp(8)
+    canvas.before:
+        Color:
+            rgba: theme.SURFACE
+        RoundedRectangle:
+            pos: self.pos
+            size: self.size
+            radius: [dp(10)]
+    StudioButton:
+        id: button
+        text: root.title
+        kind: root.kind
+        wrap: True
+        font_size: theme.HEADING
+        bold: True
+        on_release: root.dispatch('on_release')
+    Muted:
+        plain: root.note
+    Widget:  # the extra height goes below the note
 """)
 
 STATUS_COLOURS = {"completed": theme.GOOD, "running": theme.ACCENT, "queued": theme.ACCENT, "paused": theme.WARN,
                   "failed": theme.BAD}
 
 
-class HomeTile(StudioButton):
-    """A big button: a title and a line saying what is behind it."""
+class HomeTile(BoxLayout):
+    """A big button with a line under it saying what is behind it; `on_release` when it is pressed."""
 
     title = StringProperty("")
     note = StringProperty("")
+    kind = StringProperty("secondary")
+    __events__ = ("on_release",)
 
-    def on_title(self, *_: Any) -> None:
-        self._compose()
-
-    def on_note(self, *_: Any) -> None:
-        self._compose()
-
-    def _compose(self) -> None:
-        self.text = (f"[b][size={int(theme.HEADING)}]{escape_markup(self.title)}[/size][/b]\n"
-                     f"[size={int(theme.SMALL)}]{escape_markup(self.note)}[/size]")
+    def on_release(self) -> None:
+        pass
 
 
 class RunCard(BoxLayout):
@@ -86,6 +95,7 @@ class HomeScreen(BaseScreen):
         self._refresh = Clock.create_trigger(lambda _dt: self.ctrl.refresh_home(), 0.3)
         self.ctrl.bind(recent_runs=self.refresh_runs, run_status=self._status_changed)
         self.refresh_runs()
+        self.ctrl.refresh_home()  # the app opens on this screen: no on_enter comes for the first one
 
     def on_enter(self, *_: Any) -> None:
         self.ctrl.refresh_home()

@@ -107,6 +107,17 @@ class PlaygroundScreen(BaseScreen):
     # ------------------------------------------------------------ advanced settings
     def on_advanced(self, *_: Any) -> None:
         self.refresh_fields()
+        if self.advanced:
+            self._bring_into_view(self.ids.advanced_box)
+
+    def _bring_into_view(self, box: Any) -> None:
+        """Scroll so what was just opened below the answers can be seen (after it is laid out)."""
+
+        def scroll(_dt: float) -> None:
+            if box.children and self.ids.body.height > self.ids.scroll.height:
+                self.ids.scroll.scroll_to(box.children[-1], padding=theme.TOUCH * 2, animate=False)
+
+        Clock.schedule_once(scroll, 0.05)
 
     def _build_fields(self) -> None:
         """The fields, made once (they keep their bindings while the expander is closed)."""
@@ -142,6 +153,8 @@ class PlaygroundScreen(BaseScreen):
     # ------------------------------------------------------------ history
     def on_history_open(self, *_: Any) -> None:
         self.refresh_history()
+        if self.history_open:
+            self._bring_into_view(self.ids.history_box)
 
     def refresh_history(self, *_: Any) -> None:
         box = self.ids.history_box
