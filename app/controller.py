@@ -555,6 +555,7 @@ class Controller(HomeControl, PlaygroundControl, PresetsControl, CompareControl,
         from peftstudio.fixes import FIXES
 
         run_error = self._error_run == self.run_id and bool(self.run_id)
+        info, retry = self.error, self._retry
         self.clear_error()
         if run_error and fix_id in FIXES:
             self._fix_run(fix_id)
@@ -566,6 +567,8 @@ class Controller(HomeControl, PlaygroundControl, PresetsControl, CompareControl,
             self.reset_overrides()
         elif fix_id == "use_builtin":
             self.choose_model(BUILTIN_MODELS[0])
+        elif fix_id == "free_space":  # not a run's: the versions screen lists what could be archived or deleted
+            self.free_space(info, retry)
         elif fix_id in FIXES and self.plan is not None:
             self._fix_plan(fix_id)
         else:

@@ -23,7 +23,7 @@ from typing import Any
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 
 from app import present_versions as words
-from app import theme
+from app import colours as theme  # (no Kivy metrics: the controller opens no window)
 
 #: Colours of a metric's change on the timeline (better, worse).
 CHANGE_COLOURS = {"better": theme.hex_colour(theme.GOOD), "worse": theme.hex_colour(theme.WARN)}

@@ -153,10 +153,11 @@ def test_an_export_short_of_space_opens_the_prompt_with_the_libraries_figures(th
 def test_the_disk_full_errors_action_lists_every_version_that_could_be_cleared(three: list[str]) -> None:
     from peftstudio.errors import make
 
-    info = make("disk_full", what="the checkpoint").info  # the disk filled up while writing: no figures
-    assert info.actions[0].fix_id == "free_space"
+    error = make("disk_full", what="the checkpoint")  # the disk filled up while writing: no figures
+    assert error.info.actions[0].fix_id == "free_space"
     ctrl = Controller()
-    ctrl.free_space(info)
+    ctrl.fail(error)  # the error dialog's button does what its action says
+    assert ctrl.apply_action(ctrl.error.actions[0]) and ctrl.error is None
     assert ctrl.wait_idle()
     prompt = ctrl.space_prompt
     assert prompt["summary"] == "The disk filled up while writing the checkpoint."
