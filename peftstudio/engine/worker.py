@@ -163,16 +163,20 @@ def execute(run_id: str, store: Store) -> str:
                "tokens_per_second": outcome.tokens_seen / outcome.elapsed_seconds if outcome.elapsed_seconds else None,
                "adapter_path": outcome.adapter_path, "packing": outcome.packing}
     summary.pop("pause", None)
-    store.update_run(run_id, status="completed", pid=None, finished_at=time.time(),
-                     elapsed_seconds=outcome.elapsed_seconds, summary=summary)
-    store.add_event(run_id, "completed", f"Finished after {outcome.step} steps.", step=outcome.step)
+    store.update_run(run_id, summary=summary)
     from peftstudio.quality import record_quality
 
     record_quality(store, run_id)  # the quality score with its parts and suggestions (issue 7)
+    version = None
     if outcome.adapter_path:
         from peftstudio.history import record_completed_run
 
         version = record_completed_run(store, run_id, outcome.adapter_path)  # the next version of its line
+    # "completed" comes last: whoever sees it (wait_run, the app) finds the score and the version there
+    store.update_run(run_id, status="completed", pid=None, finished_at=time.time(),
+                     elapsed_seconds=outcome.elapsed_seconds)
+    store.add_event(run_id, "completed", f"Finished after {outcome.step} steps.", step=outcome.step)
+    if version is not None:
         store.add_event(run_id, "version", f"Saved as {version.label} of {version.line}.",
                         data={"version_id": version.id})
     return "completed"
