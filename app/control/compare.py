@@ -12,7 +12,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 
@@ -38,6 +39,14 @@ class CompareControl:
     compare_busy = BooleanProperty(False)
     compare_axis = StringProperty("step")  # "step" or "tokens": the charts' horizontal axis
     _compare_query = 0
+
+    if TYPE_CHECKING:  # what the Controller this is mixed into provides
+        store: Any
+
+        def background(self, work: Callable[[], Any], done: Callable[[Any], None] | None = None,
+                       failed: Callable[[BaseException], None] | None = None) -> Any: ...
+        def fail(self, exc: BaseException | Any, retry: Callable[[], None] | None = None) -> None: ...
+        def fill_wizard(self, config: Any, *, data_path: str = "") -> str: ...
 
     def refresh_runs(self) -> None:
         """Read the completed runs from the store (in the background) and sort them."""

@@ -18,7 +18,7 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 from kivy.properties import BooleanProperty, DictProperty, ListProperty, ObjectProperty, StringProperty
@@ -121,6 +121,25 @@ class PresetsControl:
     preset_fit = ObjectProperty(None, allownone=True)  # PresetFit waiting for "Apply to the wizard"
     preset_busy = BooleanProperty(False)
     _preset_query = 0
+
+    if TYPE_CHECKING:  # what the Controller this is mixed into provides
+        store: Any
+        hardware: Any
+        plan: Any
+        data_path: str
+        data_report: Any
+        profile_id: str
+        model_ref: str
+        overrides: dict[str, Any]
+        models: list[Any]
+        wizard_reached: int
+
+        def background(self, work: Callable[[], Any], done: Callable[[Any], None] | None = None,
+                       failed: Callable[[BaseException], None] | None = None) -> Any: ...
+        def show(self, screen: str) -> None: ...
+        def replan(self) -> None: ...
+        def check_data(self, path: str) -> None: ...
+        def _model_options(self) -> list[dict[str, Any]]: ...
 
     # ------------------------------------------------------------------ the library
     def refresh_presets(self) -> None:

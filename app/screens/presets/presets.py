@@ -4,7 +4,7 @@ on this computer), export one to a file, import a file (refused files explained 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -55,7 +55,7 @@ class FitCard(BoxLayout):
 
 class PresetsScreen(BaseScreen):
     #: What each filter shows when it lets everything through.
-    ALL = {"profile": "All use cases", "model": "All models", "tag": "All tags"}
+    ALL: ClassVar[dict[str, str]] = {"profile": "All use cases", "model": "All models", "tag": "All tags"}
     list_heading = StringProperty("Your presets")
 
     def setup(self) -> None:
