@@ -56,6 +56,8 @@ def build_root(app: Any) -> ScreenManager:
         text = path.decode("utf-8", "replace") if isinstance(path, bytes) else str(path)
         if manager.current == "model":
             app.ctrl.choose_model_path(text)
+        elif manager.current == "presets":
+            app.ctrl.import_preset_file(text)
         else:
             manager.current = "data"
             app.ctrl.check_data(text)

@@ -156,3 +156,16 @@ def test_a_hostile_preset_file_shows_the_plain_message_and_changes_nothing(ui: U
     assert [tuple(r) for r in open_store().query("SELECT * FROM presets")] == before_store
     assert wizard_state(ctrl) == before_wizard and ctrl.preset_fit is None
     assert [r.name for r in rows(ui)] == ["Mine"]
+
+
+def test_a_preset_file_dropped_on_the_library_is_imported(ui: Ui, tmp_path: Path) -> None:
+    ctrl = ui.ctrl
+    save_preset("Dropped GPU chatbot", gpu_preset(), tags=["gpu"], store=open_store())
+    shared = tmp_path / "dropped.json"
+    export_preset("Dropped GPU chatbot", shared, store=open_store())
+    with open_store().transaction() as c:
+        c.execute("DELETE FROM presets")
+    go(ui, "presets")
+    ui.window.dispatch("on_drop_file", str(shared).encode(), 200, 200)  # dragged onto the window
+    ui.wait(lambda: ctrl.preset_fit is not None, 30, "the import of the dropped file")
+    assert [p.name for p in ctrl.presets] == ["Dropped GPU chatbot"] and ui.root.current == "presets"
