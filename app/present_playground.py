@@ -17,8 +17,8 @@ from typing import Any
 
 #: The generation settings the Advanced expander offers, in order: key -> (label, plain explanation).
 GENERATION_FIELDS: dict[str, tuple[str, str]] = {
-    "temperature": ("Temperature", "How adventurous the words are: 0 always picks the most likely word, "
-                                   "1 or more is more surprising."),
+    "temperature": ("Temperature", ("How adventurous the words are: 0 always picks the most likely word, "
+                                    "1 or more is more surprising.")),
     "top_p": ("Top-p", "Only the most likely words that together make up this share are considered (0.9 = 90%)."),
     "max_new_tokens": ("Answer length", "The most tokens (word pieces) an answer may have."),
     "seed": ("Seed", "The same seed and settings give the same answer again."),
