@@ -126,6 +126,13 @@ def test_walk_the_wizard_train_pause_resume_and_finish() -> None:
         ui.wait(lambda: ui.root.current == "dashboard" and not ui.root.transition.is_active, 10, "the dashboard")
         ui.wait(lambda: "Training finished" in dash.ids.finished_text.plain, 10, "the finished card")
         ui.shot("11-dashboard-finished")
+        ui.tap(ui.button("Open playground", dash))  # and back: the finished dashboard leads on
+        ui.wait(lambda: ui.root.current == "playground" and ctrl.playground_run_id == ctrl.run_id, 30,
+                "the playground again")
+        ui.tap(ui.button("Training summary"))
+        ui.wait(lambda: ui.root.current == "dashboard" and not ui.root.transition.is_active, 10, "the dashboard")
+        ui.tap(ui.button("Home", dash))
+        ui.wait(lambda: ui.root.current == "home" and not ui.root.transition.is_active, 10, "home")
     finally:
         ui.close()
         stop_worker(ctrl)

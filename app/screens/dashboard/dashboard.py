@@ -51,7 +51,7 @@ class DashboardScreen(BaseScreen):
         status = c.run_status
         self.status_text = STATUS_WORDS.get(status, status)
         self.button_text = {"running": "Pause", "queued": "Pause", "pausing": "Pausing...", "paused": "Resume",
-                            "failed": "Resume", "completed": "New training"}.get(status, "Pause")
+                            "failed": "Resume", "completed": "Open playground"}.get(status, "Pause")
         ids = self.ids
         ids.pause_button.disabled = c.run_busy or status in ("pausing", "")
         ids.progress.value = c.progress * 100
@@ -99,7 +99,7 @@ class DashboardScreen(BaseScreen):
 
     def toggle_pause(self) -> None:
         if self.ctrl.run_status == "completed":
-            self.go("welcome")
+            self.ctrl.open_run_in_playground(self.ctrl.run_id)
         elif self.ctrl.run_status in ("paused", "failed"):
             self.ctrl.resume()
         elif self.ctrl.run_status in ("running", "queued"):
