@@ -183,9 +183,10 @@ def test_frame_time_while_streaming_ten_metrics_per_second(ui: Ui, capsys: pytes
     """The issue's one timing requirement: frames stay under 50 ms while 10 metric events/s arrive for 10 s.
 
     Each frame's time is split into the app's work (clock callbacks, layout, text, the chart's points)
-    and the window's drawing. Here the drawing is Mesa's software renderer on a shared CPU, which costs
-    the same for any full-window redraw (the static baseline below); with a GPU it is a few ms. The
-    assertion is on the app's part; the full figures are printed for the record.
+    and the window's drawing. Here the drawing is Mesa's software renderer on a shared CPU (without
+    anti-aliasing, see `app.display`), which costs about the same for any full-window redraw (the static
+    baseline below); with a GPU it is a few ms. Both the app's part and the whole frame are asserted
+    (95th percentile); the figures are printed for the record.
     """
     ctrl = ui.ctrl
     store = open_store()
@@ -241,4 +242,5 @@ def test_frame_time_while_streaming_ten_metrics_per_second(ui: Ui, capsys: pytes
               "redraws": ui.screen.redraws}
     with capsys.disabled():
         print("\nframe_time " + json.dumps(result))
-    assert percentile(app, 0.95) < 0.050, result
+    assert percentile(app, 0.95) < 0.050, result  # the app's own work per frame
+    assert percentile(full, 0.95) < 0.050, result  # the whole frame, drawing included
