@@ -117,9 +117,9 @@ class GradientGuard(L.Callback):
             trainer.gradient_clip_val = self.clip_value
 
     def on_before_optimizer_step(self, trainer: L.Trainer, pl_module: L.LightningModule, optimizer: Any) -> None:
-        from peftstudio.callbacks.progress import gradient_norm
+        from peftstudio.callbacks.progress import step_gradient_norm
 
-        norm = gradient_norm(pl_module.parameters())
+        norm = step_gradient_norm(trainer, pl_module)
         if norm is None:
             return
         step = trainer.global_step + 1  # the step being taken
