@@ -9,24 +9,26 @@ optimizer steps, one after the other in this process:
 * ``hf_dynamic``: the same, batches padded only to their longest example (the strongest plain setup), the
   reference for the no-packing target;
 * ``ours_packed`` / ``ours_unpacked``: our Lightning engine with all our callbacks (progress, ETA, system
-  monitor, checkpoint, pause and the guards), packing on (rows of the sequence length holding several
+  monitor, checkpoint, pause, and the divergence, overfitting, memory and gradient guards), packing on (rows of the sequence length holding several
   examples) and off (batches padded to their longest example);
 * ``lightning_bare``: the same Lightning loop, packing on, with none of our callbacks.
 
-``ours_packed`` and ``lightning_bare`` run twice, interleaved (bare, ours, bare, ours), so drift in the
-machine's load hits both alike. Each optimizer step after the first is timed (start-up and warm-up
+Contenders run in rounds of ``hf, bare, ours packed, ours unpacked, hf_dynamic`` and back in reverse, so
+every compared pair sits symmetrically and a steady drift in the machine's speed hits both sides alike;
+a contender's figure is the median over its runs (four per round pair, two rounds by default). Each optimizer step after the first is timed (start-up and warm-up
 excluded); a contender's rate is the median over its steps of (useful tokens / step time), where useful
 tokens are real tokens (no padding), which shrugs off a step slowed by another process. Wall and process
 CPU time are both reported. Prints ONE JSON line with tokens/s per contender and the ratios
 ``packed_vs_hf`` (target >= 1.5), ``packed_vs_hf_dynamic`` (reported), ``unpacked_vs_hf_dynamic``
 (target >= 0.97) and ``callback_overhead`` (target <= 0.03).
 
-    .venv/bin/python benchmarks/throughput.py [--steps 6] [--seq 128] [--batch 2] [--model builtin:smollm2-135m]
+    .venv/bin/python benchmarks/throughput.py [--steps 6] [--rounds 2] [--seq 128] [--batch 2] [--model builtin:smollm2-135m]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import sys
@@ -72,6 +74,7 @@ def lightning_run(config: Any, model: Any, train: list[dict[str, list[int]]], pa
     import attrs
     import lightning as L
 
+    from peftstudio.callbacks.decision import guard_callbacks
     from peftstudio.engine.datamodule import TextDataModule
     from peftstudio.engine.module import LoraModule
     from peftstudio.engine.trainer import build_trainer, plan_trainer, standard_callbacks
@@ -96,7 +99,9 @@ def lightning_run(config: Any, model: Any, train: list[dict[str, list[int]]], pa
                           pad_id=pad_id, packing=packing, seed=t.seed)
     plan = plan_trainer(t, batches_per_epoch=data.batches_per_epoch, has_validation=False, cuda=False)
     with tempfile.TemporaryDirectory() as folder:
-        callbacks = standard_callbacks(Path(folder), t, lambda report: None) if ours else []
+        # "ours": everything a real run has (the worker adds the four guards to the standard callbacks)
+        callbacks = [*standard_callbacks(Path(folder), t, lambda report: None),
+                     *guard_callbacks(attrs.evolve(config, training=t))] if ours else []
         trainer = build_trainer(plan, [*callbacks, Timing()], root_dir=folder)
         trainer.fit(module, datamodule=data)
     return clock.result()
@@ -143,6 +148,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="builtin:smollm2-135m")
     parser.add_argument("--steps", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seq", type=int, default=128)
     parser.add_argument("--batch", type=int, default=2)
     args = parser.parse_args()
@@ -168,9 +174,12 @@ def main() -> None:
     splits = build_datasets(config.data, tokenizer, args.seq, config.training.seed)
     train, pad = list(splits.train), int(tokenizer.pad_token_id or 0)
     results: dict[str, list[dict[str, float]]] = {}
-    # bare and ours alternate, so a change in the machine's load between them hits both alike
-    order = ["hf", "hf_dynamic", "lightning_bare", "ours_packed", "ours_unpacked", "lightning_bare", "ours_packed"]
-    for name in order:
+    # Every compared pair sits symmetrically in each round (A B ... B A), so a steady drift in the machine's
+    # speed hits both sides alike; two rounds, and the median over a contender's runs, tame the rest.
+    one_round = ["hf", "lightning_bare", "ours_packed", "ours_unpacked", "hf_dynamic",
+                 "hf_dynamic", "ours_unpacked", "ours_packed", "lightning_bare", "hf"]
+    for name in one_round * args.rounds:
+        gc.collect()  # the previous contender's model and trainer are gone before this one starts
         model = load_model(args.model)
         model.train()
         if name.startswith("hf"):
@@ -182,11 +191,11 @@ def main() -> None:
         del model
 
     def rate(name: str, key: str = "tokens_per_s") -> float:
-        return statistics.mean(r[key] for r in results[name])
+        return statistics.median(r[key] for r in results[name])
 
     out: dict[str, Any] = {
         "benchmark": "throughput", "model": args.model, "device": "cuda" if torch.cuda.is_available() else "cpu",
-        "steps": args.steps, "sequence_length": args.seq, "micro_batch_size": args.batch,
+        "steps": args.steps, "rounds": args.rounds, "sequence_length": args.seq, "micro_batch_size": args.batch,
         "tokens_per_s": {k: round(rate(k), 1) for k in results},
         "tokens_per_cpu_s": {k: round(rate(k, "tokens_per_cpu_s"), 1) for k in results},
     }
