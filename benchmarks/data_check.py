@@ -7,7 +7,10 @@ worker's peak).
 Prints one JSON line: ``{"rows", "file_mb", "check_s", "datasets_s", "ratio" (check / datasets),
 "check_cpu_s", "datasets_cpu_s", "cpu_ratio", "check_peak_rss_mb", "datasets_peak_rss_mb", "rss_under_1gib"}``.
 
-    .venv/bin/python benchmarks/data_check.py [--rows N]
+Each side runs `--repeat` times (3 by default), alternating which goes first; medians are reported, with
+the ratio of each pair.
+
+    .venv/bin/python benchmarks/data_check.py [--rows N] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -72,30 +76,47 @@ def _child(code: str, *args: str) -> dict:  # type: ignore[type-arg]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each side; medians are reported")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="peftstudio-bench-") as tmp:
         path = Path(tmp) / "big.jsonl"
         generate(path, args.rows)
-        check = _child(_CHILD_CHECK, str(path))
-        hf = _child(_CHILD_DATASETS, str(path), str(Path(tmp) / "hf-cache"))
-        assert check["rows"] == hf["rows"] == args.rows
+        checks: list[dict] = []  # type: ignore[type-arg]
+        hfs: list[dict] = []  # type: ignore[type-arg]
+        for i in range(args.repeat):  # alternating which goes first, against drift in the machine's speed
+            for side in (("check", "datasets") if i % 2 == 0 else ("datasets", "check")):
+                if side == "check":
+                    checks.append(_child(_CHILD_CHECK, str(path)))
+                else:
+                    hfs.append(_child(_CHILD_DATASETS, str(path), str(Path(tmp) / f"hf-cache-{i}")))
+        assert all(c["rows"] == args.rows for c in checks) and all(h["rows"] == args.rows for h in hfs)
+
+        def median(runs: list[dict], key: str) -> float:  # type: ignore[type-arg]
+            return statistics.median(r[key] for r in runs)
+
+        check_s, hf_s = median(checks, "seconds"), median(hfs, "seconds")
+        check_cpu, hf_cpu = median(checks, "cpu"), median(hfs, "cpu")
+        rss = max(c["rss"] + c["workers_rss"] for c in checks)
         print(json.dumps({
+            "benchmark": "data_check",
             "rows": args.rows,
             "file_mb": round(path.stat().st_size / 2**20, 1),
-            "check_s": round(check["seconds"], 2),
-            "datasets_s": round(hf["seconds"], 2),
-            "ratio": round(check["seconds"] / hf["seconds"], 3),
-            "check_cpu_s": round(check["cpu"], 2),
-            "datasets_cpu_s": round(hf["cpu"], 2),
-            "cpu_ratio": round(check["cpu"] / hf["cpu"], 3),
-            "check_workers": check["workers"],
+            "repeat": args.repeat,
+            "check_s": round(check_s, 2),
+            "datasets_s": round(hf_s, 2),
+            "ratio": round(check_s / hf_s, 3),
+            "ratios": [round(c["seconds"] / h["seconds"], 3) for c, h in zip(checks, hfs)],
+            "check_cpu_s": round(check_cpu, 2),
+            "datasets_cpu_s": round(hf_cpu, 2),
+            "cpu_ratio": round(check_cpu / hf_cpu, 3),
+            "check_workers": checks[0]["workers"],
             # main process + every worker at the largest worker's peak: a bound on the check's total RSS
-            "check_peak_rss_mb": round((check["rss"] + check["workers_rss"]) / 2**20, 1),
-            "datasets_peak_rss_mb": round(hf["rss"] / 2**20, 1),
-            "rss_under_1gib": check["rss"] + check["workers_rss"] < 2**30,
-            "check_findings": check["codes"],
+            "check_peak_rss_mb": round(rss / 2**20, 1),
+            "datasets_peak_rss_mb": round(max(h["rss"] for h in hfs) / 2**20, 1),
+            "rss_under_1gib": rss < 2**30,
+            "check_findings": checks[0]["codes"],
+            "pass": check_s < hf_s and rss < 2**30,
         }))
-
 
 if __name__ == "__main__":
     main()

@@ -323,14 +323,15 @@ def _near_pairs(sigs: np.ndarray, rows: np.ndarray, threads: int = 2) -> dict[in
     if len(rows) < 2:
         return {}
     bands = range(BUCKETS // BAND)
-    found = _bands_in_processes(sigs) if len(sigs) >= PROCESS_MIN_ROWS else None
+    low = _low_bits(sigs)  # the cheap first look at each candidate pair
+    found = _bands_in_processes(sigs, low) if len(sigs) >= PROCESS_MIN_ROWS else None
     if found is None and threads > 1:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            found = list(pool.map(lambda b: _band_pairs(sigs, b), bands))
+            found = list(pool.map(lambda b: _band_pairs(sigs, b, low), bands))
     elif found is None:
-        found = [_band_pairs(sigs, b) for b in bands]
+        found = [_band_pairs(sigs, b, low) for b in bands]
     near: dict[int, int] = {}
     for later, first in found:
         for i, j in zip(rows[later].tolist(), rows[first].tolist()):
@@ -342,15 +343,15 @@ def _near_pairs(sigs: np.ndarray, rows: np.ndarray, threads: int = 2) -> dict[in
 
 #: From this many signatures on, the bands are shared among forked worker processes where that is safe.
 PROCESS_MIN_ROWS = 200_000
-_FORKED_SIGS: np.ndarray | None = None  # the signatures the forked workers see (inherited, not copied)
+_FORKED: tuple[np.ndarray, np.ndarray] | None = None  # (sigs, low bits) the forked workers inherit
 
 
-def _bands_in_processes(sigs: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:
+def _bands_in_processes(sigs: np.ndarray, low: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:
     """`_band_pairs` of every band in forked workers (None where they cannot be forked)."""
     from peftstudio.data.parallel import MAX_PROCESSES, cores, fork_pool
 
-    global _FORKED_SIGS
-    _FORKED_SIGS = sigs  # set before the fork: every worker inherits it without a copy
+    global _FORKED
+    _FORKED = (sigs, low)  # set before the fork: every worker inherits them without a copy
     try:
         pool = fork_pool(min(cores(), MAX_PROCESSES))
         if pool is None:
@@ -358,16 +359,16 @@ def _bands_in_processes(sigs: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]
         with pool:
             return list(pool.map(_forked_band_pairs, range(BUCKETS // BAND)))
     finally:
-        _FORKED_SIGS = None
+        _FORKED = None
 
 
 def _forked_band_pairs(band: int) -> tuple[np.ndarray, np.ndarray]:
-    assert _FORKED_SIGS is not None
-    return _band_pairs(_FORKED_SIGS, band)
+    assert _FORKED is not None
+    return _band_pairs(_FORKED[0], band, _FORKED[1])
 
 
-def _band_pairs(sigs: np.ndarray, band: int) -> tuple[np.ndarray, np.ndarray]:
-    """(later, first) indexes of the similar pairs band `band` brings up."""
+def _band_pairs(sigs: np.ndarray, band: int, low: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(later, first) indexes of the similar pairs band `band` brings up (`low`: `_low_bits(sigs)`)."""
     n = len(sigs)
     index_bits = max(1, (n - 1).bit_length())
     if index_bits > _PACKED_INDEX_BITS:
@@ -388,7 +389,7 @@ def _band_pairs(sigs: np.ndarray, band: int) -> tuple[np.ndarray, np.ndarray]:
     pair.sort()  # by later row: the signatures are then read in order (most of the time goes there)
     later = (pair >> np.uint64(32)).astype(np.intp)
     first = (pair & np.uint64(0xFFFFFFFF)).astype(np.intp)
-    keep = _similar(sigs, later, first)
+    keep = _similar(sigs, later, first, low=low)
     return later[keep], first[keep]
 
 
@@ -417,8 +418,42 @@ def _count_true(flags: np.ndarray) -> np.ndarray:
     return ((total * _BYTE_SUM) >> np.uint64(56)).astype(np.int64)  # type: ignore[no-any-return]
 
 
-def _similar(sigs: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
-    """``similarity(sigs[a], sigs[b]) >= NEAR_THRESHOLD``, computed in chunks with the same arithmetic."""
+_LOW_BITS = np.uint64(0x5555555555555555)
+# A pair can only be similar if at least this many buckets agree in their 2 lowest bits: similar means
+# same >= T * (BUCKETS - empty), so same + empty >= T * BUCKETS (+ (1 - T) * empty); both-empty buckets
+# agree in every bit, and agreeing values agree in their low bits, so this count is at least same + empty.
+_MIN_LOW_AGREE = int(np.ceil(NEAR_THRESHOLD * BUCKETS - 1e-9))
+
+
+def _low_bits(sigs: np.ndarray) -> np.ndarray:
+    """Each signature's buckets' 2 lowest bits, packed into one uint64 per row (b-bit MinHash)."""
+    # One byte per bucket, eight buckets per uint64 word; then the bytes' 2-bit values are folded together
+    # (pairs of bytes, pairs of those, ...) so bucket j lands in bits 2j and 2j + 1 of its word's 16 bits.
+    words = np.ascontiguousarray((sigs & np.uint16(3)).astype(np.uint8)).view(np.uint64)  # (rows, BUCKETS // 8)
+    words = (words | (words >> np.uint64(6))) & np.uint64(0x000F000F000F000F)
+    words = (words | (words >> np.uint64(12))) & np.uint64(0x000000FF000000FF)
+    words = (words | (words >> np.uint64(24))) & np.uint64(0xFFFF)
+    packed = words[:, 0].copy()
+    for w in range(1, words.shape[1]):
+        packed |= words[:, w] << np.uint64(16 * w)
+    return packed
+
+
+def _similar(sigs: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 1 << 16,
+             low: np.ndarray | None = None) -> np.ndarray:
+    """``similarity(sigs[a], sigs[b]) >= NEAR_THRESHOLD``, computed in chunks with the same arithmetic.
+
+    With `low` (`_low_bits(sigs)`), pairs whose low bits already rule similarity out are dropped first:
+    8 bytes a row to read instead of 64, and no answer changes (the filter only removes pairs that
+    cannot pass).
+    """
+    if low is not None and len(a):
+        x = low[a] ^ low[b]
+        agree = np.bitwise_count(~(x | (x >> np.uint64(1))) & _LOW_BITS)
+        maybe = np.flatnonzero(agree >= _MIN_LOW_AGREE)
+        out = np.zeros(len(a), dtype=bool)
+        out[maybe] = _similar(sigs, a[maybe], b[maybe], chunk)
+        return out
     out = np.zeros(len(a), dtype=bool)
     for lo in range(0, len(a), chunk):
         x, y = sigs[a[lo:lo + chunk]], sigs[b[lo:lo + chunk]]

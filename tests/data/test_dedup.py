@@ -48,3 +48,30 @@ def test_memory_cap_stops_comparing() -> None:
         d.add(row, "same", "same")
     result = d.finish()
     assert result.capped and result.exact == {2: 1}
+
+
+def test_the_low_bits_filter_never_changes_which_pairs_are_similar() -> None:
+    """b-bit MinHash as a first look: it only drops pairs that cannot reach the threshold."""
+    import numpy as np
+
+    from peftstudio.data.dedup import BUCKETS, _low_bits, _similar
+
+    rng = np.random.default_rng(4)
+    base = rng.integers(0, 0xFFFE, (400, BUCKETS)).astype(np.uint16)
+    sigs = base.copy()
+    for i in range(1, 400, 2):  # every other row a near copy of its neighbour: 0 to 12 buckets changed
+        changed = rng.choice(BUCKETS, int(rng.integers(0, 13)), replace=False)
+        sigs[i] = sigs[i - 1]
+        sigs[i, changed] = rng.integers(0, 0xFFFE, len(changed))
+    sigs[::7, :10] = 0xFFFF  # empty buckets, shared by many rows
+    packed = _low_bits(sigs)
+    expected = np.zeros(len(sigs), dtype=np.uint64)
+    for j in range(BUCKETS):
+        expected |= (sigs[:, j] & 3).astype(np.uint64) << np.uint64(2 * j)
+    assert (packed == expected).all()
+    a = rng.integers(0, 400, 5000)
+    b = rng.integers(0, 400, 5000)
+    a[:200], b[:200] = np.arange(1, 400, 2), np.arange(0, 400, 2)
+    plain = _similar(sigs, a, b)
+    assert plain[:200].sum() > 20  # the near copies are there to be found
+    assert (_similar(sigs, a, b, low=packed) == plain).all()
