@@ -3,10 +3,11 @@ the controller, and save screenshots into docs/screenshots/."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -61,6 +62,12 @@ class Ui:
         return hits[0]
 
     # ------------------------------------------------------------ acting
+    def show(self, name: str) -> None:
+        """Switch to screen `name` and wait until its fade-in is over (touches during it are dropped)."""
+        self.root.current = name
+        self.wait(lambda: self.root.current_screen.name == name and not self.root.transition.is_active, 5, name)
+        frames(3)
+
     def scroll_to(self, widget: Any) -> None:
         """Scroll the wizard body so `widget` is visible (a person would scroll too)."""
         scroll = getattr(self.screen, "ids", {}).get("scroll")
@@ -149,6 +156,22 @@ class Ui:
             frames(1)
             time.sleep(0.02)
         frames(2)
+
+
+@contextlib.contextmanager
+def probed_ui() -> Iterator[Ui]:
+    """The app over a new controller (simulated hardware) whose probe of the machine has finished."""
+    from app.controller import Controller
+    from peftstudio.hardware import simulated_hardware
+
+    ctrl = Controller(hardware=simulated_hardware())
+    ui = Ui(ctrl)
+    try:
+        ctrl.start()
+        ui.wait(lambda: ctrl.hardware is not None and ctrl.profile_estimates, 60, "the probe")
+        yield ui
+    finally:
+        ui.close()
 
 
 def layout_problems(ui: Ui) -> list[str]:

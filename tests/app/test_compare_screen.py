@@ -4,26 +4,21 @@ with these settings" opening the wizard prefilled."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from app.controller import Controller
 from app.widgets.compare_chart import CompareChart
 from peftstudio import open_store
-from peftstudio.hardware import simulated_hardware
-from tests.app.harness import Ui, frames
+from tests.app.harness import Ui, frames, probed_ui
 from tests.app.helpers import finished_runs
 
 
 @pytest.fixture()
-def ui() -> Ui:
-    ctrl = Controller(hardware=simulated_hardware())
-    ui = Ui(ctrl)
-    ctrl.start()
-    ui.wait(lambda: ctrl.hardware is not None and ctrl.profile_estimates, 60, "the probe")
-    yield ui
-    ui.close()
+def ui() -> Iterator[Ui]:
+    with probed_ui() as ui:
+        yield ui
 
 
 def table_rows(ui: Ui) -> list[Any]:

@@ -13,9 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from app.controller import Controller
-from peftstudio.hardware import simulated_hardware
-from tests.app.harness import Ui, visit_every_screen
+from tests.app.harness import probed_ui, visit_every_screen
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,15 +33,9 @@ ui.close()
 
 
 def test_every_screen_fits_at_1280x800() -> None:
-    ctrl = Controller(hardware=simulated_hardware())
-    ui = Ui(ctrl)
-    try:
-        ctrl.start()
-        ui.wait(lambda: ctrl.hardware is not None and ctrl.profile_estimates, 60, "the probe")
+    with probed_ui() as ui:
         assert tuple(ui.window.size) == (1280, 800)
         assert visit_every_screen(ui) == []
-    finally:
-        ui.close()
 
 
 @pytest.mark.slow

@@ -5,33 +5,29 @@ and a hostile file imported through the screen (plain message; nothing stored; t
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from kivy.uix.spinner import SpinnerOption
 
-from app.controller import Controller
 from app.widgets.banner import Banner
 from peftstudio import open_store
-from peftstudio.hardware import simulated_hardware
 from peftstudio.history import export_preset, list_presets, save_preset
-from tests.app.harness import Ui, frames
+from tests.app.harness import Ui, frames, probed_ui
 from tests.app.test_presets_control import gpu_preset, wizard_state
 
 
 @pytest.fixture()
-def ui() -> Ui:
-    ctrl = Controller(hardware=simulated_hardware())
-    ui = Ui(ctrl)
-    ctrl.start()
-    ui.wait(lambda: ctrl.hardware is not None and ctrl.profile_estimates, 60, "the probe")
-    ctrl.choose_profile("chatbot")
-    ctrl.choose_model("builtin:tiny-llama")
-    ctrl.check_data(ctrl.sample_data_path())
-    ui.wait(lambda: ctrl.data_report is not None and not ctrl.data_busy, 120, "the data check")
-    yield ui
-    ui.close()
+def ui() -> Iterator[Ui]:
+    with probed_ui() as ui:
+        ctrl = ui.ctrl
+        ctrl.choose_profile("chatbot")
+        ctrl.choose_model("builtin:tiny-llama")
+        ctrl.check_data(ctrl.sample_data_path())
+        ui.wait(lambda: ctrl.data_report is not None and not ctrl.data_busy, 120, "the data check")
+        yield ui
 
 
 def go(ui: Ui, name: str) -> None:

@@ -9,30 +9,25 @@ import statistics
 import threading
 import time
 import webbrowser
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from app.controller import Controller
 from app.widgets.banner import Banner
 from app.widgets.finding_row import FindingRow
 from peftstudio import open_store
 from peftstudio.errors import make
-from peftstudio.hardware import simulated_hardware
-from tests.app.harness import Ui, frames
+from tests.app.harness import Ui, frames, probed_ui
 from tests.app.helpers import broken_dataset, fake_run
 
 
 @pytest.fixture()
-def ui() -> Ui:
-    ctrl = Controller(hardware=simulated_hardware())
-    ui = Ui(ctrl)
-    ctrl.start()
-    ui.wait(lambda: ctrl.hardware is not None and ctrl.profile_estimates, 60, "the probe")
-    ctrl.choose_profile("chatbot")
-    ctrl.choose_model("builtin:tiny-llama")
-    yield ui
-    ui.close()
+def ui() -> Iterator[Ui]:
+    with probed_ui() as ui:
+        ui.ctrl.choose_profile("chatbot")
+        ui.ctrl.choose_model("builtin:tiny-llama")
+        yield ui
 
 
 @pytest.mark.slow

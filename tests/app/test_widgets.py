@@ -3,29 +3,25 @@ the loss chart's zones, touch-target sizes and keyboard use."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from kivy.metrics import dp
 
 from app import theme
-from app.controller import Controller
 from app.widgets.action_button import StudioButton
 from app.widgets.finding_row import rows_text
 from app.widgets.gauge import colour_for
 from app.widgets.glossary_term import GlossaryLabel, link_terms
 from app.widgets.loss_chart import loss_zones, nice_step
 from app.widgets.tooltip import current_tooltip, hide_tooltip
-from peftstudio.hardware import simulated_hardware
-from tests.app.harness import Ui, frames
+from tests.app.harness import Ui, frames, probed_ui
 
 
 @pytest.fixture()
-def ui() -> Ui:
-    ctrl = Controller(hardware=simulated_hardware())
-    ui = Ui(ctrl)
-    ctrl.start()
-    ui.wait(lambda: ctrl.hardware is not None and ctrl.profile_estimates, 60, "the probe")
-    yield ui
-    ui.close()
+def ui() -> Iterator[Ui]:
+    with probed_ui() as ui:
+        yield ui
 
 
 @pytest.mark.parametrize(("text", "terms"), [
@@ -64,6 +60,7 @@ def test_rows_text() -> None:
 
 
 def test_glossary_term_on_hover_and_long_press(ui: Ui) -> None:
+    ui.show("welcome")  # (the app opens on home; the welcome text explains fine-tuning)
     label = next(w for w in ui.find(GlossaryLabel) if "fine-tuning" in w.refs)
     x, y = label.ref_centre("fine-tuning")
     ui.window.mouse_pos = (x, y)
@@ -107,6 +104,7 @@ def test_every_button_is_a_comfortable_touch_target(ui: Ui) -> None:
 def test_keyboard_tab_enter_and_escape(ui: Ui) -> None:
     # Keys are given to the focused widget as the window's keyboard would (the window's own routing
     # of the one system keyboard is shared by every test in this process).
+    ui.show("welcome")
     start = ui.button("Let's start")
     start.focus = True
     frames(2)
