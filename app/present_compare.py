@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app import presenting as say
 from app import colours as theme  # (no Kivy metrics: the controller opens no window)
+from app import presenting as say
 from app.present_playground import when
 from app.present_presets import setting_name, value_text
 

@@ -145,11 +145,6 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from peftstudio.fixes import apply_fix, list_fixes
-    from peftstudio.quality import QualityScore, score_run
-    from peftstudio.errors import Action, ErrorInfo, PlainError
-    from peftstudio.hardware import probe_hardware, simulated_hardware
-    from peftstudio.playground import GenerationSettings, PlaygroundSession, chat_history, open_playground
     from peftstudio.data import (
         DataReport,
         Finding,
@@ -163,12 +158,26 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         preview,
         sample_path,
     )
-    from peftstudio.models import BUILTIN_MODELS, load_model, load_tokenizer, model_folder, resolve_model
-    from peftstudio.models.catalog import ModelSpec, find_model
-    from peftstudio.planner import PROFILES, MemoryBreakdown, Plan, Profile, get_profile, plan
     from peftstudio.engine.runs import pause_run, resume_run, run_status, start_run, wait_run
     from peftstudio.engine.trainer import fit
-    from peftstudio.notify import CompletionSummary, NotifySettings, RunNotifier
+    from peftstudio.errors import Action, ErrorInfo, PlainError
+    from peftstudio.export import (
+        CardInfo,
+        ExportCheck,
+        ExportProgress,
+        ExportResult,
+        ExportSource,
+        ExportTestResult,
+        GenerationDefaults,
+        export_gguf,
+        export_hf,
+        export_lmstudio,
+        export_model,
+        export_ollama,
+        test_export,
+    )
+    from peftstudio.fixes import apply_fix, list_fixes
+    from peftstudio.hardware import probe_hardware, simulated_hardware
     from peftstudio.history import (
         ModelVersion,
         Preset,
@@ -191,10 +200,16 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         save_preset,
         set_active,
     )
+    from peftstudio.models import BUILTIN_MODELS, load_model, load_tokenizer, model_folder, resolve_model
+    from peftstudio.models.catalog import ModelSpec, find_model
+    from peftstudio.notify import CompletionSummary, NotifySettings, RunNotifier
+    from peftstudio.planner import PROFILES, MemoryBreakdown, Plan, Profile, get_profile, plan
+    from peftstudio.playground import GenerationSettings, PlaygroundSession, chat_history, open_playground
+    from peftstudio.quality import QualityScore, score_run
     from peftstudio.records import (
-        DataSettings,
         DatasetReference,
         DatasetStats,
+        DataSettings,
         GpuInfo,
         HardwareProfile,
         LoraSettings,
@@ -205,18 +220,3 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         TrainingSettings,
     )
     from peftstudio.store import RunRow, Store, open_store
-    from peftstudio.export import (
-        CardInfo,
-        ExportCheck,
-        ExportProgress,
-        ExportResult,
-        ExportSource,
-        ExportTestResult,
-        GenerationDefaults,
-        export_gguf,
-        export_hf,
-        export_lmstudio,
-        export_model,
-        export_ollama,
-        test_export,
-    )

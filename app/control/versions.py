@@ -22,8 +22,8 @@ from typing import Any
 
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 
-from app import present_versions as words
 from app import colours as theme  # (no Kivy metrics: the controller opens no window)
+from app import present_versions as words
 
 #: Colours of a metric's change on the timeline (better, worse).
 CHANGE_COLOURS = {"better": theme.hex_colour(theme.GOOD), "worse": theme.hex_colour(theme.WARN)}

@@ -3,7 +3,12 @@
 They work in any Lightning project: ``from peftstudio.callbacks import EtaCallback``.
 """
 
-from peftstudio.callbacks.checkpoint import CheckpointCallback, CheckpointInfo, latest_checkpoint, list_checkpoints
+from peftstudio.callbacks.checkpoint import (
+    CheckpointCallback,
+    CheckpointInfo,
+    latest_checkpoint,
+    list_checkpoints,
+)
 from peftstudio.callbacks.decision import Decision, GuardReport, guard_callbacks
 from peftstudio.callbacks.divergence import DivergenceGuard
 from peftstudio.callbacks.eta import EtaCallback, EtaEstimate, estimate

@@ -47,7 +47,9 @@ def _compare(args: argparse.Namespace) -> int:
     if args.json:
         print_json(comparison_dict(c))
         return 0
-    mark = lambda column, rid: " *" if c.best.get(column) == rid else ""
+    def mark(column: str, rid: str) -> str:
+        return " *" if c.best.get(column) == rid else ""
+
     print(f"{'run':<28} {'final val':>10} {'best val':>10} {'score':>7} {'time s':>8} {'tok/s':>9}")
     for r in c.rows:
         print(f"{r.run_id:<28} {_fmt(r.final_val_loss):>10}{mark('final_val_loss', r.run_id)}"

@@ -32,7 +32,7 @@ def _nvml_gpus() -> list[GpuInfo] | None:
         return None
     try:
         pynvml.nvmlInit()
-    except Exception as exc:  # no driver / no GPU: NVML raises NVMLError_LibraryNotFound etc.
+    except Exception as exc:  # noqa: BLE001 - no driver / no GPU: NVML raises NVMLError_LibraryNotFound etc.
         log.debug("NVML unavailable: %s", exc)
         return None
     try:
@@ -46,7 +46,7 @@ def _nvml_gpus() -> list[GpuInfo] | None:
             try:
                 major, minor = pynvml.nvmlDeviceGetCudaComputeCapability(h)
                 cc = f"{major}.{minor}"
-            except Exception:
+            except Exception:  # noqa: BLE001 - an old driver lacks the call: the probe goes on without it
                 cc = None
             temp = _safe(lambda: float(pynvml.nvmlDeviceGetTemperature(h, pynvml.NVML_TEMPERATURE_GPU)))
             util = _safe(lambda: float(pynvml.nvmlDeviceGetUtilizationRates(h).gpu))
@@ -69,7 +69,7 @@ def _nvml_gpus() -> list[GpuInfo] | None:
 def _safe(fn: Any) -> Any:
     try:
         return fn()
-    except Exception:
+    except Exception:  # noqa: BLE001 - any NVML reading may be unsupported on a given GPU
         return None
 
 

@@ -244,7 +244,9 @@ def spec_from_gguf(path: Path) -> ModelSpec:
         reader = gguf.GGUFReader(path)
         fields = {k: f for k, f in reader.fields.items() if not k.startswith("tokenizer.")}
         arch = str(fields["general.architecture"].contents())
-        get = lambda key: fields[f"{arch}.{key}"].contents()
+        def get(key: str) -> Any:
+            return fields[f"{arch}.{key}"].contents()
+
         has_output = any(t.name == "output.weight" for t in reader.tensors)
         vocab = fields.get(f"{arch}.vocab_size")
         n_vocab = int(vocab.contents()) if vocab is not None else len(reader.fields["tokenizer.ggml.tokens"].data)

@@ -63,11 +63,11 @@ def _hub_folder(ref: ModelReference) -> Path:
         raise make("model_offline", reference=ref.value, builtins=builtin_names()) from None
     try:
         return Path(snapshot_download(ref.value, allow_patterns=_HUB_PATTERNS, local_files_only=True))
-    except Exception:
-        pass  # not cached: try the network below
+    except Exception:  # noqa: BLE001 - not cached (hub errors have many types): try the network below
+        pass
     try:
         return Path(snapshot_download(ref.value, allow_patterns=_HUB_PATTERNS, etag_timeout=10))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - sorted into plain errors by name just below
         name = type(exc).__name__
         if "NotFound" in name or "RepositoryNotFound" in name or "GatedRepo" in name:
             if "Connect" not in str(exc) and "offline" not in str(exc).lower():

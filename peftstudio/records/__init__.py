@@ -1,15 +1,15 @@
 """Frozen, typed records for every configuration and result, and their JSON form."""
 
 from peftstudio.records.config import (
-    DataSettings,
     DatasetReference,
+    DataSettings,
     LoraSettings,
     ModelChoice,
     RunConfig,
     TrainingSettings,
 )
+from peftstudio.records.convert import SCHEMA_VERSION, RecordError, dumps, load, loads, save
 from peftstudio.records.data import DatasetStats
-from peftstudio.records.convert import RecordError, SCHEMA_VERSION, dumps, load, loads, save
 from peftstudio.records.hardware import GpuInfo, HardwareProfile
 from peftstudio.records.setting import Setting
 

@@ -8,16 +8,16 @@ import pytest
 
 from peftstudio.errors import Action, ErrorInfo
 from peftstudio.records import (
-    DataSettings,
+    SCHEMA_VERSION,
     DatasetReference,
     DatasetStats,
+    DataSettings,
     GpuInfo,
     HardwareProfile,
     LoraSettings,
     ModelChoice,
     RecordError,
     RunConfig,
-    SCHEMA_VERSION,
     Setting,
     TrainingSettings,
     convert,
