@@ -57,7 +57,12 @@ class Ui:
     def button(self, text: str, where: Any = None) -> Any:
         from app.widgets.action_button import StudioButton
 
-        hits = [b for b in self.find(StudioButton, where) if b.text == text and b.opacity > 0]
+        deadline = time.monotonic() + 5.0  # a screen fading in shows its buttons a few frames later
+        while True:
+            hits = [b for b in self.find(StudioButton, where) if b.text == text and b.opacity > 0]
+            if hits or time.monotonic() > deadline:
+                break
+            frames(1)
         assert hits, f"no button {text!r} on screen {self.root.current}"
         return hits[0]
 
