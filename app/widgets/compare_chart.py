@@ -26,6 +26,7 @@ from kivy_garden.graph import Graph, LinePlot, ScatterPlot
 
 from app import theme
 from app.widgets.loss_chart import nice_step
+from app.widgets.text import Surface
 
 Builder.load_string("""
 #:import theme app.theme
@@ -36,13 +37,6 @@ Builder.load_string("""
     spacing: dp(4)
     size_hint_y: None
     height: dp(300)
-    canvas.before:
-        Color:
-            rgba: theme.SURFACE
-        RoundedRectangle:
-            pos: self.pos
-            size: self.size
-            radius: [dp(10)]
     Label:
         text: root.title
         bold: True
@@ -91,7 +85,7 @@ def _ceil(x: float, step: float) -> float:
     return round(math.ceil(x / step - 1e-9) * step, 10)
 
 
-class CompareChart(BoxLayout):
+class CompareChart(Surface):
     """Call `show(series, xlabel)`: series are ``(name, rgba, points, best)`` with points ``(x, value)``."""
 
     title = StringProperty("")

@@ -17,9 +17,9 @@ from typing import Any
 from kivy.animation import Animation
 from kivy.lang import Builder
 from kivy.properties import ListProperty, NumericProperty, StringProperty
-from kivy.uix.boxlayout import BoxLayout
 
 from app import theme
+from app.widgets.text import Surface
 from app.widgets.tooltip import TooltipBehavior
 
 Builder.load_string("""
@@ -31,12 +31,6 @@ Builder.load_string("""
     size: dp(150), dp(176)
     padding: dp(6)
     canvas.before:
-        Color:
-            rgba: theme.SURFACE
-        RoundedRectangle:
-            pos: self.pos
-            size: self.size
-            radius: [dp(10)]
         Color:
             rgba: theme.SURFACE_HIGH
         Line:
@@ -97,7 +91,7 @@ def colour_for(value: float, warn_at: float, bad_at: float) -> tuple[float, ...]
     return theme.GOOD
 
 
-class Gauge(TooltipBehavior, BoxLayout):
+class Gauge(TooltipBehavior, Surface):  # (its arcs are drawn over the Surface's card)
     """One reading as an arc. `value` is in the gauge's unit (percent or degrees); < 0 means none."""
 
     title = StringProperty("")

@@ -1,10 +1,17 @@
-"""Text styles used on every screen: titles, headings, body text (with glossary terms), muted notes."""
+"""Text styles used on every screen: titles, headings, body text (with glossary terms), muted notes;
+and the card they sit on (`Surface`, and the kv class `Card`: a vertical `Surface` as tall as its content)."""
 
 from __future__ import annotations
 
 from kivy.lang import Builder
+from kivy.uix.boxlayout import BoxLayout
 
 from app.widgets.glossary_term import GlossaryLabel
+
+
+class Surface(BoxLayout):
+    """A box drawn as a card: the surface colour with rounded corners (tiles, charts, gauges, cards)."""
+
 
 Builder.load_string("""
 #:import theme app.theme
@@ -18,12 +25,7 @@ Builder.load_string("""
 <Muted>:
     color: theme.MUTED
     font_size: theme.SMALL
-<Card@BoxLayout>:
-    orientation: 'vertical'
-    padding: theme.PAD
-    spacing: dp(8)
-    size_hint_y: None
-    height: self.minimum_height
+<Surface>:
     canvas.before:
         Color:
             rgba: theme.SURFACE
@@ -31,6 +33,12 @@ Builder.load_string("""
             pos: self.pos
             size: self.size
             radius: [dp(10)]
+<Card@Surface>:
+    orientation: 'vertical'
+    padding: theme.PAD
+    spacing: dp(8)
+    size_hint_y: None
+    height: self.minimum_height
 """)
 
 

@@ -16,6 +16,7 @@ from kivy.uix.boxlayout import BoxLayout
 from app import theme
 from app.screens.base import BaseScreen, load_kv
 from app.widgets.action_button import StudioButton
+from app.widgets.text import Surface
 
 Builder.load_string("""
 #:import theme app.theme
@@ -24,13 +25,6 @@ Builder.load_string("""
     orientation: 'vertical'
     padding: dp(12)
     spacing: dp(8)
-    canvas.before:
-        Color:
-            rgba: theme.SURFACE
-        RoundedRectangle:
-            pos: self.pos
-            size: self.size
-            radius: [dp(10)]
     StudioButton:
         id: button
         text: root.title
@@ -48,7 +42,7 @@ STATUS_COLOURS = {"completed": theme.GOOD, "running": theme.ACCENT, "queued": th
                   "failed": theme.BAD}
 
 
-class HomeTile(BoxLayout):
+class HomeTile(Surface):
     """A big button with a line under it saying what is behind it; `on_release` when it is pressed."""
 
     title = StringProperty("")
