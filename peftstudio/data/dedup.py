@@ -324,13 +324,14 @@ def _near_pairs(sigs: np.ndarray, rows: np.ndarray, threads: int = 2) -> dict[in
         return {}
     bands = range(BUCKETS // BAND)
     low = _low_bits(sigs)  # the cheap first look at each candidate pair
-    found = _bands_in_processes(sigs, low) if len(sigs) >= PROCESS_MIN_ROWS else None
-    if found is None and threads > 1:
+    # (threads, not processes: numpy releases the GIL here, and forking a process this big would count
+    # its memory again in every worker)
+    if threads > 1:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=threads) as pool:
             found = list(pool.map(lambda b: _band_pairs(sigs, b, low), bands))
-    elif found is None:
+    else:
         found = [_band_pairs(sigs, b, low) for b in bands]
     near: dict[int, int] = {}
     for later, first in found:
@@ -339,32 +340,6 @@ def _near_pairs(sigs: np.ndarray, rows: np.ndarray, threads: int = 2) -> dict[in
             if hi not in near or near[hi] > lo:
                 near[hi] = lo
     return near
-
-
-#: From this many signatures on, the bands are shared among forked worker processes where that is safe.
-PROCESS_MIN_ROWS = 200_000
-_FORKED: tuple[np.ndarray, np.ndarray] | None = None  # (sigs, low bits) the forked workers inherit
-
-
-def _bands_in_processes(sigs: np.ndarray, low: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:
-    """`_band_pairs` of every band in forked workers (None where they cannot be forked)."""
-    from peftstudio.data.parallel import MAX_PROCESSES, cores, fork_pool
-
-    global _FORKED
-    _FORKED = (sigs, low)  # set before the fork: every worker inherits them without a copy
-    try:
-        pool = fork_pool(min(cores(), MAX_PROCESSES))
-        if pool is None:
-            return None
-        with pool:
-            return list(pool.map(_forked_band_pairs, range(BUCKETS // BAND)))
-    finally:
-        _FORKED = None
-
-
-def _forked_band_pairs(band: int) -> tuple[np.ndarray, np.ndarray]:
-    assert _FORKED is not None
-    return _band_pairs(_FORKED[0], band, _FORKED[1])
 
 
 def _band_pairs(sigs: np.ndarray, band: int, low: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

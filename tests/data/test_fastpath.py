@@ -185,13 +185,13 @@ def test_any_mix_of_lines_gives_the_same_report(tmp_path: Path, lines: list[str]
 
 _IN_PROCESSES = """
 import json, sys
-from peftstudio.data import check, dedup, fastpath, parallel
+from peftstudio.data import check, fastpath, parallel
 from peftstudio.records.convert import to_dict
 assert parallel.fork_is_safe()
-fastpath.BLOCK_BYTES, fastpath.PROCESS_MIN_BYTES, dedup.PROCESS_MIN_ROWS = 2048, 0, 0
+fastpath.BLOCK_BYTES, fastpath.PROCESS_MIN_BYTES = 2048, 0
 used = []
-for name in ("_run_in_processes", "_bands_in_processes"):
-    module = fastpath if name == "_run_in_processes" else dedup
+for name in ("_run_in_processes",):
+    module = fastpath
     real = getattr(module, name)
     def spy(*args, _real=real, _name=name):
         out = _real(*args)
@@ -223,6 +223,6 @@ def test_worker_processes_give_the_same_report(tmp_path: Path) -> None:
                          check=True, cwd=Path(__file__).resolve().parents[2])
     forked = json.loads(out.stdout.strip().splitlines()[-1])
     slow = analyse(path, fast=False, max_tokens=150)
-    assert forked["used"] == ["_run_in_processes", "_bands_in_processes"]
+    assert forked["used"] == ["_run_in_processes"]
     assert forked["report"] == json.loads(json.dumps(to_dict(slow.report)))
     assert forked["fixes"] == {k: list(v) for k, v in slow.rows_by_fix.items()}
