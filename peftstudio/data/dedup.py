@@ -132,15 +132,22 @@ class BatchDuplicateFinder:
         self._digests: list[np.ndarray] = []
         self._sig_rows: list[np.ndarray] = []
         self._sigs: list[np.ndarray] = []
+        self._lows: list[np.ndarray] = []
 
-    def add(self, rows: np.ndarray, digests: np.ndarray, sig_rows: np.ndarray, sigs: np.ndarray) -> None:
-        """Record `rows` (ascending) with their digests, and the signatures of `sig_rows` (a subset)."""
+    def add(self, rows: np.ndarray, digests: np.ndarray, sig_rows: np.ndarray, sigs: np.ndarray,
+            lows: np.ndarray | None = None) -> None:
+        """Record `rows` (ascending) with their digests, and the signatures of `sig_rows` (a subset).
+
+        `lows`: the signatures' `_low_bits`, when already made (else they are made here).
+        """
+        if lows is None:
+            lows = _low_bits(sigs)
         room = self.max_rows - self._count
         if len(rows) > room:
             self.capped = True
             rows, digests = rows[:room], digests[:room]
             keep = sig_rows <= rows[-1] if len(rows) else np.zeros(len(sig_rows), dtype=bool)
-            sig_rows, sigs = sig_rows[keep], sigs[keep]
+            sig_rows, sigs, lows = sig_rows[keep], sigs[keep], lows[keep]
         self._count += len(rows)
         if len(rows):
             self._rows.append(rows)
@@ -148,6 +155,7 @@ class BatchDuplicateFinder:
         if len(sig_rows):
             self._sig_rows.append(sig_rows)
             self._sigs.append(sigs)
+            self._lows.append(lows)
 
     def finish(self) -> DuplicateResult:
         exact: dict[int, int] = {}
@@ -167,10 +175,11 @@ class BatchDuplicateFinder:
         if self._sigs:
             sig_rows = np.concatenate(self._sig_rows)
             sigs = np.concatenate(self._sigs)
+            lows = np.concatenate(self._lows)
             if exact:
                 keep = ~np.isin(sig_rows, np.fromiter(exact, dtype=np.int64, count=len(exact)))
-                sig_rows, sigs = sig_rows[keep], sigs[keep]
-            near = _near_pairs(sigs, sig_rows)
+                sig_rows, sigs, lows = sig_rows[keep], sigs[keep], lows[keep]
+            near = _near_pairs(sigs, sig_rows, low=lows)
         return DuplicateResult(exact, near, self.capped)
 
 
@@ -313,7 +322,8 @@ _ALL_EMPTY = sum(1024 * 1025**j for j in range(BAND))
 _PACKED_INDEX_BITS = 64 - 41  # beyond 2**23 rows the (key, index) pair no longer fits one uint64
 
 
-def _near_pairs(sigs: np.ndarray, rows: np.ndarray, threads: int = 2) -> dict[int, int]:
+def _near_pairs(sigs: np.ndarray, rows: np.ndarray, threads: int = 2, low: np.ndarray | None = None
+                ) -> dict[int, int]:
     """Rows whose signatures agree on a whole band with an earlier row's and are similar enough to it.
 
     In each band, every member of a run of equal band keys is compared with the run's first member.
@@ -323,7 +333,7 @@ def _near_pairs(sigs: np.ndarray, rows: np.ndarray, threads: int = 2) -> dict[in
     if len(rows) < 2:
         return {}
     bands = range(BUCKETS // BAND)
-    low = _low_bits(sigs)  # the cheap first look at each candidate pair
+    low = _low_bits(sigs) if low is None else low  # the cheap first look at each candidate pair
     # (threads, not processes: numpy releases the GIL here, and forking a process this big would count
     # its memory again in every worker)
     if threads > 1:

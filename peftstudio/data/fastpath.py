@@ -48,6 +48,7 @@ from peftstudio.data.dedup import (
     _TABLE,
     SHINGLE,
     BatchDuplicateFinder,
+    _low_bits,
     normalise,
     row_digests,
     signatures,
@@ -310,7 +311,8 @@ class _Checker:
         for r, text in ready.suspect_texts:
             batch.events.extend((first_line + r, code, detail) for code, detail in row_flags(text))
         with_text = clean & (ready.sig_lengths > 0)
-        batch.fast = (numbers, ready.digests[rows], np.flatnonzero(with_text) + first_line, ready.sigs[with_text])
+        batch.fast = (numbers, ready.digests[rows], np.flatnonzero(with_text) + first_line, ready.sigs[with_text],
+                      ready.lows[with_text])
 
     # ------------------------------------------------------------ merging
 
@@ -325,12 +327,13 @@ class _Checker:
         digests = np.concatenate([p[1] for p in parts])
         sig_rows = np.concatenate([p[2] for p in parts])
         sigs = np.concatenate([p[3] for p in parts])
+        lows = np.concatenate([p[4] for p in parts])
         if len(parts) > 1:  # rows must reach the finder in file order
             order = np.argsort(rows, kind="stable")
             rows, digests = rows[order], digests[order]
             order = np.argsort(sig_rows, kind="stable")
-            sig_rows, sigs = sig_rows[order], sigs[order]
-        self.dups.add(rows, digests, sig_rows, sigs)
+            sig_rows, sigs, lows = sig_rows[order], sigs[order], lows[order]
+        self.dups.add(rows, digests, sig_rows, sigs, lows)
 
 
 class _Columns:
@@ -348,6 +351,7 @@ class _Columns:
         self.digests = digests
         self.sig_lengths = sig_lengths
         self.sigs = sigs
+        self.lows = _low_bits(sigs)  # (made here, in the worker, rather than all at once at the end)
 
 
 def _columns(block: bytes, newlines: np.ndarray, column: str) -> _Columns | None:
@@ -389,10 +393,11 @@ class _Batch:
         self.events: list[tuple[int, str, str]] = []
         self.too_long: Any = ()
         self.slow: list[tuple[int, Example, str]] = []
-        self.fast: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.fast: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
-def _slow_part(slow: list[tuple[int, Example, str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _slow_part(slow: list[tuple[int, Example, str]]
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Digests and signatures of examples read one by one (the same functions as for Arrow rows)."""
     contents = [c.encode("utf-8", "surrogatepass") for _, ex, _ in slow for _, c in ex.turns]
     co = np.zeros(len(contents) + 1, dtype=np.int64)
@@ -406,7 +411,7 @@ def _slow_part(slow: list[tuple[int, Example, str]]) -> tuple[np.ndarray, np.nda
     norms = [(row, n) for row, n in norms if n]
     sig_rows = np.array([row for row, _ in norms], dtype=np.int64)
     sigs = signatures([n for _, n in norms]) if norms else np.zeros((0, 32), dtype=np.uint16)
-    return rows, digests, sig_rows, sigs
+    return rows, digests, sig_rows, sigs, _low_bits(sigs)
 
 
 # ---------------------------------------------------------------- Arrow
