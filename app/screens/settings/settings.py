@@ -12,6 +12,7 @@ from kivy.uix.textinput import TextInput
 
 from app import presenting as say
 from app import theme
+from app.present_presets import value_text
 from app.screens.base import WizardScreen, load_kv
 from app.screens.settings.labels import CHOICES, MAIN, label
 from app.widgets.action_button import StudioButton
@@ -19,16 +20,6 @@ from app.widgets.action_button import StudioButton
 load_kv(__file__)
 
 READ_ONLY = ("steps",)  # follows from the data and the epochs
-
-
-def show_value(value: Any) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, float):
-        return say.number(value)
-    return str(value)
 
 
 class SettingRow(BoxLayout):
@@ -49,7 +40,7 @@ class SettingRow(BoxLayout):
 
     def set_setting(self, setting: Any) -> None:
         self.value = setting.value
-        self.value_text = show_value(setting.value)
+        self.value_text = value_text(setting.value)
         self.reason = setting.reason
         self.warning = setting.warning or ""
         self.yours = setting.source == "user"
