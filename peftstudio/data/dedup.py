@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import NamedTuple
 
 import numpy as np
@@ -34,6 +35,7 @@ MAX_ROWS = 4_000_000
 _BATCH = 4096
 _EMPTY = np.uint16(0xFFFF)
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd constant of Fibonacci hashing
+_BUCKET_SHIFT = np.uint64(64 - (BUCKETS - 1).bit_length())  # a hash's top bits that pick its bucket
 
 
 class DuplicateResult(NamedTuple):
@@ -133,21 +135,25 @@ class BatchDuplicateFinder:
         self._sig_rows: list[np.ndarray] = []
         self._sigs: list[np.ndarray] = []
         self._lows: list[np.ndarray] = []
+        self._bands: list[np.ndarray] = []
 
     def add(self, rows: np.ndarray, digests: np.ndarray, sig_rows: np.ndarray, sigs: np.ndarray,
-            lows: np.ndarray | None = None) -> None:
+            lows: np.ndarray | None = None, bands: np.ndarray | None = None) -> None:
         """Record `rows` (ascending) with their digests, and the signatures of `sig_rows` (a subset).
 
-        `lows`: the signatures' `_low_bits`, when already made (else they are made here).
+        `lows` and `bands`: the signatures' `_low_bits` and `band_keys`, when already made (else they are
+        made here).
         """
         if lows is None:
             lows = _low_bits(sigs)
+        if bands is None:
+            bands = band_keys(sigs)
         room = self.max_rows - self._count
         if len(rows) > room:
             self.capped = True
             rows, digests = rows[:room], digests[:room]
             keep = sig_rows <= rows[-1] if len(rows) else np.zeros(len(sig_rows), dtype=bool)
-            sig_rows, sigs, lows = sig_rows[keep], sigs[keep], lows[keep]
+            sig_rows, sigs, lows, bands = sig_rows[keep], sigs[keep], lows[keep], bands[:, keep]
         self._count += len(rows)
         if len(rows):
             self._rows.append(rows)
@@ -156,6 +162,7 @@ class BatchDuplicateFinder:
             self._sig_rows.append(sig_rows)
             self._sigs.append(sigs)
             self._lows.append(lows)
+            self._bands.append(bands)
 
     def finish(self) -> DuplicateResult:
         exact: dict[int, int] = {}
@@ -176,10 +183,9 @@ class BatchDuplicateFinder:
             sig_rows = np.concatenate(self._sig_rows)
             sigs = np.concatenate(self._sigs)
             lows = np.concatenate(self._lows)
-            if exact:
-                keep = ~np.isin(sig_rows, np.fromiter(exact, dtype=np.int64, count=len(exact)))
-                sig_rows, sigs, lows = sig_rows[keep], sigs[keep], lows[keep]
-            near = _near_pairs(sigs, sig_rows, low=lows)
+            bands = np.concatenate(self._bands, axis=1)
+            self._sig_rows, self._sigs, self._lows, self._bands = [], [], [], []
+            near = _near_pairs(sigs, sig_rows, low=lows, bands=bands, copies=exact)
         return DuplicateResult(exact, near, self.capped)
 
 
@@ -205,36 +211,71 @@ def _segment_sums(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return cumulative[offsets[1:]] - cumulative[offsets[:-1]]  # type: ignore[no-any-return]
 
 
-def row_digests(data: bytes, content_offsets: np.ndarray, roles: np.ndarray, turn_offsets: np.ndarray
-                ) -> np.ndarray:
+def row_digests(data: bytes, content_offsets: np.ndarray, roles: np.ndarray, turn_offsets: np.ndarray,
+                chunk: int = 8192) -> np.ndarray:
     """A 64-bit digest per row of turns: equal exactly when the rows' (role, content) turns are equal.
 
     `data` holds the contents' UTF-8 bytes and at least 8 more bytes; content i is
     ``data[content_offsets[i]:content_offsets[i + 1]]`` with role code `roles[i]`; row r has the turns
-    ``turn_offsets[r]:turn_offsets[r + 1]``. (Equal digests for different rows are as unlikely as a
-    64-bit hash collision.)
+    ``turn_offsets[r]:turn_offsets[r + 1]``, whose contents lie one after the other in `data`. (Equal
+    digests for different rows are as unlikely as a 64-bit hash collision.) Rows are hashed `chunk` at a
+    time, so the temporaries stay in the CPU's cache.
+
+    Example:
+        >>> import numpy as np
+        >>> data = b"HiHelloHiHello" + bytes(8)
+        >>> d = row_digests(data, np.array([0, 2, 7, 9, 14]), np.array([1, 2, 1, 2]), np.array([0, 2, 4]))
+        >>> bool(d[0] == d[1])
+        True
     """
-    starts, ends = content_offsets[:-1].astype(np.int64), content_offsets[1:].astype(np.int64)
-    lengths = ends - starts
-    words_per = (lengths + 7) // 8
+    windows = np.ndarray((len(data) - 7,), dtype="<u8", buffer=data, strides=(1,))
+    rows = len(turn_offsets) - 1
+    if rows <= chunk:
+        return _row_digests(windows, content_offsets, roles, turn_offsets)
+    return np.concatenate([_row_digests(windows, content_offsets, roles, turn_offsets[lo:min(lo + chunk, rows) + 1])
+                           for lo in range(0, rows, chunk)])
+
+
+_S29, _S32 = np.uint64(29), np.uint64(32)
+_ALL_BITS = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _row_digests(windows: np.ndarray, content_offsets: np.ndarray, roles: np.ndarray, turn_offsets: np.ndarray
+                 ) -> np.ndarray:
+    """`row_digests` of the rows ``turn_offsets`` covers (its turn indexes may start past 0)."""
+    first_turn = int(turn_offsets[0])
+    offsets = turn_offsets.astype(np.int64) - first_turn
+    co = content_offsets[first_turn:int(turn_offsets[-1]) + 1].astype(np.int64)
+    # Each row's contents as one string of 8-byte words (the last one masked to the row's bytes)...
+    row_start, row_length = co[offsets[:-1]], co[offsets[1:]] - co[offsets[:-1]]
+    words_per = (row_length + 7) >> 3
     word_offsets = np.zeros(len(words_per) + 1, dtype=np.int64)
     np.cumsum(words_per, out=word_offsets[1:])
-    total = int(word_offsets[-1])
-    k = np.arange(total, dtype=np.int64) - np.repeat(word_offsets[:-1], words_per)
-    pos = np.repeat(starts, words_per) + 8 * k
-    windows = np.ndarray((len(data) - 7,), dtype="<u8", buffer=data, strides=(1,))
+    k = np.arange(int(word_offsets[-1]), dtype=np.int64)
+    k -= np.repeat(word_offsets[:-1], words_per)  # each word's place in its row
+    pos = np.repeat(row_start, words_per)
+    pos += k << 3
     words = windows[pos]
-    # Only a content's last word can run past its end: keep just the content's bytes of it.
-    last = word_offsets[1:][words_per > 0] - 1
-    left = (ends - starts - 8 * (words_per - 1))[words_per > 0]  # 1..8 bytes
-    words[last] &= np.uint64(0xFFFFFFFFFFFFFFFF) >> (np.uint64(8) * (8 - left).astype(np.uint64))
-    words ^= k.astype(np.uint64) * _K[2] + _K[3]
-    per_turn = _segment_sums(_fmix(words), word_offsets)
-    nturns = np.diff(turn_offsets).astype(np.int64)
-    place = np.arange(len(roles), dtype=np.int64) - np.repeat(turn_offsets[:-1].astype(np.int64), nturns)
-    per_turn ^= lengths.astype(np.uint64) * _K[4]
-    per_turn ^= (roles.astype(np.uint64) + np.uint64(1)) * _K[5] + place.astype(np.uint64) * _K[6]
-    per_row = _segment_sums(_fmix(per_turn), turn_offsets.astype(np.int64))
+    has = words_per > 0
+    left = (row_length - 8 * (words_per - 1))[has]  # 1..8 bytes in the last word
+    words[word_offsets[1:][has] - 1] &= _ALL_BITS >> (np.uint64(8) * (8 - left).astype(np.uint64))
+    place = k.view(np.uint64)
+    place *= _K[2]
+    place += _K[3]
+    words ^= place
+    words *= _K[0]  # (a multiply-xorshift mix of each word with its place, in place)
+    words ^= words >> _S29
+    words *= _K[1]
+    words ^= words >> _S32
+    per_row = _segment_sums(words, word_offsets)
+    # ... and where its turns start and end, and their roles.
+    lengths = np.diff(co)
+    nturns = np.diff(offsets)
+    turn_place = np.arange(len(lengths), dtype=np.int64) - np.repeat(offsets[:-1], nturns)
+    turn = lengths.astype(np.uint64) * _K[4]
+    turn ^= (roles[first_turn:first_turn + len(lengths)].astype(np.uint64) + np.uint64(1)) * _K[5]
+    turn += turn_place.astype(np.uint64) * _K[6]
+    per_row ^= _segment_sums(_fmix(turn), offsets) * _K[1]
     per_row += nturns.astype(np.uint64) * _K[2]
     return _fmix(per_row)
 
@@ -286,10 +327,11 @@ def _signatures(buffer: bytes | memoryview, counts: np.ndarray) -> np.ndarray:
     hashed *= _MULT
     hashed ^= hashed >> np.uint64(29)
     hashed *= _MULT
-    top = hashed.view(np.uint16)[3::4]  # the top 16 bits (little-endian): the bucket is its top 5 bits
-    key = np.repeat(np.arange(0, len(counts) * BUCKETS, BUCKETS, dtype=np.intp), counts)
-    key += top >> 11
-    value = top & np.uint16(0xFFFE)  # 0xFFFF means "empty bucket"
+    # The top 16 bits (little-endian) are the value, their top 5 bits the bucket; 0xFFFF means "empty bucket".
+    value = hashed.view(np.uint16)[3::4] & np.uint16(0xFFFE)
+    hashed >>= _BUCKET_SHIFT
+    key = hashed.view(np.intp)  # (the bucket, reusing the hashes' memory)
+    key += np.repeat(np.arange(0, len(counts) * BUCKETS, BUCKETS, dtype=np.intp), counts)
     sig = np.full(len(counts) * BUCKETS, _EMPTY, dtype=np.uint16)
     np.minimum.at(sig, key, value)
     return sig.reshape(len(counts), BUCKETS)
@@ -318,42 +360,57 @@ def _band_keys(sigs: np.ndarray, band: int) -> np.ndarray:
     return key
 
 
+def band_keys(sigs: np.ndarray) -> np.ndarray:
+    """Every band's `_band_keys`: a (BUCKETS // BAND, len(sigs)) uint64 array, one row per band."""
+    out = np.empty((BUCKETS // BAND, len(sigs)), dtype=np.uint64)
+    for band in range(BUCKETS // BAND):
+        out[band] = _band_keys(sigs, band)
+    return out
+
+
 _ALL_EMPTY = sum(1024 * 1025**j for j in range(BAND))
 _PACKED_INDEX_BITS = 64 - 41  # beyond 2**23 rows the (key, index) pair no longer fits one uint64
 
 
-def _near_pairs(sigs: np.ndarray, rows: np.ndarray, threads: int = 2, low: np.ndarray | None = None
-                ) -> dict[int, int]:
+def _near_pairs(sigs: np.ndarray, rows: np.ndarray, threads: int = 2, low: np.ndarray | None = None,
+                bands: np.ndarray | None = None, copies: Container[int] = ()) -> dict[int, int]:
     """Rows whose signatures agree on a whole band with an earlier row's and are similar enough to it.
 
     In each band, every member of a run of equal band keys is compared with the run's first member.
     The bands are independent, so `threads` threads share them (numpy releases the GIL); the answer,
-    the earliest similar row for each row, does not depend on the order they finish in.
+    the earliest similar row for each row, does not depend on the order they finish in. `low` and
+    `bands`: `_low_bits(sigs)` and `band_keys(sigs)` when already made. Rows in `copies` (exact copies
+    of earlier rows) get no near copy of their own: each has the same signature as its original, which
+    comes earlier in every run it is in, so leaving them in changes no other row's answer.
     """
     if len(rows) < 2:
         return {}
-    bands = range(BUCKETS // BAND)
     low = _low_bits(sigs) if low is None else low  # the cheap first look at each candidate pair
     # (threads, not processes: numpy releases the GIL here, and forking a process this big would count
     # its memory again in every worker)
+    work = [(b, None if bands is None else bands[b]) for b in range(BUCKETS // BAND)]
     if threads > 1:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            found = list(pool.map(lambda b: _band_pairs(sigs, b, low), bands))
+            found = list(pool.map(lambda w: _band_pairs(sigs, w[0], low, w[1]), work))
     else:
-        found = [_band_pairs(sigs, b, low) for b in bands]
+        found = [_band_pairs(sigs, b, low, keys) for b, keys in work]
     near: dict[int, int] = {}
     for later, first in found:
         for i, j in zip(rows[later].tolist(), rows[first].tolist()):
             lo, hi = min(i, j), max(i, j)
-            if hi not in near or near[hi] > lo:
+            if hi not in copies and (hi not in near or near[hi] > lo):
                 near[hi] = lo
     return near
 
 
-def _band_pairs(sigs: np.ndarray, band: int, low: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(later, first) indexes of the similar pairs band `band` brings up (`low`: `_low_bits(sigs)`)."""
+def _band_pairs(sigs: np.ndarray, band: int, low: np.ndarray | None = None, keys: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(later, first) indexes of the similar pairs band `band` brings up.
+
+    `low`: `_low_bits(sigs)`; `keys`: the band's `_band_keys(sigs, band)`, when already made.
+    """
     n = len(sigs)
     index_bits = max(1, (n - 1).bit_length())
     if index_bits > _PACKED_INDEX_BITS:
@@ -364,14 +421,14 @@ def _band_pairs(sigs: np.ndarray, band: int, low: np.ndarray | None = None) -> t
     else:
         # Sorting (key, index) packed in one uint64 groups equal keys with indexes ascending in each run:
         # the order of a stable argsort of the keys, several times faster.
-        packed = np.sort((_band_keys(sigs, band) << np.uint64(index_bits)) | np.arange(n, dtype=np.uint64))
+        keys = _band_keys(sigs, band) if keys is None else keys
+        packed = np.sort((keys << np.uint64(index_bits)) | np.arange(n, dtype=np.uint64))
         key = packed >> np.uint64(index_bits)
         order = (packed & np.uint64((1 << index_bits) - 1)).astype(np.intp)
         valid = key != np.uint64(_ALL_EMPTY)  # a band with every bucket empty says nothing
         if not valid.all():
             key, order = key[valid], order[valid]
         pair = _run_pairs(key, order)
-    pair.sort()  # by later row: the signatures are then read in order (most of the time goes there)
     later = (pair >> np.uint64(32)).astype(np.intp)
     first = (pair & np.uint64(0xFFFFFFFF)).astype(np.intp)
     keep = _similar(sigs, later, first, low=low)
@@ -451,6 +508,6 @@ def _similar(sigs: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 1 << 1
 
 
 __all__ = [
-    "NEAR_THRESHOLD", "BatchDuplicateFinder", "DuplicateFinder", "DuplicateResult", "row_digests", "signatures",
+    "NEAR_THRESHOLD", "BatchDuplicateFinder", "band_keys", "DuplicateFinder", "DuplicateResult", "row_digests", "signatures",
     "signatures_of_buffer", "similarity",
 ]

@@ -27,7 +27,7 @@ import re
 from collections import deque
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -68,12 +68,15 @@ WORKERS = 2
 PROCESS_MIN_BYTES = 64 << 20
 # Bytes that are never control characters: tab, newline, CR, printable ASCII and every non-ASCII byte
 # (the zero-width characters among those are looked for separately).
-_SAFE = bytes([9, 10, 13, *range(32, 127), *range(128, 256)])
+_SAFE = frozenset([9, 10, 13, *range(32, 127), *range(128, 256)])
 _ZERO_WIDTH = tuple(ch.encode() for ch in "\u200b\u200c\u200d\u2060\ufeff")
 _CONTROL_RE2 = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f\\x{200b}-\\x{200d}\\x{2060}\\x{feff}]"
 # Phone numbers need 9 characters in a row from [digits ().-] (see check._PHONE): in ASCII text the
 # candidates are found by mapping those bytes to "1" and looking for "111111111".
-_PHONE_MAP = bytes(49 if chr(c) in "0123456789 ().-" else 48 for c in range(256))
+# One pass of bytes.translate maps every byte to what these searches look for: control characters to
+# NUL, "@" to itself, phone-number characters to "1", everything else to "0".
+_SCAN = bytes(0 if c not in _SAFE else 64 if c == 64 else 49 if chr(c) in "0123456789 ().-" else 48
+              for c in range(256))
 _PHONE_RUN = re.compile(b"1{9,}")
 _PHONE_RE2 = "[0-9\\pN][0-9\\pN ().-]{7,}[0-9\\pN]"
 
@@ -156,7 +159,7 @@ def _run_in_processes(source: Source, checker: _Checker, processes: int) -> int 
     try:
         with pool:
             try:
-                for start, end in _ranges(source):
+                for start, end in _ranges(source, processes):
                     pending.append(pool.submit(_columns_at, path, start, end, column))
                     while len(pending) > 2 * processes:  # a few blocks ahead, so memory stays bounded
                         first_line = _take(checker, first_line, pending.popleft().result())
@@ -181,13 +184,17 @@ def _take(checker: _Checker, first_line: int, result: tuple[np.ndarray, bytes, _
     return first_line + len(newlines)
 
 
-def _ranges(source: Source) -> Iterator[tuple[int, int]]:
-    """(start, end) byte ranges of blocks of whole lines (each ends after a newline, or at the file's end)."""
+def _ranges(source: Source, processes: int = 1) -> Iterator[tuple[int, int]]:
+    """(start, end) byte ranges of blocks of whole lines (each ends after a newline, or at the file's end).
+
+    Blocks get smaller towards the file's end, so the `processes` workers finish close together instead
+    of one working alone on the last big block.
+    """
     size = source.path.stat().st_size
     pos = source.encoding.bom
     with open(source.path, "rb") as fh:
         while pos < size:
-            end = pos + BLOCK_BYTES
+            end = pos + max(min(BLOCK_BYTES, (size - pos) // (2 * processes)), BLOCK_BYTES // 4, 1)
             if end >= size:
                 yield pos, size
                 return
@@ -311,8 +318,8 @@ class _Checker:
         for r, text in ready.suspect_texts:
             batch.events.extend((first_line + r, code, detail) for code, detail in row_flags(text))
         with_text = clean & (ready.sig_lengths > 0)
-        batch.fast = (numbers, ready.digests[rows], np.flatnonzero(with_text) + first_line, ready.sigs[with_text],
-                      ready.lows[with_text])
+        batch.fast = _Part(numbers, ready.digests[rows], np.flatnonzero(with_text) + first_line, ready.sigs[with_text],
+                           ready.lows[with_text], None)
 
     # ------------------------------------------------------------ merging
 
@@ -323,17 +330,19 @@ class _Checker:
             parts.append(_slow_part(batch.slow))
         if not parts:
             return
-        rows = np.concatenate([p[0] for p in parts])
-        digests = np.concatenate([p[1] for p in parts])
-        sig_rows = np.concatenate([p[2] for p in parts])
-        sigs = np.concatenate([p[3] for p in parts])
-        lows = np.concatenate([p[4] for p in parts])
-        if len(parts) > 1:  # rows must reach the finder in file order
-            order = np.argsort(rows, kind="stable")
-            rows, digests = rows[order], digests[order]
-            order = np.argsort(sig_rows, kind="stable")
-            sig_rows, sigs, lows = sig_rows[order], sigs[order], lows[order]
-        self.dups.add(rows, digests, sig_rows, sigs, lows)
+        if len(parts) == 1:
+            self.dups.add(*parts[0])
+            return
+        rows = np.concatenate([p.rows for p in parts])
+        digests = np.concatenate([p.digests for p in parts])
+        sig_rows = np.concatenate([p.sig_rows for p in parts])
+        sigs = np.concatenate([p.sigs for p in parts])
+        lows = np.concatenate([p.lows for p in parts])
+        # rows must reach the finder in file order
+        order = np.argsort(rows, kind="stable")
+        rows, digests = rows[order], digests[order]
+        order = np.argsort(sig_rows, kind="stable")
+        self.dups.add(rows, digests, sig_rows[order], sigs[order], lows[order])
 
 
 class _Columns:
@@ -351,7 +360,9 @@ class _Columns:
         self.digests = digests
         self.sig_lengths = sig_lengths
         self.sigs = sigs
-        self.lows = _low_bits(sigs)  # (made here, in the worker, rather than all at once at the end)
+        # (made here, in the worker, while the block's signatures are in the CPU's cache, rather than all
+        # at once at the end)
+        self.lows = _low_bits(sigs)
 
 
 def _columns(block: bytes, newlines: np.ndarray, column: str) -> _Columns | None:
@@ -388,16 +399,26 @@ def _compute(block: bytes, newlines: np.ndarray, column: str) -> _Columns | None
     return _Columns(turns.clean, estimate, suspect_texts, digests, sig_lengths, sigs)
 
 
+class _Part(NamedTuple):
+    """Rows for the duplicate finder: the arguments of `BatchDuplicateFinder.add`."""
+
+    rows: np.ndarray
+    digests: np.ndarray
+    sig_rows: np.ndarray
+    sigs: np.ndarray
+    lows: np.ndarray
+    bands: np.ndarray | None  # (made by the finder when not given)
+
+
 class _Batch:
     def __init__(self) -> None:
         self.events: list[tuple[int, str, str]] = []
         self.too_long: Any = ()
         self.slow: list[tuple[int, Example, str]] = []
-        self.fast: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.fast: _Part | None = None
 
 
-def _slow_part(slow: list[tuple[int, Example, str]]
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _slow_part(slow: list[tuple[int, Example, str]]) -> _Part:
     """Digests and signatures of examples read one by one (the same functions as for Arrow rows)."""
     contents = [c.encode("utf-8", "surrogatepass") for _, ex, _ in slow for _, c in ex.turns]
     co = np.zeros(len(contents) + 1, dtype=np.int64)
@@ -411,7 +432,7 @@ def _slow_part(slow: list[tuple[int, Example, str]]
     norms = [(row, n) for row, n in norms if n]
     sig_rows = np.array([row for row, _ in norms], dtype=np.int64)
     sigs = signatures([n for _, n in norms]) if norms else np.zeros((0, 32), dtype=np.uint16)
-    return rows, digests, sig_rows, sigs, _low_bits(sigs)
+    return _Part(rows, digests, sig_rows, sigs, _low_bits(sigs), None)
 
 
 # ---------------------------------------------------------------- Arrow
@@ -445,15 +466,15 @@ def _suspects(contents: Any, data: bytes, row_bytes: np.ndarray, offsets: np.nda
     """Rows that might hold control characters or personal data (a superset; `row_flags` decides)."""
     rows = len(offsets) - 1
     turn_hits = np.zeros(len(contents), dtype=bool)
-    if data.translate(None, _SAFE) or (not ascii_only and any(z in data for z in _ZERO_WIDTH)):
+    mapped = data.translate(_SCAN)
+    if b"\0" in mapped or (not ascii_only and any(z in data for z in _ZERO_WIDTH)):
         turn_hits |= bools(pc().match_substring_regex(contents, _CONTROL_RE2))
-    if b"@" in data:
+    if b"@" in mapped:
         turn_hits |= bools(pc().match_substring(contents, "@"))
     hits = segment_sum(turn_hits.astype(np.int64), offsets) > 0
     if not ascii_only:
         phone = bools(pc().match_substring_regex(contents, _PHONE_RE2))
         return hits | (segment_sum(phone.astype(np.int64), offsets) > 0)
-    mapped = data.translate(_PHONE_MAP)
     if b"111111111" in mapped:
         for match in _PHONE_RUN.finditer(mapped):
             # A run may cross from one row into the next: every row it touches is a suspect.
