@@ -300,11 +300,11 @@ def normalise(text: str) -> bytes:
 def signatures(texts: list[bytes]) -> np.ndarray:
     """The (len(texts), BUCKETS) uint16 MinHash signatures of normalised, non-empty texts."""
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    return signatures_of_buffer(_SEP + _SEP.join(texts) + bytes(SHINGLE), lengths)
+    return signatures_of_buffer(_SEP + _SEP.join(texts) + _SEP, lengths)
 
 
 def signatures_of_buffer(buffer: bytes, lengths: np.ndarray, chunk: int = 2048) -> np.ndarray:
-    """`signatures` of texts already laid out as ``SEP + t0 + SEP + t1 + ... + bytes(SHINGLE)``.
+    """`signatures` of texts already laid out as ``SEP + t0 + SEP + t1 + ... + SEP``.
 
     `lengths` are the texts' lengths; SEP is ``SHINGLE - 1`` zero bytes. Each text's windows only see its
     own bytes and zero padding, so a signature depends on its text alone.

@@ -46,7 +46,6 @@ from peftstudio.data.dedup import (
     _DELETE,
     _SEP,
     _TABLE,
-    SHINGLE,
     BatchDuplicateFinder,
     _low_bits,
     normalise,
@@ -149,6 +148,8 @@ def _run_in_processes(source: Source, checker: _Checker, processes: int) -> int 
     False, before anything was taken in, when no process can be started (the caller then uses threads).
     """
     from concurrent.futures.process import BrokenProcessPool
+
+    import pyarrow.json  # noqa: F401 - imported once here, before the fork, rather than in every worker
 
     pool = fork_pool(processes)
     if pool is None:
@@ -486,13 +487,12 @@ def _suspects(contents: Any, data: bytes, row_bytes: np.ndarray, offsets: np.nda
 
 def _block_signatures(data: bytes, row_bytes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(normalised length, near-copy signature) of every row, from the block's contents in one go."""
-    # Valid UTF-8 never holds 0xFF: it marks where each row starts and survives normalisation.
-    marked = np.insert(np.frombuffer(data, dtype=np.uint8), row_bytes[1:-1], 0xFF).tobytes()
+    # Valid UTF-8 never holds 0xFF: it marks where each row starts (and where the last one ends), survives
+    # normalisation, and then becomes the zero bytes `signatures_of_buffer` wants around each text.
+    marked = np.insert(np.frombuffer(data, dtype=np.uint8), row_bytes, 0xFF).tobytes()
     norm = marked.translate(_TABLE, _DELETE)
-    marks = np.flatnonzero(np.frombuffer(norm, dtype=np.uint8) == 0xFF)
-    lengths = np.diff(np.r_[-1, marks, len(norm)]) - 1
-    buffer = _SEP + norm.replace(b"\xff", _SEP) + bytes(SHINGLE)
-    return lengths, signatures_of_buffer(buffer, lengths)
+    lengths = np.diff(np.flatnonzero(np.frombuffer(norm, dtype=np.uint8) == 0xFF)) - 1
+    return lengths, signatures_of_buffer(norm.replace(b"\xff", _SEP), lengths)
 
 
 __all__ = ["BLOCK_BYTES", "run", "usable"]
