@@ -311,16 +311,21 @@ class _Checker:
         self.columnar += len(rows)
         if not len(rows):
             return
+        every = len(rows) == len(clean)  # (the usual case: no arrays to pick rows from)
         numbers = rows + first_line
-        estimate = ready.estimate[rows]
-        tally.lengths.frombytes(estimate.astype(np.int64).tobytes())
+        estimate = ready.estimate if every else ready.estimate[rows]
+        tally.lengths.frombytes(estimate.astype(np.int64, copy=False).tobytes())
         tally.longest = max(tally.longest, int(estimate.max()))
         batch.too_long = numbers[estimate > tally.limit]
         for r, text in ready.suspect_texts:
             batch.events.extend((first_line + r, code, detail) for code, detail in row_flags(text))
         with_text = clean & (ready.sig_lengths > 0)
-        batch.fast = _Part(numbers, ready.digests[rows], np.flatnonzero(with_text) + first_line, ready.sigs[with_text],
-                           ready.lows[with_text], None)
+        digests = ready.digests if every else ready.digests[rows]
+        if every and with_text.all():
+            batch.fast = _Part(numbers, digests, numbers, ready.sigs, ready.lows, None)
+        else:
+            batch.fast = _Part(numbers, digests, np.flatnonzero(with_text) + first_line, ready.sigs[with_text],
+                               ready.lows[with_text], None)
 
     # ------------------------------------------------------------ merging
 
