@@ -129,11 +129,7 @@ def role_codes(roles: Any) -> np.ndarray:
         tail = np.where(tail_n > 0, windows[ro[:-1] + 8] & (ones >> (8 * (8 - np.maximum(tail_n, 1))).astype(np.uint64)),
                         0)
         key = head ^ (tail * np.uint64(0x9E3779B97F4A7C15)) ^ (lengths.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F))
-        ordered = np.sort(key)
-        distinct = ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
-        which = np.searchsorted(distinct, key)
-        first = np.full(len(distinct), n, dtype=np.intp)
-        np.minimum.at(first, which, np.arange(n))
+        first, which = _distinct(key)
         if (head == head[first][which]).all() and (tail == tail[first][which]).all() and (
                 lengths == lengths[first][which]).all():
             codes = np.array([role_code(roles[int(i)].as_py()) for i in first], dtype=np.uint8)
@@ -144,6 +140,33 @@ def role_codes(roles: Any) -> np.ndarray:
     codes = np.array([role_code(v) for v in names_seen.to_pylist()] or [BAD_ROLE], dtype=np.uint8)
     found = pc.index_in(roles, value_set=names_seen)
     return codes[np.where(valid(found), ints(found), 0)]  # type: ignore[no-any-return]
+
+
+def _distinct(key: np.ndarray, few: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """(index of each distinct value's first occurrence, which distinct value each entry is) of `key`.
+
+    A file has a handful of role names, so up to `few` distinct values are picked out one pass each
+    (cheaper than a sort); beyond that, sorted out.
+    """
+    n = len(key)
+    which = np.zeros(n, dtype=np.intp)
+    seen = np.zeros(n, dtype=bool)
+    firsts: list[int] = []
+    i = 0
+    while len(firsts) < few:
+        same = key == key[i]
+        which[same] = len(firsts)
+        seen |= same
+        firsts.append(i)
+        i = int(np.argmin(seen))  # the first entry not seen yet: its value's first occurrence
+        if seen[i]:
+            return np.array(firsts, dtype=np.intp), which
+    ordered = np.sort(key)
+    distinct = ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
+    which = np.searchsorted(distinct, key)
+    first = np.full(len(distinct), n, dtype=np.intp)
+    np.minimum.at(first, which, np.arange(n))
+    return first, which
 
 
 def ints(array: Any) -> np.ndarray:

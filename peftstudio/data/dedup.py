@@ -21,7 +21,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Sequence
+from concurrent.futures import Executor
 from typing import NamedTuple
 
 import numpy as np
@@ -165,28 +166,47 @@ class BatchDuplicateFinder:
             self._bands.append(bands)
 
     def finish(self) -> DuplicateResult:
-        exact: dict[int, int] = {}
-        if self._rows:
-            rows = np.concatenate(self._rows)
-            digests = np.concatenate(self._digests)
-            ordered = np.sort(digests)
-            repeated = ordered[1:][ordered[1:] == ordered[:-1]]
-            if len(repeated):
-                first: dict[int, int] = {}
-                involved = np.flatnonzero(np.isin(digests, repeated))
-                for row, digest in zip(rows[involved].tolist(), digests[involved].tolist()):
-                    original = first.setdefault(digest, row)
-                    if original != row:
-                        exact[row] = original
-        near: dict[int, int] = {}
-        if self._sigs:
-            sig_rows = np.concatenate(self._sig_rows)
-            sigs = np.concatenate(self._sigs)
-            lows = np.concatenate(self._lows)
-            bands = np.concatenate(self._bands, axis=1)
-            self._sig_rows, self._sigs, self._lows, self._bands = [], [], [], []
-            near = _near_pairs(sigs, sig_rows, low=lows, bands=bands, copies=exact)
+        from concurrent.futures import ThreadPoolExecutor
+
+        # The exact copies and the near copies' bands are independent work: threads share all of it
+        # (numpy releases the GIL), and the copies are only needed to leave them out at the end.
+        with ThreadPoolExecutor(max_workers=FINISH_THREADS) as pool:
+            exact_copies = pool.submit(_exact_copies, self._rows, self._digests)
+            near: dict[int, int] = {}
+            if self._sigs:
+                sig_rows = np.concatenate(self._sig_rows)
+                sigs = np.concatenate(self._sigs)
+                lows = np.concatenate(self._lows)
+                bands = [[part[band] for part in self._bands] for band in range(BUCKETS // BAND)]
+                self._sig_rows, self._sigs, self._lows, self._bands = [], [], [], []
+                near = _near_pairs(sigs, sig_rows, low=lows, bands=bands, pool=pool)
+            exact = exact_copies.result()
+        for row in exact.keys() & near.keys():
+            del near[row]  # copies get no near copy of their own (see `_near_pairs`)
         return DuplicateResult(exact, near, self.capped)
+
+
+#: Threads that share the duplicate search's final work.
+FINISH_THREADS = 2
+
+
+def _exact_copies(row_parts: list[np.ndarray], digest_parts: list[np.ndarray]) -> dict[int, int]:
+    """Row -> the first earlier row with the same digest (`row_parts` ascending, with their digests)."""
+    exact: dict[int, int] = {}
+    if not row_parts:
+        return exact
+    rows = np.concatenate(row_parts)
+    digests = np.concatenate(digest_parts)
+    ordered = np.sort(digests)
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    if len(repeated):
+        first: dict[int, int] = {}
+        involved = np.flatnonzero(np.isin(digests, repeated))
+        for row, digest in zip(rows[involved].tolist(), digests[involved].tolist()):
+            original = first.setdefault(digest, row)
+            if original != row:
+                exact[row] = original
+    return exact
 
 
 _K = [np.uint64(c) for c in (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x9E3779B97F4A7C15, 0xD6E8FEB86659FD93,
@@ -368,41 +388,66 @@ def band_keys(sigs: np.ndarray) -> np.ndarray:
     return out
 
 
-_ALL_EMPTY = sum(1024 * 1025**j for j in range(BAND))
-_PACKED_INDEX_BITS = 64 - 41  # beyond 2**23 rows the (key, index) pair no longer fits one uint64
+_ALL_EMPTY = sum(1024 * 1025**j for j in range(BAND))  # (also the largest band key)
+_DIGIT_BITS = 14  # three digits cover a 41-bit band key
+_DIGIT = np.uint64((1 << _DIGIT_BITS) - 1)
 
 
 def _near_pairs(sigs: np.ndarray, rows: np.ndarray, threads: int = 2, low: np.ndarray | None = None,
-                bands: np.ndarray | None = None, copies: Container[int] = ()) -> dict[int, int]:
+                bands: Sequence[Sequence[np.ndarray]] | None = None, pool: Executor | None = None
+                ) -> dict[int, int]:
     """Rows whose signatures agree on a whole band with an earlier row's and are similar enough to it.
 
     In each band, every member of a run of equal band keys is compared with the run's first member.
-    The bands are independent, so `threads` threads share them (numpy releases the GIL); the answer,
-    the earliest similar row for each row, does not depend on the order they finish in. `low` and
-    `bands`: `_low_bits(sigs)` and `band_keys(sigs)` when already made. Rows in `copies` (exact copies
-    of earlier rows) get no near copy of their own: each has the same signature as its original, which
-    comes earlier in every run it is in, so leaving them in changes no other row's answer.
+    The bands are independent, so `threads` threads (or `pool`'s) share them (numpy releases the GIL);
+    the answer, the earliest similar row for each row, does not depend on the order they finish in.
+    `low`: `_low_bits(sigs)` when already made; `bands`: per band, the parts whose concatenation is its
+    `_band_keys(sigs, band)`, when already made.
+
+    (A row that is an exact copy of an earlier one has the same signature as its original, which comes
+    earlier in every run it is in: taking copies out of the answer afterwards changes no other row's.)
     """
     if len(rows) < 2:
         return {}
     low = _low_bits(sigs) if low is None else low  # the cheap first look at each candidate pair
+    work = [(b, None if bands is None else bands[b]) for b in range(BUCKETS // BAND)]
+
+    def one_band(w: tuple[int, Sequence[np.ndarray] | None]) -> tuple[np.ndarray, np.ndarray]:
+        band, parts = w
+        keys = None if parts is None else parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return _band_pairs(sigs, band, low, keys)
+
     # (threads, not processes: numpy releases the GIL here, and forking a process this big would count
     # its memory again in every worker)
-    work = [(b, None if bands is None else bands[b]) for b in range(BUCKETS // BAND)]
-    if threads > 1:
+    if pool is not None:
+        found = list(pool.map(one_band, work))
+    elif threads > 1:
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            found = list(pool.map(lambda w: _band_pairs(sigs, w[0], low, w[1]), work))
+        with ThreadPoolExecutor(max_workers=threads) as own:
+            found = list(own.map(one_band, work))
     else:
-        found = [_band_pairs(sigs, b, low, keys) for b, keys in work]
+        found = [one_band(w) for w in work]
     near: dict[int, int] = {}
     for later, first in found:
         for i, j in zip(rows[later].tolist(), rows[first].tolist()):
             lo, hi = min(i, j), max(i, j)
-            if hi not in copies and (hi not in near or near[hi] > lo):
+            if hi not in near or near[hi] > lo:
                 near[hi] = lo
     return near
+
+
+def _grouped_order(keys: np.ndarray) -> np.ndarray:
+    """Indexes that sort `keys` (band keys, below 2**42), equal keys in ascending index order.
+
+    A least-significant-digit radix sort: one stable sort per 14-bit digit, which numpy does by radix
+    for 16-bit values (faster than a comparison sort of the 64-bit keys).
+    """
+    order = np.argsort((keys & _DIGIT).astype(np.uint16), kind="stable")
+    for shift in range(_DIGIT_BITS, 42, _DIGIT_BITS):
+        digit = ((keys[order] >> np.uint64(shift)) & _DIGIT).astype(np.uint16)
+        order = order[np.argsort(digit, kind="stable")]
+    return order
 
 
 def _band_pairs(sigs: np.ndarray, band: int, low: np.ndarray | None = None, keys: np.ndarray | None = None
@@ -411,41 +456,27 @@ def _band_pairs(sigs: np.ndarray, band: int, low: np.ndarray | None = None, keys
 
     `low`: `_low_bits(sigs)`; `keys`: the band's `_band_keys(sigs, band)`, when already made.
     """
-    n = len(sigs)
-    index_bits = max(1, (n - 1).bit_length())
-    if index_bits > _PACKED_INDEX_BITS:
-        keys = np.ascontiguousarray(sigs).view(np.uint64)[:, band]  # 4 uint16 buckets = one uint64 band key
-        valid = np.flatnonzero((sigs[:, band * BAND:(band + 1) * BAND] != _EMPTY).any(axis=1))
-        order = valid[np.argsort(keys[valid], kind="stable")]
-        pair = _run_pairs(keys[order], order)
-    else:
-        # Sorting (key, index) packed in one uint64 groups equal keys with indexes ascending in each run:
-        # the order of a stable argsort of the keys, several times faster.
-        keys = _band_keys(sigs, band) if keys is None else keys
-        packed = np.sort((keys << np.uint64(index_bits)) | np.arange(n, dtype=np.uint64))
-        key = packed >> np.uint64(index_bits)
-        order = (packed & np.uint64((1 << index_bits) - 1)).astype(np.intp)
-        valid = key != np.uint64(_ALL_EMPTY)  # a band with every bucket empty says nothing
-        if not valid.all():
-            key, order = key[valid], order[valid]
-        pair = _run_pairs(key, order)
-    later = (pair >> np.uint64(32)).astype(np.intp)
-    first = (pair & np.uint64(0xFFFFFFFF)).astype(np.intp)
+    keys = _band_keys(sigs, band) if keys is None else keys
+    order = _grouped_order(keys)
+    key = keys[order]
+    # A band with every bucket empty says nothing: its key is the largest, so those rows come last.
+    end = int(np.searchsorted(key, np.uint64(_ALL_EMPTY)))
+    later, first = _run_pairs(key[:end], order[:end])
     keep = _similar(sigs, later, first, low=low)
     return later[keep], first[keep]
 
 
-def _run_pairs(sorted_keys: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """(later << 32 | first) for each member of a run of equal keys and the run's first member."""
+def _run_pairs(sorted_keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(later, first): each member of a run of equal keys after the first, and the run's first member."""
+    none = np.zeros(0, dtype=np.intp)
     if len(order) < 2:
-        return np.zeros(0, dtype=np.uint64)
-    same_as_prev = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1
+        return none, none
+    new_run = sorted_keys[1:] != sorted_keys[:-1]
+    same_as_prev = np.flatnonzero(~new_run) + 1
     if not len(same_as_prev):
-        return np.zeros(0, dtype=np.uint64)
-    run_start = np.maximum.accumulate(np.where(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]],
-                                               np.arange(len(order)), 0))
-    later, first = order[same_as_prev], order[run_start[same_as_prev]]
-    return (later.astype(np.uint64) << np.uint64(32)) | first.astype(np.uint64)  # type: ignore[no-any-return]
+        return none, none
+    run_start = np.maximum.accumulate(np.where(np.r_[True, new_run], np.arange(len(order)), 0))
+    return order[same_as_prev], order[run_start[same_as_prev]]
 
 
 _BYTE_SUM = np.uint64(0x0101010101010101)

@@ -461,7 +461,10 @@ def _parse(block: bytes, newlines: np.ndarray) -> Any:
     import pyarrow.json as pj
 
     try:
-        table = pj.read_json(pa.BufferReader(block), read_options=pj.ReadOptions(use_threads=False))
+        # One Arrow block for the whole of ours: the table comes in one chunk, which the column work
+        # then reads as it is instead of copying chunks together.
+        options = pj.ReadOptions(use_threads=False, block_size=max(len(block) + 1, 1 << 20))
+        table = pj.read_json(pa.BufferReader(block), read_options=options)
     except Exception:  # noqa: BLE001 - any trouble means: read this block line by line
         return None
     return table if table.num_rows == lines else None
