@@ -55,7 +55,7 @@ from peftstudio.data.dedup import (
 )
 from peftstudio.data.detect import Example
 from peftstudio.data.findings import Structure
-from peftstudio.data.parallel import MAX_PROCESSES, cores, fork_pool
+from peftstudio.data.parallel import MAX_PROCESSES, Slots, cores, fork_pool
 from peftstudio.data.readers import MAX_LINE_BYTES, Source, jsonl_row
 
 #: Bytes read per block.
@@ -65,6 +65,8 @@ WORKERS = 2
 #: Files at least this big are parsed and computed in forked worker processes, one per core (see
 #: `peftstudio.data.parallel`); smaller ones are not worth the processes.
 PROCESS_MIN_BYTES = 64 << 20
+#: Bytes of shared memory per block in flight for the workers' results (only what is written is used).
+SLOT_BYTES = 16 << 20
 # Bytes that are never control characters: tab, newline, CR, printable ASCII and every non-ASCII byte
 # (the zero-width characters among those are looked for separately).
 _SAFE = frozenset([9, 10, 13, *range(32, 127), *range(128, 256)])
@@ -147,42 +149,60 @@ def _run_in_processes(source: Source, checker: _Checker, processes: int) -> int 
     so the file's bytes never cross between processes, and only compact results come back. Returns
     False, before anything was taken in, when no process can be started (the caller then uses threads).
     """
+    global _SLOTS
     from concurrent.futures.process import BrokenProcessPool
 
     import pyarrow.json  # noqa: F401 - imported once here, before the fork, rather than in every worker
 
+    ahead = 2 * processes  # blocks in flight beyond the one being taken in, so memory stays bounded
+    _SLOTS = slots = Slots(ahead + 1, SLOT_BYTES)  # (before the fork: the workers write into it)
     pool = fork_pool(processes)
     if pool is None:
+        _SLOTS = None
+        slots.close()
         return False
     first_line, taken = 1, 0
-    pending: deque[Future[tuple[np.ndarray, bytes, _Columns | None]]] = deque()
+    pending: deque[tuple[int, Future[_Shipped]]] = deque()
     path, column = str(source.path), checker.column
     try:
         with pool:
             try:
                 for start, end in _ranges(source, processes):
-                    pending.append(pool.submit(_columns_at, path, start, end, column))
-                    while len(pending) > 2 * processes:  # a few blocks ahead, so memory stays bounded
-                        first_line = _take(checker, first_line, pending.popleft().result())
+                    slot = slots.acquire()
+                    pending.append((slot, pool.submit(_columns_at, path, start, end, column, slot)))
+                    while len(pending) > ahead:
+                        first_line = _take(checker, first_line, slots, *pending.popleft())
                         taken += 1
                 while pending:
-                    first_line = _take(checker, first_line, pending.popleft().result())
+                    first_line = _take(checker, first_line, slots, *pending.popleft())
                     taken += 1
             except _Bail:
-                for ready in pending:
+                for _, ready in pending:
                     ready.cancel()
                 return None
     except (BrokenProcessPool, OSError):
         if taken:
             raise
         return False
+    finally:
+        _SLOTS = None
+        slots.close()
     return checker.columnar
 
 
-def _take(checker: _Checker, first_line: int, result: tuple[np.ndarray, bytes, _Columns | None]) -> int:
-    newlines, block, ready = result
+#: The shared memory the forked workers hand their results back in (set in the parent before the fork).
+_SLOTS: Slots | None = None
+#: A worker's result for one block: (its line count, its newlines and bytes when rows must be read again
+#: one by one here, else None and b"", and its column work as (arrays or where they lie, suspect texts)).
+_Shipped = tuple[int, "np.ndarray | None", bytes, "tuple[dict[str, Any], list[tuple[int, str]]] | None"]
+
+
+def _take(checker: _Checker, first_line: int, slots: Slots, slot: int, result: Future[_Shipped]) -> int:
+    lines, newlines, block, shipped = result.result()
+    arrays = slots.take(slot, shipped[0] if shipped is not None else {})
+    ready = _Columns(suspect_texts=shipped[1], **arrays) if shipped is not None else None
     checker.block(first_line, newlines, block, ready)
-    return first_line + len(newlines)
+    return first_line + lines
 
 
 def _ranges(source: Source, processes: int = 1) -> Iterator[tuple[int, int]]:
@@ -217,15 +237,19 @@ def _ranges(source: Source, processes: int = 1) -> Iterator[tuple[int, int]]:
             pos = end
 
 
-def _columns_at(path: str, start: int, end: int, column: str) -> tuple[np.ndarray, bytes, _Columns | None]:
-    """(newlines, the block's bytes when they are needed here, column work) of one block (in a worker)."""
+def _columns_at(path: str, start: int, end: int, column: str, slot: int) -> _Shipped:
+    """One block's result (see `_Shipped`), read and computed in a worker; big arrays go in `slot`."""
     with open(path, "rb") as fh:
         fh.seek(start)
         block = fh.read(end - start)
     newlines = _newlines(block)
     ready = _columns(block, newlines, column)
     needed = ready is None or not bool(ready.clean.all())  # rows read again one by one need their lines
-    return newlines, block if needed else b"", ready
+    shipped = None
+    if ready is not None:
+        arrays = ready.arrays()
+        shipped = (_SLOTS.put(slot, arrays) if _SLOTS is not None else arrays, ready.suspect_texts)
+    return len(newlines), newlines if needed else None, block if needed else b"", shipped
 
 
 def _blocks(source: Source) -> Iterator[tuple[int, np.ndarray, bytes]]:
@@ -268,8 +292,11 @@ class _Checker:
 
     # ------------------------------------------------------------ one block
 
-    def block(self, first_line: int, newlines: np.ndarray, block: bytes, ready: _Columns | None) -> None:
-        """Take one block's rows in (`ready`: its column work from `_columns`, None: read line by line)."""
+    def block(self, first_line: int, newlines: np.ndarray | None, block: bytes, ready: _Columns | None) -> None:
+        """Take one block's rows in (`ready`: its column work from `_columns`, None: read line by line).
+
+        `newlines` and `block` may be None and b"" when `ready` says every row is clean.
+        """
         batch = _Batch()
         if ready is None:
             self._slow_lines(batch, first_line, io.BytesIO(block))
@@ -295,12 +322,13 @@ class _Checker:
             text = self.tally.example(lineno, ex, lambda code, row, detail: batch.events.append((row, code, detail)))
             batch.slow.append((lineno, ex, text))
 
-    def _fast_rows(self, batch: _Batch, first_line: int, block: bytes, newlines: np.ndarray, ready: _Columns
-                   ) -> None:
+    def _fast_rows(self, batch: _Batch, first_line: int, block: bytes, newlines: np.ndarray | None,
+                   ready: _Columns) -> None:
         tally = self.tally
         clean = ready.clean
         rows = np.flatnonzero(clean)
         if len(rows) < len(clean):
+            assert newlines is not None
             starts = np.r_[0, newlines + 1]
             if starts[-1] < len(block):
                 starts = np.r_[starts, len(block)]
@@ -319,7 +347,7 @@ class _Checker:
         batch.too_long = numbers[estimate > tally.limit]
         for r, text in ready.suspect_texts:
             batch.events.extend((first_line + r, code, detail) for code, detail in row_flags(text))
-        with_text = clean & (ready.sig_lengths > 0)
+        with_text = clean & ready.has_text
         digests = ready.digests if every else ready.digests[rows]
         if every and with_text.all():
             batch.fast = _Part(numbers, digests, numbers, ready.sigs, ready.lows, None)
@@ -354,21 +382,28 @@ class _Checker:
 class _Columns:
     """A block's column work, done away from the check's state (in a worker thread or process).
 
-    Plain numpy arrays and strings only, so it travels between processes cheaply: `clean` rows are
-    plainly fine; `suspect_texts` are the texts of the clean rows that `row_flags` must look at.
+    Plain numpy arrays (`arrays`) and strings only, so it travels between processes cheaply: `clean`
+    rows are plainly fine; `has_text` rows have a non-empty normalised text (and a signature that
+    counts); `suspect_texts` are the texts of the clean rows that `row_flags` must look at.
     """
 
+    ARRAYS = ("clean", "estimate", "digests", "has_text", "sigs", "lows")
+
     def __init__(self, clean: np.ndarray, estimate: np.ndarray, suspect_texts: list[tuple[int, str]],
-                 digests: np.ndarray, sig_lengths: np.ndarray, sigs: np.ndarray) -> None:
+                 digests: np.ndarray, has_text: np.ndarray, sigs: np.ndarray, lows: np.ndarray | None = None
+                 ) -> None:
         self.clean = clean
         self.estimate = estimate
         self.suspect_texts = suspect_texts
         self.digests = digests
-        self.sig_lengths = sig_lengths
+        self.has_text = has_text
         self.sigs = sigs
-        # (made here, in the worker, while the block's signatures are in the CPU's cache, rather than all
-        # at once at the end)
-        self.lows = _low_bits(sigs)
+        # (made in the worker, while the block's signatures are in the CPU's cache, rather than all at once
+        # at the end)
+        self.lows = _low_bits(sigs) if lows is None else lows
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name) for name in self.ARRAYS}
 
 
 def _columns(block: bytes, newlines: np.ndarray, column: str) -> _Columns | None:
@@ -402,7 +437,7 @@ def _compute(block: bytes, newlines: np.ndarray, column: str) -> _Columns | None
                      for r in np.flatnonzero(suspects & turns.clean).tolist()]
     digests = row_digests(data + bytes(8), co, turns.roles, offsets)
     sig_lengths, sigs = _block_signatures(data, row_bytes)
-    return _Columns(turns.clean, estimate, suspect_texts, digests, sig_lengths, sigs)
+    return _Columns(turns.clean, estimate, suspect_texts, digests, sig_lengths > 0, sigs)
 
 
 class _Part(NamedTuple):

@@ -189,6 +189,7 @@ from peftstudio.data import check, fastpath, parallel
 from peftstudio.records.convert import to_dict
 assert parallel.fork_is_safe()
 fastpath.BLOCK_BYTES, fastpath.PROCESS_MIN_BYTES = 2048, 0
+fastpath.SLOT_BYTES = int(sys.argv[2])
 used = []
 for name in ("_run_in_processes",):
     module = fastpath
@@ -205,8 +206,12 @@ print(json.dumps({"report": to_dict(result.report), "fixes": {k: list(v) for k, 
 """
 
 
-def test_worker_processes_give_the_same_report(tmp_path: Path) -> None:
-    """Big files are shared among forked worker processes: every odd line still gets the row-by-row report."""
+@pytest.mark.parametrize("slot_bytes", [1 << 20, 600])
+def test_worker_processes_give_the_same_report(tmp_path: Path, slot_bytes: int) -> None:
+    """Big files are shared among forked worker processes: every odd line still gets the row-by-row report.
+
+    Their results come back in shared memory, or pickled where they outgrow it (the small slots).
+    """
     import json
     import subprocess
     import sys
@@ -219,7 +224,7 @@ def test_worker_processes_give_the_same_report(tmp_path: Path) -> None:
     path = tmp_path / "mixed.jsonl"
     path.write_bytes("\n".join(lines).encode("utf-8", "surrogatepass") + b"\n")
     # A fresh interpreter runs one thread, so forking is safe there (this test process may run others).
-    out = subprocess.run([sys.executable, "-c", _IN_PROCESSES, str(path)], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", _IN_PROCESSES, str(path), str(slot_bytes)], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[2])
     forked = json.loads(out.stdout.strip().splitlines()[-1])
     slow = analyse(path, fast=False, max_tokens=150)
