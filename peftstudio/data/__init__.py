@@ -1,5 +1,8 @@
 """Training data: read any simple file, find its structure and problems, fix it, preview it, build it.
 
+Names are imported from their modules on first use (as in `peftstudio`), so checking a file does not
+pay for loading the dataset builder, the fixes or the previews.
+
 Example:
     >>> from peftstudio.data import check_file, sample_path
     >>> report = check_file(sample_path("pirate_chat.jsonl"))
@@ -7,32 +10,60 @@ Example:
     ('jsonl', 'chat', True)
 """
 
-from peftstudio.data.build import TokenizedSplits, build_datasets, dataset_reference
-from peftstudio.data.check import check_file
-from peftstudio.data.findings import CODES, FIXES, DataReport, DataStats, Finding, HistogramBin, Structure
-from peftstudio.data.fixes import FixResult, apply_fixes
-from peftstudio.data.preview import Preview, PreviewExample, preview
-from peftstudio.data.samples import SAMPLES, sample_path
-from peftstudio.data.template import Span
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    "CODES": "peftstudio.data.findings",
+    "FIXES": "peftstudio.data.findings",
+    "SAMPLES": "peftstudio.data.samples",
+    "DataReport": "peftstudio.data.findings",
+    "DataStats": "peftstudio.data.findings",
+    "Finding": "peftstudio.data.findings",
+    "FixResult": "peftstudio.data.fixes",
+    "HistogramBin": "peftstudio.data.findings",
+    "Preview": "peftstudio.data.preview",
+    "PreviewExample": "peftstudio.data.preview",
+    "Span": "peftstudio.data.template",
+    "Structure": "peftstudio.data.findings",
+    "TokenizedSplits": "peftstudio.data.build",
+    "apply_fixes": "peftstudio.data.fixes",
+    "build_datasets": "peftstudio.data.build",
+    "check_file": "peftstudio.data.check",
+    "dataset_reference": "peftstudio.data.build",
+    "preview": "peftstudio.data.preview",
+    "sample_path": "peftstudio.data.samples",
+}
 
 __all__ = [
-    "CODES",
-    "FIXES",
-    "SAMPLES",
-    "DataReport",
-    "DataStats",
-    "Finding",
-    "FixResult",
-    "HistogramBin",
-    "Preview",
-    "PreviewExample",
-    "Span",
-    "Structure",
-    "TokenizedSplits",
-    "apply_fixes",
-    "build_datasets",
-    "check_file",
-    "dataset_reference",
-    "preview",
-    "sample_path",
+    "CODES", "FIXES", "SAMPLES", "DataReport", "DataStats", "Finding", "FixResult", "HistogramBin", "Preview",
+    "PreviewExample", "Span", "Structure", "TokenizedSplits", "apply_fixes", "build_datasets", "check_file",
+    "dataset_reference", "preview", "sample_path",
 ]
+assert sorted(__all__) == sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'peftstudio.data' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*__all__, *globals()})
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from peftstudio.data.build import TokenizedSplits, build_datasets, dataset_reference
+    from peftstudio.data.check import check_file
+    from peftstudio.data.findings import CODES, FIXES, DataReport, DataStats, Finding, HistogramBin, Structure
+    from peftstudio.data.fixes import FixResult, apply_fixes
+    from peftstudio.data.preview import Preview, PreviewExample, preview
+    from peftstudio.data.samples import SAMPLES, sample_path
+    from peftstudio.data.template import Span
