@@ -437,17 +437,19 @@ def _near_pairs(sigs: np.ndarray, rows: np.ndarray, threads: int = 2, low: np.nd
     return near
 
 
-def _grouped_order(keys: np.ndarray) -> np.ndarray:
-    """Indexes that sort `keys` (band keys, below 2**42), equal keys in ascending index order.
+def _grouped_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(order, keys[order]): indexes that sort `keys` (band keys, below 2**42), equal keys in ascending
+    index order, and the sorted keys.
 
     A least-significant-digit radix sort: one stable sort per 14-bit digit, which numpy does by radix
     for 16-bit values (faster than a comparison sort of the 64-bit keys).
     """
     order = np.argsort((keys & _DIGIT).astype(np.uint16), kind="stable")
+    ordered = keys[order]
     for shift in range(_DIGIT_BITS, 42, _DIGIT_BITS):
-        digit = ((keys[order] >> np.uint64(shift)) & _DIGIT).astype(np.uint16)
-        order = order[np.argsort(digit, kind="stable")]
-    return order
+        step = np.argsort(((ordered >> np.uint64(shift)) & _DIGIT).astype(np.uint16), kind="stable")
+        order, ordered = order[step], ordered[step]
+    return order, ordered
 
 
 def _band_pairs(sigs: np.ndarray, band: int, low: np.ndarray | None = None, keys: np.ndarray | None = None
@@ -457,8 +459,7 @@ def _band_pairs(sigs: np.ndarray, band: int, low: np.ndarray | None = None, keys
     `low`: `_low_bits(sigs)`; `keys`: the band's `_band_keys(sigs, band)`, when already made.
     """
     keys = _band_keys(sigs, band) if keys is None else keys
-    order = _grouped_order(keys)
-    key = keys[order]
+    order, key = _grouped_order(keys)
     # A band with every bucket empty says nothing: its key is the largest, so those rows come last.
     end = int(np.searchsorted(key, np.uint64(_ALL_EMPTY)))
     later, first = _run_pairs(key[:end], order[:end])

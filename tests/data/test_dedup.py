@@ -75,3 +75,52 @@ def test_the_low_bits_filter_never_changes_which_pairs_are_similar() -> None:
     plain = _similar(sigs, a, b)
     assert plain[:200].sum() > 20  # the near copies are there to be found
     assert (_similar(sigs, a, b, low=packed) == plain).all()
+
+
+def _near_by_hand(sigs, rows) -> dict[int, int]:  # type: ignore[no-untyped-def]
+    """The near-copy rule spelled out: per band, every member of a group of equal band values against the
+    group's first member (all-empty bands say nothing); the earliest similar row wins."""
+    import numpy as np
+
+    from peftstudio.data.dedup import BAND, BUCKETS, NEAR_THRESHOLD
+
+    near: dict[int, int] = {}
+    for band in range(BUCKETS // BAND):
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for i, sig in enumerate(sigs[:, band * BAND:(band + 1) * BAND].tolist()):
+            if any(v != 0xFFFF for v in sig):
+                groups.setdefault(tuple(sig), []).append(i)
+        for members in groups.values():
+            for i in members[1:]:
+                if similarity(sigs[i], sigs[members[0]]) >= NEAR_THRESHOLD:
+                    lo, hi = sorted((int(rows[i]), int(rows[members[0]])))
+                    near[hi] = min(near.get(hi, lo), lo)
+    assert np.all(np.diff(rows) > 0)
+    return near
+
+
+def test_band_candidates_match_the_rule_spelled_out() -> None:
+    """The radix-sorted bands find exactly the pairs the plain rule finds (wide and narrow values, empty
+    buckets, copies of copies)."""
+    import numpy as np
+
+    from peftstudio.data.dedup import BUCKETS, _near_pairs
+
+    rng = np.random.default_rng(11)
+    n = 3000
+    # filled buckets hold (bucket << 11 | even 11-bit value), as signatures do; some rows share few values
+    values = rng.integers(0, 1024, (n, BUCKETS)) * 2
+    values[: n // 3] = rng.integers(0, 3, (n // 3, BUCKETS)) * 2
+    sigs = ((np.arange(BUCKETS) << 11) | values).astype(np.uint16)
+    sigs[rng.random((n, BUCKETS)) < 0.15] = 0xFFFF
+    sigs[::50, :8] = 0xFFFF  # a whole band empty
+    for i in range(1, n, 3):  # near copies: a few buckets changed
+        j = int(rng.integers(0, i))
+        sigs[i] = sigs[j]
+        changed = rng.choice(BUCKETS, int(rng.integers(0, 9)), replace=False)
+        sigs[i, changed] = sigs[int(rng.integers(0, n)), changed]
+    rows = np.cumsum(rng.integers(1, 4, n)) + 1
+    expected = _near_by_hand(sigs, rows)
+    assert len(expected) > n // 6
+    for threads in (1, 2):
+        assert _near_pairs(sigs, rows, threads=threads) == expected

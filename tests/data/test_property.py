@@ -59,3 +59,18 @@ def test_arbitrary_text_in_any_encoding_gives_a_report(tmp_path: Path, text: str
     path = tmp_path / f"text{suffix}"
     path.write_bytes(text.encode(encoding, errors="surrogatepass"))
     _check(path)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 300) | st.integers(0, 10**9), min_size=1, max_size=200))
+def test_length_statistics_are_the_order_statistics_of_the_lengths(values: list[int]) -> None:
+    """Counted (small ranges) or partitioned (wide ones): the same numbers a sort gives."""
+    from array import array
+
+    from peftstudio.data.check import length_stats
+
+    stats = length_stats(array("q", values), estimated=True)
+    ordered, n = sorted(values), len(values)
+    assert (stats.tokens_min, stats.tokens_median, stats.tokens_p95, stats.tokens_max, stats.tokens_total) == (
+        ordered[0], ordered[(n - 1) // 2], ordered[min(n - 1, int(0.95 * n))], ordered[-1], sum(values))
+    assert sum(b.count for b in stats.histogram) == n
