@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from typing import NamedTuple
@@ -389,8 +390,6 @@ def band_keys(sigs: np.ndarray) -> np.ndarray:
 
 
 _ALL_EMPTY = sum(1024 * 1025**j for j in range(BAND))  # (also the largest band key)
-_DIGIT_BITS = 14  # three digits cover a 41-bit band key
-_DIGIT = np.uint64((1 << _DIGIT_BITS) - 1)
 
 
 def _near_pairs(sigs: np.ndarray, rows: np.ndarray, threads: int = 2, low: np.ndarray | None = None,
@@ -437,17 +436,23 @@ def _near_pairs(sigs: np.ndarray, rows: np.ndarray, threads: int = 2, low: np.nd
     return near
 
 
+# Where a uint64's three lowest 16-bit digits lie among its four uint16s, lowest first.
+_DIGITS = (0, 1, 2) if sys.byteorder == "little" else (3, 2, 1)
+
+
 def _grouped_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(order, keys[order]): indexes that sort `keys` (band keys, below 2**42), equal keys in ascending
+    """(order, keys[order]): indexes that sort `keys` (band keys, below 2**48), equal keys in ascending
     index order, and the sorted keys.
 
-    A least-significant-digit radix sort: one stable sort per 14-bit digit, which numpy does by radix
-    for 16-bit values (faster than a comparison sort of the 64-bit keys).
+    A least-significant-digit radix sort: one stable sort per 16-bit digit, which numpy does by radix
+    (faster than a comparison sort of the 64-bit keys). Each digit is read in place, as every fourth
+    uint16 of the keys, so no 64-bit temporaries are made.
     """
-    order = np.argsort((keys & _DIGIT).astype(np.uint16), kind="stable")
+    first, *rest = _DIGITS
+    order = np.argsort(keys.view(np.uint16)[first::4], kind="stable")
     ordered = keys[order]
-    for shift in range(_DIGIT_BITS, 42, _DIGIT_BITS):
-        step = np.argsort(((ordered >> np.uint64(shift)) & _DIGIT).astype(np.uint16), kind="stable")
+    for digit in rest:
+        step = np.argsort(ordered.view(np.uint16)[digit::4], kind="stable")
         order, ordered = order[step], ordered[step]
     return order, ordered
 
@@ -472,12 +477,14 @@ def _run_pairs(sorted_keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, 
     none = np.zeros(0, dtype=np.intp)
     if len(order) < 2:
         return none, none
-    new_run = sorted_keys[1:] != sorted_keys[:-1]
-    same_as_prev = np.flatnonzero(~new_run) + 1
+    starts = np.empty(len(order), dtype=bool)  # where a run starts
+    starts[0] = True
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=starts[1:])
+    same_as_prev = np.flatnonzero(~starts)
     if not len(same_as_prev):
         return none, none
-    run_start = np.maximum.accumulate(np.where(np.r_[True, new_run], np.arange(len(order)), 0))
-    return order[same_as_prev], order[run_start[same_as_prev]]
+    run = np.cumsum(starts, dtype=np.int32)  # (1 + each place's run number)
+    return order[same_as_prev], order[np.flatnonzero(starts)[run[same_as_prev] - 1]]
 
 
 _BYTE_SUM = np.uint64(0x0101010101010101)

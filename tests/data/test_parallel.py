@@ -64,3 +64,25 @@ def test_a_forked_worker_writes_what_the_parent_reads() -> None:
         results = [pool.apply(_fill, (slot, n)) for slot, n in work]
     for (slot, n), placed in zip(work, results):
         assert slots.take(slot, placed)["values"].tolist() == (np.arange(n) * 0.5).tolist()
+
+
+@pytest.mark.skipif(not fork_is_safe(), reason="forking needs a single-threaded process")
+def test_workers_keep_the_memory_they_free_where_glibc_allows_it() -> None:
+    """The pool's workers take the malloc settings at their start (glibc) and still compute as before."""
+    import platform
+
+    from peftstudio.data.parallel import fork_pool, keep_freed_memory
+
+    pool = fork_pool(2)
+    assert pool is not None
+    with pool:
+        taken = list(pool.map(_settings_taken, range(2)))
+    expected = platform.libc_ver()[0] == "glibc"
+    assert taken == [expected, expected]
+    assert keep_freed_memory.__doc__
+
+
+def _settings_taken(_: int) -> bool:
+    from peftstudio.data.parallel import keep_freed_memory
+
+    return keep_freed_memory()  # (idempotent: the initializer has already run)
