@@ -463,7 +463,7 @@ def _band_pairs(sigs: np.ndarray, band: int, low: np.ndarray | None = None, keys
 
     `low`: `_low_bits(sigs)`; `keys`: the band's `_band_keys(sigs, band)`, when already made.
     """
-    keys = _band_keys(sigs, band) if keys is None else keys
+    keys = _band_keys(sigs, band) if keys is None else np.ascontiguousarray(keys)  # (read as uint16s below)
     order, key = _grouped_order(keys)
     # A band with every bucket empty says nothing: its key is the largest, so those rows come last.
     end = int(np.searchsorted(key, np.uint64(_ALL_EMPTY)))

@@ -48,6 +48,7 @@ from peftstudio.data.dedup import (
     _TABLE,
     BatchDuplicateFinder,
     _low_bits,
+    band_keys,
     normalise,
     row_digests,
     signatures,
@@ -350,10 +351,10 @@ class _Checker:
         with_text = clean & ready.has_text
         digests = ready.digests if every else ready.digests[rows]
         if every and with_text.all():
-            batch.fast = _Part(numbers, digests, numbers, ready.sigs, ready.lows, None)
+            batch.fast = _Part(numbers, digests, numbers, ready.sigs, ready.lows, ready.bands)
         else:
             batch.fast = _Part(numbers, digests, np.flatnonzero(with_text) + first_line, ready.sigs[with_text],
-                               ready.lows[with_text], None)
+                               ready.lows[with_text], ready.bands[:, with_text])
 
     # ------------------------------------------------------------ merging
 
@@ -372,11 +373,12 @@ class _Checker:
         sig_rows = np.concatenate([p.sig_rows for p in parts])
         sigs = np.concatenate([p.sigs for p in parts])
         lows = np.concatenate([p.lows for p in parts])
+        bands = np.concatenate([p.bands for p in parts], axis=1)
         # rows must reach the finder in file order
         order = np.argsort(rows, kind="stable")
         rows, digests = rows[order], digests[order]
         order = np.argsort(sig_rows, kind="stable")
-        self.dups.add(rows, digests, sig_rows[order], sigs[order], lows[order])
+        self.dups.add(rows, digests, sig_rows[order], sigs[order], lows[order], bands[:, order])
 
 
 class _Columns:
@@ -387,11 +389,11 @@ class _Columns:
     counts); `suspect_texts` are the texts of the clean rows that `row_flags` must look at.
     """
 
-    ARRAYS = ("clean", "estimate", "digests", "has_text", "sigs", "lows")
+    ARRAYS = ("clean", "estimate", "digests", "has_text", "sigs", "lows", "bands")
 
     def __init__(self, clean: np.ndarray, estimate: np.ndarray, suspect_texts: list[tuple[int, str]],
-                 digests: np.ndarray, has_text: np.ndarray, sigs: np.ndarray, lows: np.ndarray | None = None
-                 ) -> None:
+                 digests: np.ndarray, has_text: np.ndarray, sigs: np.ndarray, lows: np.ndarray | None = None,
+                 bands: np.ndarray | None = None) -> None:
         self.clean = clean
         self.estimate = estimate
         self.suspect_texts = suspect_texts
@@ -399,8 +401,9 @@ class _Columns:
         self.has_text = has_text
         self.sigs = sigs
         # (made in the worker, while the block's signatures are in the CPU's cache, rather than all at once
-        # at the end)
+        # at the end or in the process that takes every block in)
         self.lows = _low_bits(sigs) if lows is None else lows
+        self.bands = band_keys(sigs) if bands is None else bands
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in self.ARRAYS}
@@ -448,7 +451,7 @@ class _Part(NamedTuple):
     sig_rows: np.ndarray
     sigs: np.ndarray
     lows: np.ndarray
-    bands: np.ndarray | None  # (made by the finder when not given)
+    bands: np.ndarray
 
 
 class _Batch:
@@ -473,7 +476,7 @@ def _slow_part(slow: list[tuple[int, Example, str]]) -> _Part:
     norms = [(row, n) for row, n in norms if n]
     sig_rows = np.array([row for row, _ in norms], dtype=np.int64)
     sigs = signatures([n for _, n in norms]) if norms else np.zeros((0, 32), dtype=np.uint16)
-    return _Part(rows, digests, sig_rows, sigs, _low_bits(sigs), None)
+    return _Part(rows, digests, sig_rows, sigs, _low_bits(sigs), band_keys(sigs))
 
 
 # ---------------------------------------------------------------- Arrow
