@@ -156,7 +156,11 @@ def _run_in_processes(source: Source, checker: _Checker, processes: int) -> int 
     import pyarrow.json  # noqa: F401 - imported once here, before the fork, rather than in every worker
 
     ahead = 2 * processes  # blocks in flight beyond the one being taken in, so memory stays bounded
-    _SLOTS = slots = Slots(ahead + 1, SLOT_BYTES)  # (before the fork: the workers write into it)
+    try:
+        slots = Slots(ahead + 1, SLOT_BYTES)
+    except (OSError, ValueError):  # (no shared memory to be had: threads instead)
+        return False
+    _SLOTS = slots  # (before the fork: the workers write into it)
     pool = fork_pool(processes)
     if pool is None:
         _SLOTS = None

@@ -195,7 +195,8 @@ def apply_fixes(path: str | Path, fix_ids: Iterable[str], out_path: str | Path, 
     dropping = {f: analysis.rows_by_fix.get(f, frozenset()) for f in chosen if f in _DROPS}
     truncating = analysis.rows_by_fix.get("drop_too_long", frozenset()) if "truncate_too_long" in chosen else ()
     dropped = {f: 0 for f in dropping}
-    changed = {f: 0 for f in ("strip_control_chars", "truncate_too_long", "map_columns") if f in chosen}
+    changing = ("strip_control_chars", "truncate_too_long", "map_columns")
+    changed: dict[str, int] = {f: 0 for f in changing if f in chosen}
     counts = {"in": 0}
 
     def rows() -> Iterator[Any]:

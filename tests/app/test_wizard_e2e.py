@@ -11,6 +11,7 @@ import signal
 import pytest
 
 from app.controller import Controller
+from app.screens.model.model import ModelRow
 from app.screens.settings.settings import SettingRow
 from app.screens.usecase.usecase import ProfileCard
 from tests.app.harness import Ui, frames
@@ -50,7 +51,8 @@ def test_walk_the_wizard_train_pause_resume_and_finish() -> None:
         ui.tap(ui.button("Next"))
 
         assert ui.root.current == "model"
-        rows = {r.option["reference"]: r for r in ui.find(type(ui.screen.ids.models.children[0]))}
+        # (the screen may still be fading in: its rows are on the window a few frames later)
+        rows = {r.option["reference"]: r for r in ui.wait(lambda: ui.find(ModelRow), 10, "the model rows")}
         assert list(rows)[-2:] != ["builtin:smollm2-135m", "builtin:tiny-llama"]  # built-ins come first
         assert [m["reference"] for m in ctrl.models][:2] == ["builtin:smollm2-135m", "builtin:tiny-llama"]
         ui.tap(rows["builtin:tiny-llama"].ids.choose)
