@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import multiprocessing
-
 import numpy as np
 import pytest
 
-from peftstudio.data.parallel import Placed, Slots, fork_is_safe
+from peftstudio.data.parallel import Placed, Slots
 
 
 def test_arrays_come_back_equal_in_dtype_shape_and_values() -> None:
@@ -48,41 +46,40 @@ def test_slots_are_handed_out_once_until_taken_back() -> None:
     assert slots.acquire() == a
 
 
-_SHARED: list[Slots] = []  # (the forked worker finds the slots here, as the check's workers do)
+# Forking is only safe from a process running one Python thread (this test process may run others by
+# now), so the workers are tried in a fresh interpreter, as the check itself would run them.
+_FORKED = """
+import json, platform
+import numpy as np
+from peftstudio.data import parallel
+
+assert parallel.fork_is_safe()
+slots = parallel.Slots(count=3, size=1 << 20)
+SHARED = [slots]  # (set before the fork: the workers find the slots here, as the check's workers do)
+
+def fill(slot, n):
+    return SHARED[0].put(slot, {"values": np.arange(n, dtype=np.float64) * 0.5}), parallel.keep_freed_memory()
+
+pool = parallel.fork_pool(2)
+with pool:
+    work = [(slots.acquire(), n) for n in (10, 100_000, 5)]
+    results = [pool.submit(fill, slot, n) for slot, n in work]
+    results = [r.result() for r in results]
+same = [slots.take(slot, placed)["values"].tolist() == (np.arange(n) * 0.5).tolist()
+        for (slot, n), (placed, _) in zip(work, results)]
+print(json.dumps({"same": same, "malloc": [taken for _, taken in results],
+                  "glibc": platform.libc_ver()[0] == "glibc"}))
+"""
 
 
-def _fill(slot: int, n: int) -> dict[str, object]:
-    return _SHARED[0].put(slot, {"values": np.arange(n, dtype=np.float64) * 0.5})
+def test_forked_workers_write_what_the_parent_reads_and_keep_their_freed_memory() -> None:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
 
-
-@pytest.mark.skipif(not fork_is_safe(), reason="forking needs a single-threaded process")
-def test_a_forked_worker_writes_what_the_parent_reads() -> None:
-    slots = Slots(count=3, size=1 << 20)
-    _SHARED[:] = [slots]  # before the fork
-    with multiprocessing.get_context("fork").Pool(1) as pool:
-        work = [(slots.acquire(), n) for n in (10, 1000, 5)]
-        results = [pool.apply(_fill, (slot, n)) for slot, n in work]
-    for (slot, n), placed in zip(work, results):
-        assert slots.take(slot, placed)["values"].tolist() == (np.arange(n) * 0.5).tolist()
-
-
-@pytest.mark.skipif(not fork_is_safe(), reason="forking needs a single-threaded process")
-def test_workers_keep_the_memory_they_free_where_glibc_allows_it() -> None:
-    """The pool's workers take the malloc settings at their start (glibc) and still compute as before."""
-    import platform
-
-    from peftstudio.data.parallel import fork_pool, keep_freed_memory
-
-    pool = fork_pool(2)
-    assert pool is not None
-    with pool:
-        taken = list(pool.map(_settings_taken, range(2)))
-    expected = platform.libc_ver()[0] == "glibc"
-    assert taken == [expected, expected]
-    assert keep_freed_memory.__doc__
-
-
-def _settings_taken(_: int) -> bool:
-    from peftstudio.data.parallel import keep_freed_memory
-
-    return keep_freed_memory()  # (idempotent: the initializer has already run)
+    out = subprocess.run([sys.executable, "-c", _FORKED], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2], timeout=120)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["same"] == [True, True, True]
+    assert result["malloc"] == [result["glibc"]] * 3  # (glibc only: elsewhere the default allocator stays)
