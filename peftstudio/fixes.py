@@ -29,6 +29,7 @@ from attrs import field, frozen
 from peftstudio.callbacks.decision import apply_changes
 from peftstudio.errors import ErrorInfo, make
 from peftstudio.records.config import RunConfig
+from peftstudio.tuples import as_tuple
 
 RESUME, STABLE, PREVIOUS, RESTART = "resume", "stable", "previous", "restart"
 BUILTIN_FALLBACK = "builtin:smollm2-135m"
@@ -42,7 +43,7 @@ class FixOption:
     number: int
     label: str
     fix_id: str | None
-    steps: tuple[str, ...] = field(default=(), converter=tuple)
+    steps: tuple[str, ...] = field(default=(), converter=as_tuple)
 
     @property
     def automatic(self) -> bool:
@@ -56,7 +57,7 @@ class RunFixes:
     run_id: str
     status: str
     error: ErrorInfo | None
-    options: tuple[FixOption, ...] = field(converter=tuple)
+    options: tuple[FixOption, ...] = field(converter=as_tuple)
 
 
 @frozen

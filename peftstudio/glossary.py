@@ -18,6 +18,8 @@ import re
 
 from attrs import field, frozen
 
+from peftstudio.tuples import as_tuple
+
 
 @frozen
 class Term:
@@ -26,7 +28,7 @@ class Term:
     term: str
     definition: str
     example: str
-    aliases: tuple[str, ...] = field(default=(), converter=tuple)
+    aliases: tuple[str, ...] = field(default=(), converter=as_tuple)
 
     @property
     def anchor(self) -> str:

@@ -34,6 +34,8 @@ from typing import Any
 
 from attrs import field, frozen
 
+from peftstudio.tuples import as_tuple
+
 SMALL_DATA = 200  # examples; fewer than this and coverage points shrink
 
 
@@ -41,8 +43,8 @@ SMALL_DATA = 200  # examples; fewer than this and coverage points shrink
 class RunNumbers:
     """What the score is computed from (all read from the store for a real run)."""
 
-    train_losses: tuple[float, ...] = field(converter=tuple)
-    val_losses: tuple[float, ...] = field(default=(), converter=tuple)
+    train_losses: tuple[float, ...] = field(converter=as_tuple)
+    val_losses: tuple[float, ...] = field(default=(), converter=as_tuple)
     base_val_loss: float | None = None
     final_val_loss: float | None = None
     steps: int = 0
@@ -71,8 +73,8 @@ class QualityScore:
     """The score (0-100), its parts, and what to try next."""
 
     total: int
-    parts: tuple[QualityPart, ...] = field(converter=tuple)
-    suggestions: tuple[str, ...] = field(converter=tuple)
+    parts: tuple[QualityPart, ...] = field(converter=as_tuple)
+    suggestions: tuple[str, ...] = field(converter=as_tuple)
 
     def render(self) -> str:
         """The score as plain text (one line per part, then the suggestions)."""

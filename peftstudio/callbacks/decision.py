@@ -25,6 +25,7 @@ import attrs
 from attrs import field, frozen
 
 from peftstudio.errors.plain import ErrorInfo
+from peftstudio.tuples import as_tuple
 
 
 class Reason(enum.Enum):
@@ -82,7 +83,7 @@ class Decision:
 
     reason: Reason
     message: str
-    suggestions: tuple[str, ...] = field(default=(), converter=tuple)
+    suggestions: tuple[str, ...] = field(default=(), converter=as_tuple)
     action: Action = Action.NONE
     details: dict[str, Any] = field(factory=dict)
 

@@ -24,6 +24,8 @@ from typing import Any
 import lightning as L
 from attrs import asdict, field, frozen
 
+from peftstudio.tuples import as_tuple
+
 
 @frozen
 class GpuReading:
@@ -50,7 +52,7 @@ class SystemReading:
     ram_used_bytes: int
     ram_total_bytes: int
     process_rss_bytes: int
-    gpus: tuple[GpuReading, ...] = field(default=(), converter=tuple)
+    gpus: tuple[GpuReading, ...] = field(default=(), converter=as_tuple)
 
     @property
     def ram_percent(self) -> float:

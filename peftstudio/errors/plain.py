@@ -6,6 +6,8 @@ from typing import Any
 
 from attrs import field, frozen
 
+from peftstudio.tuples import as_tuple
+
 DOCS_ERRORS_PAGE = "docs/errors.md"
 
 
@@ -23,7 +25,7 @@ class Action:
 
     label: str
     fix_id: str | None = None
-    steps: tuple[str, ...] = field(default=(), converter=tuple)
+    steps: tuple[str, ...] = field(default=(), converter=as_tuple)
     params: dict[str, Any] = field(factory=dict)
 
     @property
@@ -38,7 +40,7 @@ class ErrorInfo:
     code: str
     title: str
     explanation: str
-    actions: tuple[Action, ...] = field(default=(), converter=tuple)
+    actions: tuple[Action, ...] = field(default=(), converter=as_tuple)
     help_anchor: str = ""
     details: dict[str, Any] = field(factory=dict)
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from attrs import field, frozen
 
+from peftstudio.tuples import as_tuple
+
 #: The kinds of export, in the order the app lists them.
 EXPORT_KINDS: tuple[str, ...] = ("hf", "gguf", "ollama", "lmstudio")
 
@@ -83,7 +85,7 @@ class CardInfo:
 
     title: str | None = None
     license: str = "other"
-    datasets: tuple[str, ...] = field(default=(), converter=tuple)
+    datasets: tuple[str, ...] = field(default=(), converter=as_tuple)
     profile: str | None = None
     training: dict[str, str] = field(factory=dict)
     metrics: dict[str, float] = field(factory=dict)
@@ -144,7 +146,7 @@ class ExportTestResult:
     kind: str
     passed: bool
     message: str
-    checks: tuple[ExportCheck, ...] = field(default=(), converter=tuple)
+    checks: tuple[ExportCheck, ...] = field(default=(), converter=as_tuple)
     max_abs_logit_diff: float | None = None
     top1_agreement: float | None = None
     tokenizer_agreement: float | None = None
@@ -167,7 +169,7 @@ class ExportResult:
 
     kind: str
     path: str
-    files: tuple[str, ...] = field(converter=tuple)
+    files: tuple[str, ...] = field(converter=as_tuple)
     instructions: str
     size_bytes: int
     quant: str | None = None

@@ -26,6 +26,7 @@ from typing import Any
 from attrs import field, frozen
 
 from peftstudio.errors import make
+from peftstudio.tuples import as_tuple
 
 ATTENTION = ("q_proj", "k_proj", "v_proj", "o_proj")
 MLP = ("gate_proj", "up_proj", "down_proj")
@@ -57,9 +58,9 @@ class ModelSpec:
     tie_embeddings: bool = False
     head_dim_override: int | None = None
     attention_bias: bool = False
-    attention_modules: tuple[str, ...] = field(default=ATTENTION, converter=tuple)
-    mlp_modules: tuple[str, ...] = field(default=MLP, converter=tuple)
-    aliases: tuple[str, ...] = field(default=(), converter=tuple)
+    attention_modules: tuple[str, ...] = field(default=ATTENTION, converter=as_tuple)
+    mlp_modules: tuple[str, ...] = field(default=MLP, converter=as_tuple)
+    aliases: tuple[str, ...] = field(default=(), converter=as_tuple)
     norms_per_layer: int = 2
     builtin: bool = False
 

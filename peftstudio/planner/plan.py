@@ -35,6 +35,7 @@ from peftstudio.records.config import DataSettings, LoraSettings, ModelChoice, R
 from peftstudio.records.data import DatasetStats
 from peftstudio.records.hardware import HardwareProfile
 from peftstudio.records.setting import Setting, SettingValue
+from peftstudio.tuples import as_tuple
 
 
 @frozen
@@ -75,8 +76,8 @@ class Plan:
     settings: dict[str, Setting]
     memory: MemoryBreakdown
     estimates: Estimates
-    alternatives: tuple[Alternative, ...] = field(converter=tuple)
-    warnings: tuple[str, ...] = field(converter=tuple)
+    alternatives: tuple[Alternative, ...] = field(converter=as_tuple)
+    warnings: tuple[str, ...] = field(converter=as_tuple)
     stats: DatasetStats
     stats_assumed: bool
     data_path: str | None = None

@@ -16,6 +16,7 @@ from __future__ import annotations
 from attrs import field, frozen
 
 from peftstudio.errors import make
+from peftstudio.tuples import as_tuple
 
 
 @frozen
@@ -37,8 +38,8 @@ class Profile:
     id: str
     title: str
     description: str
-    examples: tuple[str, ...] = field(converter=tuple)
-    data_structures: tuple[str, ...] = field(converter=tuple)
+    examples: tuple[str, ...] = field(converter=as_tuple)
+    data_structures: tuple[str, ...] = field(converter=as_tuple)
     sequence_length: int
     lora_rank: int
     lora_alpha: int
@@ -48,7 +49,7 @@ class Profile:
     epochs: float
     effective_batch_size: int
     evaluations_per_epoch: int
-    suggested_models: tuple[str, ...] = field(converter=tuple)
+    suggested_models: tuple[str, ...] = field(converter=as_tuple)
     chat_template: str = "model"
     preserve_whitespace: bool = False
     playground_temperature: float = 0.7

@@ -11,6 +11,8 @@ from typing import Any
 
 from attrs import Attribute, field, frozen
 
+from peftstudio.tuples import as_tuple
+
 PRECISIONS = ("fp32", "fp16", "bf16")
 QUANTIZATIONS = ("none", "8bit", "4bit")
 SCHEDULERS = ("cosine", "linear", "constant")
@@ -74,7 +76,7 @@ class LoraSettings:
     alpha: int = field(default=32, validator=positive)
     dropout: float = field(default=0.05, validator=fraction)
     target_modules: tuple[str, ...] = field(
-        default=("q_proj", "k_proj", "v_proj", "o_proj"), converter=tuple
+        default=("q_proj", "k_proj", "v_proj", "o_proj"), converter=as_tuple
     )
 
 

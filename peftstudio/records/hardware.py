@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from attrs import field, frozen
 
+from peftstudio.tuples import as_tuple
+
 
 @frozen
 class GpuInfo:
@@ -47,7 +49,7 @@ class HardwareProfile:
     ram_total_bytes: int
     ram_available_bytes: int
     disk_free_bytes: int
-    gpus: tuple[GpuInfo, ...] = field(default=(), converter=tuple)
+    gpus: tuple[GpuInfo, ...] = field(default=(), converter=as_tuple)
     cpu_name: str = ""
     mps: bool = False
 

@@ -17,6 +17,8 @@ from typing import Any
 
 from attrs import field, frozen
 
+from peftstudio.tuples import as_tuple
+
 # llama.cpp token types (gguf.TokenType)
 NORMAL, CONTROL, USER_DEFINED, UNUSED = 1, 3, 4, 5
 
@@ -37,9 +39,9 @@ class GgufVocab:
     """Everything the GGUF's ``tokenizer.*`` keys hold."""
 
     pre: str
-    tokens: tuple[str, ...] = field(converter=tuple)
-    token_types: tuple[int, ...] = field(converter=tuple)
-    merges: tuple[str, ...] = field(converter=tuple)
+    tokens: tuple[str, ...] = field(converter=as_tuple)
+    token_types: tuple[int, ...] = field(converter=as_tuple)
+    merges: tuple[str, ...] = field(converter=as_tuple)
     bos_id: int | None
     eos_id: int | None
     unk_id: int | None
