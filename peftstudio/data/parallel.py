@@ -9,7 +9,7 @@ allocator start at import reset themselves in a fork; the workers never use torc
 checks data on a background thread) the check uses threads.
 
 Workers hand big arrays back through `Slots`, shared memory mapped before the fork, rather than
-pickled through a pipe (which cost a worker about as long again as a tenth of its block's work).
+pickled through a pipe (which held each worker up for about a twentieth of its block's work).
 
 Example:
     >>> cores() >= 1
