@@ -15,6 +15,7 @@ from peftstudio.data import fastpath
 from peftstudio.data.check import Tally, analyse
 from peftstudio.data.dedup import BatchDuplicateFinder
 from peftstudio.data.readers import open_source
+from tests.data.fresh import run_fresh
 
 
 def chat(user: str, answer: str, **extra: Any) -> dict[str, Any]:
@@ -212,10 +213,6 @@ def test_worker_processes_give_the_same_report(tmp_path: Path, slot_bytes: int) 
 
     Their results come back in shared memory, or pickled where they outgrow it (the small slots).
     """
-    import json
-    import subprocess
-    import sys
-
     from peftstudio.records.convert import to_dict
 
     rng = random.Random(3)
@@ -223,10 +220,7 @@ def test_worker_processes_give_the_same_report(tmp_path: Path, slot_bytes: int) 
     rng.shuffle(lines)
     path = tmp_path / "mixed.jsonl"
     path.write_bytes("\n".join(lines).encode("utf-8", "surrogatepass") + b"\n")
-    # A fresh interpreter runs one thread, so forking is safe there (this test process may run others).
-    out = subprocess.run([sys.executable, "-c", _IN_PROCESSES, str(path), str(slot_bytes)], capture_output=True, text=True,
-                         check=True, cwd=Path(__file__).resolve().parents[2])
-    forked = json.loads(out.stdout.strip().splitlines()[-1])
+    forked = run_fresh(_IN_PROCESSES, str(path), str(slot_bytes))
     slow = analyse(path, fast=False, max_tokens=150)
     assert forked["used"] == ["_run_in_processes"]
     assert forked["report"] == json.loads(json.dumps(to_dict(slow.report)))

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from peftstudio.data.parallel import Placed, Slots
+from tests.data.fresh import run_fresh
 
 
 def test_arrays_come_back_equal_in_dtype_shape_and_values() -> None:
@@ -73,13 +74,6 @@ print(json.dumps({"same": same, "malloc": [taken for _, taken in results],
 
 
 def test_forked_workers_write_what_the_parent_reads_and_keep_their_freed_memory() -> None:
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    out = subprocess.run([sys.executable, "-c", _FORKED], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[2], timeout=120)
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result = run_fresh(_FORKED, timeout=120)
     assert result["same"] == [True, True, True]
     assert result["malloc"] == [result["glibc"]] * 3  # (glibc only: elsewhere the default allocator stays)
