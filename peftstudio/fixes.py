@@ -71,8 +71,8 @@ class FixPlan:
 
 
 @frozen
-class FixResult:
-    """What `apply_fix` did."""
+class AppliedFix:
+    """What `apply_fix` did to a run (the data file's own fixes report a `peftstudio.data.FixResult`)."""
 
     run_id: str
     fix_id: str
@@ -213,7 +213,7 @@ def list_fixes(run_id: str, store: Any | None = None) -> RunFixes:
 
 
 def apply_fix(run_id: str, choice: int | str, store: Any | None = None, *, start: bool = True,
-              wait: bool = False) -> FixResult:
+              wait: bool = False) -> AppliedFix:
     """Apply action `choice` (its number in `list_fixes`, or a fix id such as ``halve_batch``) and resume.
 
     The new settings are stored on the run; the run continues from its last checkpoint (or
@@ -248,7 +248,7 @@ def apply_fix(run_id: str, choice: int | str, store: Any | None = None, *, start
                 data={"fix_id": fix_id, "changes": changes, "mode": plan.mode, "resumed_from": resumed_from})
     if start:
         resume_run(run.id, s, detach=not wait)
-    return FixResult(run.id, fix_id, changes, plan.mode, resumed_from, message)
+    return AppliedFix(run.id, fix_id, changes, plan.mode, resumed_from, message)
 
 
 def _chosen(fixes: RunFixes, choice: int | str) -> str:

@@ -141,7 +141,7 @@ def progress_text(latest: dict[str, float]) -> str:
         ...                "eta_high_seconds": 90})
         'loss 1.500 · 100 tok/s · ETA 1m 10s (1m 00s-1m 30s)'
     """
-    from peftstudio.callbacks.eta import format_duration
+    from peftstudio.units import short_duration as format_duration
 
     parts = []
     if "loss" in latest:

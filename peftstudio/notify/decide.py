@@ -25,6 +25,7 @@ from typing import Literal
 from attrs import evolve, field, frozen
 
 from peftstudio.errors import ErrorInfo
+from peftstudio.units import short_duration
 
 Kind = Literal["progress", "completion", "error", "warning"]
 Urgency = Literal["low", "normal", "critical"]
@@ -149,15 +150,6 @@ def milestones_due(fraction: float, sent: frozenset[int], milestones: tuple[int,
     return tuple(m for m in milestones if m <= done and m not in sent)
 
 
-def _duration(seconds: float) -> str:
-    s = round(seconds)
-    if s >= 3600:
-        return f"{s // 3600}h {s % 3600 // 60:02d}m"
-    if s >= 60:
-        return f"{s // 60}m {s % 60:02d}s"
-    return f"{s}s"
-
-
 def progress_notice(milestone: int, run_name: str = "") -> Notice:
     """The notice for a progress milestone.
 
@@ -181,7 +173,7 @@ def completion_notice(summary: CompletionSummary) -> Notice:
     """
     parts = []
     if summary.elapsed_seconds is not None and math.isfinite(summary.elapsed_seconds):
-        parts.append(f"Finished in {_duration(summary.elapsed_seconds)}")
+        parts.append(f"Finished in {short_duration(summary.elapsed_seconds)}")
     if summary.steps is not None:
         parts.append(f"{summary.steps} steps")
     if summary.final_loss is not None and math.isfinite(summary.final_loss):
