@@ -603,11 +603,11 @@ class Controller(HomeControl, PlaygroundControl, PresetsControl, CompareControl,
         self.replan()
 
     def help_url(self, info: Any = None) -> str:
-        """The ``file://`` address of the error's section in docs/errors.md."""
+        """The ``file://`` address of the error's section of the user guide (shipped with the package)."""
+        from peftstudio.help import page_uri
+
         info = info or self.error
-        docs = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
-        anchor = (info.help_anchor or info.code.replace("_", "-")) if info is not None else ""
-        return f"{docs.as_uri()}#{anchor}" if anchor else docs.as_uri()
+        return page_uri(info.help_url if info is not None else "errors")
 
     def open_help(self, info: Any = None) -> str:
         url = self.help_url(info)
