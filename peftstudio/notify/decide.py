@@ -42,9 +42,16 @@ def _milestones(value: tuple[int, ...]) -> tuple[int, ...]:
     return value
 
 
+def _sound_by_default() -> bool:
+    from peftstudio.notify.dnd import can_read
+
+    return can_read()
+
+
 @frozen
 class NotifySettings:
-    """What to tell the user, one switch per kind (all on by default).
+    """What to tell the user, one switch per kind (all on by default; the sound only where Do Not Disturb
+    can be read).
 
     `respect_do_not_disturb` off shows banners even while the desktop's Do Not Disturb is on.
 
@@ -57,7 +64,9 @@ class NotifySettings:
     completion: bool = True
     errors: bool = True
     warnings: bool = True
-    sound: bool = True
+    #: on by default where Do Not Disturb can be read; on macOS or Windows when the system does not say
+    #: whether Focus is on, off by default (a sound in a meeting is worse than a missed chime)
+    sound: bool = field(factory=lambda: _sound_by_default())
     launcher: bool = True
     respect_do_not_disturb: bool = True
     milestones: tuple[int, ...] = field(default=PROGRESS_MILESTONES, converter=_milestones)
