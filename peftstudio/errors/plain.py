@@ -9,7 +9,6 @@ from attrs import field, frozen
 from peftstudio.tuples import as_tuple
 
 
-
 @frozen
 class Action:
     """One thing the user can do about an error.
