@@ -238,8 +238,7 @@ def apply_fix(run_id: str, choice: int | str, store: Any | None = None, *, start
         _free_space(folder / "checkpoints")
     resumed_from = _prepare_checkpoints(folder / "checkpoints", plan.mode, details)
     if resumed_from is None:
-        with s.transaction() as c:  # starting over: the earlier attempt's numbers would mix with the new ones
-            c.execute("DELETE FROM metrics WHERE run_id = ?", (run.id,))
+        s.delete_metrics(run.id)  # starting over: the earlier attempt's numbers would mix with the new ones
     changes = {k: (config.data.path if k == "data.path" else v) for k, v in plan.changes.items()}
     where = f"the checkpoint at step {resumed_from}" if resumed_from is not None else "the beginning"
     message = f"Applied '{fix_id}': {plan.note}; continuing from {where}."

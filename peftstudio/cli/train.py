@@ -125,8 +125,7 @@ def _resume(args: argparse.Namespace) -> int:
 
 
 def _latest(store: Any, run_id: str, after: int, latest: dict[str, float]) -> int:
-    rows = store.query("SELECT id, name, value, step FROM metrics WHERE run_id = ? AND id > ? ORDER BY id",
-                       (run_id, after))
+    rows = store.metrics_after(run_id, after)
     for r in rows:
         latest[r["name"]] = r["value"]
         latest["step"] = max(latest.get("step", 0), r["step"])
