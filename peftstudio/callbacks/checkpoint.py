@@ -248,4 +248,4 @@ class CheckpointCallback(L.Callback):
         score = state_dict.get("best_score")
         self.best_score = None if score is None else float(score)
         self.val_losses = {int(s): float(v) for s, v in zip(state_dict.get("val_loss_steps", []),
-                                                            state_dict.get("val_loss_values", []))}
+                                                            state_dict.get("val_loss_values", []), strict=False)}
