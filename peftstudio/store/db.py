@@ -298,6 +298,20 @@ class Store:
                 [(run_id, now, step, tokens_seen, k, float(v)) for k, v in values.items()],
             )
 
+    def metrics_after(self, run_id: str, after_id: int = 0) -> list[dict[str, Any]]:
+        """The run's metric rows with an id above `after_id`, in the order they were written (ids ascend)."""
+        return [dict(r) for r in self.query(
+            "SELECT id, step, tokens_seen, name, value, time FROM metrics WHERE run_id = ? AND id > ? ORDER BY id",
+            (run_id, after_id))]
+
+    def delete_metrics(self, run_id: str, *, after_step: int | None = None) -> None:
+        """Drop the run's metrics (only those past `after_step` when given): steps that will be redone."""
+        with self.transaction() as c:
+            if after_step is None:
+                c.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
+            else:
+                c.execute("DELETE FROM metrics WHERE run_id = ? AND step > ?", (run_id, after_step))
+
     def metrics(self, run_id: str, name: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT step, tokens_seen, name, value, time FROM metrics WHERE run_id = ?"
         params: tuple[Any, ...] = (run_id,)
@@ -342,9 +356,19 @@ _default: Store | None = None
 _default_key: tuple[str, int] | None = None
 
 
-def open_store() -> Store:
-    """The store of the current home folder (one per process, reopened if the home changes)."""
+def open_store(store: Store | None = None) -> Store:
+    """`store` if given, else the store of the current home folder (one per process, reopened if the home
+    changes). The one way every function taking an optional ``store=`` finds its store.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> mine = Store(pathlib.Path(tempfile.mkdtemp()) / "db.sqlite")
+        >>> open_store(mine) is mine
+        True
+    """
     global _default, _default_key
+    if store is not None:
+        return store
     key = (str(paths.database_path()), os.getpid())
     if _default is None or _default_key != key:
         _default = Store(paths.database_path())
