@@ -37,15 +37,6 @@ _EXPORTS: dict[str, str] = {
     "Action": "peftstudio.errors",
     "ErrorInfo": "peftstudio.errors",
     "PlainError": "peftstudio.errors",
-    # the typed run API
-    "EventUpdate": "peftstudio.runs",
-    "MetricUpdate": "peftstudio.runs",
-    "RunRecord": "peftstudio.runs",
-    "RunSummary": "peftstudio.records",
-    "StatusUpdate": "peftstudio.runs",
-    "follow_run": "peftstudio.runs",
-    "get_run": "peftstudio.runs",
-    "list_runs": "peftstudio.runs",
     # store
     "RunRow": "peftstudio.store",
     "Store": "peftstudio.store",
@@ -216,17 +207,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         ModelChoice,
         RecordError,
         RunConfig,
-        RunSummary,
         Setting,
         TrainingSettings,
-    )
-    from peftstudio.runs import (
-        EventUpdate,
-        MetricUpdate,
-        RunRecord,
-        StatusUpdate,
-        follow_run,
-        get_run,
-        list_runs,
     )
     from peftstudio.store import RunRow, Store, open_store

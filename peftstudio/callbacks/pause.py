@@ -25,8 +25,21 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+from attrs import field, frozen
 
-from peftstudio.records.run import PauseReport
+
+@frozen
+class PauseReport:
+    """The state of a run at the moment it paused."""
+
+    step: int
+    reason: str
+    elapsed_seconds: float | None = None
+    remaining_seconds: float | None = None
+    remaining_low_seconds: float | None = None
+    remaining_high_seconds: float | None = None
+    checkpoint: str | None = None
+    resources: dict[str, Any] = field(factory=dict)
 
 
 class RunPaused(Exception):

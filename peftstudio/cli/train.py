@@ -124,6 +124,15 @@ def _resume(args: argparse.Namespace) -> int:
     return follow(run_id, as_json=args.json)
 
 
+def _latest(store: Any, run_id: str, after: int, latest: dict[str, float]) -> int:
+    rows = store.query("SELECT id, name, value, step FROM metrics WHERE run_id = ? AND id > ? ORDER BY id",
+                       (run_id, after))
+    for r in rows:
+        latest[r["name"]] = r["value"]
+        latest["step"] = max(latest.get("step", 0), r["step"])
+    return int(rows[-1]["id"]) if rows else after
+
+
 def progress_text(latest: dict[str, float]) -> str:
     """``loss 1.234 · 512 tok/s · ETA 4m 10s (3m 50s-4m 40s)`` from the newest metrics.
 
@@ -151,31 +160,32 @@ def follow(run_id: str, *, as_json: bool = False, poll: float = 0.5) -> int:
     """Show the run's progress until its worker exits; Ctrl-C pauses it. Exit code 2 if it failed."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from peftstudio import runs
-    from peftstudio.engine.runs import pause_run, run_status
+    from peftstudio.engine.runs import ACTIVE, is_worker_alive, pause_run, run_status
     from peftstudio.store import open_store
 
     store = open_store()
     latest: dict[str, float] = {}
-    total: int | None = None
+    after = 0
     last_line = time.monotonic()
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("{task.fields[info]}"))
     try:
         with Progress(*columns, disable=as_json or not sys.stdout.isatty(), transient=False) as bar:
             task = bar.add_task(run_id, total=None, info="starting…")
-            for update in runs.follow(run_id, poll=poll, stop_on_pause=True, store=store):
-                if isinstance(update, runs.MetricUpdate):
-                    latest[update.name] = update.value
-                    latest["step"] = max(latest.get("step", 0), update.step)
-                elif isinstance(update, runs.StatusUpdate):
-                    total = update.summary.total_steps or total
+            while True:
+                run = run_status(run_id, store)
+                after = _latest(store, run_id, after, latest)
+                total = run.summary.get("total_steps")
                 bar.update(task, total=total, completed=latest.get("step", 0), info=progress_text(latest))
                 if not as_json and bar.disable and time.monotonic() - last_line >= 15 and latest:
                     # no terminal (a log, CI): a plain progress line now and then instead of the bar
                     last_line = time.monotonic()
                     print(f"step {latest.get('step', 0):.0f}/{total or '?'} · {progress_text(latest)}", flush=True)
-        run = run_status(run_id, store)
+                if not (run.status in ACTIVE and is_worker_alive(run.pid)):
+                    run = run_status(run_id, store)
+                    if run.status not in ACTIVE:
+                        break
+                time.sleep(poll)
     except KeyboardInterrupt:
         print("Pausing after the current step…", file=sys.stderr)
         run = pause_run(run_id, store, wait=True, timeout=60)

@@ -11,7 +11,6 @@ from peftstudio.records.config import (
 from peftstudio.records.convert import SCHEMA_VERSION, RecordError, dumps, load, loads, save
 from peftstudio.records.data import DatasetStats
 from peftstudio.records.hardware import GpuInfo, HardwareProfile
-from peftstudio.records.run import PauseReport, RunSummary
 from peftstudio.records.setting import Setting
 
 __all__ = [
@@ -22,10 +21,8 @@ __all__ = [
     "HardwareProfile",
     "LoraSettings",
     "ModelChoice",
-    "PauseReport",
     "RecordError",
     "RunConfig",
-    "RunSummary",
     "SCHEMA_VERSION",
     "Setting",
     "TrainingSettings",
