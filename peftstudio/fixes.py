@@ -29,6 +29,7 @@ from attrs import field, frozen
 from peftstudio.callbacks.decision import apply_changes
 from peftstudio.errors import ErrorInfo, make
 from peftstudio.records.config import RunConfig
+from peftstudio.store import open_store
 from peftstudio.tuples import as_tuple
 
 RESUME, STABLE, PREVIOUS, RESTART = "resume", "stable", "previous", "restart"
@@ -193,18 +194,12 @@ def fixed_config(config: RunConfig, fix_id: str, details: dict[str, Any] | None 
 
 
 # ---------------------------------------------------------------- runs
-def _store(store: Any | None) -> Any:
-    from peftstudio.store import open_store
-
-    return store if store is not None else open_store()
-
-
 def list_fixes(run_id: str, store: Any | None = None) -> RunFixes:
     """The run's last error and its actions, numbered from 1 (as ``peftstudio fix RUN`` shows them)."""
     from peftstudio.engine.runs import run_status
     from peftstudio.records.convert import from_dict
 
-    run = run_status(run_id, _store(store))
+    run = run_status(run_id, open_store(store))
     if run.error is None:
         return RunFixes(run.id, run.status, None, ())
     info = from_dict(ErrorInfo, run.error)
@@ -222,7 +217,7 @@ def apply_fix(run_id: str, choice: int | str, store: Any | None = None, *, start
     """
     from peftstudio.engine.runs import ACTIVE, is_worker_alive, resume_run, run_status
 
-    s = _store(store)
+    s = open_store(store)
     fixes = list_fixes(run_id, s)
     run = run_status(fixes.run_id, s)
     if run.status in ACTIVE and is_worker_alive(run.pid):
@@ -274,7 +269,7 @@ def _aside(path: Path, label: str) -> None:
 def _prepare_checkpoints(folder: Path, mode: str, details: dict[str, Any]) -> int | None:
     """Set aside the checkpoints the resumed run must not start from; return the step it will start from."""
     from peftstudio.callbacks.checkpoint import latest_checkpoint, list_checkpoints
-    from peftstudio.store.files import remove_partials
+    from peftstudio.files import remove_partials
 
     remove_partials(folder)
     saved = list_checkpoints(folder)
@@ -306,8 +301,8 @@ def _newest_folder(folder: Path) -> Path | None:
 def _make_room(folder: Path, config: RunConfig, store: Any) -> None:
     """Remove the failed write's leftovers, then check the space again: still short, the ``disk_full`` error
     lists the older model versions to archive or delete. The run's own checkpoints are never touched."""
+    from peftstudio.files import remove_partials
     from peftstudio.history.disk import check_run_space
-    from peftstudio.store.files import remove_partials
 
     if folder.exists():
         remove_partials(folder)

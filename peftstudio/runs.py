@@ -190,10 +190,6 @@ class StatusUpdate:
 Update = MetricUpdate | EventUpdate | ReadingUpdate | StatusUpdate
 
 
-def _store(store: Store | None) -> Store:
-    return store if store is not None else open_store()
-
-
 def _row(store: Store, run_id: str) -> RunRow:
     try:
         return store.get_run(run_id)
@@ -212,20 +208,20 @@ def _record(store: Store, row: RunRow) -> RunRecord:
 
 def get(run_id: str, *, store: Store | None = None) -> RunRecord:
     """The run `run_id` (a unique beginning of the id is enough); a plain error when there is none."""
-    s = _store(store)
+    s = open_store(store)
     return _record(s, _row(s, run_id))
 
 
 def list_runs(status: str | None = None, *, store: Store | None = None) -> list[RunRecord]:
     """Every run, newest first (optionally only those in one status)."""
-    s = _store(store)
+    s = open_store(store)
     return [_record(s, row) for row in s.list_runs(status)]
 
 
 def updates_since(run_id: str, since: Cursor | None = None, *, store: Store | None = None) -> list[Update]:
     """Everything stored about the run after `since`, in order: events, metrics, readings, then the status
     if it differs from the one the cursor saw. Each update's cursor covers it and everything before it."""
-    s = _store(store)
+    s = open_store(store)
     row = _row(s, run_id)  # read first: what was stored before the status changed is read after it
     cur = since or Cursor()
     out: list[Update] = []
@@ -251,7 +247,7 @@ def follow(run_id: str, since: Cursor | str | None = None, *, store: Store | Non
     A paused run is followed on through its resume (unless `stop_on_pause`); `timeout_s` bounds the
     whole wait. The last update of a finished run is its final `StatusUpdate`.
     """
-    s = _store(store)
+    s = open_store(store)
     cur = Cursor.parse(since) if isinstance(since, str) else (since or Cursor())
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     while True:

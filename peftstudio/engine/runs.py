@@ -34,10 +34,6 @@ RESUMABLE = ("paused", "failed", "queued", "running")
 _children: dict[int, subprocess.Popen] = {}  # type: ignore[type-arg]  # workers started here, reaped on poll
 
 
-def _store(store: Store | None) -> Store:
-    return store if store is not None else open_store()
-
-
 def _get(store: Store, run_id: str) -> RunRow:
     try:
         return store.get_run(run_id)
@@ -93,7 +89,7 @@ def start_run(config: RunConfig, store: Store | None = None, *, detach: bool = T
     """
     from peftstudio.history.disk import check_run_space
 
-    s = _store(store)
+    s = open_store(store)
     check_run_space(config, store=s)  # before anything is written: the disk prompt lists versions to clear
     run = s.create_run(config, name=name)
     s.add_event(run.id, "queued", "The run is waiting for its worker to start.")
@@ -105,7 +101,7 @@ def start_run(config: RunConfig, store: Store | None = None, *, detach: bool = T
 
 def run_status(run_id: str, store: Store | None = None) -> RunRow:
     """The run, with a dead worker noticed: a run left ``running`` by a killed worker becomes ``failed``."""
-    s = _store(store)
+    s = open_store(store)
     run = _get(s, run_id)
     if run.status in ACTIVE and run.pid and not is_worker_alive(run.pid):
         time.sleep(0.2)  # the worker may be writing its final status right now
@@ -125,7 +121,7 @@ def run_status(run_id: str, store: Store | None = None) -> RunRow:
 def wait_run(run_id: str, store: Store | None = None, *, timeout: float | None = None,
              poll: float = 0.2) -> RunRow:
     """Block until the run's worker has exited (or `timeout` seconds passed); returns the run."""
-    s = _store(store)
+    s = open_store(store)
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         run = run_status(run_id, s)
@@ -138,7 +134,7 @@ def wait_run(run_id: str, store: Store | None = None, *, timeout: float | None =
 
 def pause_run(run_id: str, store: Store | None = None, *, wait: bool = False, timeout: float = 30.0) -> RunRow:
     """Ask the run's worker to pause (from any process). With `wait`, return once it has stopped."""
-    s = _store(store)
+    s = open_store(store)
     run = run_status(run_id, s)
     if run.status not in ACTIVE:
         return run
@@ -149,7 +145,7 @@ def pause_run(run_id: str, store: Store | None = None, *, wait: bool = False, ti
 
 def resume_run(run_id: str, store: Store | None = None, *, detach: bool = True) -> str:
     """Continue a paused, failed or interrupted run from its newest checkpoint in a new worker."""
-    s = _store(store)
+    s = open_store(store)
     run = run_status(run_id, s)
     if run.status == "completed":
         return run.id

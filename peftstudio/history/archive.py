@@ -25,18 +25,20 @@ import uuid
 from pathlib import Path
 
 from peftstudio.errors import make
+from peftstudio.files import _fsync_dir, atomic_directory, folder_size
 from peftstudio.history.versions import (
     MANIFEST,
     ModelVersion,
     _file_table,
-    _store,
     crash_point,
     get_version,
     locked_version,
+    remove_path,
+    repair_leftovers,
     versions_root,
 )
-from peftstudio.store import Store
-from peftstudio.store.files import _fsync_dir, atomic_directory
+from peftstudio.store import Store, open_store
+from peftstudio.store import versions as rows
 
 ARCHIVE_SUFFIX = ".tar.gz"
 
@@ -67,18 +69,14 @@ def unpack_into(archive: Path, target: Path) -> Path:
 
 def archive_version(ref: str, *, store: Store | None = None) -> ModelVersion:
     """Compress a version into one file; it stops being active until restored."""
-    s = _store(store)
+    s = open_store(store)
     with locked_version(ref, s, state="ready", refusal="{label} is {state}; only a ready version can be archived") as v:
         folder = Path(v.path)
         archive = folder.parent / (folder.name + ARCHIVE_SUFFIX)
         unpacked = v.size_bytes
         pack_folder(folder, archive)
         crash_point("archive:written")
-        with s.transaction() as c:
-            data = json.loads(c.execute("SELECT data FROM versions WHERE id = ?", (v.id,)).fetchone()["data"])
-            data["unpacked_bytes"] = unpacked
-            c.execute("UPDATE versions SET state = 'archived', active = 0, folder = ?, size_bytes = ?, data = ?"
-                      " WHERE id = ?", (_rel(archive), archive.stat().st_size, json.dumps(data), v.id))
+        rows.mark_archived(s, v.id, _rel(archive), archive.stat().st_size, unpacked)
         crash_point("archive:recorded")
         shutil.rmtree(folder)
     return get_version(v.id, store=s)
@@ -86,7 +84,7 @@ def archive_version(ref: str, *, store: Store | None = None) -> ModelVersion:
 
 def restore_version(ref: str, *, store: Store | None = None) -> ModelVersion:
     """Unpack an archived version back into its folder (byte-identical, checked against its manifest)."""
-    s = _store(store)
+    s = open_store(store)
     with locked_version(ref, s, state="archived", refusal="{label} is {state}, not archived; nothing to restore") as v:
         archive = Path(v.path)
         folder = archive.parent / archive.name[: -len(ARCHIVE_SUFFIX)]
@@ -100,11 +98,7 @@ def restore_version(ref: str, *, store: Store | None = None) -> ModelVersion:
             raise make("checkpoint_corrupt", path=str(archive),
                        fallback=f"Restoring {v.label} failed ({exc}); the archive is kept as it is.") from None
         crash_point("restore:extracted")
-        from peftstudio.store.files import folder_size
-
-        with s.transaction() as c:
-            c.execute("UPDATE versions SET state = 'ready', folder = ?, size_bytes = ? WHERE id = ?",
-                      (_rel(folder), folder_size(folder), v.id))
+        rows.mark_restored(s, v.id, _rel(folder), folder_size(folder))
         crash_point("restore:recorded")
         archive.unlink()
     return get_version(v.id, store=s)
@@ -113,50 +107,16 @@ def restore_version(ref: str, *, store: Store | None = None) -> ModelVersion:
 def delete_version(ref: str, *, store: Store | None = None) -> ModelVersion:
     """Delete a version's files; its row stays (as ``deleted``) so the timeline keeps its number and
     metrics. Returns the version as it was before deletion."""
-    s = _store(store)
+    s = open_store(store)
     with locked_version(ref, s) as v:
-        with s.transaction() as c:
-            c.execute("UPDATE versions SET state = 'deleted', active = 0, folder = '', size_bytes = 0"
-                      " WHERE id = ?", (v.id,))
+        rows.mark_deleted(s, v.id)
         crash_point("delete:recorded")
-        _remove(Path(v.path))
+        remove_path(Path(v.path))
     return v
 
 
 def _rel(path: Path) -> str:
     return path.relative_to(versions_root()).as_posix()
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    elif path.exists() or path.is_symlink():
-        path.unlink(missing_ok=True)
-
-
-def repair_leftovers(store: Store) -> list[str]:
-    """Remove everything under the versions folder that no row points at (half-written folders,
-    archives whose row was not switched, folders whose archive was). Call with the lock held."""
-    referenced = {r["folder"] for r in store.query(
-        "SELECT folder FROM versions WHERE state IN ('writing', 'ready', 'archived') AND folder != ''")}
-    removed: list[str] = []
-    root = versions_root()
-    for line_dir in sorted(root.iterdir()):
-        if line_dir.name == ".lock":
-            continue
-        if not line_dir.is_dir() or line_dir.is_symlink():
-            if line_dir.name.startswith("."):
-                _remove(line_dir)
-                removed.append(line_dir.name)
-            continue
-        for child in sorted(line_dir.iterdir()):
-            rel = f"{line_dir.name}/{child.name}"
-            if rel not in referenced:
-                _remove(child)
-                removed.append(rel)
-        if not any(line_dir.iterdir()):
-            line_dir.rmdir()
-    return removed
 
 
 __all__ = [

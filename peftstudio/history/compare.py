@@ -202,10 +202,6 @@ def sort_rows(rows: Sequence[RunTableRow], by: str = "date", *, descending: bool
 # ---------------------------------------------------------------- from the store
 
 
-def _store(store: Store | None) -> Store:
-    return store if store is not None else open_store()
-
-
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -244,7 +240,7 @@ def runs_table(
     *, sort_by: str = "date", descending: bool | None = None, store: Store | None = None
 ) -> list[RunTableRow]:
     """All completed runs as table rows, sorted by any column of `COLUMNS`."""
-    s = _store(store)
+    s = open_store(store)
     rows = [table_row(r, s.metrics(r.id)) for r in s.list_runs(status="completed")]
     return sort_rows(rows, sort_by, descending=descending)
 
@@ -270,7 +266,7 @@ def compare_runs(run_ids: Sequence[str], *, store: Store | None = None) -> Compa
     if not MIN_COMPARED <= len(run_ids) <= MAX_COMPARED:
         raise make("config_invalid",
                    problems=f"runs: choose {MIN_COMPARED} to {MAX_COMPARED} runs to compare, not {len(run_ids)}")
-    s = _store(store)
+    s = open_store(store)
     runs = [_get_run(s, rid) for rid in run_ids]
     ids = [r.id for r in runs]
     if len(set(ids)) != len(ids):
@@ -315,7 +311,7 @@ def clone_run_config(run_id: str, *, name: str | None = None, store: Store | Non
         >>> clone_run_config(s.create_run(cfg).id, store=s) == cfg
         True
     """
-    config = _get_run(_store(store), run_id).config
+    config = _get_run(open_store(store), run_id).config
     return attrs.evolve(config, name=name) if name is not None else config
 
 

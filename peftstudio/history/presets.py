@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import re
-import time
 import types
 import typing
 from collections.abc import Iterable
@@ -35,12 +34,13 @@ import attrs
 from attrs import field, frozen
 
 from peftstudio.errors import PlainError, make
+from peftstudio.files import atomic_write_text
 from peftstudio.history.safejson import DEFAULT_MAX_BYTES, UntrustedJsonError, parse_untrusted
 from peftstudio.records import convert
 from peftstudio.records.config import DatasetReference, RunConfig
 from peftstudio.records.convert import RecordError, migration
 from peftstudio.store import Store, open_store
-from peftstudio.store.files import atomic_write_text
+from peftstudio.store import presets as rows
 from peftstudio.units import human_bytes
 
 #: A preset file larger than this is refused before it is read (real ones are a few KB).
@@ -331,32 +331,17 @@ def _count_rows(p: Path) -> int:
 # ---------------------------------------------------------------- the library in the store
 
 
-def _row_to_preset(row: Any) -> Preset:
-    return convert.from_document(Preset, json.loads(row["data"]))
-
-
-def _store(store: Store | None) -> Store:
-    return store if store is not None else open_store()
-
-
 def _not_found(name: str) -> PlainError:
     return make("item_not_found", kind="preset", name=name, command="presets")
 
 
 def _write(store: Store, preset: Preset, *, replace: bool) -> bool:
     """Insert or replace in one transaction; returns whether an existing preset was replaced."""
-    now = time.time()
-    with store.transaction() as c:
-        old = c.execute("SELECT created_at FROM presets WHERE name = ?", (preset.name,)).fetchone()
-        if old is not None and not replace:
-            raise _invalid([f"a preset named {preset.name!r} already exists; choose another name or replace it"])
-        c.execute(
-            "INSERT OR REPLACE INTO presets (name, profile, model, tags, notes, created_at, updated_at, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (preset.name, preset.profile, preset.model, json.dumps(list(preset.tags)), preset.notes,
-             old["created_at"] if old is not None else now, now, preset_json(preset)),
-        )
-    return old is not None
+    return rows.put_preset(
+        store, preset.name, profile=preset.profile, model=preset.model, tags=preset.tags, notes=preset.notes,
+        data=preset_json(preset), replace=replace,
+        refuse=lambda: _invalid([f"a preset named {preset.name!r} already exists; choose another name or "
+                                 f"replace it"]))
 
 
 def save_preset(
@@ -390,16 +375,16 @@ def save_preset(
     problems = preset_problems(preset)
     if problems:
         raise _invalid(problems)
-    _write(_store(store), preset, replace=replace)
+    _write(open_store(store), preset, replace=replace)
     return preset
 
 
 def get_preset(name: str, *, store: Store | None = None) -> Preset:
     """The preset called `name`; a plain "no such preset" error otherwise."""
-    rows = _store(store).query("SELECT data FROM presets WHERE name = ?", (name,))
-    if not rows:
+    data = rows.preset_data(open_store(store), name)
+    if data is None:
         raise _not_found(name)
-    return _row_to_preset(rows[0])
+    return convert.from_document(Preset, json.loads(data))
 
 
 def list_presets(
@@ -415,11 +400,10 @@ def list_presets(
     `search` matches (case-insensitively) anywhere in the name, notes, tags, profile or model;
     `profile`, `model` and `tag` must match exactly (tags ignoring case).
     """
-    rows = _store(store).query("SELECT * FROM presets ORDER BY updated_at DESC, name")
     out: list[PresetEntry] = []
     needle = (search or "").casefold()
-    for r in rows:
-        tags = tuple(json.loads(r["tags"]))
+    for r in rows.preset_rows(open_store(store)):
+        tags = r["tags"]
         if profile and r["profile"] != profile:
             continue
         if model and r["model"] != model:
@@ -438,9 +422,8 @@ def list_presets(
 
 def delete_preset(name: str, *, store: Store | None = None) -> None:
     """Remove a preset from the library."""
-    with _store(store).transaction() as c:
-        if c.execute("DELETE FROM presets WHERE name = ?", (name,)).rowcount == 0:
-            raise _not_found(name)
+    if not rows.remove_preset(open_store(store), name):
+        raise _not_found(name)
 
 
 def export_preset(
@@ -497,7 +480,7 @@ def import_preset(
             preset = attrs.evolve(preset, config=fit.config)
             adjustments += fit.adjustments
             notes += fit.notes
-    replaced = _write(_store(store), preset, replace=replace)
+    replaced = _write(open_store(store), preset, replace=replace)
     return ImportResult(preset=preset, adjustments=tuple(adjustments), replaced=replaced, notes=tuple(notes))
 
 

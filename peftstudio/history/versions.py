@@ -35,11 +35,12 @@ from attrs import frozen
 
 from peftstudio import paths
 from peftstudio.errors import PlainError, make
+from peftstudio.files import atomic_directory, folder_size
 from peftstudio.history.compare import VAL_LOSS_NAMES, ConfigDifference, config_differences
 from peftstudio.records import convert
 from peftstudio.records.config import RunConfig
 from peftstudio.store import Store, open_store
-from peftstudio.store.files import atomic_directory, folder_size
+from peftstudio.store import versions as rows
 
 STATES = ("writing", "ready", "archived", "deleted", "missing")
 MANIFEST = "version.json"
@@ -130,10 +131,6 @@ def _abs(rel: str) -> str:
     return str(versions_root() / rel) if rel else ""
 
 
-def _store(store: Store | None) -> Store:
-    return store if store is not None else open_store()
-
-
 def crash_point(name: str) -> None:
     """Fault injection for the crash tests: kill -9 this process here when asked to.
 
@@ -170,52 +167,40 @@ def versions_lock(*, blocking: bool = True) -> Iterator[bool]:
 # ---------------------------------------------------------------- rows
 
 
-def _from_row(r: Any) -> ModelVersion:
-    data = json.loads(r["data"] or "{}")
+def _from_row(r: dict[str, Any]) -> ModelVersion:
+    data = r["data"]
     return ModelVersion(id=r["id"], line=r["line"], number=r["number"], run_id=r["run_id"],
                         created_at=r["created_at"], state=r["state"], active=bool(r["active"]),
                         path=_abs(r["folder"]), size_bytes=r["size_bytes"], metrics=data.get("metrics", {}))
 
 
-def _row_data(store: Store, vid: str) -> dict[str, Any]:
-    rows = store.query("SELECT data FROM versions WHERE id = ?", (vid,))
-    return json.loads(rows[0]["data"] or "{}") if rows else {}
-
-
 def version_config(ref: str, *, store: Store | None = None) -> RunConfig:
     """The run configuration a version was trained with."""
-    s = _store(store)
-    return convert.from_document(RunConfig, _row_data(s, get_version(ref, store=s).id)["config"])
+    s = open_store(store)
+    return convert.from_document(RunConfig, rows.version_data(s, get_version(ref, store=s).id)["config"])
 
 
 def list_versions(
     line: str | None = None, *, include_deleted: bool = False, store: Store | None = None
 ) -> list[ModelVersion]:
     """Versions by line, then number (oldest first); deleted ones only if asked."""
-    s = _store(store)
+    s = open_store(store)
     try_repair(s)
-    sql, params = "SELECT * FROM versions WHERE state != 'writing'", []
-    if line is not None:
-        sql += " AND line = ?"
-        params.append(line)
-    if not include_deleted:
-        sql += " AND state != 'deleted'"
-    return [_from_row(r) for r in s.query(sql + " ORDER BY line, number", tuple(params))]
+    return [_from_row(r) for r in rows.version_rows(s, line=line, include_deleted=include_deleted)]
 
 
 def lines(*, store: Store | None = None) -> list[str]:
     """The model lines that have versions."""
-    return [r["line"] for r in _store(store).query(
-        "SELECT DISTINCT line FROM versions WHERE state NOT IN ('writing', 'deleted') ORDER BY line")]
+    return rows.version_lines(open_store(store))
 
 
 def get_version(ref: str, *, store: Store | None = None) -> ModelVersion:
     """A version by id (``v2-3fa2c1``), by a unique beginning of an id, or by ``v2`` when only one line
     has a v2."""
-    rows = _store(store).query("SELECT * FROM versions WHERE state NOT IN ('writing', 'deleted')")
-    exact = [r for r in rows if r["id"] == ref]
+    live = rows.version_rows(open_store(store))
+    exact = [r for r in live if r["id"] == ref]
     if not exact:
-        exact = [r for r in rows if r["id"].startswith(ref + "-")] or [r for r in rows if r["id"].startswith(ref)]
+        exact = [r for r in live if r["id"].startswith(ref + "-")] or [r for r in live if r["id"].startswith(ref)]
     if len(exact) > 1:
         ids = ", ".join(sorted(r["id"] for r in exact))
         raise make("config_invalid", problems=f"{ref} could mean several versions ({ids}); give the full id")
@@ -271,7 +256,7 @@ def create_version(
     active one unless the user chose an older one as active. Calling it again for the same run and
     line returns the version already made.
     """
-    s = _store(store)
+    s = open_store(store)
     try:
         run = s.get_run(run_id)
     except KeyError:
@@ -283,20 +268,15 @@ def create_version(
     values = dict(metrics) if metrics is not None else _final_metrics(s, run.id)
     with versions_lock():
         _repair_locked(s)
-        done = s.query("SELECT id FROM versions WHERE run_id = ? AND line = ? AND state != 'deleted'",
-                       (run.id, line))
+        done = rows.run_version_ids(s, run.id, line)
         if done:  # already recorded (a hook called twice must not make two versions of one run)
-            return get_version(done[0]["id"], store=s)
+            return get_version(done[0], store=s)
         now = time.time()
-        with s.transaction() as c:
-            number = int(c.execute("SELECT COALESCE(MAX(number), 0) FROM versions WHERE line = ?",
-                                   (line,)).fetchone()[0]) + 1
-            vid = version_id(line, number)
-            rel = f"{line_folder_name(line)}/v{number}"
-            data = {"metrics": values, "config": convert.to_document(run.config)}
-            c.execute("INSERT INTO versions (id, line, number, run_id, created_at, state, active, folder, data)"
-                      " VALUES (?, ?, ?, ?, ?, 'writing', 0, ?, ?)",
-                      (vid, line, number, run.id, now, rel, json.dumps(data)))
+        assert line is not None
+        data = {"metrics": values, "config": convert.to_document(run.config)}
+        vid, number, rel = rows.reserve_version(
+            s, line, run.id, lambda n: (version_id(line, n), f"{line_folder_name(line)}/v{n}"), data,
+            created_at=now)
         crash_point("create:reserved")
         target = versions_root() / rel
         with atomic_directory(target) as tmp:
@@ -313,17 +293,7 @@ def create_version(
 
 
 def _mark_ready(store: Store, vid: str, folder: Path) -> None:
-    with store.transaction() as c:
-        row = c.execute("SELECT line, number FROM versions WHERE id = ?", (vid,)).fetchone()
-        active = c.execute("SELECT number FROM versions WHERE line = ? AND active = 1", (row["line"],)).fetchone()
-        newest_ready = c.execute("SELECT MAX(number) FROM versions WHERE line = ? AND state IN ('ready', "
-                                 "'archived') AND id != ?", (row["line"], vid)).fetchone()[0]
-        # Follow the newest version unless the user pinned an older one as active.
-        follow = active is None or active["number"] == newest_ready
-        if follow:
-            c.execute("UPDATE versions SET active = 0 WHERE line = ?", (row["line"],))
-        c.execute("UPDATE versions SET state = 'ready', size_bytes = ?, active = ? WHERE id = ?",
-                  (folder_size(folder), 1 if follow else 0, vid))
+    rows.mark_ready(store, vid, folder_size(folder))
 
 
 def record_completed_run(
@@ -364,11 +334,10 @@ def locked_version(ref: str, store: Store, *, state: str | None = None,
 
 def set_active(ref: str, *, store: Store | None = None) -> ModelVersion:
     """Make a version the one exports and the playground use by default for its line."""
-    s = _store(store)
+    s = open_store(store)
     refusal = "{label} is {state}; restore it before making it active"
-    with locked_version(ref, s, state="ready", refusal=refusal) as v, s.transaction() as c:
-        c.execute("UPDATE versions SET active = 0 WHERE line = ?", (v.line,))
-        c.execute("UPDATE versions SET active = 1 WHERE id = ?", (v.id,))
+    with locked_version(ref, s, state="ready", refusal=refusal) as v:
+        rows.activate(s, v.id, v.line)
     return get_version(v.id, store=s)
 
 
@@ -409,7 +378,7 @@ def timeline(line: str, *, store: Store | None = None) -> list[TimelineEntry]:
 
 def compare_versions(a: str, b: str, *, store: Store | None = None) -> VersionComparison:
     """How `b` differs from `a`: metric changes and the settings that differ."""
-    s = _store(store)
+    s = open_store(store)
     va, vb = get_version(a, store=s), get_version(b, store=s)
     diffs = config_differences([version_config(va.id, store=s), version_config(vb.id, store=s)])
     return VersionComparison(a=va, b=vb, metric_deltas=deltas(vb.metrics, va.metrics), differences=tuple(diffs))
@@ -428,30 +397,57 @@ def try_repair(store: Store) -> None:
 def repair_versions(*, store: Store | None = None) -> dict[str, list[str]]:
     """Bring rows and folders back in line after a crash; returns what was finished and removed."""
     with versions_lock():
-        return _repair_locked(_store(store))
+        return _repair_locked(open_store(store))
 
 
 def _repair_locked(store: Store) -> dict[str, list[str]]:
-    from peftstudio.history.archive import repair_leftovers
-
     report: dict[str, list[str]] = {"finished": [], "dropped": [], "removed": [], "missing": []}
-    for r in store.query("SELECT id, folder FROM versions WHERE state = 'writing'"):
-        folder = versions_root() / r["folder"]
+    for vid, rel in rows.folders_in(store, ("writing",)):
+        folder = versions_root() / rel
         if (folder / MANIFEST).is_file():  # the folder was placed whole; only the last step was lost
-            _mark_ready(store, r["id"], folder)
-            report["finished"].append(r["id"])
+            _mark_ready(store, vid, folder)
+            report["finished"].append(vid)
         else:
-            with store.transaction() as c:
-                c.execute("DELETE FROM versions WHERE id = ? AND state = 'writing'", (r["id"],))
-            report["dropped"].append(r["id"])
+            rows.drop_unwritten(store, vid)
+            report["dropped"].append(vid)
     report["removed"] += repair_leftovers(store)
-    for r in store.query("SELECT id, folder FROM versions WHERE state IN ('ready', 'archived')"):
-        if not (versions_root() / r["folder"]).exists():  # removed by hand outside PEFT Studio
-            with store.transaction() as c:
-                c.execute("UPDATE versions SET state = 'missing', active = 0, size_bytes = 0 WHERE id = ?",
-                          (r["id"],))
-            report["missing"].append(r["id"])
+    for vid, rel in rows.folders_in(store, ("ready", "archived")):
+        if not (versions_root() / rel).exists():  # removed by hand outside PEFT Studio
+            rows.mark_missing(store, vid)
+            report["missing"].append(vid)
     return report
+
+
+def remove_path(path: Path) -> None:
+    """Remove a file, link or folder if it is there."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink(missing_ok=True)
+
+
+def repair_leftovers(store: Store) -> list[str]:
+    """Remove everything under the versions folder that no row points at (half-written folders,
+    archives whose row was not switched, folders whose archive was). Call with the lock held."""
+    referenced = rows.referenced_folders(store)
+    removed: list[str] = []
+    root = versions_root()
+    for line_dir in sorted(root.iterdir()):
+        if line_dir.name == ".lock":
+            continue
+        if not line_dir.is_dir() or line_dir.is_symlink():
+            if line_dir.name.startswith("."):
+                remove_path(line_dir)
+                removed.append(line_dir.name)
+            continue
+        for child in sorted(line_dir.iterdir()):
+            rel = f"{line_dir.name}/{child.name}"
+            if rel not in referenced:
+                remove_path(child)
+                removed.append(rel)
+        if not any(line_dir.iterdir()):
+            line_dir.rmdir()
+    return removed
 
 
 def version_dict(v: ModelVersion) -> dict[str, Any]:

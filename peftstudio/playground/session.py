@@ -248,18 +248,14 @@ class PlaygroundSession:
 
 # ---------------------------------------------------------------- chat history in the store
 
-def _store(store: Store | None) -> Store:
-    from peftstudio.store import open_store
-
-    return store or open_store()
-
-
 def save_exchange(exchange: Exchange, version_id: str | None = None, *, store: Store | None = None) -> Exchange:
     """Store an exchange as part of its run's chat history; returns it with its id."""
     import attrs
 
-    chat_id = _store(store).add_chat(exchange.run_id, convert.to_dict(exchange), version_id=version_id,
-                                     at=exchange.time)
+    from peftstudio.store import open_store
+    from peftstudio.store.chats import add_chat
+
+    chat_id = add_chat(open_store(store), exchange.run_id, version_id, exchange.time, convert.to_dict(exchange))
     return attrs.evolve(exchange, id=chat_id)
 
 
@@ -267,13 +263,16 @@ def chat_history(run_id: str, *, store: Store | None = None) -> list[Exchange]:
     """A run's exchanges, oldest first."""
     import attrs
 
+    from peftstudio.store import open_store
+    from peftstudio.store.chats import chat_rows
+
     return [attrs.evolve(convert.from_dict(Exchange, data), id=chat_id)
-            for chat_id, data in _store(store).chats(run_id)]
+            for chat_id, data in chat_rows(open_store(store), run_id)]
 
 
 def export_history(run_id: str, path: str | Path, *, store: Store | None = None) -> Path:
     """Write a run's chat history to a JSON file (atomically)."""
-    from peftstudio.store.files import atomic_write_text
+    from peftstudio.files import atomic_write_text
 
     data = {"run_id": run_id, "exchanges": [convert.to_dict(e) for e in chat_history(run_id, store=store)]}
     return atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

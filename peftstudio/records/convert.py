@@ -306,7 +306,7 @@ def loads(cls: type[T], text: str | bytes) -> T:
 
 def save(record: Any, path: str | Path) -> Path:
     """Write a record as a JSON file, atomically (the old file stays whole if this fails)."""
-    from peftstudio.store.files import atomic_write_text
+    from peftstudio.files import atomic_write_text
 
     return atomic_write_text(path, dumps(record))
 

@@ -298,6 +298,20 @@ class Store:
                 [(run_id, now, step, tokens_seen, k, float(v)) for k, v in values.items()],
             )
 
+    def metrics_after(self, run_id: str, after_id: int = 0) -> list[dict[str, Any]]:
+        """The run's metric rows with an id above `after_id`, in the order they were written (ids ascend)."""
+        return [dict(r) for r in self.query(
+            "SELECT id, step, tokens_seen, name, value, time FROM metrics WHERE run_id = ? AND id > ? ORDER BY id",
+            (run_id, after_id))]
+
+    def delete_metrics(self, run_id: str, *, after_step: int | None = None) -> None:
+        """Drop the run's metrics (only those past `after_step` when given): steps that will be redone."""
+        with self.transaction() as c:
+            if after_step is None:
+                c.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
+            else:
+                c.execute("DELETE FROM metrics WHERE run_id = ? AND step > ?", (run_id, after_step))
+
     def metrics(self, run_id: str, name: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT step, tokens_seen, name, value, time FROM metrics WHERE run_id = ?"
         params: tuple[Any, ...] = (run_id,)
@@ -305,20 +319,6 @@ class Store:
             sql += " AND name = ?"
             params = (run_id, name)
         return [dict(r) for r in self.query(sql + " ORDER BY step, id", params)]
-
-    def metrics_after(self, run_id: str, after_id: int = 0) -> list[dict[str, Any]]:
-        """Metric rows stored after row `after_id`, in the order they were stored (each with its ``id``)."""
-        return [dict(r) for r in self.query(
-            "SELECT id, step, tokens_seen, name, value, time FROM metrics WHERE run_id = ? AND id > ? ORDER BY id",
-            (run_id, after_id))]
-
-    def delete_metrics(self, run_id: str, *, after_step: int | None = None) -> None:
-        """Forget a run's metrics (all, or those of steps after `after_step`: a resume from a checkpoint)."""
-        with self.transaction() as c:
-            if after_step is None:
-                c.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
-            else:
-                c.execute("DELETE FROM metrics WHERE run_id = ? AND step > ?", (run_id, after_step))
 
     def add_reading(self, run_id: str, data: dict[str, Any]) -> None:
         with self.transaction() as c:
@@ -335,20 +335,6 @@ class Store:
         return [dict(r) for r in self.query(
             "SELECT id, line, number, state, active FROM versions WHERE run_id = ? AND state != 'deleted'"
             " ORDER BY created_at, number", (run_id,))]
-
-    # ------------------------------------------------------------ chats
-    def add_chat(self, run_id: str, data: dict[str, Any], *, version_id: str | None = None,
-                 at: float | None = None) -> int:
-        """Store one playground exchange of a run; returns its id."""
-        with self.transaction() as c:
-            cur = c.execute("INSERT INTO chats (run_id, version_id, time, data) VALUES (?, ?, ?, ?)",
-                            (run_id, version_id, time.time() if at is None else at, json.dumps(data)))
-            return int(cur.lastrowid or 0)
-
-    def chats(self, run_id: str) -> list[tuple[int, dict[str, Any]]]:
-        """A run's stored exchanges as (id, data), oldest first."""
-        rows = self.query("SELECT id, data FROM chats WHERE run_id = ? ORDER BY id", (run_id,))
-        return [(int(r["id"]), json.loads(r["data"])) for r in rows]
 
     def readings(self, run_id: str, *, last: int | None = None) -> list[dict[str, Any]]:
         if last:
@@ -381,9 +367,19 @@ _default: Store | None = None
 _default_key: tuple[str, int] | None = None
 
 
-def open_store() -> Store:
-    """The store of the current home folder (one per process, reopened if the home changes)."""
+def open_store(store: Store | None = None) -> Store:
+    """`store` if given, else the store of the current home folder (one per process, reopened if the home
+    changes). The one way every function taking an optional ``store=`` finds its store.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> mine = Store(pathlib.Path(tempfile.mkdtemp()) / "db.sqlite")
+        >>> open_store(mine) is mine
+        True
+    """
     global _default, _default_key
+    if store is not None:
+        return store
     key = (str(paths.database_path()), os.getpid())
     if _default is None or _default_key != key:
         _default = Store(paths.database_path())

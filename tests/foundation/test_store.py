@@ -90,7 +90,7 @@ def test_two_processes_writing_at_once_lose_no_row(tmp_path: Path) -> None:
 SLOW_WRITER = textwrap.dedent(
     """
     import sys, os
-    import peftstudio.store.files as files
+    import peftstudio.files as files
     real_fdopen = os.fdopen
     class Slow:
         def __init__(self, fh): self.fh = fh
