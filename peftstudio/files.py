@@ -45,9 +45,9 @@ def atomic_open(path: str | Path, mode: str = "wb", **open_kwargs: Any) -> Itera
         >>> import tempfile, pathlib
         >>> p = pathlib.Path(tempfile.mkdtemp()) / "rows.jsonl"
         >>> with atomic_open(p, "w", encoding="utf-8") as fh:
-        ...     _ = fh.write("{}\n")
+        ...     _ = fh.write("{}\\n")
         >>> p.read_text()
-        '{}\n'
+        '{}\\n'
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
