@@ -115,3 +115,21 @@ def load_model(
         use_safetensors=True,
         **kwargs,
     )
+
+
+def keep_embeddings_16bit(model: Any, dtype: torch.dtype) -> None:
+    """Put the frozen input embeddings and output head back to `dtype` after PEFT's k-bit preparation.
+
+    `prepare_model_for_kbit_training` upcasts every weight it did not quantize to fp32. For the
+    norms that is cheap and helps stability; for the embeddings and the output head of an 8B model
+    it costs about 2 GB more, plus a 16-bit copy of the head cast by autocast at every forward.
+    They are frozen, so 16 bits lose nothing; the planner counts only the norms' upcast.
+    """
+    import torch
+
+    if dtype not in (torch.bfloat16, torch.float16):
+        return
+    for module in (model.get_input_embeddings(), model.get_output_embeddings()):
+        weight = getattr(module, "weight", None)
+        if weight is not None and weight.dtype == torch.float32:
+            weight.data = weight.data.to(dtype)
