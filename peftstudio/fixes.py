@@ -71,8 +71,8 @@ class FixPlan:
 
 
 @frozen
-class FixResult:
-    """What `apply_fix` did."""
+class AppliedFix:
+    """What `apply_fix` did to a run (the data file's own fixes report a `peftstudio.data.FixResult`)."""
 
     run_id: str
     fix_id: str
@@ -213,7 +213,7 @@ def list_fixes(run_id: str, store: Any | None = None) -> RunFixes:
 
 
 def apply_fix(run_id: str, choice: int | str, store: Any | None = None, *, start: bool = True,
-              wait: bool = False) -> FixResult:
+              wait: bool = False) -> AppliedFix:
     """Apply action `choice` (its number in `list_fixes`, or a fix id such as ``halve_batch``) and resume.
 
     The new settings are stored on the run; the run continues from its last checkpoint (or
@@ -238,8 +238,7 @@ def apply_fix(run_id: str, choice: int | str, store: Any | None = None, *, start
         _free_space(folder / "checkpoints")
     resumed_from = _prepare_checkpoints(folder / "checkpoints", plan.mode, details)
     if resumed_from is None:
-        with s.transaction() as c:  # starting over: the earlier attempt's numbers would mix with the new ones
-            c.execute("DELETE FROM metrics WHERE run_id = ?", (run.id,))
+        s.delete_metrics(run.id)  # starting over: the earlier attempt's numbers would mix with the new ones
     changes = {k: (config.data.path if k == "data.path" else v) for k, v in plan.changes.items()}
     where = f"the checkpoint at step {resumed_from}" if resumed_from is not None else "the beginning"
     message = f"Applied '{fix_id}': {plan.note}; continuing from {where}."
@@ -248,7 +247,7 @@ def apply_fix(run_id: str, choice: int | str, store: Any | None = None, *, start
                 data={"fix_id": fix_id, "changes": changes, "mode": plan.mode, "resumed_from": resumed_from})
     if start:
         resume_run(run.id, s, detach=not wait)
-    return FixResult(run.id, fix_id, changes, plan.mode, resumed_from, message)
+    return AppliedFix(run.id, fix_id, changes, plan.mode, resumed_from, message)
 
 
 def _chosen(fixes: RunFixes, choice: int | str) -> str:

@@ -36,7 +36,7 @@ from peftstudio.data.findings import (
     Structure,
     make_finding,
 )
-from peftstudio.data.readers import RawRow, Source, iter_rows, open_source
+from peftstudio.data.readers import RawRow, Source, header_columns, iter_rows, open_source
 from peftstudio.errors import as_plain, make
 from peftstudio.records import DatasetStats, TrainingSettings
 
@@ -365,6 +365,10 @@ def analyse(path: str | Path, *, profile: str | None = None, tokenizer: Any = No
     stats = DataStats(**{**_fields(stats), "rows": total, "labels": dict(labels.most_common(50))})
     findings = _row_findings(found, struct, limit, longest, tokenizer is None, other_structures)
     findings += _file_level(stats, labels, profile, struct, tokenizer is None, result.capped, dups.max_rows)
+    if total == 0 and not source.empty and not any(f.severity == "error" for f in file_findings):
+        columns = header_columns(source)  # a CSV or TSV whose header stands alone: not "no problems"
+        findings.append(make_finding("header_only", columns=", ".join(columns)) if columns
+                        else make_finding("no_examples"))
     if any(f.code == "no_examples" for f in findings) and any(
             f.severity == "error" and f.code != "no_examples" for f in file_findings + findings):
         findings = [f for f in findings if f.code != "no_examples"]  # another error already says why

@@ -114,8 +114,7 @@ def execute(run_id: str, store: Store) -> str:
         store.update_run(run_id, status="running", pid=os.getpid(), started_at=run.started_at or time.time())
         if ckpt is not None:
             # anything recorded after the checkpoint (a killed worker's last steps) is redone: drop it
-            with store.transaction() as c:
-                c.execute("DELETE FROM metrics WHERE run_id = ? AND step > ?", (run_id, ckpt.step))
+            store.delete_metrics(run_id, after_step=ckpt.step)
             store.add_event(run_id, "resumed", f"Continuing from the checkpoint at step {ckpt.step}.", step=ckpt.step)
         else:
             store.add_event(run_id, "started", "Loading the model and the data.")

@@ -15,9 +15,9 @@ from attrs import frozen
 
 from peftstudio import paths
 from peftstudio.errors import PlainError, make
-from peftstudio.history.safejson import human_size
 from peftstudio.history.versions import list_versions
 from peftstudio.store import Store
+from peftstudio.units import human_bytes
 
 #: Kept free beyond what an operation needs: 10% of it, and at least this much.
 MIN_MARGIN_BYTES = 100 * 2**20
@@ -60,23 +60,23 @@ class SpacePrompt:
 
     @property
     def message(self) -> str:
-        lines = [(f"This needs about {human_size(self.needed_bytes)} (plus {human_size(self.margin_bytes)} to "
-                  f"spare), but only {human_size(self.free_bytes)} is free: "
-                  f"{human_size(self.missing_bytes)} more is needed.")]
+        lines = [(f"This needs about {human_bytes(self.needed_bytes)} (plus {human_bytes(self.margin_bytes)} to "
+                  f"spare), but only {human_bytes(self.free_bytes)} is free: "
+                  f"{human_bytes(self.missing_bytes)} more is needed.")]
         if self.candidates:
             lines.append("You can free space by archiving or deleting older model versions:")
             for c in self.candidates:
-                archive = (f"archive frees about {human_size(c.frees_if_archived)}, " if c.state == "ready" else "")
-                lines.append(f"  {c.label} of {c.line} ({human_size(c.size_bytes)}): {archive}"
-                             + f"delete frees {human_size(c.frees_if_deleted)}")
+                archive = (f"archive frees about {human_bytes(c.frees_if_archived)}, " if c.state == "ready" else "")
+                lines.append(f"  {c.label} of {c.line} ({human_bytes(c.size_bytes)}): {archive}"
+                             + f"delete frees {human_bytes(c.frees_if_deleted)}")
         else:
             lines.append("There are no older model versions to clear; free space on the disk yourself.")
         return "\n".join(lines)
 
     def as_error(self, what: str = "the files") -> PlainError:
         """The ``disk_full`` plain error for this prompt (its action ``free_space`` opens the list)."""
-        return make("disk_full", what=what, needed=human_size(self.needed_bytes + self.margin_bytes),
-                    free=human_size(self.free_bytes), prompt=self.message,
+        return make("disk_full", what=what, needed=human_bytes(self.needed_bytes + self.margin_bytes),
+                    free=human_bytes(self.free_bytes), prompt=self.message,
                     candidates=",".join(c.version_id for c in self.candidates),
                     # the figures themselves, so a screen can check again after the user frees space
                     needed_bytes=self.needed_bytes + self.margin_bytes, free_bytes=self.free_bytes)

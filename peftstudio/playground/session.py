@@ -248,19 +248,17 @@ def save_exchange(exchange: Exchange, version_id: str | None = None, *, store: S
     """Store an exchange as part of its run's chat history; returns it with its id."""
     import attrs
 
-    db = _store(store)
-    with db.transaction() as c:
-        cur = c.execute("INSERT INTO chats (run_id, version_id, time, data) VALUES (?, ?, ?, ?)",
-                        (exchange.run_id, version_id, exchange.time, json.dumps(convert.to_dict(exchange))))
-    return attrs.evolve(exchange, id=int(cur.lastrowid or 0))
+    chat_id = _store(store).add_chat(exchange.run_id, convert.to_dict(exchange), version_id=version_id,
+                                     at=exchange.time)
+    return attrs.evolve(exchange, id=chat_id)
 
 
 def chat_history(run_id: str, *, store: Store | None = None) -> list[Exchange]:
     """A run's exchanges, oldest first."""
     import attrs
 
-    rows = _store(store).query("SELECT id, data FROM chats WHERE run_id = ? ORDER BY id", (run_id,))
-    return [attrs.evolve(convert.from_dict(Exchange, json.loads(r["data"])), id=r["id"]) for r in rows]
+    return [attrs.evolve(convert.from_dict(Exchange, data), id=chat_id)
+            for chat_id, data in _store(store).chats(run_id)]
 
 
 def export_history(run_id: str, path: str | Path, *, store: Store | None = None) -> Path:
