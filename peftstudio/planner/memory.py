@@ -135,8 +135,8 @@ def base_weight_bytes(spec: ModelSpec, precision: str, quantization: str) -> int
     """The frozen base model: every weight at 16/32 bits, or the blocks' linear layers at 4/8 bits
     (embeddings, output head and norms stay at the compute precision, as bitsandbytes leaves them)."""
     e = DTYPE_BYTES[precision]
-    if quantization == "none":
-        return spec.parameters * e
+    if quantization == "none":  # fp16 loads in fp32: 16-mixed autocast keeps the residual stream in fp32
+        return spec.parameters * (4 if precision == "fp16" else e)
     per = NF4_BYTES if quantization == "4bit" else INT8_BYTES
     linear = spec.layers * spec.layer_linear_parameters
     return int(linear * per + (spec.parameters - linear) * e)
@@ -144,8 +144,8 @@ def base_weight_bytes(spec: ModelSpec, precision: str, quantization: str) -> int
 
 def upcast_bytes(spec: ModelSpec, precision: str, quantization: str) -> int:
     """Extra bytes once PEFT prepares a quantized model for training: the norms go from the compute
-    precision to fp32 (the engine puts embeddings and output head back to 16 bits:
-    `peftstudio.models.loading.keep_embeddings_16bit`).
+    precision to fp32 (with bf16 the engine puts embeddings and output head back to 16 bits:
+    `peftstudio.models.loading.keep_embeddings_16bit`; with fp16 they stay fp32).
 
     Example:
         >>> from peftstudio.models.catalog import find_model
@@ -155,7 +155,8 @@ def upcast_bytes(spec: ModelSpec, precision: str, quantization: str) -> int:
     if quantization == "none":
         return 0
     linear = spec.layers * spec.layer_linear_parameters
-    return (spec.parameters - linear - spec.embedding_parameters) * (4 - DTYPE_BYTES[precision])
+    kept = spec.embedding_parameters if precision == "bf16" else 0
+    return (spec.parameters - linear - kept) * (4 - DTYPE_BYTES[precision])
 
 
 def _lora_inputs(spec: ModelSpec, targets: set[str], e: int, dropout: float, cpu: bool, input_grad: bool) -> float:
@@ -253,6 +254,8 @@ def estimate_memory(
     temporary = tokens * vocab * 8
     if quantization != "none":  # bitsandbytes dequantizes one weight matrix at a time to compute with it
         temporary += max(a * b for a, b in spec.layer_linear_shapes.values()) * e
+        if precision == "fp16":  # the fp32 output head is cast to fp16 by autocast at every forward
+            temporary += spec.vocab_size * spec.hidden_size * e
     slack = SLACK * (activations + logits + temporary)
     overhead = int((CPU_RUNTIME_BYTES if cpu else CUDA_CONTEXT_BYTES) + slack)
     return MemoryBreakdown(
