@@ -24,6 +24,27 @@ from peftstudio.records.hardware import GpuInfo, HardwareProfile
 log = logging.getLogger(__name__)
 
 
+_NVML: list[Any] = []  # the initialised pynvml module, once (empty: not tried yet)
+
+
+def nvml() -> Any | None:
+    """pynvml, initialised once per process (None without it or without a driver).
+
+    Readers every few seconds share this one initialisation: NVML's init and shutdown each cost
+    milliseconds of driver work, and the driver keeps the library loaded between readings anyway.
+    """
+    if not _NVML:
+        try:
+            import pynvml
+
+            pynvml.nvmlInit()
+            _NVML.append(pynvml)
+        except Exception as exc:  # noqa: BLE001 - no module, no driver, no GPU: NVML raises its own types
+            log.debug("NVML unavailable: %s", exc)
+            _NVML.append(None)
+    return _NVML[0]
+
+
 def _nvml_gpus() -> list[GpuInfo] | None:
     """GPUs as NVML sees them; None when NVML is missing or has no driver (it raises without a GPU)."""
     try:

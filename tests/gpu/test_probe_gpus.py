@@ -47,7 +47,7 @@ class FakeNvml:
     def nvmlDeviceGetHandleByIndex(self, i: int) -> int: return i
     def nvmlDeviceGetName(self, h: int) -> str: return self.names[h]
     def nvmlDeviceGetUUID(self, h: int) -> str: return f"GPU-{h}aaa-uuid"
-    def nvmlDeviceGetMemoryInfo(self, h: int) -> object: return SimpleNamespace(total=80 * GIB, free=70 * GIB)
+    def nvmlDeviceGetMemoryInfo(self, h: int) -> object: return SimpleNamespace(total=80 * GIB, free=70 * GIB, used=10 * GIB)
     def nvmlDeviceGetCudaComputeCapability(self, h: int) -> tuple[int, int]: return (9, 0) if h == 2 else (8, 6)
     NVML_TEMPERATURE_GPU = 0
     def nvmlDeviceGetTemperature(self, h: int, kind: int) -> float: return 40.0
@@ -73,3 +73,26 @@ def test_nvml_follows_cuda_visible_devices(monkeypatch: pytest.MonkeyPatch, visi
     assert gpus is not None and [g.name for g in gpus] == names
     if names and names[0].startswith("NVIDIA H100"):
         assert gpus[0].compute_capability == "9.0" and gpus[0].bf16 and gpus[0].bf16_tflops == 989
+
+
+class CountingNvml(FakeNvml):
+    def __init__(self) -> None:
+        self.inits = self.shutdowns = 0
+
+    def nvmlInit(self) -> None:
+        self.inits += 1
+
+    def nvmlShutdown(self) -> None:
+        self.shutdowns += 1
+
+
+def test_monitor_readings_share_one_nvml_initialisation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from peftstudio.callbacks.monitor import read_gpus
+    from peftstudio.hardware import probe
+
+    fake = CountingNvml()
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    monkeypatch.setattr(probe, "_NVML", [])
+    readings = [read_gpus() for _ in range(5)]  # what the monitor does every 2 s
+    assert all(len(r) == 3 for r in readings) and readings[0][2].name == "NVIDIA H100 80GB HBM3"
+    assert (fake.inits, fake.shutdowns) == (1, 0)
