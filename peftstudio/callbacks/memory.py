@@ -293,7 +293,10 @@ class MemoryGuard(L.Callback):
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
-    """Whether `exc` is an out-of-memory failure (CUDA, or the CPU allocator).
+    """Whether `exc` is an out-of-memory failure of training (CUDA, or the CPU allocator).
+
+    Running out while loading the base model (a plain error with ``stage="loading"``) is not one:
+    a smaller micro-batch would not help.
 
     Example:
         >>> is_out_of_memory(RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")), is_out_of_memory(KeyError())
@@ -303,9 +306,9 @@ def is_out_of_memory(exc: BaseException) -> bool:
 
     if isinstance(exc, (torch.OutOfMemoryError, MemoryError)):
         return True
-    code = getattr(getattr(exc, "info", None), "code", None)
-    if code == "out_of_memory":
-        return True
+    info = getattr(exc, "info", None)
+    if getattr(info, "code", None) == "out_of_memory":
+        return (getattr(info, "details", None) or {}).get("stage") != "loading"
     text = str(exc).lower()
     return "out of memory" in text or "can't allocate memory" in text
 

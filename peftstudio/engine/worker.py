@@ -125,7 +125,12 @@ def load_sources(config: Any) -> tuple[Any, Any, Any]:
     from peftstudio.models.loading import safe_attention
 
     options = load_options(t, cuda=torch.cuda.is_available(), local_rank=int(os.environ.get("LOCAL_RANK", "0")))
-    model = load_model(ref, trust_remote_code=remote, **options)
+    try:
+        model = load_model(ref, trust_remote_code=remote, **options)
+    except (torch.OutOfMemoryError, MemoryError) as exc:  # a smaller micro-batch would not help here
+        from peftstudio.errors import make
+
+        raise make("out_of_memory", where=" to load the base model", stage="loading") from exc
     safe_attention(model, packing=t.packing, micro_batch_size=t.micro_batch_size)
     model.train()
     splits = build_datasets(config.data, tokenizer, t.sequence_length, t.seed)
