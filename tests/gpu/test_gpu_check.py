@@ -29,6 +29,7 @@ def test_gpu_check_dry_run_passes_every_step(tmp_path: Path) -> None:
     assert lora["estimated_peak_bytes"] > 0
     pause = by_step["pause_resume"]
     assert pause["resumed_from"] == pause["paused_at"] and pause["final_step"] > pause["paused_at"]
+    assert pause["resume_loss_difference"] == 0  # bit-identical on the CPU
     assert by_step["fp16"]["explosions"] == 0
     assert by_step["qlora_4bit"]["skipped"]
     assert by_step["playground"]["models"]["smollm2-135m"]["tokens"] >= 1
