@@ -118,7 +118,13 @@ class Check:
         return out
 
     def config(self, **training: Any) -> Any:
-        from peftstudio.records.config import DataSettings, LoraSettings, ModelChoice, RunConfig, TrainingSettings
+        from peftstudio.records.config import (
+            DataSettings,
+            LoraSettings,
+            ModelChoice,
+            RunConfig,
+            TrainingSettings,
+        )
 
         values: dict[str, Any] = dict(learning_rate=2e-4, max_steps=self.steps, micro_batch_size=self.micro,
                                       gradient_accumulation=1, sequence_length=self.seq, eval_every_steps=1000,

@@ -150,7 +150,6 @@ class PlaygroundSession:
         store: Store | None = None,
         save_history: bool = True,
     ) -> None:
-        import torch
 
         from peftstudio.models import load_model, load_tokenizer
 
@@ -163,8 +162,8 @@ class PlaygroundSession:
         self._lock = threading.Lock()
         self.tokenizer = load_tokenizer(base_reference)
         self.device, dtype = inference_placement()
-        model = load_model(base_reference, dtype=dtype,
-                           **({"device_map": {"": self.device}} if self.device != "cpu" else {}))
+        placement: dict[str, Any] = {"device_map": {"": self.device}} if self.device != "cpu" else {}
+        model = load_model(base_reference, dtype=dtype, **placement)
         self.has_adapter = adapter_dir is not None
         if adapter_dir is not None:
             from peft import PeftModel
