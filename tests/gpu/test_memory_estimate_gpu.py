@@ -49,3 +49,12 @@ def test_masked_sdpa_keeps_full_width_kv_on_cuda() -> None:
     cpu = _estimate(quantization="none", available_bytes=80 * GIB, lora_dropout=0.0, device="cpu")
     expanded = 2 * (spec.q_dim - spec.kv_dim) * 2 * 512 * spec.layers  # k and v, bf16, per token, every block
     assert cuda.activations_bytes - cpu.activations_bytes >= expanded * 0.9
+
+
+def test_fp16_base_is_counted_in_fp32() -> None:
+    # load_options keeps fp32 weights under 16-mixed autocast: the planner must count 4 bytes a weight
+    spec = find_model("llama-3.1-8b")
+    assert _estimate(precision="fp16", quantization="none").base_weights_bytes == spec.parameters * 4
+    assert _estimate(precision="bf16", quantization="none").base_weights_bytes == spec.parameters * 2
+    # 4-bit with fp16 compute: embeddings and norms stay fp32 after PEFT's preparation
+    assert upcast_bytes(spec, "fp16", "4bit") > upcast_bytes(spec, "bf16", "4bit") + spec.embedding_parameters
