@@ -117,7 +117,7 @@ def load_model(
     )
 
 
-def keep_embeddings_16bit(model: Any, dtype: torch.dtype) -> None:
+def keep_embeddings_16bit(model: Any, dtype: torch.dtype | str | None) -> None:
     """Put the frozen input embeddings and output head back to `dtype` after PEFT's k-bit preparation.
 
     `prepare_model_for_kbit_training` upcasts every weight it did not quantize to fp32. For the
@@ -128,6 +128,8 @@ def keep_embeddings_16bit(model: Any, dtype: torch.dtype) -> None:
     """
     import torch
 
+    if isinstance(dtype, str):  # configs may carry the name ("bfloat16")
+        dtype = getattr(torch, dtype.removeprefix("torch."), None)
     if dtype != torch.bfloat16:
         return  # with fp16 compute, fp32 embeddings keep the residual stream out of fp16's range
     for module in (model.get_input_embeddings(), model.get_output_embeddings()):
@@ -150,5 +152,5 @@ def safe_attention(model: Any, *, packing: bool, micro_batch_size: int) -> str |
     if hasattr(model, "set_attn_implementation"):
         model.set_attn_implementation("sdpa")
     else:  # pragma: no cover - older transformers
-        config._attn_implementation = "sdpa"
+        config._attn_implementation = "sdpa"  # type: ignore[union-attr]
     return "sdpa"

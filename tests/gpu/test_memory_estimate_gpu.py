@@ -25,7 +25,7 @@ def test_qlora_counts_the_fp32_norms_and_embeddings_stay_16_bit() -> None:
     model = tiny_llama().to(torch.bfloat16)
     prepared = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
     assert prepared.get_input_embeddings().weight.dtype == torch.float32  # PEFT's upcast, the +2 GB of an 8B
-    keep_embeddings_16bit(prepared, torch.bfloat16)
+    keep_embeddings_16bit(prepared, "bfloat16")  # as a config may name it
     assert prepared.get_input_embeddings().weight.dtype == torch.bfloat16
     assert prepared.get_output_embeddings().weight.dtype == torch.bfloat16
     norms = [p for n, p in prepared.named_parameters() if "norm" in n]
@@ -58,3 +58,15 @@ def test_fp16_base_is_counted_in_fp32() -> None:
     assert _estimate(precision="bf16", quantization="none").base_weights_bytes == spec.parameters * 2
     # 4-bit with fp16 compute: embeddings and norms stay fp32 after PEFT's preparation
     assert upcast_bytes(spec, "fp16", "4bit") > upcast_bytes(spec, "bf16", "4bit") + spec.embedding_parameters
+
+
+def test_apply_lora_on_a_quantized_bf16_model_keeps_embeddings_in_bf16() -> None:
+    from peftstudio.engine.module import apply_lora
+    from peftstudio.records import LoraSettings
+
+    # a bf16 model stands in for a 4-bit one (bitsandbytes needs CUDA); PEFT's preparation is the same
+    model = apply_lora(tiny_llama().to(torch.bfloat16), LoraSettings(rank=4, alpha=8, dropout=0.0,
+                                                                     target_modules=("q_proj",)), quantized=True)
+    assert model.get_input_embeddings().weight.dtype == torch.bfloat16
+    assert model.get_output_embeddings().weight.dtype == torch.bfloat16
+    assert model.base_model.model.model.norm.weight.dtype == torch.float32
