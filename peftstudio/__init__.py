@@ -194,7 +194,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from peftstudio.models import BUILTIN_MODELS, load_model, load_tokenizer, model_folder, resolve_model
     from peftstudio.models.catalog import ModelSpec, find_model
     from peftstudio.notify import CompletionSummary, NotifySettings, RunNotifier
-    from peftstudio.planner import PROFILES, MemoryBreakdown, Plan, Profile, get_profile, plan
+    from peftstudio.planner import PROFILES, MemoryBreakdown, Plan, Profile, get_profile
+    from peftstudio.planner.plan import plan
     from peftstudio.playground import GenerationSettings, PlaygroundSession, chat_history, open_playground
     from peftstudio.quality import QualityScore, score_run
     from peftstudio.records import (

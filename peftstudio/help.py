@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from peftstudio.errors import PlainError, make
+from peftstudio.errors import make
 
 _PACKAGED = Path(__file__).resolve().parent / "help"
 _CHECKOUT = Path(__file__).resolve().parent.parent / "docs"

@@ -280,7 +280,7 @@ def _histogram(lengths: array) -> tuple[HistogramBin, ...]:  # type: ignore[type
     width = max(1, -(-(hi - lo + 1) // 10))
     edges = np.arange(lo, hi + width + 1, width)
     counts, _ = np.histogram(values, bins=edges)
-    return tuple(HistogramBin(int(a), int(b), int(c)) for a, b, c in zip(edges[:-1], edges[1:], counts))
+    return tuple(HistogramBin(int(a), int(b), int(c)) for a, b, c in zip(edges[:-1], edges[1:], counts, strict=True))
 
 
 def length_stats(lengths: array, estimated: bool) -> DataStats:  # type: ignore[type-arg]
@@ -395,7 +395,7 @@ def _stream(source: Source, struct: Structure, tally: Tally, dups: DuplicateFind
 
     def count_pending() -> None:
         counts = template.count_tokens([t for _, t in pending], tally.tokenizer)
-        for (row, _), n in zip(pending, counts):
+        for (row, _), n in zip(pending, counts, strict=True):
             tally.lengths.append(n)
             tally.longest = max(tally.longest, n)
             if n > tally.limit:

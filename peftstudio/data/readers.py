@@ -407,7 +407,7 @@ def _iter_csv(source: Source) -> Iterator[RawRow]:
                 yield RawRow(start, None, "wrong_column_count",
                              f"it has {len(fields)} values but the header has {len(header)} columns")
                 continue
-            yield RawRow(start, dict(zip(header, fields)))
+            yield RawRow(start, dict(zip(header, fields, strict=True)))
 
 
 def header_columns(source: Source) -> list[str]:

@@ -141,6 +141,13 @@ def _tokens(choice: Choice, values: Mapping[str, Any]) -> int:
     return int(per_epoch * values["epochs"])
 
 
+def _whole(value: object) -> int:
+    """A whole-number setting's value (settings hold numbers, text and None side by side)."""
+    if not isinstance(value, int | float):
+        raise TypeError(f"expected a number, got {value!r}")
+    return int(value)
+
+
 def _smaller_model(spec: ModelSpec, profile: Profile) -> ModelSpec | None:
     pool = [find_model(a) for a in profile.suggested_models] + [s for s in MODEL_CATALOG if not s.builtin]
     smaller = [s for s in pool if s.parameters < spec.parameters * 0.6 and s.alias != spec.alias]
@@ -167,7 +174,7 @@ def _alternatives(spec: ModelSpec, hw: HardwareProfile, profile: Profile, choice
         mem_delta = mem.estimated_peak_bytes / base_peak - 1
         time_delta = est.duration_seconds.mid / base_time - 1 if base_time else 0.0
         changed_length = new["sequence_length"] != values["sequence_length"]
-        cut = truncated_fraction(alt.stats, new["sequence_length"]) if changed_length else None
+        cut = truncated_fraction(alt.stats, _whole(new["sequence_length"])) if changed_length else None
         words = [f"{abs(mem_delta):.0%} {'less' if mem_delta < 0 else 'more'} memory"]
         if abs(time_delta) >= 0.05:
             speed = 1 / (1 + time_delta)
@@ -194,7 +201,7 @@ def _alternatives(spec: ModelSpec, hw: HardwareProfile, profile: Profile, choice
             add("4-bit", "Load the base model in 4 bits (QLoRA)", {**same, "quantization": "4bit"})
         else:
             add("No quantization", "Load the base model at 16 bits", {**same, "quantization": "none"})
-    seq = values["sequence_length"]
+    seq = _whole(values["sequence_length"])
     if seq >= 128:
         add(f"Sequence {seq // 2}", f"Sequence {seq // 2} instead of {seq}", {**same, "sequence_length": seq // 2})
     if not values["gradient_checkpointing"]:

@@ -171,6 +171,16 @@ class PlaygroundSession:
             model = PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=False)
         self.model = model.eval()
 
+    def default_settings(self) -> GenerationSettings:
+        """The generation settings the run's profile starts with (code generation: temperature 0.2)."""
+        from peftstudio.planner.profiles import get_profile
+
+        try:
+            temperature = get_profile(self.profile).playground_temperature
+        except Exception:  # noqa: BLE001 - a profile this version does not know: the general default
+            return GenerationSettings()
+        return GenerationSettings(temperature=temperature)
+
     # ------------------------------------------------------------ generation
     def _prompt_ids(self, prompt: str, settings: GenerationSettings) -> dict[str, Any]:
         messages = []
