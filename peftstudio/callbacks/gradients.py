@@ -40,8 +40,12 @@ DEFAULT_CLIP = 1.0
 
 def decide(norms: Sequence[float], *, clipping: bool, factor: float = 10.0, window: int = 20,
            min_history: int = 10, floor: float = DEFAULT_CLIP, recent_interventions: int = 0, max_repeats: int = 3,
-           learning_rate: float | None = None) -> Decision:
+           learning_rate: float | None = None, loss_scaling: bool = False) -> Decision:
     """Whether the latest gradient norm (last in `norms`) exploded; `clipping` says whether clipping is on.
+
+    `loss_scaling` says a GradScaler is active (fp16 mixed precision): a non-finite norm is then its
+    normal overflow check, not an explosion. The scaler skips that step itself and lowers its scale;
+    a loss that really diverges is the divergence guard's to see.
 
     A norm below `floor` (the usual clipping threshold, 1.0) is never an explosion.
     `recent_interventions` counts this guard's earlier interventions in the last few steps: when
@@ -55,6 +59,8 @@ def decide(norms: Sequence[float], *, clipping: bool, factor: float = 10.0, wind
     median = statistics.median(history) if history else None
     details: dict[str, Any] = {"grad_norm": latest, "median": median, "clipping_was_on": clipping,
                                "repeats": recent_interventions + 1}
+    if not math.isfinite(latest) and loss_scaling:
+        return Decision.ok()
     if not math.isfinite(latest):
         reason = Reason.NON_FINITE_GRADIENT
         found = f"the gradient norm became {latest}"
@@ -128,7 +134,7 @@ class GradientGuard(L.Callback):
         clipping_on = bool(trainer.gradient_clip_val)
         decision = decide([*self.norms, norm], clipping=clipping_on, factor=self.factor, window=self.window,
                           min_history=self.min_history, recent_interventions=len(recent),
-                          max_repeats=self.max_repeats, learning_rate=lr)
+                          max_repeats=self.max_repeats, learning_rate=lr, loss_scaling=loss_scaling(trainer))
         if not sync_flag(trainer, decision.triggered):
             self.norms = [*self.norms, norm][-self.window:]
             return
@@ -171,6 +177,12 @@ class GradientGuard(L.Callback):
         self.norms = [float(n) for n in state_dict.get("norms", [])]
         self.clip_enabled = bool(state_dict.get("clip_enabled", False))
         self.rollbacks = [{"step": int(s), "rolled_back_to": None} for s in state_dict.get("rollback_steps", [])]
+
+
+def loss_scaling(trainer: Any) -> bool:
+    """Whether the trainer's precision uses an enabled gradient scaler (``16-mixed``)."""
+    scaler = getattr(getattr(trainer, "precision_plugin", None), "scaler", None)
+    return bool(scaler is not None and getattr(scaler, "is_enabled", lambda: True)())
 
 
 def _with(decision: Decision, **details: Any) -> Decision:

@@ -53,13 +53,29 @@ class MemoryReading:
         return self.used_bytes / self.total_bytes if self.total_bytes else 0.0
 
 
+def gpu_reading(free_bytes: int, reserved_bytes: int) -> MemoryReading:
+    """This process's share of a GPU: what PyTorch holds, out of what it holds plus what is still free.
+
+    The planner budgets against the memory free when a run starts; measuring the whole device
+    (CUDA context, other programs) against its total would halve correctly planned runs. Other
+    programs still count: what they take leaves less free, so the fraction rises.
+
+    Example:
+        >>> r = gpu_reading(free_bytes=2 * 2**30, reserved_bytes=6 * 2**30)
+        >>> r.fraction
+        0.75
+    """
+    return MemoryReading(int(reserved_bytes), int(free_bytes + reserved_bytes), "gpu")
+
+
 def read_memory() -> MemoryReading:
-    """The memory in use on the training device now: the first CUDA GPU, else system RAM."""
+    """The memory in use on the training device now: this process's CUDA GPU, else system RAM."""
     import torch
 
     if torch.cuda.is_available():
-        free, total = torch.cuda.mem_get_info()  # the whole device, other programs included
-        return MemoryReading(int(total - free), int(total), "gpu")
+        device = torch.cuda.current_device()  # this rank's GPU
+        free, _total = torch.cuda.mem_get_info(device)
+        return gpu_reading(int(free), int(torch.cuda.memory_reserved(device)))
     import psutil
 
     vm = psutil.virtual_memory()
@@ -277,7 +293,10 @@ class MemoryGuard(L.Callback):
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
-    """Whether `exc` is an out-of-memory failure (CUDA, or the CPU allocator).
+    """Whether `exc` is an out-of-memory failure of training (CUDA, or the CPU allocator).
+
+    Running out while loading the base model (a plain error with ``stage="loading"``) is not one:
+    a smaller micro-batch would not help.
 
     Example:
         >>> is_out_of_memory(RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")), is_out_of_memory(KeyError())
@@ -287,9 +306,9 @@ def is_out_of_memory(exc: BaseException) -> bool:
 
     if isinstance(exc, (torch.OutOfMemoryError, MemoryError)):
         return True
-    code = getattr(getattr(exc, "info", None), "code", None)
-    if code == "out_of_memory":
-        return True
+    info = getattr(exc, "info", None)
+    if getattr(info, "code", None) == "out_of_memory":
+        return (getattr(info, "details", None) or {}).get("stage") != "loading"
     text = str(exc).lower()
     return "out of memory" in text or "can't allocate memory" in text
 

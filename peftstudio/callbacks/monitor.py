@@ -108,30 +108,25 @@ def summarize(readings: Sequence[SystemReading]) -> ResourceSummary:
 
 def read_gpus() -> tuple[GpuReading, ...]:
     """Per-GPU readings via NVML; empty when there is no NVIDIA GPU or driver."""
-    try:
-        import pynvml
+    from peftstudio.hardware.probe import nvml
 
-        pynvml.nvmlInit()
-    except Exception:  # noqa: BLE001 - no driver, no GPU (NVML raises its own types): nothing to report
+    pynvml = nvml()  # initialised once, not every reading
+    if pynvml is None:
         return ()
     out = []
-    try:
-        for i in range(pynvml.nvmlDeviceGetCount()):
-            h = pynvml.nvmlDeviceGetHandleByIndex(i)
-            mem = pynvml.nvmlDeviceGetMemoryInfo(h)
-            util: float | None = None
-            temp: float | None = None
-            with contextlib.suppress(Exception):
-                util = float(pynvml.nvmlDeviceGetUtilizationRates(h).gpu)
-            with contextlib.suppress(Exception):
-                temp = float(pynvml.nvmlDeviceGetTemperature(h, pynvml.NVML_TEMPERATURE_GPU))
-            name = pynvml.nvmlDeviceGetName(h)
-            out.append(GpuReading(index=i, name=name.decode() if isinstance(name, bytes) else str(name),
-                                  utilization_percent=util, memory_used_bytes=int(mem.used),
-                                  memory_total_bytes=int(mem.total), temperature_c=temp))
-    finally:
+    for i in range(pynvml.nvmlDeviceGetCount()):
+        h = pynvml.nvmlDeviceGetHandleByIndex(i)
+        mem = pynvml.nvmlDeviceGetMemoryInfo(h)
+        util: float | None = None
+        temp: float | None = None
         with contextlib.suppress(Exception):
-            pynvml.nvmlShutdown()
+            util = float(pynvml.nvmlDeviceGetUtilizationRates(h).gpu)
+        with contextlib.suppress(Exception):
+            temp = float(pynvml.nvmlDeviceGetTemperature(h, pynvml.NVML_TEMPERATURE_GPU))
+        name = pynvml.nvmlDeviceGetName(h)
+        out.append(GpuReading(index=i, name=name.decode() if isinstance(name, bytes) else str(name),
+                              utilization_percent=util, memory_used_bytes=int(mem.used),
+                              memory_total_bytes=int(mem.total), temperature_c=temp))
     return tuple(out)
 
 

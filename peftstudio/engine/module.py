@@ -55,7 +55,11 @@ def apply_lora(model: torch.nn.Module, lora: LoraSettings, *, quantized: bool = 
         raise make("config_invalid", problems=f"lora.target_modules: none of {', '.join(lora.target_modules)} exist "
                                               f"in this model")
     if quantized:
+        from peftstudio.models.loading import keep_embeddings_16bit
+
+        compute = getattr(model, "get_input_embeddings")().weight.dtype  # as loaded, before PEFT's fp32 upcast
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
+        keep_embeddings_16bit(model, compute)  # 2 GB less for an 8B model (see the function)
     config = LoraConfig(r=lora.rank, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=targets,
                         bias="none", task_type="CAUSAL_LM")
     return get_peft_model(model, config)

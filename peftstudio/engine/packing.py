@@ -130,11 +130,29 @@ def collate_padded(examples: Sequence[Example], pad_id: int) -> dict[str, torch.
     }
 
 
-def packing_supported(model: torch.nn.Module, *, vocab_size: int | None = None, atol: float = 1e-4) -> bool:
+#: Allowed difference between packed and separate logits, per compute dtype, as a share of the
+#: logits' size (at least 1). 16-bit rounding alone moves logits by about 1e-2 (bf16 keeps 8 bits of
+#: mantissa): a fp32 tolerance would turn packing off on every GPU run. Leaking attention moves
+#: them by far more (the probe's second example sees a whole other example).
+PACKING_TOLERANCE = {torch.float32: 1e-4, torch.float64: 1e-6, torch.bfloat16: 5e-2, torch.float16: 5e-2}
+
+
+def probe_tolerance(dtype: torch.dtype) -> float:
+    """The packing probe's relative tolerance for a model computing in `dtype`.
+
+    Example:
+        >>> probe_tolerance(torch.float32), probe_tolerance(torch.bfloat16)
+        (0.0001, 0.05)
+    """
+    return PACKING_TOLERANCE.get(dtype, 5e-2)
+
+
+def packing_supported(model: torch.nn.Module, *, vocab_size: int | None = None, atol: float | None = None) -> bool:
     """Whether `model` keeps packed examples apart: a two-example probe, packed vs. separate.
 
     Models whose attention ignores restarting positions (some remote-code models) would let
-    examples attend to each other; for them packing must stay off.
+    examples attend to each other; for them packing must stay off. The tolerance follows the
+    model's dtype (`probe_tolerance`), scaled by the size of its logits; `atol` overrides it.
     """
     vocab = int(vocab_size or getattr(getattr(model, "config", None), "vocab_size", 0) or 32)
     gen = torch.Generator().manual_seed(0)
@@ -144,7 +162,8 @@ def packing_supported(model: torch.nn.Module, *, vocab_size: int | None = None, 
     model.eval()
     try:
         with torch.no_grad():
-            device = next(model.parameters()).device
+            param = next(model.parameters())
+            device = param.device
             packed = collate_packed([[{"input_ids": a, "labels": a}, {"input_ids": b, "labels": b}]], pad_id=0)
             out = model(input_ids=packed["input_ids"].to(device), position_ids=packed["position_ids"].to(device),
                         use_cache=False).logits[0].float()
@@ -154,4 +173,8 @@ def packing_supported(model: torch.nn.Module, *, vocab_size: int | None = None, 
         return False
     finally:
         model.train(was_training)
-    return bool(torch.allclose(out[:5], sep_a, atol=atol) and torch.allclose(out[5:], sep_b, atol=atol))
+    if atol is None:
+        scale = max(1.0, float(sep_a.abs().max()), float(sep_b.abs().max()))
+        atol = probe_tolerance(param.dtype) * scale
+    return bool(torch.allclose(out[:5], sep_a, atol=atol, rtol=0)
+                and torch.allclose(out[5:], sep_b, atol=atol, rtol=0))

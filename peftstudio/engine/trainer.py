@@ -25,6 +25,7 @@ from typing import Any
 import lightning as L
 import torch
 from attrs import frozen
+from lightning.pytorch.strategies import DDPStrategy, SingleDeviceStrategy
 
 from peftstudio.engine.packing import Example
 from peftstudio.records.config import RunConfig, TrainingSettings
@@ -87,7 +88,7 @@ def build_trainer(plan: TrainerPlan, callbacks: Sequence[L.Callback], *, root_di
     return L.Trainer(
         accelerator=plan.accelerator,
         devices=plan.devices,
-        strategy=plan.strategy,
+        strategy=strategy_for(plan),
         precision=plan.precision,  # type: ignore[arg-type]
         accumulate_grad_batches=plan.accumulate_grad_batches,
         gradient_clip_val=plan.gradient_clip_val,
@@ -106,6 +107,58 @@ def build_trainer(plan: TrainerPlan, callbacks: Sequence[L.Callback], *, root_di
         use_distributed_sampler=False,  # our sampler shards by rank itself
         default_root_dir=str(root_dir),
     )
+
+
+#: Strategies Lightning offers that this engine does not wire yet (mixed fp32 LoRA / 16-bit base
+#: dtypes, wrap policy, checkpoints through our CheckpointIO): refused plainly rather than half-run.
+UNSUPPORTED_STRATEGIES = ("fsdp", "deepspeed")
+
+
+class _StayOnDevice:
+    """Lightning's teardown moves the model to the CPU (after fit, at each pause and memory restart):
+    a 16 GB host copy of an 8B bf16 base, and a risky round trip for quantized weights. The model
+    stays where it is; the process ends or drops it soon after."""
+
+    def teardown(self) -> None:
+        module = self.lightning_module  # type: ignore[attr-defined]
+        if module is None:
+            super().teardown()  # type: ignore[misc]
+            return
+        object.__setattr__(module, "cpu", lambda: module)  # shadows nn.Module.cpu for this one call
+        try:
+            super().teardown()  # type: ignore[misc]
+        finally:
+            del module.__dict__["cpu"]
+
+
+class SingleDeviceStayOnDevice(_StayOnDevice, SingleDeviceStrategy):
+    """One GPU; the model stays on it at teardown."""
+
+
+class DDPStayOnDevice(_StayOnDevice, DDPStrategy):
+    """One process per GPU (DDP); each model stays on its GPU at teardown."""
+
+
+def strategy_for(plan: TrainerPlan) -> Any:
+    """The Lightning strategy for `plan`: ours keep the model on its GPU at teardown; FSDP and
+    DeepSpeed are refused with a plain error until they are wired.
+
+    Example:
+        >>> strategy_for(plan_trainer(TrainingSettings(), batches_per_epoch=1, has_validation=False, cuda=False))
+        'auto'
+    """
+    from peftstudio.errors import make
+
+    if plan.strategy in UNSUPPORTED_STRATEGIES:
+        raise make("config_invalid", problems=(
+            f"training.strategy: {plan.strategy} is not supported yet (LoRA's fp32 adapter over a 16-bit base, "
+            f"its wrap policy and its checkpoints are not wired). Use ddp (one copy of the model per GPU) or "
+            f"auto; for a model too big for one GPU, use 4-bit loading (training.quantization = 4bit)."))
+    if plan.accelerator != "gpu":
+        return plan.strategy  # on the CPU nothing moves at teardown
+    if plan.strategy == "ddp" or plan.devices != 1:
+        return DDPStayOnDevice()
+    return SingleDeviceStayOnDevice(device=torch.device("cuda", 0))
 
 
 @frozen

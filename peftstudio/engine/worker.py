@@ -70,6 +70,46 @@ class StoreSink:
             record_report(s, rid, report)  # the guards' events (issue 7) and the base model's validation loss
 
 
+def load_options(training: Any, *, cuda: bool, local_rank: int = 0) -> dict[str, Any]:
+    """The base model's `from_pretrained` arguments for a run's training settings.
+
+    * dtype: bf16 as asked; fp16 on a GPU loads the weights in fp32 and lets ``16-mixed`` autocast
+      run the matrix products in fp16, so the residual stream never overflows fp16 (models trained
+      in bf16 do); on the CPU fp16 is fp32 (no fp16 autocast there).
+    * device_map: on a GPU the weights go straight to this rank's device (`local_rank`): no copy
+      through host memory, and 4-/8-bit loading does not put every rank on GPU 0.
+
+    Example:
+        >>> from peftstudio.records import TrainingSettings
+        >>> o = load_options(TrainingSettings(precision="bf16"), cuda=True, local_rank=1)
+        >>> str(o["dtype"]), o["device_map"]
+        ('torch.bfloat16', {'': 1})
+        >>> str(load_options(TrainingSettings(precision="fp16"), cuda=True)["dtype"])
+        'torch.float32'
+    """
+    import torch
+
+    t = training
+    if t.precision == "bf16":
+        dtype = torch.bfloat16
+    elif t.precision == "fp16" and cuda and t.quantization != "none":
+        dtype = torch.float16  # only embeddings and norms stay unquantized; PEFT upcasts them to fp32
+    else:
+        dtype = torch.float32
+    options: dict[str, Any] = {"dtype": dtype}
+    if cuda:
+        options["device_map"] = {"": local_rank}
+    if t.quantization != "none":
+        from transformers import BitsAndBytesConfig
+
+        compute = torch.float16 if t.precision == "fp16" else torch.bfloat16
+        options["quantization_config"] = (
+            BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                               bnb_4bit_compute_dtype=compute)
+            if t.quantization == "4bit" else BitsAndBytesConfig(load_in_8bit=True))
+    return options
+
+
 def load_sources(config: Any) -> tuple[Any, Any, Any]:
     """(model, tokenizer, tokenized splits) for a run configuration."""
     import torch
@@ -82,17 +122,16 @@ def load_sources(config: Any) -> tuple[Any, Any, Any]:
     check_quantization(t.quantization)
     ref, remote = config.model.reference, config.model.trust_remote_code
     tokenizer = load_tokenizer(ref, trust_remote_code=remote)
-    cuda = torch.cuda.is_available()
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16 if cuda else torch.float32}.get(t.precision, torch.float32)
-    extra: dict[str, Any] = {}
-    if t.quantization != "none":
-        from transformers import BitsAndBytesConfig
+    from peftstudio.models.loading import safe_attention
 
-        extra["quantization_config"] = (
-            BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                               bnb_4bit_compute_dtype=dtype if dtype != torch.float32 else torch.bfloat16)
-            if t.quantization == "4bit" else BitsAndBytesConfig(load_in_8bit=True))
-    model = load_model(ref, dtype=dtype, trust_remote_code=remote, **extra)
+    options = load_options(t, cuda=torch.cuda.is_available(), local_rank=int(os.environ.get("LOCAL_RANK", "0")))
+    try:
+        model = load_model(ref, trust_remote_code=remote, **options)
+    except (torch.OutOfMemoryError, MemoryError) as exc:  # a smaller micro-batch would not help here
+        from peftstudio.errors import make
+
+        raise make("out_of_memory", where=" to load the base model", stage="loading") from exc
+    safe_attention(model, packing=t.packing, micro_batch_size=t.micro_batch_size)
     model.train()
     splits = build_datasets(config.data, tokenizer, t.sequence_length, t.seed)
     return model, tokenizer, splits

@@ -1,7 +1,9 @@
 """A small catalog of GPU specifications, for planning on machines we do not have.
 
 Figures are the vendors' published ones: memory, dense bf16 tensor TFLOP/s
-(fp16 for cards without bf16), board power in watts, compute capability.
+(fp16 for cards without bf16), board power in watts, compute capability. Training accumulates
+in fp32: GeForce cards run that at half their advertised (fp16-accumulate) rate, so their
+figures here are the fp32-accumulate ones.
 
 Example:
     >>> spec = find_gpu("rtx 3060")
@@ -50,12 +52,12 @@ GPU_CATALOG: tuple[GpuSpec, ...] = (
     GpuSpec("GTX 1080 Ti 11GB", 11, 11.3, 250, "6.1", ("1080 ti", "gtx 1080 ti")),
     GpuSpec("T4 16GB", 16, 65, 70, "7.5", ("t4", "tesla t4")),
     GpuSpec("V100 16GB", 16, 125, 300, "7.0", ("v100",)),
-    GpuSpec("RTX 3060 12GB", 12, 51, 170, "8.6", ("rtx 3060", "3060")),
-    GpuSpec("RTX 3070 8GB", 8, 81, 220, "8.6", ("rtx 3070", "3070")),
-    GpuSpec("RTX 3090 24GB", 24, 142, 350, "8.6", ("rtx 3090", "3090")),
-    GpuSpec("RTX 4060 8GB", 8, 60, 115, "8.9", ("rtx 4060", "4060")),
-    GpuSpec("RTX 4070 12GB", 12, 117, 200, "8.9", ("rtx 4070", "4070")),
-    GpuSpec("RTX 4090 24GB", 24, 330, 450, "8.9", ("rtx 4090", "4090")),
+    GpuSpec("RTX 3060 12GB", 12, 25.6, 170, "8.6", ("rtx 3060", "3060")),
+    GpuSpec("RTX 3070 8GB", 8, 40.6, 220, "8.6", ("rtx 3070", "3070")),
+    GpuSpec("RTX 3090 24GB", 24, 71, 350, "8.6", ("rtx 3090", "3090")),
+    GpuSpec("RTX 4060 8GB", 8, 30.2, 115, "8.9", ("rtx 4060", "4060")),
+    GpuSpec("RTX 4070 12GB", 12, 58.4, 200, "8.9", ("rtx 4070", "4070")),
+    GpuSpec("RTX 4090 24GB", 24, 165, 450, "8.9", ("rtx 4090", "4090")),
     GpuSpec("L4 24GB", 24, 121, 72, "8.9", ("l4",)),
     GpuSpec("A10G 24GB", 24, 70, 300, "8.6", ("a10g", "a10")),
     GpuSpec("A100 40GB", 40, 312, 400, "8.0", ("a100 40gb", "a100-40gb")),
@@ -73,15 +75,27 @@ def _norm(text: str) -> str:
 def find_gpu(name: str) -> GpuSpec:
     """The catalog entry for a GPU name (case-insensitive; aliases such as ``h100`` work).
 
+    A probed name matches an alias whose every word is one of its words (never a prefix:
+    "A100" is not an "A10"); the alias with the most words wins ("A100 SXM4 40GB" -> A100 40GB).
     Raises `KeyError` listing the known names when nothing matches.
+
+    Example:
+        >>> find_gpu("NVIDIA A100-SXM4-40GB").name, find_gpu("NVIDIA A10").name
+        ('A100 40GB', 'A10G 24GB')
     """
     want = _norm(name)
     for spec in GPU_CATALOG:
         if want == _norm(spec.name) or want in (_norm(a) for a in spec.aliases):
             return spec
+    words = set(want.split())
+    best: tuple[int, GpuSpec] | None = None
     for spec in GPU_CATALOG:  # a probed name such as "NVIDIA H100 80GB HBM3"
-        if any(_norm(a) in want.split() or want.startswith(_norm(a)) for a in spec.aliases):
-            return spec
+        for alias in spec.aliases:
+            alias_words = _norm(alias).split()
+            if alias_words and set(alias_words) <= words and (best is None or len(alias_words) > best[0]):
+                best = (len(alias_words), spec)
+    if best is not None:
+        return best[1]
     known = ", ".join(s.name for s in GPU_CATALOG)
     raise KeyError(f"unknown GPU {name!r}; known GPUs: {known}")
 

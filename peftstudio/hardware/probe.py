@@ -24,6 +24,27 @@ from peftstudio.records.hardware import GpuInfo, HardwareProfile
 log = logging.getLogger(__name__)
 
 
+_NVML: list[Any] = []  # the initialised pynvml module, once (empty: not tried yet)
+
+
+def nvml() -> Any | None:
+    """pynvml, initialised once per process (None without it or without a driver).
+
+    Readers every few seconds share this one initialisation: NVML's init and shutdown each cost
+    milliseconds of driver work, and the driver keeps the library loaded between readings anyway.
+    """
+    if not _NVML:
+        try:
+            import pynvml
+
+            pynvml.nvmlInit()
+            _NVML.append(pynvml)
+        except Exception as exc:  # noqa: BLE001 - no module, no driver, no GPU: NVML raises its own types
+            log.debug("NVML unavailable: %s", exc)
+            _NVML.append(None)
+    return _NVML[0]
+
+
 def _nvml_gpus() -> list[GpuInfo] | None:
     """GPUs as NVML sees them; None when NVML is missing or has no driver (it raises without a GPU)."""
     try:
@@ -37,7 +58,10 @@ def _nvml_gpus() -> list[GpuInfo] | None:
         return None
     try:
         gpus = []
-        for i in range(pynvml.nvmlDeviceGetCount()):
+        count = pynvml.nvmlDeviceGetCount()
+        uuids = [_safe(lambda i=i: _text(pynvml.nvmlDeviceGetUUID(pynvml.nvmlDeviceGetHandleByIndex(i)))) or ""
+                 for i in range(count)]
+        for i in visible_indices(os.environ.get("CUDA_VISIBLE_DEVICES"), uuids):
             h = pynvml.nvmlDeviceGetHandleByIndex(i)
             name = pynvml.nvmlDeviceGetName(h)
             name = name.decode() if isinstance(name, bytes) else str(name)
@@ -64,6 +88,38 @@ def _nvml_gpus() -> list[GpuInfo] | None:
         return gpus
     finally:
         _safe(pynvml.nvmlShutdown)
+
+
+def visible_indices(visible: str | None, uuids: list[str]) -> list[int]:
+    """NVML indices of the GPUs this process's CUDA sees, in CUDA's order.
+
+    `visible` is ``CUDA_VISIBLE_DEVICES`` (None: every GPU); entries are indices or UUIDs (a unique
+    prefix is enough) and, as CUDA does, the list ends at the first entry that names no GPU.
+
+    Example:
+        >>> visible_indices("2,0", ["GPU-a", "GPU-b", "GPU-c"]), visible_indices(None, ["GPU-a", "GPU-b"])
+        ([2, 0], [0, 1])
+        >>> visible_indices("GPU-c,7,1", ["GPU-a", "GPU-b", "GPU-c"]), visible_indices("", ["GPU-a"])
+        ([2], [])
+    """
+    if visible is None:
+        return list(range(len(uuids)))
+    out: list[int] = []
+    for entry in (e.strip() for e in visible.split(",")):
+        if entry.isdigit():
+            index = int(entry)
+        else:
+            found = [i for i, u in enumerate(uuids) if u and entry and u.startswith(entry if entry.startswith("GPU-")
+                                                                                  else f"GPU-{entry}")]
+            index = found[0] if len(found) == 1 else -1
+        if not 0 <= index < len(uuids) or index in out:
+            break
+        out.append(index)
+    return out
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _safe(fn: Any) -> Any:

@@ -115,3 +115,42 @@ def load_model(
         use_safetensors=True,
         **kwargs,
     )
+
+
+def keep_embeddings_16bit(model: Any, dtype: torch.dtype | str | None) -> None:
+    """Put the frozen input embeddings and output head back to `dtype` after PEFT's k-bit preparation.
+
+    `prepare_model_for_kbit_training` upcasts every weight it did not quantize to fp32. For the
+    norms that is cheap and helps stability; for the embeddings and the output head of an 8B model
+    it costs about 2 GB more, plus a 16-bit copy of the head cast by autocast at every forward.
+    They are frozen, so bf16 loses nothing; the planner counts only the norms' upcast. With fp16
+    compute they stay fp32, so that the residual stream runs in fp32.
+    """
+    import torch
+
+    if isinstance(dtype, str):  # configs may carry the name ("bfloat16")
+        dtype = getattr(torch, dtype.removeprefix("torch."), None)
+    if dtype != torch.bfloat16:
+        return  # with fp16 compute, fp32 embeddings keep the residual stream out of fp16's range
+    for module in (model.get_input_embeddings(), model.get_output_embeddings()):
+        weight = getattr(module, "weight", None)
+        if weight is not None and weight.dtype == torch.float32:
+            weight.data = weight.data.to(dtype)
+
+
+def safe_attention(model: Any, *, packing: bool, micro_batch_size: int) -> str | None:
+    """Switch FlashAttention-2 to SDPA where it would let packed examples attend to each other.
+
+    transformers builds FA2's per-example segments from `position_ids` only for a micro-batch of
+    one; with more rows packed examples would see each other. SDPA gets a block-diagonal mask.
+    Returns the implementation set, or None when nothing changed.
+    """
+    config = getattr(model, "config", None)
+    current = str(getattr(config, "_attn_implementation", "") or "")
+    if not (packing and micro_batch_size > 1 and current.startswith("flash_attention")):
+        return None
+    if hasattr(model, "set_attn_implementation"):
+        model.set_attn_implementation("sdpa")
+    else:  # pragma: no cover - older transformers
+        config._attn_implementation = "sdpa"  # type: ignore[union-attr]
+    return "sdpa"

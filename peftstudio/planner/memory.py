@@ -49,8 +49,9 @@ NF4_BYTES = 0.5 + 1 / 64 + 4 / (64 * 256)
 INT8_BYTES = 1.0 + 4 / 4096  # LLM.int8(): one byte plus a fp32 scale per row of ~4096 weights
 DTYPE_BYTES = {"fp32": 4, "bf16": 2, "fp16": 2}
 
-#: CUDA context, cuBLAS workspace and kernels: outside what PyTorch's allocator reports.
-CUDA_CONTEXT_BYTES = 450 * 1024**2
+#: CUDA context, cuBLAS workspace and kernels: outside what PyTorch's allocator reports
+#: (0.6 to 1.5 GB on recent drivers and cards; lazy module loading keeps it near the low end).
+CUDA_CONTEXT_BYTES = 768 * 1024**2
 #: The Python process with torch, transformers and the data loader when training on the CPU.
 CPU_RUNTIME_BYTES = 700 * 1024**2
 #: Allocator fragmentation and odd buffers, as a share of what is allocated and freed every step
@@ -84,11 +85,14 @@ class MemoryBreakdown:
     overhead_bytes: int
     available_bytes: int
     device: str = "cuda"
+    #: QLoRA: `prepare_model_for_kbit_training` upcasts the norms to fp32.
+    upcast_bytes: int = 0
 
     @property
     def estimated_peak_bytes(self) -> int:
         return (self.base_weights_bytes + self.lora_weights_bytes + self.gradients_bytes + self.optimizer_bytes
-                + self.activations_bytes + self.logits_bytes + self.temporary_bytes + self.overhead_bytes)
+                + self.activations_bytes + self.logits_bytes + self.temporary_bytes + self.overhead_bytes
+                + self.upcast_bytes)
 
     @property
     def held_bytes(self) -> int:
@@ -107,7 +111,7 @@ class MemoryBreakdown:
     def parts(self) -> dict[str, int]:
         """The parts by name, in drawing order."""
         return {
-            "base_weights": self.base_weights_bytes, "lora_weights": self.lora_weights_bytes,
+            "base_weights": self.base_weights_bytes, "upcast": self.upcast_bytes, "lora_weights": self.lora_weights_bytes,
             "gradients": self.gradients_bytes, "optimizer": self.optimizer_bytes,
             "activations": self.activations_bytes, "logits": self.logits_bytes,
             "temporary": self.temporary_bytes, "overhead": self.overhead_bytes,
@@ -131,11 +135,28 @@ def base_weight_bytes(spec: ModelSpec, precision: str, quantization: str) -> int
     """The frozen base model: every weight at 16/32 bits, or the blocks' linear layers at 4/8 bits
     (embeddings, output head and norms stay at the compute precision, as bitsandbytes leaves them)."""
     e = DTYPE_BYTES[precision]
-    if quantization == "none":
-        return spec.parameters * e
+    if quantization == "none":  # fp16 loads in fp32: 16-mixed autocast keeps the residual stream in fp32
+        return spec.parameters * (4 if precision == "fp16" else e)
     per = NF4_BYTES if quantization == "4bit" else INT8_BYTES
     linear = spec.layers * spec.layer_linear_parameters
     return int(linear * per + (spec.parameters - linear) * e)
+
+
+def upcast_bytes(spec: ModelSpec, precision: str, quantization: str) -> int:
+    """Extra bytes once PEFT prepares a quantized model for training: the norms go from the compute
+    precision to fp32 (with bf16 the engine puts embeddings and output head back to 16 bits:
+    `peftstudio.models.loading.keep_embeddings_16bit`; with fp16 they stay fp32).
+
+    Example:
+        >>> from peftstudio.models.catalog import find_model
+        >>> upcast_bytes(find_model("llama-3.1-8b"), "bf16", "4bit")
+        532480
+    """
+    if quantization == "none":
+        return 0
+    linear = spec.layers * spec.layer_linear_parameters
+    kept = spec.embedding_parameters if precision == "bf16" else 0
+    return (spec.parameters - linear - kept) * (4 - DTYPE_BYTES[precision])
 
 
 def _lora_inputs(spec: ModelSpec, targets: set[str], e: int, dropout: float, cpu: bool, input_grad: bool) -> float:
@@ -168,7 +189,10 @@ def block_activation_bytes(spec: ModelSpec, *, e: int, rank: int, targets: set[s
     h, i = spec.hidden_size, spec.intermediate_size
     norm = 4 * h + 4
     norms = spec.norms_per_layer * norm - (0 if input_grad else norm)
-    attention = e * (2 * spec.q_dim + 2 * spec.kv_dim) + 4 * spec.heads
+    # With a mask (padding, or packing's block-diagonal one) SDPA on CUDA gets K/V repeated to the
+    # query width (transformers uses native GQA only without a mask): they are saved at full width.
+    kv = spec.q_dim if not cpu else spec.kv_dim
+    attention = e * (2 * spec.q_dim + 2 * kv) + 4 * spec.heads
     if spec.architecture.startswith("gemma2"):  # eager attention with soft-capping keeps the score matrices
         attention += spec.heads * sequence_length * (4 + e)
     mlp = 3 * e * i
@@ -230,13 +254,16 @@ def estimate_memory(
     temporary = tokens * vocab * 8
     if quantization != "none":  # bitsandbytes dequantizes one weight matrix at a time to compute with it
         temporary += max(a * b for a, b in spec.layer_linear_shapes.values()) * e
+        if precision == "fp16":  # the fp32 output head is cast to fp16 by autocast at every forward
+            temporary += spec.vocab_size * spec.hidden_size * e
     slack = SLACK * (activations + logits + temporary)
     overhead = int((CPU_RUNTIME_BYTES if cpu else CUDA_CONTEXT_BYTES) + slack)
     return MemoryBreakdown(
         base_weights_bytes=int(base), lora_weights_bytes=lora_w, gradients_bytes=grads, optimizer_bytes=optim,
         activations_bytes=activations, logits_bytes=int(logits), temporary_bytes=int(temporary),
         overhead_bytes=overhead, available_bytes=int(available_bytes), device="cpu" if cpu else "cuda",
+        upcast_bytes=upcast_bytes(spec, precision, quantization),
     )
 
 
-__all__ = ["MemoryBreakdown", "base_weight_bytes", "estimate_memory", "lora_parameters"]
+__all__ = ["MemoryBreakdown", "base_weight_bytes", "estimate_memory", "lora_parameters", "upcast_bytes"]

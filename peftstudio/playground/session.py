@@ -112,6 +112,25 @@ class _Streamer:
         pass
 
 
+def inference_placement(cuda: bool | None = None, bf16: bool | None = None) -> tuple[str, torch.dtype]:
+    """Where and in what dtype the playground runs a model: the first CUDA GPU in bf16 (fp16 on
+    cards without bf16), else the processor in fp32 (16-bit matrix products are slow there).
+
+    Example:
+        >>> inference_placement(cuda=True, bf16=False)
+        ('cuda:0', torch.float16)
+        >>> inference_placement(cuda=False)
+        ('cpu', torch.float32)
+    """
+    import torch
+
+    cuda = torch.cuda.is_available() if cuda is None else cuda
+    if not cuda:
+        return "cpu", torch.float32
+    bf16 = torch.cuda.is_bf16_supported() if bf16 is None else bf16
+    return "cuda:0", torch.bfloat16 if bf16 else torch.float16
+
+
 class PlaygroundSession:
     """A loaded model ready to answer: the base model with an optional LoRA adapter over it.
 
@@ -131,7 +150,6 @@ class PlaygroundSession:
         store: Store | None = None,
         save_history: bool = True,
     ) -> None:
-        import torch
 
         from peftstudio.models import load_model, load_tokenizer
 
@@ -143,7 +161,9 @@ class PlaygroundSession:
         self.save_history = save_history
         self._lock = threading.Lock()
         self.tokenizer = load_tokenizer(base_reference)
-        model = load_model(base_reference, dtype=torch.float32)
+        self.device, dtype = inference_placement()
+        placement: dict[str, Any] = {"device_map": {"": self.device}} if self.device != "cpu" else {}
+        model = load_model(base_reference, dtype=dtype, **placement)
         self.has_adapter = adapter_dir is not None
         if adapter_dir is not None:
             from peft import PeftModel
@@ -184,7 +204,7 @@ class PlaygroundSession:
         import torch
 
         settings = settings or GenerationSettings()
-        inputs = self._prompt_ids(prompt, settings)
+        inputs = {k: v.to(self.device) for k, v in self._prompt_ids(prompt, settings).items()}
         streamer = _Streamer(self.tokenizer, on_token)
         kwargs: dict[str, Any] = {
             "max_new_tokens": settings.max_new_tokens,
@@ -211,10 +231,10 @@ class PlaygroundSession:
 
         import torch
 
-        ids = self.tokenizer(text, return_tensors="pt")
+        ids = {k: v.to(self.device) for k, v in self.tokenizer(text, return_tensors="pt").items()}
         off = self.model.disable_adapter() if (self.has_adapter and not use_adapter) else contextlib.nullcontext()
         with self._lock, off, torch.no_grad():
-            return self.model(**ids, use_cache=False).logits[0]
+            return self.model(**ids, use_cache=False).logits[0].float().cpu()
 
     def compare(
         self,
