@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from peftstudio.demo import is_pirate, run_demo
+from peftstudio.cli.demo_flow import is_pirate, run_demo
 from peftstudio.history import list_versions
 
 

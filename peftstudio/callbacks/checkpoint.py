@@ -87,7 +87,7 @@ def is_better(value: float, best: float | None) -> bool:
 
 def list_checkpoints(folder: str | Path) -> list[CheckpointInfo]:
     """Complete checkpoints in `folder`, oldest first (partial writes are ignored)."""
-    from peftstudio.engine.checkpoint_io import is_complete
+    from peftstudio.callbacks.checkpoint_io import is_complete
 
     root = Path(folder)
     if not root.is_dir():

@@ -197,7 +197,7 @@ def rollback(trainer: L.Trainer, pl_module: L.LightningModule, optimizer: Any) -
     The data position and step count go on (the batches that caused the trouble are not repeated).
     """
     from peftstudio.callbacks.checkpoint import CheckpointCallback, list_checkpoints
-    from peftstudio.engine.checkpoint_io import read_checkpoint
+    from peftstudio.callbacks.checkpoint_io import read_checkpoint
 
     ckpt_cb = next((cb for cb in trainer.callbacks if isinstance(cb, CheckpointCallback)), None)  # type: ignore[attr-defined]
     if ckpt_cb is None:

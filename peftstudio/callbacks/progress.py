@@ -25,7 +25,14 @@ import lightning as L
 import torch
 from attrs import frozen
 
-from peftstudio.engine.packing import useful_tokens
+
+def useful_tokens(batch: dict[str, Any]) -> int:
+    """Real (non-padding) tokens in a collated batch."""
+    if "token_count" in batch:
+        return int(batch["token_count"])
+    if batch.get("attention_mask") is not None:
+        return int(batch["attention_mask"].sum())
+    return int(batch["input_ids"].numel())
 
 
 @frozen

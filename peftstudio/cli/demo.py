@@ -14,6 +14,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace) -> int:
-    from peftstudio.demo import run_demo
+    from peftstudio.cli.demo_flow import run_demo
 
     return run_demo(model=args.model, out=args.out, quick=args.quick)

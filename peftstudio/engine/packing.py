@@ -22,7 +22,6 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 
@@ -55,15 +54,6 @@ def plan_rows(lengths: Sequence[int], capacity: int) -> list[list[int]]:
     if current:
         rows.append(current)
     return rows
-
-
-def useful_tokens(batch: dict[str, Any]) -> int:
-    """Real (non-padding) tokens in a collated batch."""
-    if "token_count" in batch:
-        return int(batch["token_count"])
-    if batch.get("attention_mask") is not None:
-        return int(batch["attention_mask"].sum())
-    return int(batch["input_ids"].numel())
 
 
 def collate_packed(rows: Sequence[Sequence[Example]], pad_id: int) -> dict[str, torch.Tensor]:

@@ -83,7 +83,7 @@ def plan_trainer(training: TrainingSettings, *, batches_per_epoch: int, has_vali
 
 def build_trainer(plan: TrainerPlan, callbacks: Sequence[L.Callback], *, root_dir: str | Path) -> L.Trainer:
     """A Trainer for `plan`; checkpoints go through `FolderCheckpointIO` (atomic, no pickle)."""
-    from peftstudio.engine.checkpoint_io import FolderCheckpointIO
+    from peftstudio.callbacks.checkpoint_io import FolderCheckpointIO
 
     return L.Trainer(
         accelerator=plan.accelerator,

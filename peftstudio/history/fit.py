@@ -27,10 +27,19 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from peftstudio.history.presets import Adjustment
 from peftstudio.records.config import RunConfig
 from peftstudio.records.data import DatasetStats
 from peftstudio.records.hardware import HardwareProfile
+
+
+@frozen
+class Adjustment:
+    """A setting an import changed, from what to what, and why (readable by a beginner)."""
+
+    setting: str
+    old: Any
+    new: Any
+    reason: str
 
 
 @frozen
@@ -150,4 +159,4 @@ def fit_to_hardware(
     return Fit(attrs.evolve(config, training=attrs.evolve(training, **values)), tuple(adjustments))
 
 
-__all__ = ["Fit", "fit_to_hardware", "preset_overrides"]
+__all__ = ["Adjustment", "Fit", "fit_to_hardware", "preset_overrides"]

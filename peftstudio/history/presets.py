@@ -35,6 +35,7 @@ from attrs import field, frozen
 
 from peftstudio.errors import PlainError, make
 from peftstudio.files import atomic_write_text
+from peftstudio.history.fit import Adjustment, fit_to_hardware
 from peftstudio.history.safejson import DEFAULT_MAX_BYTES, UntrustedJsonError, parse_untrusted
 from peftstudio.records import convert
 from peftstudio.records.config import DatasetReference, RunConfig
@@ -101,16 +102,6 @@ class PresetEntry:
     created_at: float
     updated_at: float
     dataset_path: str | None = None
-
-
-@frozen
-class Adjustment:
-    """A setting an import changed, from what to what, and why (readable by a beginner)."""
-
-    setting: str
-    old: Any
-    new: Any
-    reason: str
 
 
 @frozen
@@ -470,7 +461,6 @@ def import_preset(
         ))
     notes: list[str] = []
     if hardware is not None:
-        from peftstudio.history.fit import fit_to_hardware
 
         try:
             fit = fit_to_hardware(preset.config, hardware)

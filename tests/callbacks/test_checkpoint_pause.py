@@ -17,8 +17,8 @@ from peftstudio.callbacks.checkpoint import (
     restore_rng_states,
     to_remove,
 )
+from peftstudio.callbacks.checkpoint_io import join_tree, split_tree
 from peftstudio.callbacks.pause import at_step_boundary, build_report
-from peftstudio.engine.checkpoint_io import join_tree, split_tree
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import torch
 from safetensors.torch import load_file
 
 from peftstudio.callbacks import PauseReport, StepReport, latest_checkpoint, list_checkpoints
-from peftstudio.engine.checkpoint_io import read_checkpoint
+from peftstudio.callbacks.checkpoint_io import read_checkpoint
 from peftstudio.engine.module import LoraModule, check_quantization
 from peftstudio.engine.trainer import fit, plan_trainer, steps_per_epoch
 from peftstudio.errors import PlainError

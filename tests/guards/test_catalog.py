@@ -75,7 +75,7 @@ def _enospc(*args: object, **kwargs: object) -> None:
 def disk_full(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> PlainError:
     import torch
 
-    from peftstudio.engine.checkpoint_io import write_checkpoint
+    from peftstudio.callbacks.checkpoint_io import write_checkpoint
 
     monkeypatch.setattr(os, "fsync", _enospc)  # the OS boundary: the disk fills up while flushing
     return _raises(lambda: write_checkpoint({"w": torch.ones(3)}, tmp / "ckpt"))
@@ -150,7 +150,7 @@ def interrupted_run(tmp: Path) -> PlainError:
 def checkpoint_corrupt(tmp: Path) -> PlainError:
     import torch
 
-    from peftstudio.engine.checkpoint_io import TENSOR_FILE, read_checkpoint, write_checkpoint
+    from peftstudio.callbacks.checkpoint_io import TENSOR_FILE, read_checkpoint, write_checkpoint
 
     write_checkpoint({"w": torch.ones(3)}, tmp / "ckpt")
     (tmp / "ckpt" / TENSOR_FILE).write_bytes(b"not a tensor file")

@@ -13,9 +13,9 @@ import lightning as L
 import pytest
 import torch
 
+from peftstudio.callbacks.checkpoint_io import read_checkpoint
 from peftstudio.callbacks.decision import guard_callbacks, guarded_fit
 from peftstudio.callbacks.memory import MemoryReading
-from peftstudio.engine.checkpoint_io import read_checkpoint
 from peftstudio.engine.trainer import fit
 from peftstudio.engine.worker import StoreSink, load_sources
 from peftstudio.store import open_store
@@ -101,8 +101,8 @@ def test_memory_pressure_halves_the_micro_batch_and_the_run_completes(readings: 
     assert (t.micro_batch_size, t.gradient_accumulation) == (2, 2)
     assert sizes[:3] == [(4, 1)] * 3 and set(sizes[3:]) == {(2, 2)}  # 3 steps of 4, then 3 steps of 2 x 2
     # the same examples as an uninterrupted run: 6 steps x 4 rows, in the same order
+    from peftstudio.callbacks.progress import useful_tokens
     from peftstudio.engine.datamodule import TextDataModule
-    from peftstudio.engine.packing import useful_tokens
 
     dm = TextDataModule(splits.train, splits.validation, micro_batch_size=4, sequence_length=128,
                         pad_id=int(tok.pad_token_id or 0), packing=outcome.packing, seed=cfg.training.seed)

@@ -61,7 +61,7 @@ def test_disk_full_during_a_checkpoint_keeps_the_previous_one_and_the_run_resume
     import os
 
     from peftstudio.callbacks.checkpoint import list_checkpoints
-    from peftstudio.engine.checkpoint_io import read_checkpoint
+    from peftstudio.callbacks.checkpoint_io import read_checkpoint
     from peftstudio.engine.worker import execute
     from peftstudio.fixes import apply_fix, list_fixes
 

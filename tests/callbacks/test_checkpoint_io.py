@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from peftstudio.engine import checkpoint_io
-from peftstudio.engine.checkpoint_io import (
+from peftstudio.callbacks import checkpoint_io
+from peftstudio.callbacks.checkpoint_io import (
     STATE_FILE,
     FolderCheckpointIO,
     is_complete,
