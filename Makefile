@@ -40,9 +40,11 @@ screenshots: $(STAMP)
 app: $(STAMP)
 	$(BIN)/python -m app
 
+# ruff (with bugbear and pyupgrade), mypy on the library, and the layers' import contracts (pyproject.toml).
 lint: $(STAMP)
-	$(BIN)/ruff check peftstudio app tests benchmarks
+	$(BIN)/ruff check peftstudio app tests benchmarks tools
 	$(BIN)/mypy peftstudio
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

@@ -88,11 +88,11 @@ def decide(norms: Sequence[float], *, clipping: bool, factor: float = 10.0, wind
            else "This update was skipped, and")
     message = (f"Gradient explosion: {found}. {did} the weights went back to the last stable checkpoint; "
                f"training continues.")
-    suggestions = ["If it happens again, resume with a smaller learning rate (a third of the current one).",
-                   "Check the data for unusual examples (very long, repeated or garbled text)."]
+    advice = ["If it happens again, resume with a smaller learning rate (a third of the current one).",
+              "Check the data for unusual examples (very long, repeated or garbled text)."]
     if not clipping:
-        suggestions.insert(0, "Keep gradient clipping on for this kind of data (training.max_grad_norm = 1.0).")
-    return Decision(reason, message, tuple(suggestions), action, details)
+        advice.insert(0, "Keep gradient clipping on for this kind of data (training.max_grad_norm = 1.0).")
+    return Decision(reason, message, tuple(advice), action, details)
 
 
 class GradientGuard(L.Callback):

@@ -278,7 +278,7 @@ class MemoryGuard(L.Callback):
             return
         world = int(trainer.world_size)
         # the data module was restored just before the callbacks: move its position to the new size
-        if hasattr(datamodule, "position"):
+        if datamodule is not None and hasattr(datamodule, "position"):
             epoch, next_batch = datamodule.position
             datamodule.position = (epoch, rescale_count(next_batch, old=old, new=new, rows=rows, world_size=world))
         progress = checkpoint.get("loops", {}).get("fit_loop", {}).get("epoch_loop.batch_progress")

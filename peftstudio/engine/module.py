@@ -57,7 +57,8 @@ def apply_lora(model: torch.nn.Module, lora: LoraSettings, *, quantized: bool = 
     if quantized:
         from peftstudio.models.loading import keep_embeddings_16bit
 
-        compute = getattr(model, "get_input_embeddings")().weight.dtype  # as loaded, before PEFT's fp32 upcast
+        # the embeddings' dtype as loaded, before PEFT's fp32 upcast (torch's stubs call the module a Tensor)
+        compute = model.get_input_embeddings().weight.dtype  # type: ignore[operator]
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
         keep_embeddings_16bit(model, compute)  # 2 GB less for an 8B model (see the function)
     config = LoraConfig(r=lora.rank, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=targets,

@@ -81,7 +81,7 @@ def collate_packed(rows: Sequence[Sequence[Example]], pad_id: int) -> dict[str, 
         pos_rows.append(pos)
     width = max(len(r) for r in ids_rows)
     real = sum(len(r) for r in ids_rows)
-    for ids, labels, pos in zip(ids_rows, label_rows, pos_rows):
+    for ids, labels, pos in zip(ids_rows, label_rows, pos_rows, strict=True):
         pad = width - len(ids)
         ids.extend([pad_id] * pad)
         labels.extend([IGNORE_INDEX] * pad)

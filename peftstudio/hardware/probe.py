@@ -72,9 +72,10 @@ def _nvml_gpus() -> list[GpuInfo] | None:
                 cc = f"{major}.{minor}"
             except Exception:  # noqa: BLE001 - an old driver lacks the call: the probe goes on without it
                 cc = None
-            temp = _safe(lambda: float(pynvml.nvmlDeviceGetTemperature(h, pynvml.NVML_TEMPERATURE_GPU)))
-            util = _safe(lambda: float(pynvml.nvmlDeviceGetUtilizationRates(h).gpu))
-            power = _safe(lambda: pynvml.nvmlDeviceGetPowerManagementLimit(h) / 1000.0)
+            # (the lambdas run at once, each with this loop's handle bound as a default)
+            temp = _safe(lambda h=h: float(pynvml.nvmlDeviceGetTemperature(h, pynvml.NVML_TEMPERATURE_GPU)))
+            util = _safe(lambda h=h: float(pynvml.nvmlDeviceGetUtilizationRates(h).gpu))
+            power = _safe(lambda h=h: pynvml.nvmlDeviceGetPowerManagementLimit(h) / 1000.0)
             gpus.append(_with_spec(GpuInfo(
                 name=name,
                 memory_total_bytes=int(mem.total),

@@ -94,7 +94,6 @@ def build_tiny_llama(seed: int = 0, *, folder: Path | None = None) -> Path:
         num_key_value_heads=2,
         max_position_embeddings=2048,
         rms_norm_eps=1e-5,
-        rope_theta=10000.0,
         tie_word_embeddings=False,
         bos_token_id=fast.bos_token_id,
         eos_token_id=fast.eos_token_id,

@@ -165,7 +165,7 @@ def _lora_inputs(spec: ModelSpec, targets: set[str], e: int, dropout: float, cpu
     total = 0.0
     shared = e == 4 and dropout == 0  # fp32, no dropout: the modules see the very same input tensor
     mask = (4 if cpu else 1) if dropout > 0 else 0
-    groups = [  # (modules sharing one input, that input's width, whether something else already saves it)
+    groups: list[tuple[list[str], int, bool]] = [  # (modules sharing one input, its width, saved elsewhere?)
         ([m for m in ("q_proj", "k_proj", "v_proj", "qkv_proj") if m in targets], h, False),
         ([m for m in ("o_proj",) if m in targets], spec.q_dim, True),
         ([m for m in ("gate_proj", "up_proj", "gate_up_proj") if m in targets], h, False),

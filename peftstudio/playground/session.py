@@ -163,13 +163,13 @@ class PlaygroundSession:
         self.tokenizer = load_tokenizer(base_reference)
         self.device, dtype = inference_placement()
         placement: dict[str, Any] = {"device_map": {"": self.device}} if self.device != "cpu" else {}
-        model = load_model(base_reference, dtype=dtype, **placement)
+        model: Any = load_model(base_reference, dtype=dtype, **placement)
         self.has_adapter = adapter_dir is not None
         if adapter_dir is not None:
             from peft import PeftModel
 
             model = PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=False)
-        self.model = model.eval()
+        self.model = model.eval()  # a PreTrainedModel, or a PeftModel around one
 
     def default_settings(self) -> GenerationSettings:
         """The generation settings the run's profile starts with (code generation: temperature 0.2)."""
@@ -187,8 +187,9 @@ class PlaygroundSession:
         if settings.system_prompt:
             messages.append({"role": "system", "content": settings.system_prompt})
         messages.append({"role": "user", "content": prompt})
-        return dict(self.tokenizer.apply_chat_template(
-            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True))
+        encoded: Any = self.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+        return dict(encoded)
 
     def generate(
         self,

@@ -63,3 +63,63 @@ def test_importing_records_does_not_import_the_store() -> None:
     code = "import sys, peftstudio.records; print('peftstudio.store' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_the_layers_import_contracts_hold() -> None:
+    """The layer order written in pyproject.toml ([tool.importlinter]), checked by import-linter."""
+    linter = Path(sys.executable).with_name("lint-imports")
+    done = subprocess.run([str(linter)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0 and "0 broken" in done.stdout, done.stdout[-3000:]
+
+
+#: Module circles not yet broken (each is being reworked); the test fails on any other, and when one of
+#: these is gone, so that this list only shrinks.
+KNOWN_CIRCLES = [
+    {"peftstudio.data.check", "peftstudio.data.fastpath"},
+    {"peftstudio.callbacks.decision", "peftstudio.callbacks.divergence", "peftstudio.callbacks.gradients",
+     "peftstudio.callbacks.memory", "peftstudio.callbacks.overfitting"},
+]
+
+
+def test_no_new_import_circles_between_modules() -> None:
+    import grimp
+
+    graph = grimp.build_graph("peftstudio")
+    imports = {m: set(graph.find_modules_directly_imported_by(m)) for m in graph.modules}
+    circles = _strongly_connected(imports)
+    assert sorted(map(sorted, circles)) == sorted(map(sorted, KNOWN_CIRCLES))
+
+
+def _strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
+    """Groups of two or more modules that import each other, directly or round a circle (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[set[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = set()
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                group.add(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(group)
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
