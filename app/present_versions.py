@@ -6,7 +6,7 @@ the library, passed in as `lower_is_better`).
 
 Example:
     >>> size(340970)
-    '333 KB'
+    '333.0 KB'
     >>> change("best_val_loss", -0.25, lambda name: True)
     ('-0.250', 'better')
 """
@@ -16,6 +16,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
+
+from peftstudio.units import human_bytes as size
 
 #: The metrics a version row shows, in order, with their plain names.
 SHOWN_METRICS: tuple[tuple[str, str], ...] = (
@@ -40,22 +42,6 @@ SETTING_NAMES = {
 STATE_WORDS = {"ready": "", "archived": "archived (compressed)", "missing": "files missing"}
 
 LowerIsBetter = Callable[[str], "bool | None"]
-
-
-def size(n: float) -> str:
-    """Bytes in the unit that suits them (``512 bytes``, ``333 KB``, ``1.5 GB``).
-
-    Example:
-        >>> size(512), size(3 * 1024**3)
-        ('512 bytes', '3.0 GB')
-    """
-    if n < 1024:
-        return f"{n:.0f} bytes"
-    if n < 1024**2:
-        return f"{n / 1024:.0f} KB"
-    if n < 1024**3:
-        return f"{n / 1024**2:.1f} MB"
-    return f"{n / 1024**3:.1f} GB"
 
 
 def when(timestamp: float) -> str:

@@ -9,28 +9,11 @@ Example:
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
-GIB = 1024**3
-
-
-def gb(n: float) -> str:
-    """Bytes as ``1.5 GB`` (binary gigabytes, as the operating system counts them)."""
-    return f"{n / GIB:.1f} GB" if n >= GIB / 10 else f"{n / 1024**2:.0f} MB"
-
-
-def duration(seconds: float | None) -> str:
-    """A short duration: ``45 s``, ``3 min 5 s``, ``2 h 10 min``; a dash when unknown."""
-    if seconds is None or not math.isfinite(seconds):
-        return "–"
-    s = round(max(seconds, 0))
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60} s" if s % 60 else f"{s // 60} min"
-    return f"{s // 3600} h {s % 3600 // 60} min"
+from peftstudio.units import human_bytes as gb
+from peftstudio.units import spaced_duration as duration  # noqa: F401 - the screens format durations through this module
 
 
 def duration_range(low: float, high: float) -> str:

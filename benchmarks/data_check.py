@@ -105,7 +105,7 @@ def main() -> None:
             "check_s": round(check_s, 2),
             "datasets_s": round(hf_s, 2),
             "ratio": round(check_s / hf_s, 3),
-            "ratios": [round(c["seconds"] / h["seconds"], 3) for c, h in zip(checks, hfs)],
+            "ratios": [round(c["seconds"] / h["seconds"], 3) for c, h in zip(checks, hfs, strict=True)],
             "check_cpu_s": round(check_cpu, 2),
             "datasets_cpu_s": round(hf_cpu, 2),
             "cpu_ratio": round(check_cpu / hf_cpu, 3),

@@ -66,12 +66,12 @@ class Clock:
     def result(self) -> dict[str, float]:
         (w0, c0), (w1, c1) = self.step_ends[0], self.step_ends[-1]
         tokens = sum(self.step_tokens[1:])
-        walls = [b[0] - a[0] for a, b in zip(self.step_ends, self.step_ends[1:])]
-        cpus = [b[1] - a[1] for a, b in zip(self.step_ends, self.step_ends[1:])]
+        walls = [b[0] - a[0] for a, b in zip(self.step_ends, self.step_ends[1:], strict=False)]
+        cpus = [b[1] - a[1] for a, b in zip(self.step_ends, self.step_ends[1:], strict=False)]
         return {"tokens": tokens, "wall_s": w1 - w0, "cpu_s": c1 - c0,
                 "hook_share": (self.step_hooks[-1] - self.step_hooks[0]) / (w1 - w0),
-                "tokens_per_s": statistics.median(n / w for n, w in zip(self.step_tokens[1:], walls)),
-                "tokens_per_cpu_s": statistics.median(n / c for n, c in zip(self.step_tokens[1:], cpus))}
+                "tokens_per_s": statistics.median(n / w for n, w in zip(self.step_tokens[1:], walls, strict=True)),
+                "tokens_per_cpu_s": statistics.median(n / c for n, c in zip(self.step_tokens[1:], cpus, strict=True))}
 
 
 def time_hooks(callback: Any, clock: Clock) -> None:

@@ -57,11 +57,11 @@ def demo_overrides(quick: bool) -> list[str]:
 
 def run_demo(*, model: str = "builtin:smollm2-135m", out: str | None = None, quick: bool = False) -> int:
     """Run the demo; returns the process exit code (0 when every step passed)."""
-    from peftstudio.cli.output import human_bytes
     from peftstudio.data import check_file, preview, sample_path
     from peftstudio.hardware import probe_hardware
     from peftstudio.models import build_tiny_llama, load_tokenizer, model_folder
     from peftstudio.planner import plan, summary_lines
+    from peftstudio.units import human_bytes
 
     out_dir = Path(out or "demo-output").resolve()
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,8 @@ changes the run's settings (`fixed_config`, pure), stores them on the run, and r
 it in a new worker from its last checkpoint, not from the start. A few fixes change
 what the checkpoints were made from (another model, other data, another sequence
 length); those restart the run, and say so. Older checkpoints are set aside (renamed),
-never deleted, except by ``free_space``.
+never deleted (``free_space`` removes only a failed write's leftovers, then asks for
+older model versions to be cleared if the disk is still short).
 
 Example:
     >>> from peftstudio.records import DataSettings, ModelChoice, RunConfig, TrainingSettings
@@ -19,7 +20,6 @@ Example:
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -72,8 +72,8 @@ class FixPlan:
 
 
 @frozen
-class FixResult:
-    """What `apply_fix` did."""
+class AppliedFix:
+    """What `apply_fix` did to a run (the data file's own fixes report a `peftstudio.data.FixResult`)."""
 
     run_id: str
     fix_id: str
@@ -167,7 +167,7 @@ FIXES = {
     "shorter_sequences": _shorter,
     "use_builtin": _builtin,
     "skip_broken_rows": _skip_rows,
-    "free_space": _nothing("free_space", RESUME, "old checkpoints and unfinished writes removed"),
+    "free_space": _nothing("free_space", RESUME, "unfinished writes removed and enough free space found"),
     "resume": _nothing("resume", RESUME, "no change"),
     "retry": _nothing("retry", RESUME, "no change"),
     "resume_previous": _nothing("resume_previous", PREVIOUS, "the damaged newest checkpoint set aside"),
@@ -208,7 +208,7 @@ def list_fixes(run_id: str, store: Any | None = None) -> RunFixes:
 
 
 def apply_fix(run_id: str, choice: int | str, store: Any | None = None, *, start: bool = True,
-              wait: bool = False) -> FixResult:
+              wait: bool = False) -> AppliedFix:
     """Apply action `choice` (its number in `list_fixes`, or a fix id such as ``halve_batch``) and resume.
 
     The new settings are stored on the run; the run continues from its last checkpoint (or
@@ -230,7 +230,7 @@ def apply_fix(run_id: str, choice: int | str, store: Any | None = None, *, start
     if fix_id == "skip_broken_rows":
         config = _clean_data(config, folder)
     if fix_id == "free_space":
-        _free_space(folder / "checkpoints")
+        _make_room(folder / "checkpoints", config, s)
     resumed_from = _prepare_checkpoints(folder / "checkpoints", plan.mode, details)
     if resumed_from is None:
         s.delete_metrics(run.id)  # starting over: the earlier attempt's numbers would mix with the new ones
@@ -242,7 +242,7 @@ def apply_fix(run_id: str, choice: int | str, store: Any | None = None, *, start
                 data={"fix_id": fix_id, "changes": changes, "mode": plan.mode, "resumed_from": resumed_from})
     if start:
         resume_run(run.id, s, detach=not wait)
-    return FixResult(run.id, fix_id, changes, plan.mode, resumed_from, message)
+    return AppliedFix(run.id, fix_id, changes, plan.mode, resumed_from, message)
 
 
 def _chosen(fixes: RunFixes, choice: int | str) -> str:
@@ -298,22 +298,15 @@ def _newest_folder(folder: Path) -> Path | None:
     return max(found, key=lambda p: p.name) if found else None
 
 
-def _free_space(folder: Path) -> int:
-    """Remove unfinished writes and all checkpoints but the newest and the best; returns bytes freed."""
-    from peftstudio.callbacks.checkpoint import best_checkpoint, list_checkpoints
-    from peftstudio.files import folder_size, remove_partials
+def _make_room(folder: Path, config: RunConfig, store: Any) -> None:
+    """Remove the failed write's leftovers, then check the space again: still short, the ``disk_full`` error
+    lists the older model versions to archive or delete. The run's own checkpoints are never touched."""
+    from peftstudio.files import remove_partials
+    from peftstudio.history.disk import check_run_space
 
-    before = folder_size(folder) if folder.exists() else 0
-    remove_partials(folder)
-    saved = list_checkpoints(folder)
-    best = best_checkpoint(folder)
-    keep = {saved[-1].step} if saved else set()
-    if best is not None:
-        keep.add(best.step)
-    for ckpt in saved:
-        if ckpt.step not in keep:
-            shutil.rmtree(ckpt.path, ignore_errors=True)
-    return before - (folder_size(folder) if folder.exists() else 0)
+    if folder.exists():
+        remove_partials(folder)
+    check_run_space(config, store=store, what="the rest of this run")
 
 
 def _clean_data(config: RunConfig, folder: Path) -> RunConfig:

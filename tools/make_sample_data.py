@@ -144,7 +144,7 @@ def pirate_examples(rng: random.Random) -> list[dict[str, object]]:
                            (ANIMALS, ANIMAL_Q, ANIMAL_A), (OPPOSITES, OPPOSITE_Q, OPPOSITE_A),
                            (COUNTS, COUNT_Q, COUNT_A)):
         for x, y in table:
-            for q, a in zip(qs, rng.sample(ans, len(ans))):
+            for q, a in zip(qs, rng.sample(ans, len(ans)), strict=False):
                 answer = a.format(x=x, y=y, X=x[0].upper() + x[1:], Y=y[0].upper() + y[1:])
                 out.append(chat(q.format(x=x), answer))
     for i, day in enumerate(DAYS):

@@ -109,6 +109,7 @@ class PlaygroundControl:
             if run_id != self._session_run:
                 return  # another run was opened meanwhile
             self._session = session
+            self.reset_generation()  # the run's profile chooses the starting temperature
             self.playground_state = "ready"
             self.playground_message = "Ready. Type a question or tap an example."
             if self._pending_prompt:
@@ -216,7 +217,10 @@ class PlaygroundControl:
         return True
 
     def reset_generation(self) -> None:
+        """Back to the defaults: the general ones, with the temperature of the open run's profile."""
         self.generation = dict(words.DEFAULT_GENERATION)
+        if self._session is not None:
+            self.generation = {**self.generation, "temperature": self._session.default_settings().temperature}
         self.generation_problem = ""
 
     # ------------------------------------------------------------------ history and navigation

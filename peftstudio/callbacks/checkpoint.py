@@ -167,6 +167,8 @@ class CheckpointCallback(L.Callback):
         """Write a checkpoint for the current step now (all processes must call this together)."""
         step = trainer.global_step
         path = self.folder / checkpoint_name(step)
+        if trainer.is_global_zero:
+            self._check_space(step)
         self.last_saved_step = step  # before dumping, so the saved state knows it was saved
         trainer.save_checkpoint(path, weights_only=False)  # False: the full training state, not only weights
         info = CheckpointInfo(step, str(path), self.val_losses.get(step))
@@ -177,6 +179,25 @@ class CheckpointCallback(L.Callback):
             for listener in self.listeners:
                 listener(info)
         return info
+
+    def _check_space(self, step: int) -> None:
+        """Before writing: is there room for one more checkpoint the size of the last one? If not, stop with
+        the ``disk_full`` error and its list of older model versions to clear (the last checkpoint stays)."""
+        from peftstudio.history.disk import check_space
+        from peftstudio.store.files import folder_size
+
+        saved = list_checkpoints(self.folder)
+        if not saved:
+            return
+        prompt = check_space(folder_size(saved[-1].path), free_bytes=self.free_bytes())
+        if prompt is not None:
+            raise prompt.as_error(f"the checkpoint of step {step}")
+
+    def free_bytes(self) -> int:
+        """Free space on the checkpoints' disk (a method so a test can say the disk is full)."""
+        from peftstudio.history.disk import free_space
+
+        return free_space(self.folder)
 
     def _write_index(self) -> None:
         atomic_write_text(self.folder / INDEX_FILE, json.dumps(
@@ -227,4 +248,4 @@ class CheckpointCallback(L.Callback):
         score = state_dict.get("best_score")
         self.best_score = None if score is None else float(score)
         self.val_losses = {int(s): float(v) for s, v in zip(state_dict.get("val_loss_steps", []),
-                                                            state_dict.get("val_loss_values", []))}
+                                                            state_dict.get("val_loss_values", []), strict=False)}

@@ -64,23 +64,6 @@ def estimate(step_times: Sequence[float], remaining_steps: int, *, confidence: f
                        remaining_steps=n, samples=k, confidence=confidence)
 
 
-def format_duration(seconds: float | None) -> str:
-    """``1h 05m``, ``4m 10s`` or ``12s``.
-
-    Example:
-        >>> format_duration(3900), format_duration(250), format_duration(12.4)
-        ('1h 05m', '4m 10s', '12s')
-    """
-    if seconds is None or not math.isfinite(seconds):
-        return "unknown"
-    s = round(seconds)
-    if s >= 3600:
-        return f"{s // 3600}h {s % 3600 // 60:02d}m"
-    if s >= 60:
-        return f"{s // 60}m {s % 60:02d}s"
-    return f"{s}s"
-
-
 class EtaCallback(L.Callback):
     """Keeps an `EtaEstimate` after every optimizer step (``.latest``) and passes it to listeners.
 

@@ -76,7 +76,7 @@ def decide(train: Sequence[Point], val: Sequence[Point], *, early_stopping: bool
     best_step, best = min(points, key=lambda p: p[1])
     train_falling = trains[-1] < trains[0]
     rising = all(b > a for a, b in pairwise(vals)) and vals[-1] - vals[0] > min_rise * abs(best)
-    gaps = [v - t for v, t in zip(vals, trains)]
+    gaps = [v - t for v, t in zip(vals, trains, strict=False)]
     # a gap alone is not overfitting while validation still improves (in the first epoch both fall)
     stalled = vals[-1] > min(vals[:-1]) - min_rise * abs(best)
     growing = (all(b > a for a, b in pairwise(gaps)) and gaps[-1] >= max(min_gap, 0.1 * abs(trains[-1]))
@@ -200,9 +200,9 @@ class OverfittingGuard(L.Callback):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.train = [(int(s), float(v)) for s, v in zip(state_dict.get("train_steps", []),
-                                                         state_dict.get("train_values", []))]
+                                                         state_dict.get("train_values", []), strict=False)]
         self.val = [(int(s), float(v)) for s, v in zip(state_dict.get("val_steps", []),
-                                                       state_dict.get("val_values", []))]
+                                                       state_dict.get("val_values", []), strict=False)]
         self.fired = state_dict.get("fired")
         base = state_dict.get("base_val_loss")
         self.base_val_loss = None if base is None else float(base)

@@ -41,11 +41,7 @@ def run(args: argparse.Namespace) -> int:
             print()
         return 0
     session = open_playground(args.run)
-    temperature = args.temperature
-    if temperature is None:
-        from peftstudio.planner.profiles import get_profile
-
-        temperature = get_profile(session.profile).playground_temperature
+    temperature = session.default_settings().temperature if args.temperature is None else args.temperature
     settings = GenerationSettings(temperature=temperature, top_p=args.top_p, max_new_tokens=args.max_tokens)
     current = {"which": ""}
 

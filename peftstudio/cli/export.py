@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from peftstudio.cli.output import human_bytes, print_json
+from peftstudio.cli.output import print_json
+from peftstudio.units import human_bytes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

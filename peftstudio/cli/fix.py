@@ -66,4 +66,4 @@ def _show(fixes: object) -> None:
     if automatic:
         print()
         print(f"Apply one with: peftstudio fix {fixes.run_id} --apply {automatic[0]}")
-    print(f"Help: {fixes.error.help_url}")
+    print(f"Help: peftstudio help {fixes.error.help_url}")

@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "peftstudio.cli.versions",
     "peftstudio.cli.notify",
     "peftstudio.cli.fix",
+    "peftstudio.cli.help",
 )
 
 

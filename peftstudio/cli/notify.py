@@ -17,6 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run(args: argparse.Namespace) -> int:
     from peftstudio.notify import RunNotifier
     from peftstudio.notify.check import check_notifications
+    from peftstudio.notify.dnd import can_read
 
     report = check_notifications()
     outcome = None
@@ -31,9 +32,13 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"session_bus": report.session_bus, "server": report.server,
                     "do_not_disturb": report.do_not_disturb.on, "do_not_disturb_source": report.do_not_disturb.source,
+                    "do_not_disturb_readable": report.do_not_disturb.known,
                     "sound_player": report.sound_player, "will_show": report.will_show, "test": outcome})
         return 0
     print(report.advice())
+    if not can_read():
+        print("Do Not Disturb: this computer does not say whether it is on, so the sound starts switched off "
+              "(turn it on in the notification settings if you want it).")
     print(f"Sound: {'played with ' + report.sound_player if report.sound_player else 'no player found, skipped'}"
           if args.test else f"Sound: {report.sound_player or 'no player found, the sound is skipped'}")
     if outcome is not None:

@@ -12,6 +12,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     profiles = subparsers.add_parser("profiles", help="list the task profiles, with estimates for this machine")
     profiles.add_argument("--model", help="plan every profile for this model (default: a suggested one)")
     profiles.add_argument("--json", action="store_true", help="print the profiles as JSON")
+    _where(profiles)
     profiles.set_defaults(func=run_profiles)
 
     plan = subparsers.add_parser(
@@ -21,10 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     plan.add_argument("--profile", required=True, help="task profile id (see: peftstudio profiles)")
     plan.add_argument("--model", required=True, help="model: catalog name, hub id, builtin:NAME or a folder")
     plan.add_argument("--data", metavar="FILE", help="training data file, to fit the plan to its examples")
-    where = plan.add_mutually_exclusive_group()
-    where.add_argument("--gpu-memory", type=float, metavar="GB", help="plan for a GPU with this much memory")
-    where.add_argument("--gpu", metavar="NAME", help="plan for a known GPU, e.g. 'RTX 3060' or 'H100'")
-    where.add_argument("--cpu", action="store_true", help="plan for training on the processor")
+    _where(plan)
     plan.add_argument("--electricity-rate", type=float, metavar="X", help="price of a kWh (default 0.15)")
     plan.add_argument("--currency", default="USD", help="currency of the rate, free text (default USD)")
     plan.add_argument("--grid-intensity", type=float, metavar="KG",
@@ -33,6 +31,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                       help="override a setting, e.g. --set micro_batch_size=2 (repeatable)")
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
     plan.set_defaults(func=run_plan)
+
+
+def _where(parser: argparse.ArgumentParser) -> None:
+    """The machine to plan for: this one (default), a GPU you name, or the processor."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--gpu-memory", type=float, metavar="GB", help="plan for a GPU with this much memory")
+    where.add_argument("--gpu", metavar="NAME", help="plan for a known GPU, e.g. 'RTX 3060' or 'H100'")
+    where.add_argument("--cpu", action="store_true", help="plan for training on the processor")
 
 
 def _hardware(args: argparse.Namespace) -> Any:
@@ -87,6 +93,7 @@ def run_profiles(args: argparse.Namespace) -> int:
     from peftstudio.planner import PROFILES, plan
     from peftstudio.planner.estimates import human_duration
     from peftstudio.records.convert import to_dict
+    from peftstudio.units import human_bytes
 
     hw = _hardware(args)
     rows = []
@@ -113,6 +120,8 @@ def run_profiles(args: argparse.Namespace) -> int:
         print(f"{'':<22} e.g. {'; '.join(row['examples'])}")
         print(f"{'':<22} {est['model']} on {est['device']}: "
               f"{human_duration(est['duration_seconds']['min'])} to {human_duration(est['duration_seconds']['max'])}"
-              f" for {est['assumed_examples'] or 'your'} examples{'' if est['fits'] else ' (does not fit)'}")
+              f" for {est['assumed_examples'] or 'your'} examples")
+        print(f"{'':<22} memory: about {human_bytes(est['estimated_peak_bytes'])} of "
+              f"{human_bytes(est['available_bytes'])} — {'fits' if est['fits'] else 'does not fit'}")
         print()
     return 0

@@ -32,6 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     train.add_argument("--name", default="", help="a name for the run")
     train.add_argument("--detach", action="store_true", help="start the run and return; follow it with `runs show`")
     train.add_argument("--json", action="store_true", help="print the final run as JSON (no progress bar)")
+    train.add_argument("--no-notify", action="store_true",
+                       help="no desktop notifications (milestones, errors, completion) while following the run")
     train.set_defaults(func=_train)
 
     pause = subparsers.add_parser("pause", help="pause a running training run (it keeps a checkpoint)")
@@ -44,6 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     resume.add_argument("run", help="run id (a unique beginning is enough)")
     resume.add_argument("--detach", action="store_true", help="resume in the background and return")
     resume.add_argument("--json", action="store_true", help="print the final run as JSON (no progress bar)")
+    resume.add_argument("--no-notify", action="store_true", help="no desktop notifications while following it")
     resume.set_defaults(func=_resume)
 
 
@@ -95,7 +98,7 @@ def _train(args: argparse.Namespace) -> int:
     if args.detach:
         print(run_id)
         return 0
-    return follow(run_id, as_json=args.json)
+    return follow(run_id, as_json=args.json, notifier=desktop_notifier(run_id, not args.no_notify and not args.json))
 
 
 def _pause(args: argparse.Namespace) -> int:
@@ -121,12 +124,11 @@ def _resume(args: argparse.Namespace) -> int:
     if args.detach:
         print(run_id)
         return 0
-    return follow(run_id, as_json=args.json)
+    return follow(run_id, as_json=args.json, notifier=desktop_notifier(run_id, not args.no_notify and not args.json))
 
 
 def _latest(store: Any, run_id: str, after: int, latest: dict[str, float]) -> int:
-    rows = store.query("SELECT id, name, value, step FROM metrics WHERE run_id = ? AND id > ? ORDER BY id",
-                       (run_id, after))
+    rows = store.metrics_after(run_id, after)
     for r in rows:
         latest[r["name"]] = r["value"]
         latest["step"] = max(latest.get("step", 0), r["step"])
@@ -141,7 +143,7 @@ def progress_text(latest: dict[str, float]) -> str:
         ...                "eta_high_seconds": 90})
         'loss 1.500 · 100 tok/s · ETA 1m 10s (1m 00s-1m 30s)'
     """
-    from peftstudio.callbacks.eta import format_duration
+    from peftstudio.units import short_duration as format_duration
 
     parts = []
     if "loss" in latest:
@@ -156,8 +158,12 @@ def progress_text(latest: dict[str, float]) -> str:
     return " · ".join(parts) or "starting…"
 
 
-def follow(run_id: str, *, as_json: bool = False, poll: float = 0.5) -> int:
-    """Show the run's progress until its worker exits; Ctrl-C pauses it. Exit code 2 if it failed."""
+def follow(run_id: str, *, as_json: bool = False, poll: float = 0.5, notifier: Any = None) -> int:
+    """Show the run's progress until its worker exits; Ctrl-C pauses it. Exit code 2 if it failed.
+
+    `notifier` (a `peftstudio.notify.RunNotifier`, or None for none) hears the milestones, the completion
+    and the error, as the app's does.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from peftstudio.engine.runs import ACTIVE, is_worker_alive, pause_run, run_status
@@ -172,10 +178,17 @@ def follow(run_id: str, *, as_json: bool = False, poll: float = 0.5) -> int:
     try:
         with Progress(*columns, disable=as_json or not sys.stdout.isatty(), transient=False) as bar:
             task = bar.add_task(run_id, total=None, info="starting…")
+            first = True
             while True:
                 run = run_status(run_id, store)
                 after = _latest(store, run_id, after, latest)
                 total = run.summary.get("total_steps")
+                if notifier is not None and total:
+                    fraction = min(1.0, latest.get("step", 0) / total)
+                    if first:  # a resumed run: the milestones already passed were announced before
+                        notifier.skip_to(fraction)
+                    notifier.progress(fraction)
+                    first = False
                 bar.update(task, total=total, completed=latest.get("step", 0), info=progress_text(latest))
                 if not as_json and bar.disable and time.monotonic() - last_line >= 15 and latest:
                     # no terminal (a log, CI): a plain progress line now and then instead of the bar
@@ -189,7 +202,36 @@ def follow(run_id: str, *, as_json: bool = False, poll: float = 0.5) -> int:
     except KeyboardInterrupt:
         print("Pausing after the current step…", file=sys.stderr)
         run = pause_run(run_id, store, wait=True, timeout=60)
+    if notifier is not None:
+        _notify_end(notifier, run)
     return report(run, as_json=as_json)
+
+
+def _notify_end(notifier: Any, run: Any) -> None:
+    """The completion or the error, as a desktop notification (a pause tells nothing)."""
+    from peftstudio.errors import ErrorInfo
+    from peftstudio.notify import CompletionSummary
+    from peftstudio.records.convert import from_dict
+
+    s = run.summary
+    if run.status == "completed":
+        notifier.completed(CompletionSummary(run_name=run.name or run.id, steps=s.get("steps"),
+                                             elapsed_seconds=run.elapsed_seconds, final_loss=s.get("final_loss"),
+                                             best_val_loss=s.get("best_val_loss"), saved_to=s.get("adapter_path")))
+    elif run.status == "failed" and run.error:
+        notifier.failed(from_dict(ErrorInfo, run.error))
+    notifier.close()
+
+
+def desktop_notifier(run_id: str, enabled: bool = True) -> Any:
+    """The run's desktop notifier for a terminal that follows it; None when switched off."""
+    if not enabled:
+        return None
+    from peftstudio.notify import RunNotifier
+    from peftstudio.store import open_store
+
+    run = open_store().get_run(run_id)
+    return RunNotifier(run_name=run.name or run.id)
 
 
 def report(run: Any, *, as_json: bool = False) -> int:

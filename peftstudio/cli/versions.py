@@ -6,7 +6,8 @@ import argparse
 import time
 from typing import Any
 
-from peftstudio.cli.output import human_bytes, print_json
+from peftstudio.cli.output import print_json
+from peftstudio.units import human_bytes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -167,8 +167,8 @@ def build_datasets(settings: DataSettings, tokenizer: Any, sequence_length: int,
     group_of = finder.finish().groups()
     groups = [group_of.get(r, r) for r in rows]
     validation_groups = split_groups(groups, settings.validation_fraction, seed)
-    train = [e for e, g in zip(examples, groups) if g not in validation_groups]
-    validation = [e for e, g in zip(examples, groups) if g in validation_groups]
+    train = [e for e, g in zip(examples, groups, strict=True) if g not in validation_groups]
+    validation = [e for e, g in zip(examples, groups, strict=True) if g in validation_groups]
     reference = DatasetReference(path=str(Path(settings.path).resolve()), sha256=sha, rows=total)
     splits = TokenizedSplits(train, validation, reference, structure, skipped, truncated)
     _save(cache, splits)
@@ -224,7 +224,7 @@ def validation_prompts(settings: DataSettings, seed: int, n: int = 3) -> list[st
     groups = [group_of.get(r, r) for r in rows]
     held_out = split_groups(groups, settings.validation_fraction, seed)
     prompts: list[str] = []
-    for ex, group in zip(examples, groups):
+    for ex, group in zip(examples, groups, strict=True):
         if group in held_out:
             user = next((content for role, content in ex.turns if role == "user" and content.strip()), None)
             if user and user not in prompts:

@@ -77,7 +77,7 @@ def chat_turns(table: Any, column: str) -> Turns | None:
     offsets = ints(messages.offsets)
     turns = messages.values.slice(offsets[0], offsets[-1] - offsets[0])
     offsets -= offsets[0]
-    fields = dict(zip(names, turns.flatten()))
+    fields = dict(zip(names, turns.flatten(), strict=False))
     roles, contents = fields[role_key], fields[content_key]
     bad = ~valid(roles) | ~valid(contents)
     codes = role_codes(roles)
@@ -210,7 +210,7 @@ def blank(contents: Any) -> np.ndarray:
     where = np.flatnonzero(maybe)
     if len(where):
         buffer = bytes_of(contents)
-        texts = (bytes(buffer[a:b]).decode("utf-8") for a, b in zip(co[where].tolist(), co[where + 1].tolist()))
+        texts = (bytes(buffer[a:b]).decode("utf-8") for a, b in zip(co[where].tolist(), co[where + 1].tolist(), strict=True))
         blank[where] = [not text or text.isspace() for text in texts]
     return blank
 

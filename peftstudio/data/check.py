@@ -36,7 +36,7 @@ from peftstudio.data.findings import (
     Structure,
     make_finding,
 )
-from peftstudio.data.readers import RawRow, Source, iter_rows, open_source
+from peftstudio.data.readers import RawRow, Source, header_columns, iter_rows, open_source
 from peftstudio.errors import as_plain, make
 from peftstudio.records import DatasetStats, TrainingSettings
 
@@ -280,7 +280,7 @@ def _histogram(lengths: array) -> tuple[HistogramBin, ...]:  # type: ignore[type
     width = max(1, -(-(hi - lo + 1) // 10))
     edges = np.arange(lo, hi + width + 1, width)
     counts, _ = np.histogram(values, bins=edges)
-    return tuple(HistogramBin(int(a), int(b), int(c)) for a, b, c in zip(edges[:-1], edges[1:], counts))
+    return tuple(HistogramBin(int(a), int(b), int(c)) for a, b, c in zip(edges[:-1], edges[1:], counts, strict=True))
 
 
 def length_stats(lengths: array, estimated: bool) -> DataStats:  # type: ignore[type-arg]
@@ -365,6 +365,10 @@ def analyse(path: str | Path, *, profile: str | None = None, tokenizer: Any = No
     stats = DataStats(**{**_fields(stats), "rows": total, "labels": dict(labels.most_common(50))})
     findings = _row_findings(found, struct, limit, longest, tokenizer is None, other_structures)
     findings += _file_level(stats, labels, profile, struct, tokenizer is None, result.capped, dups.max_rows)
+    if total == 0 and not source.empty and not any(f.severity == "error" for f in file_findings):
+        columns = header_columns(source)  # a CSV or TSV whose header stands alone: not "no problems"
+        findings.append(make_finding("header_only", columns=", ".join(columns)) if columns
+                        else make_finding("no_examples"))
     if any(f.code == "no_examples" for f in findings) and any(
             f.severity == "error" and f.code != "no_examples" for f in file_findings + findings):
         findings = [f for f in findings if f.code != "no_examples"]  # another error already says why
@@ -391,7 +395,7 @@ def _stream(source: Source, struct: Structure, tally: Tally, dups: DuplicateFind
 
     def count_pending() -> None:
         counts = template.count_tokens([t for _, t in pending], tally.tokenizer)
-        for (row, _), n in zip(pending, counts):
+        for (row, _), n in zip(pending, counts, strict=True):
             tally.lengths.append(n)
             tally.longest = max(tally.longest, n)
             if n > tally.limit:

@@ -203,7 +203,7 @@ def _exact_copies(row_parts: list[np.ndarray], digest_parts: list[np.ndarray]) -
     if len(repeated):
         first: dict[int, int] = {}
         involved = np.flatnonzero(np.isin(digests, repeated))
-        for row, digest in zip(rows[involved].tolist(), digests[involved].tolist()):
+        for row, digest in zip(rows[involved].tolist(), digests[involved].tolist(), strict=True):
             original = first.setdefault(digest, row)
             if original != row:
                 exact[row] = original
@@ -429,7 +429,7 @@ def _near_pairs(sigs: np.ndarray, rows: np.ndarray, threads: int = 2, low: np.nd
         found = [one_band(w) for w in work]
     near: dict[int, int] = {}
     for later, first in found:
-        for i, j in zip(rows[later].tolist(), rows[first].tolist()):
+        for i, j in zip(rows[later].tolist(), rows[first].tolist(), strict=True):
             lo, hi = min(i, j), max(i, j)
             if hi not in near or near[hi] > lo:
                 near[hi] = lo

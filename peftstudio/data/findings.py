@@ -42,6 +42,9 @@ CODES: dict[str, CodeInfo] = {
         "error", "This is not a text file: it looks like binary data (an image, an archive or a program).",
         "Export your examples as CSV, JSON Lines, JSON, plain text or Parquet and choose that file."),
     "malformed_file": CodeInfo("error", "The file cannot be read: {detail}.", "Export the file again from where it came."),
+    "header_only": CodeInfo("error", "The file has column names ({columns}) but no examples under them.",
+                            "Add your examples, one per row under the column names, or choose the file that "
+                            "holds them."),
     "no_examples": CodeInfo("error", "No usable examples were found in the file.",
                             "Check that the file holds your examples, one per line or row."),
     "unknown_structure": CodeInfo(

@@ -100,9 +100,16 @@ def open_source(path: str | Path) -> Source:
     Raises `FileNotFoundError`/`PermissionError` for a file that cannot be opened at all.
     """
     p = Path(path)
-    size = p.stat().st_size
-    with open(p, "rb") as fh:
-        raw = fh.read(HEAD_BYTES)
+    try:
+        size = p.stat().st_size
+        with open(p, "rb") as fh:
+            raw = fh.read(HEAD_BYTES)
+    except (FileNotFoundError, PermissionError, IsADirectoryError):
+        raise
+    except OSError as exc:  # a loop of links, a device, a read error: a plain message, not "something went wrong"
+        from peftstudio.errors import as_plain
+
+        raise as_plain(exc if exc.filename else OSError(exc.errno, exc.strerror, str(p))) from exc
     enc = detect_encoding(raw, complete=len(raw) >= size)
     head = _decode_head(raw, enc)
     fmt = _EXTENSIONS.get(p.suffix.lower())
@@ -400,7 +407,26 @@ def _iter_csv(source: Source) -> Iterator[RawRow]:
                 yield RawRow(start, None, "wrong_column_count",
                              f"it has {len(fields)} values but the header has {len(header)} columns")
                 continue
-            yield RawRow(start, dict(zip(header, fields)))
+            yield RawRow(start, dict(zip(header, fields, strict=True)))
+
+
+def header_columns(source: Source) -> list[str]:
+    """The column names in the first line of a CSV or TSV file (empty for other formats).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "h.csv"
+        >>> _ = p.write_text("question,answer" + chr(10))
+        >>> header_columns(open_source(p))
+        ['question', 'answer']
+    """
+    if source.format not in ("csv", "tsv"):
+        return []
+    with open(source.path, "rb") as raw:
+        raw.seek(source.encoding.bom)
+        fh = io.TextIOWrapper(raw, encoding=source.encoding.codec, errors="replace", newline="")
+        first = next((line for line in fh if line.strip()), "")
+    return [c for c in _header(next(csv.reader([first], delimiter=source.delimiter), [])) if c]
 
 
 def _header(fields: list[str]) -> list[str]:

@@ -117,7 +117,7 @@ def tokenize(example: Example, tokenizer: Any) -> tuple[list[int], list[int]]:
         ids = list(enc["input_ids"])
         labels = [
             tok if any(a <= start < b for a, b in trained) else IGNORE_INDEX
-            for tok, (start, _end) in zip(ids, enc["offset_mapping"])
+            for tok, (start, _end) in zip(ids, enc["offset_mapping"], strict=True)
         ]
         return ids, labels
     ids, labels = [], []

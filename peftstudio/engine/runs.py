@@ -46,7 +46,9 @@ def is_worker_alive(pid: int | None) -> bool:
     if not pid:
         return False
     child = _children.get(pid)
-    if child is not None and child.poll() is not None:
+    if child is not None:  # started here: its own handle knows, even before it has exec'd the worker module
+        if child.poll() is None:
+            return True
         _children.pop(pid, None)
         return False
     try:
@@ -87,7 +89,10 @@ def start_run(config: RunConfig, store: Store | None = None, *, detach: bool = T
 
     With ``detach=False`` this waits until the worker has finished (completed, paused or failed).
     """
+    from peftstudio.history.disk import check_run_space
+
     s = open_store(store)
+    check_run_space(config, store=s)  # before anything is written: the disk prompt lists versions to clear
     run = s.create_run(config, name=name)
     s.add_event(run.id, "queued", "The run is waiting for its worker to start.")
     _spawn(run, s)
@@ -148,6 +153,9 @@ def resume_run(run_id: str, store: Store | None = None, *, detach: bool = True) 
         return run.id
     if run.status in ACTIVE and is_worker_alive(run.pid):
         return run.id  # already training
+    from peftstudio.history.disk import check_run_space
+
+    check_run_space(run.config, store=s)
     (Path(run.folder) / PAUSE_FLAG).unlink(missing_ok=True)
     s.update_run(run.id, status="queued", error=None)
     s.add_event(run.id, "resume_requested", "Resuming from the last checkpoint.")

@@ -102,6 +102,15 @@ CATALOG: dict[str, _Entry] = {
             _a("Change the permissions", None, "Make the file or folder writable for your user account."),
         ),
     ),
+    "file_unreadable": _Entry(
+        "This file cannot be read",
+        "PEFT Studio cannot read {path}: {reason}.",
+        (
+            _a("Point at the file itself", None, "If the path is a link, use the path of the file it stands for.",
+               "Copy the file into your home folder and choose the copy."),
+            _a("Pick the file again", None, "Use the file chooser in the app, or drag the file onto the window."),
+        ),
+    ),
     "no_gpu": _Entry(
         "No usable GPU",
         "{detail} Training will run on the processor instead, which is much slower.",
@@ -271,6 +280,16 @@ def log_exception(exc: BaseException) -> str:
     return str(path)
 
 
+#: errno -> why a path cannot be read, in words
+_UNREADABLE = {
+    errno.ELOOP: "it is a link that leads back to itself (a loop of links)",
+    errno.EISDIR: "it is a folder, not a file",
+    errno.EIO: "the disk reported a read error",
+    errno.ENAMETOOLONG: "the path is too long",
+    errno.ENXIO: "it is a device, not a file",
+}
+
+
 def as_plain(exc: BaseException) -> PlainError:
     """Any exception as a plain error: known kinds are recognised, unknown ones logged to a file."""
     if isinstance(exc, PlainError):
@@ -287,6 +306,8 @@ def as_plain(exc: BaseException) -> PlainError:
         return make("permission_denied", path=exc.filename or "a file")
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return make("disk_full", what=exc.filename or "the files")
+    if isinstance(exc, OSError) and exc.errno in _UNREADABLE:
+        return make("file_unreadable", path=exc.filename or "the file", reason=_UNREADABLE[exc.errno])
     name = type(exc).__name__
     if name == "OutOfMemoryError" or "out of memory" in str(exc).lower():
         return make("out_of_memory")

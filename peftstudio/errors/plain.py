@@ -8,8 +8,6 @@ from attrs import field, frozen
 
 from peftstudio.tuples import as_tuple
 
-DOCS_ERRORS_PAGE = "docs/errors.md"
-
 
 @frozen
 class Action:
@@ -46,8 +44,8 @@ class ErrorInfo:
 
     @property
     def help_url(self) -> str:
-        """Where the error's section of the user guide is (relative to the project's docs)."""
-        return f"{DOCS_ERRORS_PAGE}#{self.help_anchor or self.code.replace('_', '-')}"
+        """The help topic of the error's section of the user guide (``peftstudio help errors#disk-full``)."""
+        return f"errors#{self.help_anchor or self.code.replace('_', '-')}"
 
 
 class PlainError(Exception):
@@ -78,5 +76,5 @@ class PlainError(Exception):
             for i, action in enumerate(self.info.actions, 1):
                 lines.append(f"  {i}. {action.label}")
                 lines += [f"       - {step}" for step in action.steps]
-        lines += ["", f"Help: {self.info.help_url}"]
+        lines += ["", f"Help: peftstudio help {self.info.help_url}"]
         return "\n".join(lines)

@@ -84,10 +84,10 @@ def agreement(got: Any, ref: Any, tie: float = 0.0) -> Any:
 def _compare(name: str, got: Any, ref: Any, stored: str) -> tuple[ExportCheck, float, float]:
     import numpy as np
 
-    diff = float(max(np.abs(g - r).max() for g, r in zip(got, ref)))
+    diff = float(max(np.abs(g - r).max() for g, r in zip(got, ref, strict=True)))
     scale = max(1.0, float(max(np.abs(r).max() for r in ref)))
-    exact = float(np.concatenate([agreement(g, r) for g, r in zip(got, ref)]).mean())
-    agree = np.concatenate([agreement(g, r, TIE_MARGIN * scale) for g, r in zip(got, ref)])
+    exact = float(np.concatenate([agreement(g, r) for g, r in zip(got, ref, strict=True)]).mean())
+    agree = np.concatenate([agreement(g, r, TIE_MARGIN * scale) for g, r in zip(got, ref, strict=True)])
     top1 = float(agree.mean())
     if stored == "q8_0":
         check = ExportCheck(f"{name}: same next token", top1 >= MIN_TOP1_AGREEMENT, figure=top1,

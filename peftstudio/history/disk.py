@@ -15,9 +15,10 @@ from attrs import frozen
 
 from peftstudio import paths
 from peftstudio.errors import PlainError, make
-from peftstudio.history.safejson import human_size
 from peftstudio.history.versions import list_versions
+from peftstudio.records.config import RunConfig
 from peftstudio.store import Store
+from peftstudio.units import human_bytes
 
 #: Kept free beyond what an operation needs: 10% of it, and at least this much.
 MIN_MARGIN_BYTES = 100 * 2**20
@@ -60,23 +61,23 @@ class SpacePrompt:
 
     @property
     def message(self) -> str:
-        lines = [(f"This needs about {human_size(self.needed_bytes)} (plus {human_size(self.margin_bytes)} to "
-                  f"spare), but only {human_size(self.free_bytes)} is free: "
-                  f"{human_size(self.missing_bytes)} more is needed.")]
+        lines = [(f"This needs about {human_bytes(self.needed_bytes)} (plus {human_bytes(self.margin_bytes)} to "
+                  f"spare), but only {human_bytes(self.free_bytes)} is free: "
+                  f"{human_bytes(self.missing_bytes)} more is needed.")]
         if self.candidates:
             lines.append("You can free space by archiving or deleting older model versions:")
             for c in self.candidates:
-                archive = (f"archive frees about {human_size(c.frees_if_archived)}, " if c.state == "ready" else "")
-                lines.append(f"  {c.label} of {c.line} ({human_size(c.size_bytes)}): {archive}"
-                             + f"delete frees {human_size(c.frees_if_deleted)}")
+                archive = (f"archive frees about {human_bytes(c.frees_if_archived)}, " if c.state == "ready" else "")
+                lines.append(f"  {c.label} of {c.line} ({human_bytes(c.size_bytes)}): {archive}"
+                             + f"delete frees {human_bytes(c.frees_if_deleted)}")
         else:
             lines.append("There are no older model versions to clear; free space on the disk yourself.")
         return "\n".join(lines)
 
     def as_error(self, what: str = "the files") -> PlainError:
         """The ``disk_full`` plain error for this prompt (its action ``free_space`` opens the list)."""
-        return make("disk_full", what=what, needed=human_size(self.needed_bytes + self.margin_bytes),
-                    free=human_size(self.free_bytes), prompt=self.message,
+        return make("disk_full", what=what, needed=human_bytes(self.needed_bytes + self.margin_bytes),
+                    free=human_bytes(self.free_bytes), prompt=self.message,
                     candidates=",".join(c.version_id for c in self.candidates),
                     # the figures themselves, so a screen can check again after the user frees space
                     needed_bytes=self.needed_bytes + self.margin_bytes, free_bytes=self.free_bytes)
@@ -150,5 +151,40 @@ def check_space(
                        candidates=tuple(candidates), suggested=tuple(suggested) if freed >= missing else ())
 
 
+def run_disk_need(config: RunConfig) -> int | None:
+    """Bytes a run will write: its checkpoints (adapter weights and optimizer state, the kept ones plus the
+    one being written and the best), the final adapter and the model version made from it. None when the
+    model cannot be described (offline, unknown), so nothing is promised.
+
+    Example:
+        >>> from peftstudio.records import RunConfig, ModelChoice, DataSettings
+        >>> cfg = RunConfig(profile="chatbot", model=ModelChoice("builtin:tiny-llama"), data=DataSettings(path="x"))
+        >>> 0 < run_disk_need(cfg) < 100 * 2**20
+        True
+    """
+    from peftstudio.models.catalog import find_model
+    from peftstudio.planner.memory import lora_parameters
+
+    try:
+        spec = find_model(config.model.reference, online=False)
+    except Exception:  # noqa: BLE001 - a model we cannot describe: no estimate rather than a wrong one
+        return None
+    n = lora_parameters(spec, config.lora.rank, config.lora.target_modules)
+    checkpoint = 12 * n + 64 * 1024  # fp32 weights + AdamW's two moments, plus the small training state
+    kept = config.training.keep_checkpoints + 2  # the new one is written before an old one goes; the best stays
+    return checkpoint * kept + 2 * 4 * n  # + the final adapter and its copy as a model version
+
+
+def check_run_space(config: RunConfig, *, store: Store | None = None, free_bytes: int | None = None,
+                    what: str = "this run's checkpoints and model version") -> None:
+    """Raise the ``disk_full`` plain error (listing older versions to clear) when the run will not fit."""
+    need = run_disk_need(config)
+    if need is None:
+        return
+    prompt = check_space(need, free_bytes, store=store)
+    if prompt is not None:
+        raise prompt.as_error(what)
+
+
 __all__ = ["MIN_MARGIN_BYTES", "SpaceCandidate", "SpacePrompt", "archive_saving", "check_space", "free_space",
-           "margin_for"]
+           "check_run_space", "margin_for", "run_disk_need"]

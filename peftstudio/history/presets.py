@@ -35,12 +35,13 @@ from attrs import field, frozen
 
 from peftstudio.errors import PlainError, make
 from peftstudio.files import atomic_write_text
-from peftstudio.history.safejson import DEFAULT_MAX_BYTES, UntrustedJsonError, human_size, parse_untrusted
+from peftstudio.history.safejson import DEFAULT_MAX_BYTES, UntrustedJsonError, parse_untrusted
 from peftstudio.records import convert
 from peftstudio.records.config import DatasetReference, RunConfig
 from peftstudio.records.convert import RecordError, migration
 from peftstudio.store import Store, open_store
 from peftstudio.store import presets as rows
+from peftstudio.units import human_bytes
 
 #: A preset file larger than this is refused before it is read (real ones are a few KB).
 MAX_PRESET_BYTES = DEFAULT_MAX_BYTES
@@ -285,7 +286,7 @@ def read_preset_file(path: str | Path) -> Preset:
         raise _invalid(["this is not a regular file (a folder, device or pipe cannot be a preset)"], source=str(p))
     if st.st_size > MAX_PRESET_BYTES:
         raise _invalid(
-            [f"the file is {human_size(st.st_size)}, more than the {human_size(MAX_PRESET_BYTES)} a preset may be"],
+            [f"the file is {human_bytes(st.st_size)}, more than the {human_bytes(MAX_PRESET_BYTES)} a preset may be"],
             source=str(p),
         )
     with open(p, "rb") as fh:

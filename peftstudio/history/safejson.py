@@ -22,6 +22,8 @@ import json
 import re
 from typing import Any
 
+from peftstudio.units import human_bytes
+
 #: Refuse files above this size before reading them whole.
 DEFAULT_MAX_BYTES = 1024 * 1024
 #: Deepest nesting of objects/lists accepted (a preset needs 4).
@@ -39,16 +41,6 @@ class UntrustedJsonError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
-
-
-def human_size(n: int) -> str:
-    """``50.0 MB`` style size for messages (powers of 1024)."""
-    value = float(n)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"  # pragma: no cover - loop always returns
 
 
 def nesting_depth(text: str, limit: int) -> int:
@@ -99,7 +91,7 @@ def parse_untrusted(
     """
     if len(data) > max_bytes:
         raise UntrustedJsonError(
-            [f"the file is {human_size(len(data))}, more than the {human_size(max_bytes)} allowed"]
+            [f"the file is {human_bytes(len(data))}, more than the {human_bytes(max_bytes)} allowed"]
         )
     try:
         text = data.decode("utf-8")
@@ -139,7 +131,6 @@ __all__ = [
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_KEYS",
     "UntrustedJsonError",
-    "human_size",
     "nesting_depth",
     "parse_untrusted",
 ]

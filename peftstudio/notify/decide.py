@@ -25,6 +25,7 @@ from typing import Literal
 from attrs import evolve, field, frozen
 
 from peftstudio.errors import ErrorInfo
+from peftstudio.units import short_duration
 
 Kind = Literal["progress", "completion", "error", "warning"]
 Urgency = Literal["low", "normal", "critical"]
@@ -41,9 +42,16 @@ def _milestones(value: tuple[int, ...]) -> tuple[int, ...]:
     return value
 
 
+def _sound_by_default() -> bool:
+    from peftstudio.notify.dnd import can_read
+
+    return can_read()
+
+
 @frozen
 class NotifySettings:
-    """What to tell the user, one switch per kind (all on by default).
+    """What to tell the user, one switch per kind (all on by default; the sound only where Do Not Disturb
+    can be read).
 
     `respect_do_not_disturb` off shows banners even while the desktop's Do Not Disturb is on.
 
@@ -56,7 +64,9 @@ class NotifySettings:
     completion: bool = True
     errors: bool = True
     warnings: bool = True
-    sound: bool = True
+    #: on by default where Do Not Disturb can be read; on macOS or Windows when the system does not say
+    #: whether Focus is on, off by default (a sound in a meeting is worse than a missed chime)
+    sound: bool = field(factory=lambda: _sound_by_default())
     launcher: bool = True
     respect_do_not_disturb: bool = True
     milestones: tuple[int, ...] = field(default=PROGRESS_MILESTONES, converter=_milestones)
@@ -149,15 +159,6 @@ def milestones_due(fraction: float, sent: frozenset[int], milestones: tuple[int,
     return tuple(m for m in milestones if m <= done and m not in sent)
 
 
-def _duration(seconds: float) -> str:
-    s = round(seconds)
-    if s >= 3600:
-        return f"{s // 3600}h {s % 3600 // 60:02d}m"
-    if s >= 60:
-        return f"{s // 60}m {s % 60:02d}s"
-    return f"{s}s"
-
-
 def progress_notice(milestone: int, run_name: str = "") -> Notice:
     """The notice for a progress milestone.
 
@@ -181,7 +182,7 @@ def completion_notice(summary: CompletionSummary) -> Notice:
     """
     parts = []
     if summary.elapsed_seconds is not None and math.isfinite(summary.elapsed_seconds):
-        parts.append(f"Finished in {_duration(summary.elapsed_seconds)}")
+        parts.append(f"Finished in {short_duration(summary.elapsed_seconds)}")
     if summary.steps is not None:
         parts.append(f"{summary.steps} steps")
     if summary.final_loss is not None and math.isfinite(summary.final_loss):

@@ -9,12 +9,17 @@ Sources, first that answers wins for the override, any "on" wins otherwise:
 3. GNOME's ``org.gnome.desktop.notifications show-banners`` read through the Settings portal
    (``org.freedesktop.portal.Settings.ReadOne``), which works inside Flatpak too, or, when no
    portal answers, through the ``gsettings`` command.
+4. macOS Focus: the active Focus assertions in ``~/Library/DoNotDisturb/DB/Assertions.json``
+   (macOS 12 and later; readable only when the terminal or app has Full Disk Access).
+5. Windows Focus Assist ("priority only" or "alarms only", read from the shell's quiet-hours state)
+   and the shell's own "do not disturb the user now" states (presentation mode, a full-screen game,
+   quiet time) from ``SHQueryUserNotificationState``.
 
 A source that is missing or fails counts as "unknown"; all unknown means DND is off.
 
 Example:
     >>> combine([DndReading("inhibited", None), DndReading("gnome", True)])
-    DndStatus(on=True, source='gnome')
+    DndStatus(on=True, source='gnome', known=True)
     >>> combine([]).on
     False
 """
@@ -22,13 +27,16 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import shutil
+import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from attrs import frozen
+from attrs import field, frozen
 
 log = logging.getLogger(__name__)
 
@@ -48,18 +56,25 @@ class DndReading:
 
 @frozen
 class DndStatus:
-    """Whether Do Not Disturb is on and which source said so."""
+    """Whether Do Not Disturb is on, which source said so, and whether any source answered at all."""
 
     on: bool
     source: str = ""
+    #: whether any source answered (not part of equality: "off" is "off" whoever said it)
+    known: bool = field(default=True, eq=False)
 
 
 def combine(readings: Sequence[DndReading]) -> DndStatus:
-    """DND is on when any source says so."""
+    """DND is on when any source says so; unknown (and off) when no source answered.
+
+    Example:
+        >>> combine([DndReading("macos", None)]).known, combine([DndReading("macos", False)]).known
+        (False, True)
+    """
     for reading in readings:
         if reading.on:
             return DndStatus(True, reading.source)
-    return DndStatus(False)
+    return DndStatus(False, known=any(r.on is not None for r in readings))
 
 
 def env_reading(environ: Mapping[str, str] = os.environ) -> DndReading:
@@ -149,13 +164,113 @@ async def read_gsettings() -> DndReading:
     return show_banners_reading(out.decode(errors="replace"), "gsettings")
 
 
-async def read_dnd(bus: Any | None, environ: Mapping[str, str] = os.environ, *, use_gsettings: bool = True
-                   ) -> DndStatus:
+MACOS_ASSERTIONS = Path("~/Library/DoNotDisturb/DB/Assertions.json")
+
+
+def macos_focus_reading(text: str | None) -> DndReading:
+    """macOS Focus from the text of ``Assertions.json``: on while any Focus assertion is stored.
+
+    Example:
+        >>> on = '{"data": [{"storeAssertionRecords": [{"assertionDetails": {"assertionDetailsModeIdentifier": "x"}}]}]}'
+        >>> macos_focus_reading(on).on, macos_focus_reading('{"data": [{}]}').on, macos_focus_reading(None).on
+        (True, False, None)
+    """
+    if text is None:
+        return DndReading("macos", None)
+    try:
+        data = json.loads(text).get("data", [])
+        records = [r for entry in data for r in entry.get("storeAssertionRecords", []) or []]
+    except (ValueError, AttributeError, TypeError):
+        return DndReading("macos", None)
+    return DndReading("macos", bool(records))
+
+
+def read_macos(path: Path | None = None) -> DndReading:
+    """macOS Focus; unknown when the file cannot be read (no Full Disk Access, or an older macOS)."""
+    try:
+        text = (path or MACOS_ASSERTIONS).expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        log.debug("macOS Focus state unreadable: %s", exc)
+        text = None
+    return macos_focus_reading(text)
+
+
+#: SHQueryUserNotificationState answers that mean "do not disturb the user now": busy, a full-screen
+#: Direct3D program, presentation mode, quiet time (the first hour after a new user's first log-in).
+_WINDOWS_QUIET_STATES = {2, 3, 4, 6}
+
+
+def windows_focus_reading(focus_assist: int | None, notification_state: int | None) -> DndReading:
+    """Windows Focus Assist (0 off, 1 priority only, 2 alarms only) and the shell's notification state.
+
+    Example:
+        >>> windows_focus_reading(1, 5).on, windows_focus_reading(0, 4).on, windows_focus_reading(0, 5).on
+        (True, True, False)
+        >>> windows_focus_reading(None, None).on
+    """
+    if focus_assist is None and notification_state is None:
+        return DndReading("windows", None)
+    return DndReading("windows", bool(focus_assist) or notification_state in _WINDOWS_QUIET_STATES)
+
+
+def _windows_focus_assist() -> int | None:
+    """Focus Assist's profile from the shell's quiet-hours WNF state (undocumented; None when unreadable)."""
+    import ctypes
+
+    state_name = ctypes.c_uint64(0x0D83063EA3BF1C75)  # WNF_SHEL_QUIETHOURS_ACTIVE_PROFILE_CHANGED
+    change_stamp, value, size = ctypes.c_ulong(0), ctypes.c_int32(0), ctypes.c_ulong(4)
+    status = ctypes.windll.ntdll.NtQueryWnfStateData(  # type: ignore[attr-defined]
+        ctypes.byref(state_name), None, None, ctypes.byref(change_stamp), ctypes.byref(value), ctypes.byref(size))
+    return int(value.value) if status == 0 else None
+
+
+def _windows_notification_state() -> int | None:
+    import ctypes
+
+    state = ctypes.c_int(0)
+    result = ctypes.windll.shell32.SHQueryUserNotificationState(ctypes.byref(state))  # type: ignore[attr-defined]
+    return int(state.value) if result == 0 else None
+
+
+def read_windows() -> DndReading:
+    """Windows Focus Assist and quiet states; unknown when the shell cannot be asked."""
+    values: list[int | None] = []
+    for read in (_windows_focus_assist, _windows_notification_state):
+        try:
+            values.append(read())
+        except Exception as exc:  # noqa: BLE001 - an unreadable source is "unknown", never an error
+            log.debug("Windows quiet state unreadable: %s", exc)
+            values.append(None)
+    return windows_focus_reading(*values)
+
+
+def read_native(platform: str | None = None) -> DndReading | None:
+    """The operating system's own Focus / Do Not Disturb on macOS and Windows (None elsewhere)."""
+    platform = platform or sys.platform
+    if platform == "darwin":
+        return read_macos()
+    if platform == "win32":
+        return read_windows()
+    return None
+
+
+def can_read(platform: str | None = None) -> bool:
+    """Whether this computer's Do Not Disturb can be read at all (always on Linux desktops, where an
+    unreadable desktop means no notifications either; on macOS and Windows only if the system answers)."""
+    native = read_native(platform)
+    return native is None or native.on is not None
+
+
+async def read_dnd(bus: Any | None, environ: Mapping[str, str] = os.environ, *, use_gsettings: bool = True,
+                   platform: str | None = None) -> DndStatus:
     """The desktop's Do Not Disturb state from every source we can reach (`bus` may be None)."""
     override = env_reading(environ)
     if override.on is not None:
         return DndStatus(override.on, "env" if override.on else "")
     readings: list[DndReading] = []
+    native = read_native(platform)
+    if native is not None:
+        readings.append(native)
     if bus is not None:
         readings.append(await read_inhibited(bus))
         readings.append(await read_portal(bus))

@@ -151,6 +151,16 @@ class PlaygroundSession:
             model = PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=False)
         self.model = model.eval()
 
+    def default_settings(self) -> GenerationSettings:
+        """The generation settings the run's profile starts with (code generation: temperature 0.2)."""
+        from peftstudio.planner.profiles import get_profile
+
+        try:
+            temperature = get_profile(self.profile).playground_temperature
+        except Exception:  # noqa: BLE001 - a profile this version does not know: the general default
+            return GenerationSettings()
+        return GenerationSettings(temperature=temperature)
+
     # ------------------------------------------------------------ generation
     def _prompt_ids(self, prompt: str, settings: GenerationSettings) -> dict[str, Any]:
         messages = []
@@ -243,9 +253,9 @@ def save_exchange(exchange: Exchange, version_id: str | None = None, *, store: S
     import attrs
 
     from peftstudio.store import open_store
-    from peftstudio.store.chats import add_chat
 
-    chat_id = add_chat(open_store(store), exchange.run_id, version_id, exchange.time, convert.to_dict(exchange))
+    chat_id = open_store(store).add_chat(exchange.run_id, convert.to_dict(exchange), version_id=version_id,
+                                         at=exchange.time)
     return attrs.evolve(exchange, id=chat_id)
 
 
@@ -254,10 +264,9 @@ def chat_history(run_id: str, *, store: Store | None = None) -> list[Exchange]:
     import attrs
 
     from peftstudio.store import open_store
-    from peftstudio.store.chats import chat_rows
 
     return [attrs.evolve(convert.from_dict(Exchange, data), id=chat_id)
-            for chat_id, data in chat_rows(open_store(store), run_id)]
+            for chat_id, data in open_store(store).chats(run_id)]
 
 
 def export_history(run_id: str, path: str | Path, *, store: Store | None = None) -> Path:

@@ -298,20 +298,6 @@ class Store:
                 [(run_id, now, step, tokens_seen, k, float(v)) for k, v in values.items()],
             )
 
-    def metrics_after(self, run_id: str, after_id: int = 0) -> list[dict[str, Any]]:
-        """The run's metric rows with an id above `after_id`, in the order they were written (ids ascend)."""
-        return [dict(r) for r in self.query(
-            "SELECT id, step, tokens_seen, name, value, time FROM metrics WHERE run_id = ? AND id > ? ORDER BY id",
-            (run_id, after_id))]
-
-    def delete_metrics(self, run_id: str, *, after_step: int | None = None) -> None:
-        """Drop the run's metrics (only those past `after_step` when given): steps that will be redone."""
-        with self.transaction() as c:
-            if after_step is None:
-                c.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
-            else:
-                c.execute("DELETE FROM metrics WHERE run_id = ? AND step > ?", (run_id, after_step))
-
     def metrics(self, run_id: str, name: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT step, tokens_seen, name, value, time FROM metrics WHERE run_id = ?"
         params: tuple[Any, ...] = (run_id,)
@@ -320,10 +306,49 @@ class Store:
             params = (run_id, name)
         return [dict(r) for r in self.query(sql + " ORDER BY step, id", params)]
 
+    def metrics_after(self, run_id: str, after_id: int = 0) -> list[dict[str, Any]]:
+        """Metric rows stored after row `after_id`, in the order they were stored (each with its ``id``)."""
+        return [dict(r) for r in self.query(
+            "SELECT id, step, tokens_seen, name, value, time FROM metrics WHERE run_id = ? AND id > ? ORDER BY id",
+            (run_id, after_id))]
+
+    def delete_metrics(self, run_id: str, *, after_step: int | None = None) -> None:
+        """Forget a run's metrics (all, or those of steps after `after_step`: a resume from a checkpoint)."""
+        with self.transaction() as c:
+            if after_step is None:
+                c.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
+            else:
+                c.execute("DELETE FROM metrics WHERE run_id = ? AND step > ?", (run_id, after_step))
+
     def add_reading(self, run_id: str, data: dict[str, Any]) -> None:
         with self.transaction() as c:
             c.execute("INSERT INTO system_readings (run_id, time, data) VALUES (?, ?, ?)",
                       (run_id, time.time(), json.dumps(data)))
+
+    def readings_after(self, run_id: str, after_id: int = 0) -> list[dict[str, Any]]:
+        """System readings stored after row `after_id`, oldest first (each with its ``id``)."""
+        rows = self.query("SELECT * FROM system_readings WHERE run_id = ? AND id > ? ORDER BY id", (run_id, after_id))
+        return [{"id": r["id"], "time": r["time"], **json.loads(r["data"])} for r in rows]
+
+    def versions_of_run(self, run_id: str) -> list[dict[str, Any]]:
+        """The model versions made from a run (not deleted), oldest first."""
+        return [dict(r) for r in self.query(
+            "SELECT id, line, number, state, active FROM versions WHERE run_id = ? AND state != 'deleted'"
+            " ORDER BY created_at, number", (run_id,))]
+
+    # ------------------------------------------------------------ chats
+    def add_chat(self, run_id: str, data: dict[str, Any], *, version_id: str | None = None,
+                 at: float | None = None) -> int:
+        """Store one playground exchange of a run; returns its id."""
+        with self.transaction() as c:
+            cur = c.execute("INSERT INTO chats (run_id, version_id, time, data) VALUES (?, ?, ?, ?)",
+                            (run_id, version_id, time.time() if at is None else at, json.dumps(data)))
+            return int(cur.lastrowid or 0)
+
+    def chats(self, run_id: str) -> list[tuple[int, dict[str, Any]]]:
+        """A run's stored exchanges as (id, data), oldest first."""
+        rows = self.query("SELECT id, data FROM chats WHERE run_id = ? ORDER BY id", (run_id,))
+        return [(int(r["id"]), json.loads(r["data"])) for r in rows]
 
     def readings(self, run_id: str, *, last: int | None = None) -> list[dict[str, Any]]:
         if last:

@@ -1,9 +1,10 @@
 """Drive the app offscreen: build it in the (one) Kivy window, tap widgets with real touches, wait for
-the controller, and save screenshots into docs/screenshots/."""
+the controller, and save screenshots (into docs/screenshots/ under `make screenshots`)."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 import time
@@ -14,7 +15,9 @@ from typing import Any
 
 from kivy.base import EventLoop
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+#: Where screenshots go: docs/screenshots/ under `make screenshots` (which sets the variable); a temporary
+#: folder otherwise, so that `make test` leaves the tree clean.
+SCREENSHOTS = Path(os.environ.get("PEFTSTUDIO_SCREENSHOTS") or tempfile.mkdtemp(prefix="peftstudio-shots-"))
 
 
 def frames(n: int = 3) -> None:
@@ -131,7 +134,7 @@ class Ui:
         raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or condition}")
 
     def shot(self, name: str) -> Path:
-        """Save what the window shows as docs/screenshots/<name>.png."""
+        """Save what the window shows as <name>.png in `SCREENSHOTS`."""
         frames(4)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp()) / "shot.png"

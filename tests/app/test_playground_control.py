@@ -151,3 +151,15 @@ def test_streamed_text_reaches_the_properties_on_the_ui_thread_in_few_updates(ct
     assert updates[-1][1] == "".join(pieces)
     assert {name for name, _ in updates} == {threading.main_thread().name}
     assert len(updates) <= 3  # one per frame, not one per piece
+
+
+def test_the_playground_starts_with_the_profile_s_temperature(ctrl: Controller) -> None:
+    """Code generation starts at temperature 0.2 (requirement 3.5), in the app as in the CLI."""
+    from peftstudio.playground import PlaygroundSession
+
+    session = PlaygroundSession("builtin:tiny-llama", profile="code-generation", save_history=False)
+    assert session.default_settings().temperature == 0.2
+    ctrl._session = session
+    ctrl.reset_generation()
+    assert ctrl.generation["temperature"] == 0.2 and ctrl.generation_settings().temperature == 0.2
+    assert PlaygroundSession("builtin:tiny-llama", profile="chatbot").default_settings().temperature == 0.7

@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from peftstudio.callbacks.eta import estimate, format_duration
+from peftstudio.callbacks.eta import estimate
+from peftstudio.units import short_duration as format_duration
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from tests.data.conftest import chat, jsonl, pc
 
 
 def _decode_trained(tok, example) -> str:  # type: ignore[no-untyped-def]
-    return tok.decode([i for i, l in zip(example["input_ids"], example["labels"]) if l != IGNORE_INDEX])
+    return tok.decode([i for i, l in zip(example["input_ids"], example["labels"], strict=True) if l != IGNORE_INDEX])
 
 
 def test_only_assistant_turns_are_trained(tokenizer, write) -> None:  # type: ignore[no-untyped-def]
@@ -25,7 +25,7 @@ def test_only_assistant_turns_are_trained(tokenizer, write) -> None:  # type: ig
     (ex,) = splits.train
     assert len(ex["input_ids"]) == len(ex["labels"])
     assert _decode_trained(tokenizer, ex) == "Arr! Hello.<|im_end|>Arr! Farewell.<|im_end|>"
-    prompt = tokenizer.decode([i for i, l in zip(ex["input_ids"], ex["labels"]) if l == IGNORE_INDEX])
+    prompt = tokenizer.decode([i for i, l in zip(ex["input_ids"], ex["labels"], strict=True) if l == IGNORE_INDEX])
     assert "Be a pirate." in prompt and "Hi" in prompt and "Arr!" not in prompt
 
 

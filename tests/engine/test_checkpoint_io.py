@@ -49,7 +49,7 @@ def test_split_join_round_trip(tree: object) -> None:
                 same(a[k], b[k])
         elif isinstance(a, (list, tuple)):
             assert type(a) is type(b) and len(a) == len(b)  # type: ignore[arg-type]
-            for x, y in zip(a, b):  # type: ignore[call-overload]
+            for x, y in zip(a, b, strict=True):  # type: ignore[call-overload]
                 same(x, y)
         else:
             assert a == b

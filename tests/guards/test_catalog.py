@@ -95,6 +95,14 @@ def permission_denied(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> PlainError:
     return _raises(lambda: atomic_write_text(locked / "settings.json", "{}"))
 
 
+def file_unreadable(tmp: Path) -> PlainError:
+    from peftstudio.data import check_file
+
+    (tmp / "a.jsonl").symlink_to(tmp / "b.jsonl")
+    (tmp / "b.jsonl").symlink_to(tmp / "a.jsonl")
+    return _raises(lambda: check_file(tmp / "a.jsonl"))
+
+
 def no_gpu(tmp: Path) -> PlainError:
     from peftstudio.errors import make
 
@@ -202,7 +210,7 @@ def internal_error(tmp: Path) -> PlainError:
 
 RAISERS: dict[str, Callable[..., PlainError]] = {f.__name__: f for f in (
     out_of_memory, dataset_invalid, file_not_found, model_not_found, model_offline, disk_full, permission_denied,
-    no_gpu, bitsandbytes_missing, tokenizer_mismatch, nan_loss, interrupted_run, checkpoint_corrupt,
+    file_unreadable, no_gpu, bitsandbytes_missing, tokenizer_mismatch, nan_loss, interrupted_run, checkpoint_corrupt,
     export_unsupported_architecture, chat_template_untranslatable, config_invalid, newer_format, run_not_found,
     item_not_found, internal_error)}
 
@@ -215,6 +223,7 @@ EXPECTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "model_offline": (("meta-llama/Llama-3.1-8B", "offline"), ("use_builtin",)),
     "disk_full": (("checkpoint is intact",), ("free_space",)),
     "permission_denied": (("locked",), ()),
+    "file_unreadable": (("a.jsonl", "loop of links"), ()),
     "no_gpu": (("No NVIDIA GPU", "processor"), ("use_cpu",)),
     "bitsandbytes_missing": (("bitsandbytes",), ("no_quantization",)),
     "tokenizer_mismatch": (("546", "10"), ("use_model_tokenizer",)),

@@ -71,3 +71,51 @@ def test_gnome_setting_read_through_gsettings(tmp_path: Path, monkeypatch: pytes
     subprocess.run(["glib-compile-schemas", str(tmp_path)], check=True, capture_output=True)
     monkeypatch.setenv("GSETTINGS_SCHEMA_DIR", str(tmp_path))
     assert asyncio.run(read_dnd(None, {})) == status
+
+
+# ---------------------------------------------------------------- macOS and Windows (requirement 12.5)
+FOCUS_ON = ('{"data": [{"storeAssertionRecords": [{"assertionUUID": "A", "assertionDetails": '
+            '{"assertionDetailsModeIdentifier": "com.apple.donotdisturb.mode.default"}}]}]}')
+
+
+def test_macos_focus_is_read_from_the_assertions_file(tmp_path: Path) -> None:
+    from peftstudio.notify.dnd import read_macos
+
+    path = tmp_path / "Assertions.json"
+    path.write_text(FOCUS_ON)
+    assert read_macos(path) == DndReading("macos", True)
+    path.write_text('{"data": [{"storeAssertionRecords": []}]}')
+    assert read_macos(path) == DndReading("macos", False)
+    path.write_text("not json")
+    assert read_macos(path).on is None
+    assert read_macos(tmp_path / "missing.json").on is None  # no Full Disk Access reads as missing
+
+
+@pytest.mark.parametrize(("focus_assist", "state", "on"), [
+    (0, 5, False), (1, 5, True), (2, 5, True), (0, 4, True), (0, 3, True), (None, 6, True), (None, None, None)])
+def test_windows_focus_assist_and_quiet_states(focus_assist: int | None, state: int | None, on: bool | None) -> None:
+    from peftstudio.notify.dnd import windows_focus_reading
+
+    assert windows_focus_reading(focus_assist, state).on is on
+
+
+def test_macos_focus_holds_back_notices_and_unreadable_means_no_sound(monkeypatch: pytest.MonkeyPatch,
+                                                                      tmp_path: Path) -> None:
+    from peftstudio.notify import dnd
+    from peftstudio.notify.decide import NotifySettings
+
+    path = tmp_path / "Assertions.json"
+    monkeypatch.setattr(dnd, "MACOS_ASSERTIONS", path)
+    path.write_text(FOCUS_ON)
+    status = asyncio.run(read_dnd(None, {}, use_gsettings=False, platform="darwin"))
+    assert status == DndStatus(True, "macos") and status.known
+    path.unlink()
+    status = asyncio.run(read_dnd(None, {}, use_gsettings=False, platform="darwin"))
+    assert not status.on and not status.known
+    monkeypatch.setattr(dnd.sys, "platform", "darwin")
+    assert NotifySettings().sound is False  # Focus cannot be read: the sound starts off
+    path.write_text('{"data": []}')
+    assert NotifySettings().sound is True
+    monkeypatch.setattr(dnd.sys, "platform", "linux")
+    path.unlink()
+    assert NotifySettings().sound is True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -92,6 +93,17 @@ def test_profiles_json(capsys: pytest.CaptureFixture[str]) -> None:
         assert est["model"] == "builtin:tiny-llama"
         assert est["duration_seconds"]["min"] <= est["duration_seconds"]["max"]
         assert est["estimated_peak_bytes"] > 0 and est["available_bytes"] > 0
+
+
+def test_profiles_show_time_and_memory_and_whether_it_fits(capsys: pytest.CaptureFixture[str]) -> None:
+    """Requirement 3.3: every profile's estimate names time and resources, not time alone."""
+    assert main(["profiles", "--gpu", "RTX 3060 12GB"]) == 0
+    out = capsys.readouterr().out
+    blocks = [b for b in out.split("\n\n") if b.strip()]
+    assert len(blocks) == len(profile_ids())
+    for block in blocks:
+        assert " to " in block and "examples" in block  # the time range
+        assert re.search(r"memory: about [\d.]+ (MB|GB) of 12.0 GB — (fits|does not fit)", block), block
 
 
 def test_plan_json_in_a_subprocess(tmp_path: Path) -> None:
