@@ -63,3 +63,24 @@ def test_importing_records_does_not_import_the_store() -> None:
     code = "import sys, peftstudio.records, peftstudio.files; print('peftstudio.store' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_the_run_summary_round_trips_through_the_records_converter_with_schema_version() -> None:
+    import pytest
+
+    from peftstudio.records import RecordError, convert
+    from peftstudio.runs import RunSummary
+
+    summary = RunSummary(total_steps=12, steps=12, final_loss=1.25, packing=True, pause={"step": 8},
+                         extra={"cost": 0.02})
+    doc = convert.to_document(summary)
+    assert (doc["schema_version"], doc["kind"]) == (convert.SCHEMA_VERSION, "run_summary")
+    assert convert.loads(RunSummary, convert.dumps(summary)) == summary
+    assert convert.from_document(RunSummary, {"schema_version": 1, "steps": 3}) == RunSummary(steps=3)
+    with pytest.raises(RecordError, match="newer PEFT Studio"):
+        convert.from_document(RunSummary, {"schema_version": convert.SCHEMA_VERSION + 1, "steps": 3})
+    with pytest.raises(RecordError, match="steps"):
+        convert.from_dict(RunSummary, {"steps": "many"})
+    with pytest.raises(AttributeError):
+        summary.steps = 3  # type: ignore[misc]
+    assert RunSummary.from_dict(convert.to_dict(summary) | {"new": 1}).extra == {"cost": 0.02, "new": 1}
