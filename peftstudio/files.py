@@ -39,7 +39,7 @@ def _fsync_dir(path: Path) -> None:
 
 @contextlib.contextmanager
 def atomic_open(path: str | Path, mode: str = "wb", **open_kwargs: Any) -> Iterator[IO[Any]]:
-    """A file to write into that replaces `path` only when the block succeeds (streaming, any size).
+    r"""A file to write into that replaces `path` only when the block succeeds (streaming, any size).
 
     Example:
         >>> import tempfile, pathlib

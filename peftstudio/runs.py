@@ -106,8 +106,8 @@ class RunSummary:
             (10, {'new_key': 1})
         """
         known = {a.name for a in attrs.fields(cls)} - {"extra"}
-        return cls(**{k: v for k, v in data.items() if k in known},
-                   extra={k: v for k, v in data.items() if k not in known})
+        unknown = {k: v for k, v in data.items() if k not in known and k != "extra"}
+        return cls(**{k: v for k, v in data.items() if k in known}, extra={**(data.get("extra") or {}), **unknown})
 
 
 @frozen

@@ -46,7 +46,9 @@ def is_worker_alive(pid: int | None) -> bool:
     if not pid:
         return False
     child = _children.get(pid)
-    if child is not None and child.poll() is not None:
+    if child is not None:  # started here: its own handle knows, even before it has exec'd the worker module
+        if child.poll() is None:
+            return True
         _children.pop(pid, None)
         return False
     try:

@@ -268,7 +268,7 @@ def create_version(
     values = dict(metrics) if metrics is not None else _final_metrics(s, run.id)
     with versions_lock():
         _repair_locked(s)
-        done = rows.run_version_ids(s, run.id, line)
+        done = [v["id"] for v in s.versions_of_run(run.id) if v["line"] == line]
         if done:  # already recorded (a hook called twice must not make two versions of one run)
             return get_version(done[0], store=s)
         now = time.time()

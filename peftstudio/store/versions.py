@@ -57,15 +57,6 @@ def version_lines(store: Store) -> list[str]:
         "SELECT DISTINCT line FROM versions WHERE state NOT IN ('writing', 'deleted') ORDER BY line")]
 
 
-def run_version_ids(store: Store, run_id: str, line: str | None = None) -> list[str]:
-    """Ids of the (not deleted) versions made from a run, optionally in one line."""
-    sql, params = "SELECT id FROM versions WHERE run_id = ? AND state != 'deleted'", [run_id]
-    if line is not None:
-        sql += " AND line = ?"
-        params.append(line)
-    return [r["id"] for r in store.query(sql + " ORDER BY line, number", tuple(params))]
-
-
 def reserve_version(store: Store, line: str, run_id: str, names: Callable[[int], tuple[str, str]],
                     data: dict[str, Any], *, created_at: float | None = None) -> tuple[str, int, str]:
     """Take the line's next number in a ``writing`` row; `names(number)` gives (id, folder).

@@ -60,7 +60,7 @@ def test_archive_and_versions_do_not_import_each_other() -> None:
 
 
 def test_importing_records_does_not_import_the_store() -> None:
-    code = "import sys, peftstudio.records; print('peftstudio.store' in sys.modules)"
+    code = "import sys, peftstudio.records, peftstudio.files; print('peftstudio.store' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 
