@@ -9,7 +9,7 @@ Example:
     >>> d = Decision.ok()
     >>> d.triggered, d.reason.message
     (False, 'Nothing to report.')
-    >>> d = Decision(Reason.NON_FINITE_LOSS, "The loss became nan.", ("Lower the learning rate.",), Action.PAUSE)
+    >>> d = Decision(Reason.NON_FINITE_LOSS, "The loss became nan.", ("Lower the learning rate.",), GuardAction.PAUSE)
     >>> d.triggered, d.action.value
     (True, 'pause')
 """
@@ -61,7 +61,7 @@ _MESSAGES = {
 }
 
 
-class Action(enum.Enum):
+class GuardAction(enum.Enum):
     """What the guard did (or asks the user to do)."""
 
     NONE = "none"
@@ -84,7 +84,7 @@ class Decision:
     reason: Reason
     message: str
     suggestions: tuple[str, ...] = field(default=(), converter=as_tuple)
-    action: Action = Action.NONE
+    action: GuardAction = GuardAction.NONE
     details: dict[str, Any] = field(factory=dict)
 
     @property

@@ -25,7 +25,7 @@ from typing import Any
 
 import lightning as L
 
-from peftstudio.callbacks.decision import Action, Decision, GuardReport, Reason, notify, sync_flag
+from peftstudio.callbacks.decision import Decision, GuardAction, GuardReport, Reason, notify, sync_flag
 from peftstudio.errors.plain import ErrorInfo
 
 
@@ -54,7 +54,7 @@ def decide(losses: Sequence[float], *, step: int, warmup_steps: int, learning_ra
     if not math.isfinite(latest):
         message = (f"Training diverged at step {step}: the loss became {latest}. The run was paused; "
                    f"the checkpoints saved so far are kept.")
-        return Decision(Reason.NON_FINITE_LOSS, message, _suggestions(learning_rate, clipping), Action.PAUSE,
+        return Decision(Reason.NON_FINITE_LOSS, message, _suggestions(learning_rate, clipping), GuardAction.PAUSE,
                         details)
     if step <= warmup_steps or len(losses) < patience + min_history:
         return Decision.ok()
@@ -68,7 +68,7 @@ def decide(losses: Sequence[float], *, step: int, warmup_steps: int, learning_ra
         message = (f"Training diverged at step {step}: the loss rose to {latest:.3g}, far above its lowest value "
                    f"{lowest:.3g}, for {patience} steps in a row. The run was paused; the checkpoints saved so far "
                    f"are kept.")
-        return Decision(Reason.LOSS_RISING, message, _suggestions(learning_rate, clipping), Action.PAUSE, details)
+        return Decision(Reason.LOSS_RISING, message, _suggestions(learning_rate, clipping), GuardAction.PAUSE, details)
     return Decision.ok()
 
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import lightning as L
 
-from peftstudio.callbacks.decision import Action, Decision, GuardReport, Reason, notify, sync_flag
+from peftstudio.callbacks.decision import Decision, GuardAction, GuardReport, Reason, notify, sync_flag
 
 DEFAULT_CLIP = 1.0
 
@@ -82,8 +82,8 @@ def decide(norms: Sequence[float], *, clipping: bool, factor: float = 10.0, wind
         suggestions = (_suggestions(learning_rate, True) if learning_rate is not None else
                        ("Resume with a smaller learning rate (a third of the current one).",
                         "Check the data for broken or extremely long examples (peftstudio data check)."))
-        return Decision(reason, message, suggestions, Action.PAUSE, details)
-    action = Action.ROLLBACK if clipping else Action.CLIP_AND_ROLLBACK
+        return Decision(reason, message, suggestions, GuardAction.PAUSE, details)
+    action = GuardAction.ROLLBACK if clipping else GuardAction.CLIP_AND_ROLLBACK
     did = ("This update was skipped, gradient clipping was turned on (max norm 1.0), and" if not clipping
            else "This update was skipped, and")
     message = (f"Gradient explosion: {found}. {did} the weights went back to the last stable checkpoint; "
@@ -138,7 +138,7 @@ class GradientGuard(L.Callback):
         if not sync_flag(trainer, decision.triggered):
             self.norms = [*self.norms, norm][-self.window:]
             return
-        if decision.action is Action.PAUSE:
+        if decision.action is GuardAction.PAUSE:
             self._pause(trainer, decision, step, first=min(recent, default=step))
         # drop this update: an optimizer skips parameters without a gradient
         for p in pl_module.parameters():

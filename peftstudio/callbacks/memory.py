@@ -35,7 +35,7 @@ from typing import Any
 import lightning as L
 from attrs import frozen
 
-from peftstudio.callbacks.decision import Action, Decision, GuardReport, Reason, notify, sync_flag
+from peftstudio.callbacks.decision import Decision, GuardAction, GuardReport, Reason, notify, sync_flag
 
 RESIZE_REASON = "memory_pressure"
 
@@ -140,7 +140,7 @@ def _shrink_decision(reason: Reason, found: str, micro: int, accumulation: int, 
             "Use 4-bit loading of the base model (training.quantization = 4bit) on an NVIDIA GPU.",
             "Use a shorter sequence length, or turn on gradient checkpointing (training.gradient_checkpointing).",
             "Close other programs that use the GPU or memory.",
-        ), Action.CANNOT_SHRINK, details)
+        ), GuardAction.CANNOT_SHRINK, details)
     new_micro, new_accumulation = smaller
     details.update(new_micro_batch_size=new_micro, new_gradient_accumulation=new_accumulation)
     message = (f"Memory is short: {found}. The micro-batch went from {micro} to {new_micro} and gradient "
@@ -149,12 +149,12 @@ def _shrink_decision(reason: Reason, found: str, micro: int, accumulation: int, 
     return Decision(reason, message, (
         "Nothing to do: results stay comparable, each step just takes a little longer.",
         "Close other programs that use the GPU or memory if training got slower.",
-    ), Action.SHRINK_BATCH, details)
+    ), GuardAction.SHRINK_BATCH, details)
 
 
 def changes_for(decision: Decision) -> dict[str, Any]:
     """The run-setting changes a shrink decision makes (empty when it makes none)."""
-    if decision.action is not Action.SHRINK_BATCH:
+    if decision.action is not GuardAction.SHRINK_BATCH:
         return {}
     return {"training.micro_batch_size": decision.details["new_micro_batch_size"],
             "training.gradient_accumulation": decision.details["new_gradient_accumulation"]}
@@ -235,7 +235,7 @@ class MemoryGuard(L.Callback):
                           early_limit=self.early_limit, jump=self.jump, window=self.window, device=reading.device)
         if not sync_flag(trainer, decision.triggered):
             return
-        if decision.action is Action.CANNOT_SHRINK:
+        if decision.action is GuardAction.CANNOT_SHRINK:
             if not self.warned:
                 self.warned = True
                 notify(self.listeners, trainer, GuardReport("memory", trainer.global_step, decision))
@@ -335,7 +335,7 @@ def train_with_memory_retries(attempt: Callable[[Any, bool], Any], config: Any, 
             if not is_out_of_memory(exc):
                 raise
             decision = decide_oom(micro_batch_size=t.micro_batch_size, gradient_accumulation=t.gradient_accumulation)
-            if decision.action is not Action.SHRINK_BATCH:
+            if decision.action is not GuardAction.SHRINK_BATCH:
                 raise make("out_of_memory", where=" even with a micro-batch of 1") from exc
         else:
             pause = getattr(outcome, "pause", None)

@@ -30,7 +30,7 @@ import lightning as L
 import torch
 from attrs import frozen
 
-from peftstudio.callbacks.decision import Action, Decision, GuardReport, Reason, notify, sync_flag
+from peftstudio.callbacks.decision import Decision, GuardAction, GuardReport, Reason, notify, sync_flag
 
 Point = tuple[int, float]  # (optimizer step, loss)
 
@@ -95,11 +95,11 @@ def decide(train: Sequence[Point], val: Sequence[Point], *, early_stopping: bool
         message = (f"The model is starting to learn the training examples by heart (overfitting): {what}. "
                    f"Training was stopped early; the weights of the best checkpoint (step {best_step}, validation "
                    f"loss {best:.3g}) are kept.")
-        action = Action.STOP_EARLY
+        action = GuardAction.STOP_EARLY
     else:
         message = (f"The model is starting to learn the training examples by heart (overfitting): {what}. "
                    f"The lowest validation loss was {best:.3g} at step {best_step}.")
-        action = Action.RECOMMEND
+        action = GuardAction.RECOMMEND
     return Decision(reason, message, _suggestions(early_stopping, best_step, dropout, steps_per_epoch), action,
                     details)
 
@@ -185,7 +185,7 @@ class OverfittingGuard(L.Callback):
             return
         self.fired = decision.reason.value
         notify(self.listeners, trainer, GuardReport("overfitting", trainer.global_step, decision))
-        if decision.action is Action.STOP_EARLY:
+        if decision.action is GuardAction.STOP_EARLY:
             self.stopped_early = True
             trainer.should_stop = True
 

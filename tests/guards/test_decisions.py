@@ -8,7 +8,7 @@ import random
 import pytest
 
 from peftstudio.callbacks import divergence, gradients, memory, overfitting
-from peftstudio.callbacks.decision import Action, Decision, GuardReport, Reason, apply_changes
+from peftstudio.callbacks.decision import Decision, GuardAction, GuardReport, Reason, apply_changes
 
 NAN, INF = float("nan"), float("inf")
 
@@ -42,7 +42,7 @@ def test_divergence_decide(losses: list[float], step: int, warmup: int, expected
     d = divergence.decide(losses, step=step, warmup_steps=warmup, learning_rate=3e-4, clipping=False)
     assert d.reason is expected
     if expected is not Reason.NONE:
-        assert d.action is Action.PAUSE
+        assert d.action is GuardAction.PAUSE
         assert f"step {step}" in d.message
         assert any("0.0001" in s and "a third of the current 0.0003" in s for s in d.suggestions)
         assert any("clipping" in s for s in d.suggestions)  # the other cause, since clipping is off
@@ -85,7 +85,7 @@ def test_overfitting_decide(train: list[tuple[int, float]], val: list[tuple[int,
     d = overfitting.decide(train, val, early_stopping=False, dropout=0.05, steps_per_epoch=10)
     assert d.reason is expected
     if expected is not Reason.NONE:
-        assert d.action is Action.RECOMMEND
+        assert d.action is GuardAction.RECOMMEND
         assert "overfitting" in d.message
         assert any("early stopping" in s for s in d.suggestions)
         assert any("fewer epochs" in s for s in d.suggestions)
@@ -94,7 +94,7 @@ def test_overfitting_decide(train: list[tuple[int, float]], val: list[tuple[int,
 
 def test_overfitting_with_early_stopping_allowed_stops_and_names_the_best_step() -> None:
     d = overfitting.decide(TRAIN_FALLING, series([2.5, 2.3, 2.4, 2.5, 2.6], every=8, first=8), early_stopping=True)
-    assert d.action is Action.STOP_EARLY
+    assert d.action is GuardAction.STOP_EARLY
     assert d.details["best_step"] == 16
     assert "stopped early" in d.message and "step 16" in d.message
     assert not any("Turn on early stopping" in s for s in d.suggestions)
@@ -124,7 +124,7 @@ def test_memory_decide(fractions: list[float], micro: int, accum: int, expected:
     d = memory.decide(fractions, micro_batch_size=micro, gradient_accumulation=accum)
     assert d.reason is expected
     if new is not None:
-        assert d.action is Action.SHRINK_BATCH
+        assert d.action is GuardAction.SHRINK_BATCH
         assert (d.details["new_micro_batch_size"], d.details["new_gradient_accumulation"]) == new
         assert new[0] * new[1] == micro * accum  # the effective batch is unchanged
         assert f"stays {micro * accum}" in d.message
@@ -132,7 +132,7 @@ def test_memory_decide(fractions: list[float], micro: int, accum: int, expected:
 
 def test_memory_at_micro_batch_one_cannot_shrink_and_says_what_else_helps() -> None:
     d = memory.decide([0.97], micro_batch_size=1, gradient_accumulation=4, device="ram")
-    assert d.action is Action.CANNOT_SHRINK
+    assert d.action is GuardAction.CANNOT_SHRINK
     assert "system memory" in d.message
     assert any("4-bit" in s for s in d.suggestions) and any("sequence length" in s for s in d.suggestions)
     assert memory.changes_for(d) == {}
@@ -176,11 +176,11 @@ def test_rescale_loop_progress_converts_current_and_total() -> None:
 
 # ---------------------------------------------------------------- gradients
 @pytest.mark.parametrize("norms, clipping, expected, action", [
-    ([1.0, 1.2, 0.9, 1.1, 1.0] * 2 + [40.0], False, Reason.GRADIENT_SPIKE, Action.CLIP_AND_ROLLBACK),
+    ([1.0, 1.2, 0.9, 1.1, 1.0] * 2 + [40.0], False, Reason.GRADIENT_SPIKE, GuardAction.CLIP_AND_ROLLBACK),
     ([1.0, 1.2, 0.9, 1.1, 1.0] * 2 + [40.0], True, Reason.NONE, None),  # clipping already bounds it
     ([0.02, 0.03, 0.02, 0.02, 0.02] * 2 + [0.5], False, Reason.NONE, None),  # 25x the median, but below 1.0
-    ([1.0, NAN], False, Reason.NON_FINITE_GRADIENT, Action.CLIP_AND_ROLLBACK),  # even without history
-    ([1.0, 1.0, INF], True, Reason.NON_FINITE_GRADIENT, Action.ROLLBACK),
+    ([1.0, NAN], False, Reason.NON_FINITE_GRADIENT, GuardAction.CLIP_AND_ROLLBACK),  # even without history
+    ([1.0, 1.0, INF], True, Reason.NON_FINITE_GRADIENT, GuardAction.ROLLBACK),
     ([1.0, 1.2, 0.9, 1.1, 1.0] * 2 + [2.5], False, Reason.NONE, None),  # a normal bump
     ([1.0, 1.2, 0.9, 1.1, 1.0, 40.0], False, Reason.NONE, None),  # too little history yet
     ([30.0, 20.0, 40.0], False, Reason.NONE, None),  # first steps: too little history
@@ -188,7 +188,7 @@ def test_rescale_loop_progress_converts_current_and_total() -> None:
     (noisy(1.0, 300, 0.5, seed=3), False, Reason.NONE, None),  # normal noise
     ([0.0] * 10 + [1.5], False, Reason.NONE, None),  # no scale to compare with
 ])
-def test_gradients_decide(norms: list[float], clipping: bool, expected: Reason, action: Action | None) -> None:
+def test_gradients_decide(norms: list[float], clipping: bool, expected: Reason, action: GuardAction | None) -> None:
     d = gradients.decide(norms, clipping=clipping)
     assert d.reason is expected
     if action is not None:
@@ -200,9 +200,9 @@ def test_gradients_decide(norms: list[float], clipping: bool, expected: Reason, 
 
 def test_repeated_gradient_explosions_mean_divergence_and_pause() -> None:
     once = gradients.decide([1.0, NAN], clipping=True, recent_interventions=1, learning_rate=3e-4)
-    assert once.action is Action.ROLLBACK
+    assert once.action is GuardAction.ROLLBACK
     d = gradients.decide([1.0, NAN], clipping=True, recent_interventions=2, learning_rate=3e-4)
-    assert d.action is Action.PAUSE and d.reason is Reason.NON_FINITE_GRADIENT
+    assert d.action is GuardAction.PAUSE and d.reason is Reason.NON_FINITE_GRADIENT
     assert "diverged" in d.message and "3 times" in d.message
     assert d.details["suggested_learning_rate"] == 1e-4
     assert "0.0001" in d.suggestions[0]
@@ -219,7 +219,7 @@ def test_noise_never_triggers_any_guard_over_many_seeds() -> None:
 # ---------------------------------------------------------------- the shared record
 def test_reasons_have_readable_messages_and_reports_give_event_data() -> None:
     assert all(r.message and r.message[0].isupper() for r in Reason)
-    d = Decision(Reason.NON_FINITE_LOSS, "m", ("a", "b"), Action.PAUSE, {"loss": NAN})
+    d = Decision(Reason.NON_FINITE_LOSS, "m", ("a", "b"), GuardAction.PAUSE, {"loss": NAN})
     data = GuardReport("divergence", 3, d, config_changes={"training.learning_rate": 1e-4}).event_data()
     assert data == {"suggestions": ["a", "b"], "action": "pause", "reason": "non_finite_loss",
                     "reason_message": Reason.NON_FINITE_LOSS.message, "details": {"loss": "nan"},
