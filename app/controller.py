@@ -279,8 +279,9 @@ class Controller(HomeControl, PlaygroundControl, PresetsControl, CompareControl,
 
         def work() -> tuple[Any, Any]:
             from peftstudio.data import check_file, preview
+            from peftstudio.data.planning import tokenizer_or_none
 
-            tokenizer = _tokenizer_or_none(model)
+            tokenizer = tokenizer_or_none(model)
             report = check_file(path, profile=profile, tokenizer=tokenizer, max_tokens=max_tokens)
             shown = preview(path, tokenizer, n=2) if report.rows else None
             return report, shown
@@ -314,7 +315,9 @@ class Controller(HomeControl, PlaygroundControl, PresetsControl, CompareControl,
             folder.mkdir(parents=True, exist_ok=True)
             stem = Path(source).stem.removesuffix("-cleaned")
             out = folder / f"{stem}-cleaned{say.fixed_suffix(source)}"
-            return apply_fixes(source, [fix_id], out, tokenizer=_tokenizer_or_none(model),
+            from peftstudio.data.planning import tokenizer_or_none
+
+            return apply_fixes(source, [fix_id], out, tokenizer=tokenizer_or_none(model),
                                max_tokens=max_tokens).out_path
 
         def failed(exc: BaseException) -> None:
@@ -324,18 +327,10 @@ class Controller(HomeControl, PlaygroundControl, PresetsControl, CompareControl,
         self.background(work, self.check_data, failed)
 
     def _stats(self) -> Any:
-        report = self.data_report
-        if report is None:
-            return None
-        if report.dataset_stats is not None:
-            return report.dataset_stats
-        from peftstudio.records import DatasetStats
+        """The checked file's statistics, as `peftstudio.data.planning_stats` measures them for the CLI."""
+        from peftstudio.data import stats_of
 
-        s = report.stats
-        if not s.usable_rows:
-            return None
-        return DatasetStats(rows=s.usable_rows, tokens_min=s.tokens_min, tokens_median=s.tokens_median,
-                            tokens_p95=s.tokens_p95, tokens_max=s.tokens_max, tokens_total=s.tokens_total)
+        return stats_of(self.data_report) if self.data_report is not None else None
 
     # ------------------------------------------------------------------ settings and review
     def replan(self) -> None:
@@ -670,14 +665,3 @@ class Controller(HomeControl, PlaygroundControl, PresetsControl, CompareControl,
             threading.Thread(target=notifier.close, daemon=True).start()  # flushing may wait on D-Bus
         self._notified = set()
 
-
-def _tokenizer_or_none(model: str) -> Any:
-    """The model's tokenizer for exact token counts; None (counts estimated) when it cannot be loaded."""
-    if not model:
-        return None
-    try:
-        from peftstudio import load_tokenizer
-
-        return load_tokenizer(model)
-    except Exception:  # noqa: BLE001 - offline hub model etc.: the check estimates instead
-        return None

@@ -57,7 +57,7 @@ def demo_overrides(quick: bool) -> list[str]:
 
 def run_demo(*, model: str = "builtin:smollm2-135m", out: str | None = None, quick: bool = False) -> int:
     """Run the demo; returns the process exit code (0 when every step passed)."""
-    from peftstudio.data import check_file, preview, sample_path
+    from peftstudio.data import check_file, preview, sample_path, stats_of
     from peftstudio.hardware import probe_hardware
     from peftstudio.models import build_tiny_llama, load_tokenizer, model_folder
     from peftstudio.planner import plan, summary_lines
@@ -78,7 +78,7 @@ def run_demo(*, model: str = "builtin:smollm2-135m", out: str | None = None, qui
     tokenizer = load_tokenizer(model)
     data = str(sample_path(SAMPLE))
     report = check_file(data, profile="chatbot", tokenizer=tokenizer)
-    stats = report.dataset_stats
+    stats = stats_of(report)  # what `peftstudio plan --data` and the app plan from
     the_plan = plan(hw, model, "chatbot", stats, demo_overrides(quick), data_path=data)
     for line in summary_lines(the_plan):
         console.print(line)

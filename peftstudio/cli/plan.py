@@ -63,10 +63,11 @@ def _hardware(args: argparse.Namespace) -> Any:
 
 
 def run_plan(args: argparse.Namespace) -> int:
-    from peftstudio.planner import plan, stats_for_file, summary_lines
+    from peftstudio.data import planning_stats
+    from peftstudio.planner import plan, summary_lines
 
     hw = _hardware(args)
-    stats = stats_for_file(args.data, args.model) if args.data else None
+    stats = planning_stats(args.data, args.model) if args.data else None
     result = plan(hw, args.model, args.profile, stats=stats, overrides=args.overrides,
                   electricity_rate=args.electricity_rate, currency=args.currency,
                   grid_intensity=args.grid_intensity, data_path=args.data)

@@ -72,13 +72,9 @@ def build_config(args: argparse.Namespace) -> Any:
         overrides = list(args.overrides)
         if args.max_steps:
             overrides.append(f"max_steps={args.max_steps}")
-        stats = None
-        try:
-            from peftstudio.planner.datafile import stats_for_file
+        from peftstudio.data import planning_stats
 
-            stats = stats_for_file(args.data, args.model)
-        except ImportError:  # the planner assumes typical lengths then
-            stats = None
+        stats = planning_stats(args.data, args.model)  # the same measurement as `plan` and the app
         data = str(Path(args.data).expanduser().resolve())  # the worker (and a later resume) may run elsewhere
         p = plan(probe_hardware(), args.model, args.profile, stats, overrides, data_path=data)
         config = p.run_config(data, name=args.name)

@@ -35,14 +35,16 @@ _EXPORTS: dict[str, str] = {
     "build_datasets": "peftstudio.data.build",
     "check_file": "peftstudio.data.check",
     "dataset_reference": "peftstudio.data.build",
+    "planning_stats": "peftstudio.data.planning",
     "preview": "peftstudio.data.preview",
     "sample_path": "peftstudio.data.samples",
+    "stats_of": "peftstudio.data.planning",
 }
 
 __all__ = [
     "CODES", "FIXES", "SAMPLES", "DataReport", "DataStats", "Finding", "FixResult", "HistogramBin", "Preview",
     "PreviewExample", "Span", "Structure", "TokenizedSplits", "apply_fixes", "build_datasets", "check_file",
-    "dataset_reference", "preview", "sample_path",
+    "dataset_reference", "planning_stats", "preview", "sample_path", "stats_of",
 ]
 assert sorted(__all__) == sorted(_EXPORTS)
 
@@ -55,6 +57,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from peftstudio.data.check import check_file
     from peftstudio.data.findings import CODES, FIXES, DataReport, DataStats, Finding, HistogramBin, Structure
     from peftstudio.data.fixes import FixResult, apply_fixes
+    from peftstudio.data.planning import planning_stats, stats_of
     from peftstudio.data.preview import Preview, PreviewExample, preview
     from peftstudio.data.samples import SAMPLES, sample_path
     from peftstudio.data.template import Span

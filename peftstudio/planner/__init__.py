@@ -7,7 +7,6 @@ Example:
     'bf16'
 """
 
-from peftstudio.planner.datafile import approximate_stats, stats_for_file
 from peftstudio.planner.defaults import SETTING_TYPES, choose_settings, parse_overrides, truncated_fraction
 from peftstudio.planner.estimates import (
     DEFAULT_CURRENCY,
@@ -33,7 +32,6 @@ __all__ = [
     "Plan",
     "Profile",
     "Range",
-    "approximate_stats",
     "choose_settings",
     "estimate_memory",
     "estimate_run",
@@ -42,7 +40,6 @@ __all__ = [
     "parse_overrides",
     "plan",
     "profile_ids",
-    "stats_for_file",
     "summary_lines",
     "truncated_fraction",
 ]
