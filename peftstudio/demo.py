@@ -167,8 +167,7 @@ def run_demo(*, model: str = "builtin:smollm2-135m", out: str | None = None, qui
     tuned = resolve_tuned(run_id, store=store)
     source = ExportSource(tuned.base_reference, str(tuned.adapter_dir), name="pirate-smollm2")
     results = []
-    for kind, options in (("hf", {}), ("gguf", {"quant": "f16"}), ("ollama", {"quant": "q8_0"}),
-                          ("lmstudio", {"quant": "q8_0"})):
+    for kind, options in (("hf", {}), ("gguf", {}), ("ollama", {}), ("lmstudio", {})):  # q4_k_m
         start = time.monotonic()
         result = export(kind, source, out_dir / kind, test=True, overwrite=True, **options)
         results.append(result)
