@@ -179,6 +179,15 @@ def _run(args: list[str], folder: Path, what: str, progress: ProgressFn | None, 
     """Run one of llama.cpp's converter scripts; its log. Progress lines reach `progress`."""
     proc = subprocess.Popen([sys.executable, "-c", _RUNNER, args[0], fallback, *args[1:]], cwd=str(folder), env=_env(folder), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, errors="replace")
+    try:
+        return _follow(proc, folder, what, progress)
+    finally:
+        if proc.poll() is None:  # a cancelled export stops the converter too
+            proc.kill()
+            proc.wait()
+
+
+def _follow(proc: subprocess.Popen, folder: Path, what: str, progress: ProgressFn | None) -> str:  # type: ignore[type-arg]
     lines: list[str] = []
     assert proc.stdout is not None
     for line in proc.stdout:
