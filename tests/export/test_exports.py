@@ -208,10 +208,17 @@ def test_disk_space_is_checked_before_writing(tmp_path: Path, tiny: ExportSource
 
 @pytest.mark.parametrize("kind", ["gguf", "ollama", "lmstudio"])
 def test_unsupported_architecture_is_a_plain_error(tmp_path: Path, gpt2_folder: Path, kind: str) -> None:
+    import shutil
+
+    odd = tmp_path / "odd"  # GPT-2 itself llama.cpp converts; an architecture it does not know
+    shutil.copytree(gpt2_folder, odd)
+    config = json.loads((odd / "config.json").read_text())
+    config["architectures"] = ["PeftStudioOddLMHeadModel"]
+    (odd / "config.json").write_text(json.dumps(config))
     with pytest.raises(PlainError) as err:
-        export(kind, ExportSource(str(gpt2_folder)), tmp_path / "out")
+        export(kind, ExportSource(str(odd)), tmp_path / "out")
     assert err.value.code == "export_unsupported_architecture"
-    assert "GPT2LMHeadModel" in err.value.info.explanation and "LlamaForCausalLM" in err.value.info.explanation
+    assert "PeftStudioOddLMHeadModel" in err.value.info.explanation and "LlamaForCausalLM" in err.value.info.explanation
     assert not (tmp_path / "out").exists()
 
 
