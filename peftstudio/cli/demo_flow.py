@@ -167,9 +167,8 @@ def run_demo(*, model: str = "builtin:smollm2-135m", out: str | None = None, qui
     tuned = resolve_tuned(run_id, store=store)
     source = ExportSource(tuned.base_reference, str(tuned.adapter_dir), name="pirate-smollm2")
     results = []
-    kinds: tuple[tuple[str, dict[str, Any]], ...] = (
-        ("hf", {}), ("gguf", {"quant": "f16"}), ("ollama", {"quant": "q8_0"}), ("lmstudio", {"quant": "q8_0"}))
-    for kind, options in kinds:
+    kinds: tuple[tuple[str, dict[str, Any]], ...] = (("hf", {}), ("gguf", {}), ("ollama", {}), ("lmstudio", {}))
+    for kind, options in kinds:  # each at its default: q4_k_m for the llama.cpp kinds
         start = time.monotonic()
         result = export(kind, source, out_dir / kind, test=True, overwrite=True, **options)
         results.append(result)

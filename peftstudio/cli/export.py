@@ -1,4 +1,5 @@
-"""`peftstudio export RUN --to hf|gguf|ollama|lmstudio --out DIR [--quant Q] [--test] [--json]`."""
+"""`peftstudio export RUN --to hf|gguf|ollama|lmstudio --out DIR [--quant Q] [--test] [--json]`;
+`peftstudio setup-export` installs llama.cpp's converter."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import sys
 
 from peftstudio.cli.output import print_json
+from peftstudio.export.records import GGUF_QUANTS, QUANTS
 from peftstudio.units import human_bytes
 
 
@@ -16,8 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                         help="hf: a Hugging Face folder; gguf: one file for llama.cpp; ollama / lmstudio: ready "
                              "to import there")
     parser.add_argument("--out", required=True, help="the folder to write")
-    parser.add_argument("--quant", choices=("f32", "f16", "q8_0"),
-                        help="GGUF number format (f16 default; q8_0 is half the size, nearly as good)")
+    parser.add_argument("--quant", choices=GGUF_QUANTS, help="GGUF quantization type (default q4_k_m): "
+                        + "; ".join(f"{q.name}: {q.tradeoff}" for q in QUANTS.values()))
     parser.add_argument("--adapter-only", action="store_true", help="hf: the LoRA adapter alone, not merged weights")
     parser.add_argument("--name", help="the exported model's name")
     parser.add_argument("--base", action="store_true", help="RUN is a model reference: export it without an adapter")
@@ -25,6 +27,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--test", action="store_true", help="run Test Export: load it with independent loaders")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(func=run)
+    setup = subparsers.add_parser("setup-export", help="install llama.cpp's converter (for GGUF, Ollama and LM "
+                                                       "Studio exports) into the user cache folder")
+    setup.set_defaults(func=run_setup)
+
+
+def run_setup(args: argparse.Namespace) -> int:
+    from peftstudio.export.converter import install
+
+    print(f"llama.cpp's converter is in {install(quiet=False)}")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:

@@ -169,7 +169,24 @@ CATALOG: dict[str, _Entry] = {
         "{architecture} models cannot be written as GGUF yet. Supported: {supported}.",
         (
             _a("Export to Hugging Face format instead", "export_hf"),
-            _a("Use a supported model", None, "Train a model from the Llama family (Llama, SmolLM2, Qwen2, Mistral)."),
+            _a("Use a supported model", None, "Train a model from one of the families listed above."),
+        ),
+    ),
+    "export_tools_missing": _Entry(
+        "llama.cpp's converter is not installed",
+        "GGUF, Ollama and LM Studio exports use llama.cpp's own converter and quantizer. {detail}",
+        (
+            _a("Install it", None, "Run: peftstudio setup-export (or make setup in a source checkout).",
+               'If llama-cpp-python is missing, first run: pip install "peftstudio[llama]"'),
+            _a("Export to Hugging Face format instead", "export_hf"),
+        ),
+    ),
+    "export_failed": _Entry(
+        "The export could not be written",
+        "{detail}",
+        (
+            _a("Export to Hugging Face format instead", "export_hf"),
+            _a("Report the problem", None, "Attach the message above when you report it."),
         ),
     ),
     "chat_template_untranslatable": _Entry(

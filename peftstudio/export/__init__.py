@@ -3,7 +3,7 @@
 Every export is one call taking an `ExportSource` (a base model and an optional LoRA adapter,
 merged on the way) and an output path; it checks disk space first, writes into a temporary
 folder and renames it at the end, so a failed export leaves nothing half-written.
-`test_export` then loads the result with independent loaders (transformers, llama.cpp) and
+`verify_export` then loads the result with independent loaders (transformers, llama.cpp) and
 compares it with the source.
 
 Example:
@@ -15,7 +15,6 @@ Example:
 
 from peftstudio.export.dispatch import export
 from peftstudio.export.gguf.exporter import export_gguf
-from peftstudio.export.gguf.names import ARCHITECTURES as GGUF_ARCHITECTURES
 from peftstudio.export.hf import export_hf
 from peftstudio.export.lmstudio import export_lmstudio
 from peftstudio.export.ollama import export_ollama, translate_chat_template
@@ -30,14 +29,13 @@ from peftstudio.export.records import (
     ExportTestResult,
     GenerationDefaults,
 )
-from peftstudio.export.verify import test_export
+from peftstudio.export.verify import verify_export
 
 #: `export` under the name the top-level package uses (``peftstudio.export`` is this package).
 export_model = export
 
 __all__ = [
     "EXPORT_KINDS",
-    "GGUF_ARCHITECTURES",
     "GGUF_QUANTS",
     "CardInfo",
     "ExportCheck",
@@ -52,6 +50,6 @@ __all__ = [
     "export_lmstudio",
     "export_model",
     "export_ollama",
-    "test_export",
+    "verify_export",
     "translate_chat_template",
 ]

@@ -20,7 +20,7 @@ from peftstudio.export.lmstudio import export_lmstudio
 from peftstudio.export.ollama import export_ollama
 from peftstudio.export.records import EXPORT_KINDS, ExportResult, ExportSource
 from peftstudio.export.source import ProgressFn
-from peftstudio.export.verify import test_export
+from peftstudio.export.verify import verify_export
 
 _ALLOWED = {
     "hf": {"merged", "card_info", "generation"},
@@ -47,5 +47,5 @@ def export(kind: str, source: ExportSource | str, out: str | Path, *, test: bool
     result: ExportResult = fn(src, out, overwrite=overwrite, progress=progress, disk_free_bytes=disk_free_bytes,
                               **given)
     if test:
-        result = attrs.evolve(result, test=test_export(result, src, progress=progress))
+        result = attrs.evolve(result, test=verify_export(result, src, progress=progress))
     return result

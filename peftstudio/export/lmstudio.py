@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from peftstudio.export.gguf.exporter import check_quant, gguf_size, slug, write_gguf_into
-from peftstudio.export.records import ExportResult, ExportSource
+from peftstudio.export.records import DEFAULT_QUANT, ExportResult, ExportSource
 from peftstudio.export.source import ProgressFn, check_disk_space, check_target, listing
 from peftstudio.store.files import atomic_directory, folder_size
 
@@ -36,7 +36,7 @@ def export_lmstudio(
     source: ExportSource,
     out_dir: str | Path,
     *,
-    quant: str = "q8_0",
+    quant: str = DEFAULT_QUANT,
     publisher: str = DEFAULT_PUBLISHER,
     overwrite: bool = False,
     progress: ProgressFn | None = None,

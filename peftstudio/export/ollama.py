@@ -25,7 +25,7 @@ from attrs import frozen
 
 from peftstudio.errors import make
 from peftstudio.export.gguf.exporter import check_quant, gguf_size, slug, write_gguf_into
-from peftstudio.export.records import ExportResult, ExportSource, GenerationDefaults
+from peftstudio.export.records import DEFAULT_QUANT, ExportResult, ExportSource, GenerationDefaults
 from peftstudio.export.source import ProgressFn, check_disk_space, check_target, listing, load_tokenizer
 from peftstudio.export.template import (
     ChatLayout,
@@ -114,7 +114,7 @@ def export_ollama(
     source: ExportSource,
     out_dir: str | Path,
     *,
-    quant: str = "q8_0",
+    quant: str = DEFAULT_QUANT,
     generation: Any = None,
     overwrite: bool = False,
     progress: ProgressFn | None = None,

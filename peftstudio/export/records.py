@@ -11,8 +11,45 @@ from peftstudio.tuples import as_tuple
 #: The kinds of export, in the order the app lists them.
 EXPORT_KINDS: tuple[str, ...] = ("hf", "gguf", "ollama", "lmstudio")
 
-#: GGUF precisions we write: full float, half float, and 8-bit blocks (llama.cpp's Q8_0).
-GGUF_QUANTS: tuple[str, ...] = ("f32", "f16", "q8_0")
+@frozen
+class Quant:
+    """A GGUF quantization type: llama.cpp's name for it, bits per weight and a one-line trade-off.
+
+    Example:
+        >>> QUANTS["q8_0"].size_bytes(1_000_000)
+        1062500
+    """
+
+    name: str
+    bits_per_weight: float
+    tradeoff: str
+    ftype_name: str
+    convert_type: str | None = None  # what the converter writes directly (no quantizer pass)
+
+    def size_bytes(self, parameters: int) -> int:
+        """Estimated bytes of `parameters` weights in this type (metadata not included)."""
+        return int(parameters * self.bits_per_weight / 8)
+
+
+#: The quantization types offered, smallest first; q4_k_m is the default for Ollama and LM Studio.
+QUANTS: dict[str, Quant] = {q.name: q for q in (
+    Quant("q4_k_m", 4.85, "Smallest; what Ollama and LM Studio use by default; slight quality loss.",
+          "LLAMA_FTYPE_MOSTLY_Q4_K_M"),
+    Quant("q5_k_m", 5.69, "A little larger than q4_k_m, a little closer to the original.", "LLAMA_FTYPE_MOSTLY_Q5_K_M"),
+    Quant("q6_k", 6.56, "Close to the original at about 40% of its size.", "LLAMA_FTYPE_MOSTLY_Q6_K"),
+    Quant("q8_0", 8.5, "Practically the original's answers at half the size of f16.", "LLAMA_FTYPE_MOSTLY_Q8_0",
+          "q8_0"),
+    Quant("f16", 16.0, "The original weights in half precision; no loss worth measuring.",
+          "LLAMA_FTYPE_MOSTLY_F16", "f16"),
+    Quant("bf16", 16.0, "Like f16 with bfloat16's range (as most models are trained); needs recent llama.cpp.",
+          "LLAMA_FTYPE_MOSTLY_BF16", "bf16"),
+    Quant("f32", 32.0, "Full precision; twice the size of f16 for no visible gain (for checking only).",
+          "LLAMA_FTYPE_ALL_F32", "f32"),
+)}
+DEFAULT_QUANT = "q4_k_m"
+
+#: GGUF types offered, smallest first.
+GGUF_QUANTS: tuple[str, ...] = tuple(QUANTS)
 
 
 @frozen

@@ -10,9 +10,11 @@ For each loader the next-token logits on a few prompts are compared with the sou
 * Hugging Face and f32 GGUF: largest difference at most 0.2% (llama.cpp keeps its attention cache
   in float16, so even f32 files differ slightly);
 * f16 GGUF: at most 1%;
-* q8_0 GGUF: the same most likely next token on at least 95% of positions. Where the source
-  model itself hesitates (its two best tokens within 1% of the logit scale), picking either
-  counts as agreeing: 8-bit rounding decides such near-ties at random.
+* bf16 GGUF: at most 3%;
+* quantized GGUF: the same most likely next token on at least a share of positions set per type
+  (`MIN_TOP1`: 95% for q8_0 down to 75% for q4_k_m). Where the source model itself hesitates
+  (its two best tokens within 1% of the logit scale), picking either counts as agreeing:
+  rounding decides such near-ties at random.
 
 llama.cpp's tokenizer must give exactly our token ids on texts with code, emoji and several
 languages, and a short answer is generated through the chat template. An Ollama export's Modelfile
@@ -35,9 +37,11 @@ from peftstudio.export.records import ExportCheck, ExportResult, ExportSource, E
 from peftstudio.export.source import ProgressFn, load_model, load_tokenizer, report
 
 #: Largest allowed logit difference, as a share of the largest source logit, per stored precision.
-RELATIVE_LIMITS = {"hf": 2e-3, "f32": 2e-3, "f16": 1e-2}
-#: Smallest share of positions whose most likely next token must agree (all precisions).
-MIN_TOP1_AGREEMENT = 0.95
+RELATIVE_LIMITS = {"hf": 2e-3, "f32": 2e-3, "f16": 1e-2, "bf16": 3e-2}
+#: Smallest share of positions whose most likely next token must agree, per quantized type (docs/export.md
+#: gives the figures measured on the built-in models).
+MIN_TOP1 = {"q8_0": 0.95, "q6_k": 0.9, "q5_k_m": 0.8, "q4_k_m": 0.75}
+MIN_TOP1_AGREEMENT = MIN_TOP1["q8_0"]
 #: Source logits this close to the best one (as a share of the logit scale) count as a tie.
 TIE_MARGIN = 1e-2
 
@@ -89,9 +93,9 @@ def _compare(name: str, got: Any, ref: Any, stored: str) -> tuple[ExportCheck, f
     exact = float(np.concatenate([agreement(g, r) for g, r in zip(got, ref, strict=True)]).mean())
     agree = np.concatenate([agreement(g, r, TIE_MARGIN * scale) for g, r in zip(got, ref, strict=True)])
     top1 = float(agree.mean())
-    if stored == "q8_0":
-        check = ExportCheck(f"{name}: same next token", top1 >= MIN_TOP1_AGREEMENT, figure=top1,
-                            limit=MIN_TOP1_AGREEMENT,
+    if stored in MIN_TOP1:
+        check = ExportCheck(f"{name}: same next token", top1 >= MIN_TOP1[stored], figure=top1,
+                            limit=MIN_TOP1[stored],
                             detail=f"{top1:.1%} of {agree.size} positions agree ({exact:.1%} without near-ties; "
                                    f"largest logit difference {diff:.3g})")
     else:
@@ -298,7 +302,7 @@ def _guarded(name: str, checks: list[ExportCheck], fn: Any, *args: Any) -> Any:
 GGUF_LOADERS: tuple[str, ...] = ("llama.cpp", "transformers")
 
 
-def test_export(result: ExportResult, source: ExportSource | None = None, *, prompts: Sequence[str] = PROMPTS,
+def verify_export(result: ExportResult, source: ExportSource | None = None, *, prompts: Sequence[str] = PROMPTS,
                 loaders: Sequence[str] = GGUF_LOADERS, progress: ProgressFn | None = None) -> ExportTestResult:
     """Check the export `result` of `source` (default: the source it records) with independent loaders.
 
@@ -307,7 +311,7 @@ def test_export(result: ExportResult, source: ExportSource | None = None, *, pro
 
     Example:
         >>> r = export_gguf(ExportSource("builtin:tiny-llama"), "/tmp/g", quant="f16")   # doctest: +SKIP
-        >>> test_export(r).passed                                                       # doctest: +SKIP
+        >>> verify_export(r).passed                                                       # doctest: +SKIP
         True
     """
     started = time.monotonic()
@@ -386,4 +390,3 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() or c in "\n\t" else "\ufffd" for c in text).strip()
 
 
-test_export.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, despite its name

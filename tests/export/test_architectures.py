@@ -9,7 +9,7 @@ from pathlib import Path
 import gguf
 import pytest
 
-from peftstudio.export import ExportSource, export_gguf, test_export
+from peftstudio.export import ExportSource, export_gguf, verify_export
 
 pytestmark = pytest.mark.slow
 
@@ -57,6 +57,6 @@ def test_architecture_round_trip(tmp_path: Path, tiny_folder: Path, kind: str, a
     names = {t.name for t in reader.tensors}
     assert ("output.weight" in names) == (kind == "mistral")  # tied models reuse token_embd
     assert ("blk.0.attn_q.bias" in names) == (kind == "qwen2")
-    tested = test_export(result)
+    tested = verify_export(result)
     assert tested.passed, tested.message
     assert any(c.name.startswith("llama.cpp:") and c.passed for c in tested.checks)

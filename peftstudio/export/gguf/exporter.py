@@ -1,5 +1,8 @@
 """GGUF export: one .gguf file (or a folder holding it), checked for disk space and written atomically.
 
+The file is written by llama.cpp's own converter (from the merged model's Hugging Face folder) and,
+for the k-quant types, its quantizer; see `peftstudio.export.converter`.
+
 Example:
     >>> gguf_file_name("My Bot!", "q8_0")
     'My-Bot-Q8_0.gguf'
@@ -14,16 +17,19 @@ import tempfile
 from pathlib import Path
 
 from peftstudio.errors import make
-from peftstudio.export.gguf.writer import estimate_size, write_gguf
-from peftstudio.export.records import GGUF_QUANTS, ExportResult, ExportSource
+from peftstudio.export import converter
+from peftstudio.export.records import DEFAULT_QUANT, GGUF_QUANTS, QUANTS, ExportResult, ExportSource
 from peftstudio.export.source import (
     ProgressFn,
-    SourceWeights,
+    adapter_folder,
     base_folder,
     check_disk_space,
     check_target,
     listing,
-    read_config,
+    load_model,
+    load_tokenizer,
+    parameter_count,
+    report,
 )
 from peftstudio.store.files import atomic_directory, folder_size
 
@@ -41,13 +47,48 @@ def gguf_file_name(name: str, quant: str) -> str:
 
 def gguf_size(source: ExportSource, quant: str) -> int:
     """Estimated bytes of the source's GGUF file in `quant` (from the base's shapes; nothing is loaded)."""
-    weights = SourceWeights.from_folder(base_folder(source))
-    return estimate_size(weights, read_config(source), quant) + _METADATA_ROOM
+    return QUANTS[quant].size_bytes(parameter_count(source)) + _METADATA_ROOM
 
 
 def check_quant(quant: str) -> None:
     if quant not in GGUF_QUANTS:
         raise make("config_invalid", problems=f"quant: expected one of {', '.join(GGUF_QUANTS)}, got {quant!r}")
+
+
+def hf_folder(source: ExportSource, scratch: Path, progress: ProgressFn | None) -> Path:
+    """A Hugging Face folder of the source for the converter: the base itself, or the merged model
+    saved under `scratch`."""
+    if adapter_folder(source) is None:
+        return base_folder(source)
+    report(progress, "merging", 0, 1, "Merging the adapter into the model")
+    folder = scratch / "merged"
+    model = load_model(source)
+    model.save_pretrained(str(folder), safe_serialization=True)
+    del model
+    load_tokenizer(source).save_pretrained(str(folder))
+    return folder
+
+
+def write_gguf(source: ExportSource, path: Path, quant: str = "f16", *, progress: ProgressFn | None = None) -> Path:
+    """Write the source as the GGUF file `path` with llama.cpp's converter (and its quantizer for the
+    k-quant types); a plain write: callers make it atomic.
+
+    Example:
+        >>> write_gguf(ExportSource("builtin:tiny-llama"), Path("/tmp/m.gguf"), "q4_k_m")  # doctest: +SKIP
+        PosixPath('/tmp/m.gguf')
+    """
+    check_quant(quant)
+    converter.converter()  # a missing converter is named before any work
+    with tempfile.TemporaryDirectory(prefix=".peftstudio-gguf-", dir=path.parent) as scratch:
+        folder = hf_folder(source, Path(scratch), progress)
+        direct = QUANTS[quant].convert_type
+        if direct:
+            return converter.convert(folder, path, direct, progress=progress)
+        f16 = converter.convert(folder, Path(scratch) / "model-F16.gguf", "f16", progress=progress)
+        report(progress, "quantizing", 0, 1, f"Quantizing to {quant.upper()} with llama.cpp")
+        converter.quantize(f16, path, quant)
+        report(progress, "quantizing", 1, 1, f"Quantized to {quant.upper()}")
+    return path
 
 
 def write_gguf_into(folder: Path, source: ExportSource, quant: str, progress: ProgressFn | None,
@@ -67,7 +108,7 @@ def export_gguf(
     source: ExportSource,
     out: str | Path,
     *,
-    quant: str = "f16",
+    quant: str = DEFAULT_QUANT,
     overwrite: bool = False,
     progress: ProgressFn | None = None,
     disk_free_bytes: int | None = None,
