@@ -134,6 +134,7 @@ def _env(folder: Path) -> dict[str, str]:
 
 
 _PROGRESS = re.compile(r"(\d+)/(\d+)\s")
+_PERCENT = re.compile(r"(\d{1,3})%\|")
 
 
 # llama.cpp names a BPE tokenizer's pre-tokenizer by hashing its output on a test text, which only
@@ -194,7 +195,10 @@ def _follow(proc: subprocess.Popen, folder: Path, what: str, progress: ProgressF
         lines.append(line)
         if progress is not None:
             m = _PROGRESS.search(line)
-            if m and "Writing" in line:
+            percent = _PERCENT.search(line) if "Writing" in line else None
+            if percent:  # tqdm's bar of the tensor writing: "Writing:  42%|████ | 120M/290M ..."
+                report(progress, "converting", int(percent.group(1)), 100, f"{what}: writing tensors")
+            elif m and "Writing" in line:
                 report(progress, "converting", int(m.group(1)), int(m.group(2)), f"{what}: writing tensors")
             elif line.startswith("INFO:hf-to-gguf:") or line.startswith("INFO:lora-to-gguf:"):
                 report(progress, "converting", 0, 0, line.split(":", 2)[-1].strip()[:120])

@@ -85,6 +85,7 @@ def write_gguf(source: ExportSource, path: Path, quant: str = "f16", *, progress
         if direct:
             return converter.convert(folder, path, direct, progress=progress)
         f16 = converter.convert(folder, Path(scratch) / "model-F16.gguf", "f16", progress=progress)
+        report(progress, "converting", 1, 2, "Converted to 16 bits; quantizing next")  # half of the way
         report(progress, "quantizing", 0, 1, f"Quantizing to {quant.upper()} with llama.cpp")
         converter.quantize(f16, path, quant)
         report(progress, "quantizing", 1, 1, f"Quantized to {quant.upper()}")
