@@ -197,7 +197,7 @@ def _follow(proc: subprocess.Popen, folder: Path, what: str, progress: ProgressF
             m = _PROGRESS.search(line)
             percent = _PERCENT.search(line) if "Writing" in line else None
             if percent:  # tqdm's bar of the tensor writing: "Writing:  42%|████ | 120M/290M ..."
-                report(progress, "converting", int(percent.group(1)), 100, f"{what}: writing tensors")
+                report(progress, "writing", int(percent.group(1)), 100, f"{what}: writing tensors")
             elif m and "Writing" in line:
                 report(progress, "converting", int(m.group(1)), int(m.group(2)), f"{what}: writing tensors")
             elif line.startswith("INFO:hf-to-gguf:") or line.startswith("INFO:lora-to-gguf:"):
@@ -243,6 +243,7 @@ def convert(model_folder: Path, out: Path, outtype: str = "f16", *, progress: Pr
     folder = converter()
     _run([str(folder / "convert_hf_to_gguf.py"), str(model_folder), "--outfile", str(out), "--outtype", outtype],
          folder, "Converting", progress, declared_pre_tokenizer(model_folder))
+    report(progress, "writing", 100, 100, f"Wrote {out.name}")  # tqdm's last line can be lost to buffering
     return out
 
 

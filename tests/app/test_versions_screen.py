@@ -96,7 +96,7 @@ def test_set_a_version_active_archive_another_compare_and_clear_space_for_an_exp
         ui.wait(lambda: ctrl.version_comparison is None, 10, "closed")
 
         # an export on a nearly full disk (injected figure): the prompt lists v2 and what deleting it frees
-        needed = int(gguf_size(ExportSource("builtin:tiny-llama"), "f16") * DISK_MARGIN)
+        needed = int(gguf_size(ExportSource("builtin:tiny-llama"), "q4_k_m") * DISK_MARGIN)  # q4_k_m: the default
         archived = get_version(v2.id, store=store).size_bytes
         ctrl.disk_free_bytes = needed - archived // 2
         ctrl.open_export(v1.run_id)

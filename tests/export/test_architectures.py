@@ -48,7 +48,13 @@ def _build(kind: str, folder: Path, tiny_folder: Path) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("kind,arch", [("llama-tied", "llama"), ("mistral", "llama"), ("qwen2", "qwen2")])
+QWEN2_TOKENIZER = pytest.mark.xfail(
+    strict=True, reason="llama.cpp 0.3.36 pre-tokenizes this tiny byte-level tokenizer differently under the qwen2 "
+    "architecture (digits and runs of spaces; 8 of 11 texts agree): open, see the closing note of 2026-12-05")
+
+
+@pytest.mark.parametrize("kind,arch", [("llama-tied", "llama"), ("mistral", "llama"),
+                                       pytest.param("qwen2", "qwen2", marks=QWEN2_TOKENIZER)])
 def test_architecture_round_trip(tmp_path: Path, tiny_folder: Path, kind: str, arch: str) -> None:
     folder = _build(kind, tmp_path / f"tiny-{kind}", tiny_folder)
     result = export_gguf(ExportSource(str(folder)), tmp_path / "out", quant="f32")

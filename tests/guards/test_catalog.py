@@ -163,6 +163,21 @@ def export_unsupported_architecture(tmp: Path) -> PlainError:
     return _raises(lambda: architecture_spec({"architectures": ["BertModel"]}))
 
 
+def export_tools_missing(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> PlainError:
+    from peftstudio.export import converter
+
+    monkeypatch.setattr(converter, "converter_folder", lambda version: tmp / "no-converter-here")
+    return _raises(converter.converter)
+
+
+def export_failed(tmp: Path) -> PlainError:
+    from peftstudio.export import converter
+
+    broken = tmp / "not-a-model"  # a folder without the model's files: the converter stops
+    broken.mkdir()
+    return _raises(lambda: converter.convert(broken, tmp / "out.gguf"))
+
+
 def chat_template_untranslatable(tmp: Path) -> PlainError:
     from peftstudio.export.ollama import translate_chat_template
 
@@ -211,7 +226,8 @@ def internal_error(tmp: Path) -> PlainError:
 RAISERS: dict[str, Callable[..., PlainError]] = {f.__name__: f for f in (
     out_of_memory, dataset_invalid, file_not_found, model_not_found, model_offline, disk_full, permission_denied,
     file_unreadable, no_gpu, bitsandbytes_missing, tokenizer_mismatch, nan_loss, interrupted_run, checkpoint_corrupt,
-    export_unsupported_architecture, chat_template_untranslatable, config_invalid, newer_format, run_not_found,
+    export_unsupported_architecture, export_tools_missing, export_failed, chat_template_untranslatable,
+    config_invalid, newer_format, run_not_found,
     item_not_found, internal_error)}
 
 # what each message must name (the specifics of this failure) and the fix ids it must offer
@@ -231,6 +247,8 @@ EXPECTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "interrupted_run": (("stopped unexpectedly",), ("resume", "restart")),
     "checkpoint_corrupt": (("ckpt", "damaged"), ("resume_previous", "restart")),
     "export_unsupported_architecture": (("BertModel",), ("export_hf",)),
+    "export_tools_missing": (("llama.cpp", "not installed"), ("export_hf",)),
+    "export_failed": (("converter stopped",), ("export_hf",)),
     "chat_template_untranslatable": (("no chat template",), ("export_gguf",)),
     "config_invalid": (("training.learning_rate",), ("use_defaults",)),
     "newer_format": (("newer",), ()),

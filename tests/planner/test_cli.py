@@ -65,7 +65,10 @@ def test_plan_with_data_file(tmp_path: Path, capsys: pytest.CaptureFixture[str])
                           "--data", str(path), "--json"])
     assert isinstance(data, dict)
     assert data["stats"]["rows"] == 40 and not data["stats_assumed"]
-    assert data["settings"]["sequence_length"]["value"] == 128  # ~ 100 tokens per example, rounded up to 64s
+    # measured with tiny-llama's own tokenizer (195 tokens an example; the old character estimate said ~100),
+    # rounded up to 64s: the same figure the app plans from
+    assert data["stats"]["tokens_max"] == 195
+    assert data["settings"]["sequence_length"]["value"] == 256
     assert data["settings"]["precision"]["value"] == "fp32"
 
 
