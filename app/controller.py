@@ -348,7 +348,7 @@ class Controller(HomeControl, PlaygroundControl, PresetsControl, CompareControl,
     def set_override(self, key: str, value: Any) -> bool:
         """Change one setting (text from an input is fine); False, with `setting_problem` set, if refused."""
         from peftstudio.errors import as_plain
-        from peftstudio.planner import parse_overrides
+        from peftstudio.settings import parse_overrides
 
         try:
             parsed = parse_overrides({key: value})
@@ -591,12 +591,12 @@ class Controller(HomeControl, PlaygroundControl, PresetsControl, CompareControl,
     def _fix_plan(self, fix_id: str) -> None:
         """Apply a fix to the planned settings (before any run): its changes become overrides."""
         from peftstudio.fixes import fixed_config
+        from peftstudio.settings import read_settings, spec_at
 
-        _config, fix = fixed_config(self.plan.run_config(self.data_path), fix_id)
-        for dotted, value in fix.changes.items():
-            key = say.OVERRIDE_NAMES.get(dotted, dotted.rpartition(".")[2])
-            if key in self.plan.settings:
-                self.overrides = {**self.overrides, key: value}
+        fixed, fix = fixed_config(self.plan.run_config(self.data_path), fix_id)
+        values = read_settings(fixed, planned=True)
+        changed = [s.key for s in map(spec_at, fix.changes) if s is not None and s.key in values]
+        self.overrides = {**self.overrides, **{key: values[key] for key in changed}}
         self.replan()
 
     def help_url(self, info: Any = None) -> str:

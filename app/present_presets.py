@@ -13,26 +13,12 @@ from typing import Any
 
 from app import presenting as say
 from app.present_playground import when
-from app.screens.settings.labels import label
-
-#: Record fields whose planner key is named differently (`RunConfig` path -> settings label key).
-FIELD_KEYS = {"lora.rank": "lora_rank", "lora.alpha": "lora_alpha", "lora.dropout": "lora_dropout",
-              "lora.target_modules": "target_modules", "data.validation_fraction": "validation_fraction"}
-#: Names of settings outside the planner's list.
-OTHER_NAMES = {"model.trust_remote_code": "Running the model's own code", "model.reference": "Model",
-               "profile": "Use case", "name": "Name", "data.path": "Data file", "training.devices": "Devices",
-               "training.strategy": "Sharing work between devices", "data.structure": "Data structure",
-               "data.column_mapping": "Column names", "data.reference.sha256": "Data fingerprint",
-               "data.reference.path": "Data file", "data.reference.rows": "Data rows",
-               "training.early_stopping": "Early stopping"}
+from peftstudio.settings import name_at
 
 
 def setting_name(path: str) -> str:
-    """A dotted setting path (``training.learning_rate``) as the settings screen names it."""
-    if path in OTHER_NAMES:
-        return OTHER_NAMES[path]
-    key = FIELD_KEYS.get(path, path.rpartition(".")[2])
-    return label(key)[0]
+    """A dotted setting path (``training.learning_rate``) as the settings screen names it (the schema's label)."""
+    return name_at(path)
 
 
 def value_text(value: Any) -> str:

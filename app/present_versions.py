@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from peftstudio.settings import name_at
 from peftstudio.units import human_bytes as size
 
 #: The metrics a version row shows, in order, with their plain names.
@@ -25,20 +26,6 @@ SHOWN_METRICS: tuple[tuple[str, str], ...] = (
     ("final_loss", "training loss"),
     ("quality_score", "quality"),
 )
-#: Plain names of a run's settings, for the list of differences between two versions.
-SETTING_NAMES = {
-    "training.learning_rate": "learning rate",
-    "training.epochs": "epochs",
-    "training.max_steps": "step limit",
-    "training.micro_batch_size": "batch size",
-    "training.gradient_accumulation": "gradient accumulation",
-    "training.sequence_length": "context length",
-    "training.seed": "random seed",
-    "lora.rank": "LoRA rank",
-    "lora.alpha": "LoRA alpha",
-    "lora.dropout": "LoRA dropout",
-    "data.path": "data file",
-}
 STATE_WORDS = {"ready": "", "archived": "archived (compressed)", "missing": "files missing"}
 
 LowerIsBetter = Callable[[str], "bool | None"]
@@ -130,11 +117,16 @@ def comparison(result: Any, lower_is_better: LowerIsBetter) -> dict[str, Any]:
             figure, verdict = change(key, result.metric_deltas[key], lower_is_better)
             metrics.append(f"{label}: {a.metrics[key]:.3f} -> {b.metrics[key]:.3f} "
                            f"({figure}{', ' + verdict if verdict else ''})")
-    settings = [f"{SETTING_NAMES.get(d.path, d.path)}: {' -> '.join(_value(x) for x in d.values)}"
+    settings = [f"{_in_sentence(name_at(d.path))}: {' -> '.join(_value(x) for x in d.values)}"
                 for d in result.differences]
     return {"title": f"{a.label} compared with {b.label}", "a": a.label, "b": b.label,
             "metrics": metrics or ["no metric both versions recorded"],
             "settings": settings or ["the same settings"]}
+
+
+def _in_sentence(name: str) -> str:
+    """A setting's name inside a sentence: ``learning rate``, but ``LoRA rank`` keeps its capitals."""
+    return name if name[1:2].isupper() else name[:1].lower() + name[1:]
 
 
 def _value(x: Any) -> str:

@@ -170,11 +170,6 @@ BANNER_TITLES = {
     "quality": "How well did it learn?",
 }
 
-#: Dotted run-setting names whose plan setting has another name.
-OVERRIDE_NAMES = {"lora.rank": "lora_rank", "lora.alpha": "lora_alpha", "lora.dropout": "lora_dropout",
-                  "data.validation_fraction": "validation_fraction"}
-
-
 def gauge_values(reading: dict[str, Any]) -> dict[str, tuple[float, str]]:
     """Gauge name -> (value, detail) from a system reading; value -1 when there is no such reading."""
     gpus = reading.get("gpus") or []

@@ -1,4 +1,5 @@
-"""`peftstudio config validate FILE`: check a run configuration file before anything runs."""
+"""`peftstudio config validate FILE`: check a run configuration file before anything runs.
+`peftstudio config settings`: every setting of the settings schema (``--json``: as a form reads it)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     validate.add_argument("file", help="path of the JSON file")
     validate.add_argument("--json", action="store_true", help="print the result as JSON")
     validate.set_defaults(func=_validate)
+    settings = sub.add_parser("settings", help="list every setting: key, allowed values, default, meaning")
+    settings.add_argument("--json", action="store_true", help="print the settings schema as JSON")
+    settings.set_defaults(func=_settings)
+
+
+def _settings(args: argparse.Namespace) -> int:
+    from peftstudio.settings import settings_schema, settings_table
+
+    if args.json:
+        print_json(settings_schema())
+    else:
+        print(settings_table(), end="")
+    return 0
 
 
 def _validate(args: argparse.Namespace) -> int:

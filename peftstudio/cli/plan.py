@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     plan.add_argument("--grid-intensity", type=float, metavar="KG",
                       help="kg of CO2 per kWh of your electricity (default 0.48, the world average)")
     plan.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                      help="override a setting, e.g. --set micro_batch_size=2 (repeatable)")
+                      help="override a setting, e.g. --set micro_batch_size=2 (repeatable; the settings: "
+                           "peftstudio config settings)")
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
     plan.set_defaults(func=run_plan)
 

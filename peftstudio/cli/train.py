@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from peftstudio.cli.output import print_json
+from peftstudio.settings import spec
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -25,9 +26,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     train.add_argument("--config", metavar="FILE", help="train from a saved run configuration instead of planning")
     train.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
     train.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a planned setting (repeatable), e.g. --set learning_rate=1e-4")
+                       help="override a planned setting (repeatable), e.g. --set learning_rate=1e-4 "
+                            "(the settings: peftstudio config settings)")
     train.add_argument("--devices", type=int, help="number of GPUs (or processes on the CPU) to train on")
-    train.add_argument("--strategy", choices=("auto", "ddp", "fsdp", "deepspeed"),
+    train.add_argument("--strategy", choices=spec("strategy").choices,
                        help="how several devices share the work (Lightning strategies)")
     train.add_argument("--name", default="", help="a name for the run")
     train.add_argument("--detach", action="store_true", help="start the run and return; follow it with `runs show`")

@@ -30,6 +30,7 @@ from attrs import frozen
 from peftstudio.records.config import RunConfig
 from peftstudio.records.data import DatasetStats
 from peftstudio.records.hardware import HardwareProfile
+from peftstudio.settings import apply_settings, read_settings, spec
 
 
 @frozen
@@ -51,23 +52,22 @@ class Fit:
     notes: tuple[str, ...] = ()
 
 
-# Planner keys that shape memory, in the order they are handed back to the planner.
+# Planned settings that shape memory, in the order they are handed back to the planner.
 _MEMORY_KEYS = ("quantization", "gradient_checkpointing", "micro_batch_size")
-_TRAINING_KEYS = ("precision", "quantization", "micro_batch_size", "gradient_checkpointing", "sequence_length",
-                  "learning_rate", "epochs", "max_steps", "packing", "lr_scheduler", "warmup_ratio",
-                  "weight_decay", "max_grad_norm", "eval_every_steps", "checkpoint_every_steps", "seed")
 
 
 def preset_overrides(config: RunConfig) -> dict[str, Any]:
-    """A run configuration as the planner's user overrides (its keys, its value types)."""
-    t, lora = config.training, config.lora
-    out: dict[str, Any] = {k: getattr(t, k) for k in _TRAINING_KEYS}
-    out.update(gradient_accumulation=t.gradient_accumulation, lora_rank=lora.rank, lora_alpha=lora.alpha,
-               lora_dropout=lora.dropout, target_modules=",".join(lora.target_modules),
-               validation_fraction=config.data.validation_fraction)
-    if out["max_steps"] is None:
-        del out["max_steps"]
-    return out
+    """A run configuration's planned settings as the planner's user overrides (read through the settings
+    schema)."""
+    values = read_settings(config, planned=True)
+    if values["max_steps"] is None:  # no step limit is what the planner plans anyway: not the user's choice
+        del values["max_steps"]
+    return values
+
+
+def _path(key: str) -> str:
+    """Where a setting lives in a `RunConfig` (what an `Adjustment` names)."""
+    return str(spec(key).path)
 
 
 def _incompatible(overrides: dict[str, Any], hw: HardwareProfile) -> dict[str, str]:
@@ -102,12 +102,12 @@ def fit_to_hardware(
     if training.devices > max(gpus, 1):
         new_devices = max(gpus, 1)
         where = f"this machine has {gpus} GPU{'s' if gpus != 1 else ''}" if gpus else "this machine has no GPU"
-        adjustments.append(Adjustment("training.devices", training.devices, new_devices,
+        adjustments.append(Adjustment(_path("devices"), training.devices, new_devices,
                                       f"The preset trains on {training.devices} devices; {where}."))
         training = attrs.evolve(training, devices=new_devices,
                                 strategy="auto" if new_devices == 1 else training.strategy)
         if training.strategy != config.training.strategy:
-            adjustments.append(Adjustment("training.strategy", config.training.strategy, "auto",
+            adjustments.append(Adjustment(_path("strategy"), config.training.strategy, "auto",
                                           "One device needs no strategy for sharing work between devices."))
     user = preset_overrides(attrs.evolve(config, training=training))
     model, profile = lookup(config.model.reference), config.profile
@@ -144,7 +144,7 @@ def fit_to_hardware(
         if key == "sequence_length":  # the planner's reason speaks of its own length, not the preset's
             reason = (f"{new} tokens instead of the preset's {user[key]}, so training fits in memory; longer "
                       "examples will be cut.")
-        adjustments.append(Adjustment(f"training.{key}", user[key], new, lead + reason))
+        adjustments.append(Adjustment(_path(key), user[key], new, lead + reason))
         values[key] = new
     if "micro_batch_size" in values:
         # Keep the preset's examples per learning step, so the learning rate stays right for it.
@@ -152,11 +152,11 @@ def fit_to_hardware(
         accumulation = max(1, math.ceil(per_step / values["micro_batch_size"]))
         if accumulation != training.gradient_accumulation:
             adjustments.append(Adjustment(
-                "training.gradient_accumulation", training.gradient_accumulation, accumulation,
+                _path("gradient_accumulation"), training.gradient_accumulation, accumulation,
                 f"{values['micro_batch_size']} x {accumulation} keeps about the preset's {per_step} examples per "
                 "learning step with the smaller micro-batch."))
             values["gradient_accumulation"] = accumulation
-    return Fit(attrs.evolve(config, training=attrs.evolve(training, **values)), tuple(adjustments))
+    return Fit(apply_settings(attrs.evolve(config, training=training), values), tuple(adjustments))
 
 
 __all__ = ["Adjustment", "Fit", "fit_to_hardware", "preset_overrides"]

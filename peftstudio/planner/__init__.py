@@ -7,7 +7,7 @@ Example:
     'bf16'
 """
 
-from peftstudio.planner.defaults import SETTING_TYPES, choose_settings, parse_overrides, truncated_fraction
+from peftstudio.planner.defaults import choose_settings, truncated_fraction
 from peftstudio.planner.estimates import (
     DEFAULT_CURRENCY,
     DEFAULT_ELECTRICITY_RATE,
@@ -19,13 +19,13 @@ from peftstudio.planner.estimates import (
 from peftstudio.planner.memory import MemoryBreakdown, estimate_memory, lora_parameters
 from peftstudio.planner.plan import Alternative, Plan, plan, summary_lines
 from peftstudio.planner.profiles import PROFILES, Profile, get_profile, profile_ids
+from peftstudio.settings import parse_overrides  # the planner's overrides are checked by the settings schema
 
 __all__ = [
     "DEFAULT_CURRENCY",
     "DEFAULT_ELECTRICITY_RATE",
     "DEFAULT_GRID_INTENSITY",
     "PROFILES",
-    "SETTING_TYPES",
     "Alternative",
     "Estimates",
     "MemoryBreakdown",

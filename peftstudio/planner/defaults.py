@@ -13,20 +13,19 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from itertools import pairwise
 from typing import Any
 
 from attrs import frozen
 
-from peftstudio.errors import make
 from peftstudio.models.catalog import ModelSpec
 from peftstudio.planner.memory import MemoryBreakdown, estimate_memory
 from peftstudio.planner.profiles import Profile
-from peftstudio.records.config import PRECISIONS, QUANTIZATIONS, SCHEDULERS
 from peftstudio.records.data import DatasetStats
 from peftstudio.records.hardware import HardwareProfile
 from peftstudio.records.setting import Setting
+from peftstudio.settings import PLANNED
 
 GB = 1024**3  # binary gigabytes, as operating systems and nvidia-smi count them
 #: Share of the available memory a plan may fill: the rest absorbs what no estimate sees.
@@ -36,94 +35,6 @@ CPU_MAX_MICRO_BATCH = 4
 #: What the planner assumes about the data when it has no statistics.
 ASSUMED_STATS = DatasetStats(rows=1000, tokens_min=30, tokens_median=250, tokens_p95=600, tokens_max=1000,
                              tokens_total=280_000)
-
-#: Every setting a plan holds, with the type of its value (what `--set key=value` is parsed as).
-SETTING_TYPES: dict[str, tuple[type, ...]] = {
-    "precision": (str,), "quantization": (str,), "micro_batch_size": (int,), "gradient_accumulation": (int,),
-    "gradient_checkpointing": (bool,), "sequence_length": (int,), "learning_rate": (float,), "epochs": (float,),
-    "steps": (int,), "max_steps": (int, type(None)), "lora_rank": (int,), "lora_alpha": (int,),
-    "lora_dropout": (float,), "target_modules": (str,), "packing": (bool,), "lr_scheduler": (str,),
-    "warmup_ratio": (float,), "weight_decay": (float,), "max_grad_norm": (float, type(None)),
-    "eval_every_steps": (int,), "checkpoint_every_steps": (int,), "validation_fraction": (float,), "seed": (int,),
-}
-_CHOICES = {"precision": PRECISIONS, "quantization": QUANTIZATIONS, "lr_scheduler": SCHEDULERS}
-_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
-
-
-def _bad(key: str, message: str) -> Exception:
-    return make("config_invalid", problems=f"{key}: {message}")
-
-
-def _convert(key: str, value: Any) -> Any:
-    types = SETTING_TYPES[key]
-    if isinstance(value, str):
-        text = value.strip()
-        if type(None) in types and text.lower() in ("none", "null", ""):
-            return None
-        if bool in types:
-            if text.lower() in _TRUE + _FALSE:
-                return text.lower() in _TRUE
-            raise _bad(key, f"expected true or false, got {value!r}")
-        if int in types:
-            try:
-                return int(text.replace("_", ""))
-            except ValueError:
-                raise _bad(key, f"expected a whole number, got {value!r}") from None
-        if float in types:
-            try:
-                return float(text)
-            except ValueError:
-                raise _bad(key, f"expected a number, got {value!r}") from None
-        return text
-    if value is None and type(None) in types:
-        return None
-    if bool in types:
-        if isinstance(value, bool):
-            return value
-        raise _bad(key, f"expected true or false, got {value!r}")
-    if isinstance(value, bool):
-        raise _bad(key, f"expected a number, got {value!r}")
-    if int in types and isinstance(value, (int, float)) and float(value).is_integer():
-        return int(value)
-    if float in types and isinstance(value, (int, float)):
-        return float(value)
-    if str in types and isinstance(value, (list, tuple)) and key == "target_modules":
-        return ",".join(str(v) for v in value)
-    raise _bad(key, f"expected {types[0].__name__}, got {value!r}")
-
-
-def parse_overrides(overrides: Mapping[str, Any] | Sequence[str] | None) -> dict[str, Any]:
-    """User overrides as typed values: from ``key=value`` strings (CLI ``--set``) or a mapping.
-
-    Raises a plain ``config_invalid`` error naming the key and what is allowed.
-
-    Example:
-        >>> parse_overrides(["micro_batch_size=2", "gradient_checkpointing=yes", "learning_rate=1e-4"])
-        {'micro_batch_size': 2, 'gradient_checkpointing': True, 'learning_rate': 0.0001}
-    """
-    if not overrides:
-        return {}
-    pairs: list[tuple[str, Any]] = []
-    if isinstance(overrides, Mapping):
-        pairs = list(overrides.items())
-    else:
-        for item in overrides:
-            if "=" not in item:
-                raise _bad(str(item), "expected key=value, e.g. micro_batch_size=2")
-            key, _, value = item.partition("=")
-            pairs.append((key.strip(), value))
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key not in SETTING_TYPES:
-            raise _bad(key, f"unknown setting; allowed: {', '.join(SETTING_TYPES)}")
-        converted = _convert(key, value)
-        if key in _CHOICES and converted not in _CHOICES[key]:
-            raise _bad(key, f"expected one of {', '.join(_CHOICES[key])}, got {converted!r}")
-        if isinstance(converted, (int, float)) and not isinstance(converted, bool) and converted <= 0 \
-                and key not in ("weight_decay", "lora_dropout", "warmup_ratio", "seed"):
-            raise _bad(key, f"expected a number above 0, got {converted!r}")
-        out[key] = converted
-    return out
 
 
 def truncated_fraction(stats: DatasetStats, length: int) -> float:
@@ -239,6 +150,9 @@ def _device(hw: HardwareProfile) -> tuple[str, int, str]:
 def choose_settings(hw: HardwareProfile, spec: ModelSpec, profile: Profile, stats: DatasetStats | None = None,
                     overrides: Mapping[str, Any] | None = None, *, explain_overrides: bool = True) -> Choice:
     """Choose every setting for training `spec` on `hw` for `profile` (pure; no I/O).
+
+    The plan holds every planned setting of the schema (`peftstudio.settings.PLANNED`), in its order;
+    `overrides` are typed values for them (see `peftstudio.settings.parse_overrides`).
 
     With `explain_overrides`, a user's setting's reason also says what PEFT Studio would have chosen
     (one more planning pass without the overrides).
@@ -425,8 +339,8 @@ def choose_settings(hw: HardwareProfile, spec: ModelSpec, profile: Profile, stat
     put("steps", steps, f"{steps_per_epoch} learning steps per pass over {basis}, times {values['epochs']:g} "
         "passes.")
     put("max_steps", None, "No limit: training stops after the chosen number of passes (epochs).")
-    if "max_steps" in user or "steps" in user:
-        values["max_steps"] = user.get("max_steps", user.get("steps"))
+    if "max_steps" in user:
+        values["max_steps"] = user["max_steps"]
         if values["max_steps"]:
             steps = values["max_steps"]
             values["steps"] = steps
@@ -471,7 +385,7 @@ def choose_settings(hw: HardwareProfile, spec: ModelSpec, profile: Profile, stat
     settings: dict[str, Setting] = {}
     memory_keys = {"precision", "quantization", "micro_batch_size", "sequence_length", "gradient_checkpointing",
                    "lora_rank", "target_modules", "lora_dropout"}
-    for key in SETTING_TYPES:
+    for key in (s.key for s in PLANNED):
         reason, source = reasons[key]
         if key in user:
             hint = suggested.get(key)
@@ -483,5 +397,5 @@ def choose_settings(hw: HardwareProfile, spec: ModelSpec, profile: Profile, stat
                   device=device, train_tokens=train_tokens, steps_per_epoch=steps_per_epoch)
 
 
-__all__ = ["ASSUMED_STATS", "MEMORY_BUDGET", "SETTING_TYPES", "Choice", "choose_settings", "kept_tokens",
-           "memory_for", "parse_overrides", "truncated_fraction"]
+__all__ = ["ASSUMED_STATS", "MEMORY_BUDGET", "Choice", "choose_settings", "kept_tokens",
+           "memory_for", "truncated_fraction"]

@@ -25,16 +25,16 @@ from peftstudio.planner.defaults import (
     choose_settings,
     gb,
     kept_tokens,
-    parse_overrides,
     truncated_fraction,
 )
 from peftstudio.planner.estimates import DEFAULT_CURRENCY, Estimates, estimate_run
 from peftstudio.planner.memory import MemoryBreakdown, lora_parameters
 from peftstudio.planner.profiles import Profile, get_profile
-from peftstudio.records.config import DataSettings, LoraSettings, ModelChoice, RunConfig, TrainingSettings
+from peftstudio.records.config import DataSettings, ModelChoice, RunConfig
 from peftstudio.records.data import DatasetStats
 from peftstudio.records.hardware import HardwareProfile
 from peftstudio.records.setting import Setting, SettingValue
+from peftstudio.settings import apply_settings, parse_overrides
 from peftstudio.tuples import as_tuple
 
 
@@ -86,23 +86,11 @@ class Plan:
         return self.settings[key].value
 
     def run_config(self, data_path: str | None = None, *, name: str = "") -> RunConfig:
-        """The `RunConfig` the engine trains from (`data_path` defaults to the planned data file)."""
-        v = self.value
-        path = data_path or self.data_path or ""
-        training = TrainingSettings(
-            learning_rate=v("learning_rate"), epochs=v("epochs"), max_steps=v("max_steps"),
-            micro_batch_size=v("micro_batch_size"), gradient_accumulation=v("gradient_accumulation"),
-            sequence_length=v("sequence_length"), precision=v("precision"), quantization=v("quantization"),
-            gradient_checkpointing=v("gradient_checkpointing"), packing=v("packing"),
-            lr_scheduler=v("lr_scheduler"), warmup_ratio=v("warmup_ratio"), weight_decay=v("weight_decay"),
-            max_grad_norm=v("max_grad_norm"), eval_every_steps=v("eval_every_steps"),
-            checkpoint_every_steps=v("checkpoint_every_steps"), seed=v("seed"),
-        )
-        lora = LoraSettings(rank=v("lora_rank"), alpha=v("lora_alpha"), dropout=v("lora_dropout"),
-                            target_modules=tuple(str(v("target_modules")).split(",")))
-        return RunConfig(profile=self.profile, model=ModelChoice(self.model),
-                         data=DataSettings(path=path, validation_fraction=v("validation_fraction")),
-                         lora=lora, training=training, name=name)
+        """The `RunConfig` the engine trains from (`data_path` defaults to the planned data file): every
+        setting of the plan written to its place by the settings schema."""
+        base = RunConfig(profile=self.profile, model=ModelChoice(self.model),
+                         data=DataSettings(path=data_path or self.data_path or ""), name=name)
+        return apply_settings(base, {key: s.value for key, s in self.settings.items()})
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for ``--json`` and screens; the memory part adds `estimated_peak_bytes` and `fits`."""

@@ -70,6 +70,17 @@ def test_overrides_replan_at_once_and_bad_values_are_explained(ctrl: Controller)
     assert ctrl.plan.value("max_steps") is None and not ctrl.overrides
 
 
+def test_a_fix_before_any_run_changes_the_planned_settings_by_their_one_key(ctrl: Controller) -> None:
+    """A fix names RunConfig places (training.micro_batch_size); the wizard's overrides use the schema's keys."""
+    ctrl.choose_profile("chatbot")
+    ctrl.choose_model("builtin:tiny-llama")
+    assert ctrl.set_override("micro_batch_size", "4") and ctrl.set_override("learning_rate", "3e-4")
+    assert ctrl.apply_action({"fix_id": "halve_batch"}) and ctrl.apply_action({"fix_id": "lower_learning_rate"})
+    assert ctrl.overrides["micro_batch_size"] == 2 and ctrl.overrides["learning_rate"] == pytest.approx(1e-4)
+    assert ctrl.plan.value("micro_batch_size") == 2 and ctrl.plan.settings["learning_rate"].source == "user"
+    assert set(ctrl.overrides) <= set(ctrl.plan.settings)
+
+
 def test_electricity_rate_changes_the_cost(ctrl: Controller) -> None:
     ctrl.choose_profile("chatbot")
     ctrl.choose_model("builtin:smollm2-135m")

@@ -16,8 +16,9 @@ from peftstudio import glossary
 
 ROOT = Path(__file__).resolve().parents[2]
 VIEW_FILES = sorted([*(ROOT / "app" / "screens").rglob("*.py"), *(ROOT / "app" / "widgets").rglob("*.py")])
-#: What a view may import from the library: plain data only. Everything else goes through the controller.
-ALLOWED_LIBRARY = {"peftstudio.glossary"}
+#: What a view may import from the library: plain data only (the glossary, the settings schema). Everything
+#: else goes through the controller.
+ALLOWED_LIBRARY = {"peftstudio.glossary", "peftstudio.settings.schema"}
 FORBIDDEN_TOP = {"torch", "transformers", "peft", "lightning", "accelerate", "datasets", "bitsandbytes", "llama_cpp"}
 
 

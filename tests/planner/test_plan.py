@@ -13,10 +13,11 @@ import pytest
 from peftstudio.errors import PlainError
 from peftstudio.hardware import simulated_hardware
 from peftstudio.planner import PROFILES, Plan, Range, parse_overrides, plan
-from peftstudio.planner.defaults import SETTING_TYPES, kept_tokens, truncated_fraction
+from peftstudio.planner.defaults import kept_tokens, truncated_fraction
 from peftstudio.planner.estimates import DEFAULT_ELECTRICITY_RATE, DEFAULT_GRID_INTENSITY
 from peftstudio.records import DatasetStats, RunConfig
 from peftstudio.records.convert import dumps, loads
+from peftstudio.settings import PLANNED
 
 GIB = 1024**3
 STATS = DatasetStats(rows=800, tokens_min=40, tokens_median=300, tokens_p95=900, tokens_max=1500,
@@ -85,7 +86,7 @@ MODELS = ("builtin:tiny-llama", "smollm2-360m", "qwen2.5-1.5b", "llama-3.1-8b", 
 @pytest.mark.parametrize("profile", [p.id for p in PROFILES])
 def test_every_setting_has_a_reason_and_every_range_is_ordered(machine: str, model: str, profile: str) -> None:
     p = plan(MACHINES[machine], model, profile, stats=STATS if "gpu" not in machine else None)
-    assert set(p.settings) == set(SETTING_TYPES)
+    assert set(p.settings) == {s.key for s in PLANNED}
     for key, setting in p.settings.items():
         assert len(setting.reason) > 15, key
         assert setting.source in ("default", "profile")

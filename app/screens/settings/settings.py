@@ -14,12 +14,10 @@ from app import presenting as say
 from app import theme
 from app.present_presets import value_text
 from app.screens.base import WizardScreen, load_kv
-from app.screens.settings.labels import CHOICES, MAIN, label
 from app.widgets.action_button import StudioButton
+from peftstudio.settings.schema import spec
 
 load_kv(__file__)
-
-READ_ONLY = ("steps",)  # follows from the data and the epochs
 
 
 class SettingRow(BoxLayout):
@@ -50,10 +48,11 @@ class SettingRow(BoxLayout):
         holder = self.ids.editor_holder
         holder.clear_widgets()
         self.editor = None
-        if not self.editing or self.key in READ_ONLY:
+        setting = spec(self.key)  # names, help, choices and whether it can be changed: the settings schema
+        if not self.editing or setting.read_only:
             return
-        if self.key in CHOICES:
-            editor: Any = Spinner(values=CHOICES[self.key], size_hint=(None, None), width=160, height=theme.TOUCH,
+        if setting.choices:
+            editor: Any = Spinner(values=setting.choices, size_hint=(None, None), width=160, height=theme.TOUCH,
                                   background_normal="", background_color=theme.SURFACE_HIGH, color=theme.TEXT)
             editor.bind(text=lambda _s, text: self.dispatch("on_change", text) if text != self.value_text else None)
         elif isinstance(self.value, bool):
@@ -108,14 +107,13 @@ class SettingsScreen(WizardScreen):
         self.hint = "" if plan is None or plan.memory.fits else "These settings do not fit in memory."
         if plan is None:
             return
-        keys = [k for k in plan.settings if self.advanced or k in MAIN]
+        keys = [k for k in plan.settings if self.advanced or spec(k).main]
         if [r.key for r in reversed(box.children)] != keys:
             box.clear_widgets()
             for key in keys:
                 row = self.rows.get(key)
                 if row is None:
-                    name, tip = label(key)
-                    row = SettingRow(key=key, name=name, tip=tip)
+                    row = SettingRow(key=key, name=spec(key).label, tip=spec(key).help)
                     row.bind(on_change=lambda r, value: self.ctrl.set_override(r.key, value))
                     self.rows[key] = row
                 box.add_widget(row)
