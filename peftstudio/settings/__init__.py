@@ -15,7 +15,16 @@ Example:
 """
 
 from peftstudio.settings.describe import allowed_text, defaults, settings_schema, settings_table
-from peftstudio.settings.schema import KINDS, OTHER_FIELDS, PLANNED, SETTINGS, SettingSpec, name_at, spec, spec_at
+from peftstudio.settings.schema import (
+    KINDS,
+    OTHER_FIELDS,
+    PLANNED,
+    SETTINGS,
+    SettingSpec,
+    name_at,
+    spec,
+    spec_at,
+)
 from peftstudio.settings.values import apply_settings, check_value, parse_overrides, read_settings
 
 __all__ = [
