@@ -90,6 +90,28 @@ def test_setting_names_have_plain_tooltips(ui: Ui) -> None:
     hide_tooltip()
 
 
+def test_the_settings_screen_builds_its_rows_from_the_settings_schema(ui: Ui) -> None:
+    from kivy.uix.spinner import Spinner
+    from kivy.uix.textinput import TextInput
+
+    from app.screens.settings.settings import SettingRow
+    from peftstudio.settings import SETTINGS, spec
+
+    ui.ctrl.choose_profile("chatbot")
+    ui.ctrl.choose_model("builtin:tiny-llama")
+    ui.show("settings")
+    assert {r.key for r in ui.find(SettingRow)} == {s.key for s in SETTINGS if s.main}
+    ui.screen.advanced = True
+    frames(3)
+    rows = {r.key: r for r in ui.find(SettingRow)}
+    assert set(rows) == set(ui.ctrl.plan.settings)
+    assert (rows["lora_rank"].name, rows["lora_rank"].tip) == (spec("lora_rank").label, spec("lora_rank").help)
+    assert isinstance(rows["precision"].editor, Spinner) and \
+        list(rows["precision"].editor.values) == list(spec("precision").choices)
+    assert isinstance(rows["packing"].editor, StudioButton) and isinstance(rows["learning_rate"].editor, TextInput)
+    assert rows["steps"].editor is None  # worked out by the plan, never typed in
+
+
 def test_every_button_is_a_comfortable_touch_target(ui: Ui) -> None:
     ui.ctrl.choose_profile("chatbot")
     ui.ctrl.choose_model("builtin:tiny-llama")
