@@ -22,6 +22,7 @@ import io
 import itertools
 import json
 import re
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -226,14 +227,76 @@ def _json_row(lineno: int, text: str | bytes) -> RawRow:
 
 
 def _iter_jsonl_utf8(source: Source) -> Iterator[RawRow]:
-    # The hot loop of checking a large file: one generator, bytes parsed directly by json.loads.
-    for lineno, text, problem in _iter_utf8_lines(source, decode=False):
-        if problem is not None:
-            yield RawRow(lineno, None, problem)
+    for first, lines, ended in _line_blocks(source):
+        yield from _jsonl_block(first, lines, ended)
+
+
+def _line_blocks(source: Source) -> Iterator[tuple[int, list[bytes | None], bool]]:
+    """(number of the first line, the lines without their newline, whether the last one had one) per block.
+
+    A line of `MAX_LINE_BYTES` or more comes as None, and is never held whole.
+    """
+    with open(source.path, "rb") as fh:
+        fh.read(source.encoding.bom)
+        first, carry, skipping = 1, b"", False
+        while block := fh.read(BLOCK_BYTES):
+            if skipping:  # the rest of a line too long to read
+                end = block.find(b"\n")
+                if end < 0:
+                    continue
+                block, skipping = block[end + 1:], False
+            lines: list[bytes | None] = (carry + block).split(b"\n")  # type: ignore[assignment]
+            carry = lines.pop()  # type: ignore[assignment]
+            if len(carry) >= MAX_LINE_BYTES:
+                lines.append(None)
+                carry, skipping = b"", True
+            if len(block) + len(carry) >= MAX_LINE_BYTES:
+                lines = [None if line is None or len(line) >= MAX_LINE_BYTES else line for line in lines]
+            if lines:
+                yield first, lines, True
+                first += len(lines)
+        if carry and not skipping:
+            yield first, [carry], False
+
+
+#: Bytes read at a time from a UTF-8 JSONL file: its lines are parsed in one call (see `_jsonl_block`).
+BLOCK_BYTES = 1 << 20
+# Between two lines parsed as one JSON array: a string no line can foresee, so the array's every other
+# element is this string exactly when each line holds exactly one JSON value.
+_NONCE = secrets.token_hex(16)
+_BETWEEN = f',"{_NONCE}",'
+
+
+def _jsonl_block(first: int, lines: list[bytes | None], ended: bool) -> list[RawRow]:
+    """The rows of a block of lines (numbered from `first`); `ended`: its last line had a newline.
+
+    The block is parsed as one JSON array (much faster than a parse per line); a block with a line that
+    is not one plain JSON value, or not UTF-8, is parsed line by line, giving each line its own finding.
+    """
+    keep = [i for i, line in enumerate(lines) if line is None or (line and not line.isspace())]
+    if not keep:
+        return []
+    try:
+        text = b"\n".join([lines[i] for i in keep]).decode("utf-8")  # type: ignore[misc]
+        values = json.loads("[" + text.replace("\n", _BETWEEN) + "]")
+        whole = len(values) == 2 * len(keep) - 1 and values[1::2].count(_NONCE) == len(keep) - 1
+    except (TypeError, ValueError, RecursionError):  # (TypeError: a None line; UnicodeDecodeError is a ValueError)
+        whole = False
+    if whole:
+        return [RawRow(first + i, value) if value.__class__ is dict or isinstance(value, (dict, str)) else
+                RawRow(first + i, None, "wrong_row_type", f"it holds {_kind(value)}, not an object")
+                for i, value in zip(keep, values[::2], strict=True)]
+    last = len(lines) - 1
+    rows = []
+    for i in keep:
+        line = lines[i]
+        if line is None:
+            rows.append(RawRow(first + i, None, "line_too_long"))
             continue
-        raw = jsonl_row(lineno, text)
-        if raw is not None:
-            yield raw
+        row = jsonl_row(first + i, line + b"\n" if ended or i < last else line)
+        if row is not None:
+            rows.append(row)
+    return rows
 
 
 def jsonl_row(lineno: int, line: bytes) -> RawRow | None:
