@@ -79,7 +79,7 @@ class Example(NamedTuple):
     @property
     def text(self) -> str:
         """All contents joined: what duplicate and length checks look at."""
-        return "\n".join(content for _, content in self.turns)
+        return "\n".join([content for _, content in self.turns])
 
 
 class Converted(NamedTuple):
@@ -208,6 +208,10 @@ def _text_field(value: Any, column: str, required: bool = True) -> tuple[str | N
     return text, None, ""
 
 
+# Tuples built without a NamedTuple's own __new__ (Python code): the conversion runs for every row of a file.
+_new = tuple.__new__
+
+
 def _turns_from_list(turns: Any, column: str) -> Converted:
     if not isinstance(turns, list):
         return Converted(None, "wrong_field_type", f"{column} should be a list of turns")
@@ -215,36 +219,50 @@ def _turns_from_list(turns: Any, column: str) -> Converted:
         return Converted(None, "empty_field", column)
     out: list[tuple[str, str]] = []
     for turn in turns:
-        if not isinstance(turn, dict):
-            return Converted(None, "wrong_field_type", f"each turn in {column} should be an object")
-        # Fast path for the common spellings (this runs for every row of a large file).
-        role_raw = turn.get("role")
-        if role_raw is None:
-            role_raw = next((turn[k] for k in _TURN_ROLE_KEYS if k in turn), None)
-        content = turn.get("content")
-        if content is None:
-            content = next((turn[k] for k in _TURN_CONTENT_KEYS if k in turn), None)
-        if role_raw is None:
-            return Converted(None, "missing_field", "role")
-        if content is None:
-            return Converted(None, "missing_field", "content")
-        if content.__class__ is not str:
-            return Converted(None, "wrong_field_type", "content should be text")
-        role = _ROLE_NAMES.get(role_raw) if role_raw.__class__ is str else None
-        if role is None and isinstance(role_raw, str):
-            role = _ROLE_NAMES.get(_norm(role_raw))
-        if role is None:
-            return Converted(None, "role_order", f"unknown role {str(role_raw)[:30]!r}")
-        if not content or content.isspace():
-            return Converted(None, "empty_field", f"{role} content")
+        try:  # the common spelling, taken in one go
+            role, content = _ROLE_NAMES[turn["role"]], turn["content"]
+            plain = content.__class__ is str and content and not content.isspace()
+        except (KeyError, TypeError):
+            plain = False
+        if not plain:
+            one = _turn(turn, column)
+            if isinstance(one, Converted):
+                return one
+            role, content = one
         out.append((role, content))
     if len(out) == 2 and out[0][0] == "user" and out[1][0] == "assistant":
-        return Converted(Example(tuple(out)))  # the common single exchange
+        return _new(Converted, (_new(Example, (tuple(out), False, None)), None, ""))  # the common single exchange
     problem = turn_order_problem([r for r, _ in out])
     if problem is not None:
         code, detail = problem
         return Converted(None, code, detail)
-    return Converted(Example(tuple(out)))
+    return _new(Converted, (_new(Example, (tuple(out), False, None)), None, ""))
+
+
+def _turn(turn: Any, column: str) -> tuple[str, str] | Converted:
+    """(role, content) of one turn in any accepted spelling, or the problem that stops its row."""
+    if not isinstance(turn, dict):
+        return Converted(None, "wrong_field_type", f"each turn in {column} should be an object")
+    role_raw = turn.get("role")
+    if role_raw is None:
+        role_raw = next((turn[k] for k in _TURN_ROLE_KEYS if k in turn), None)
+    content = turn.get("content")
+    if content is None:
+        content = next((turn[k] for k in _TURN_CONTENT_KEYS if k in turn), None)
+    if role_raw is None:
+        return Converted(None, "missing_field", "role")
+    if content is None:
+        return Converted(None, "missing_field", "content")
+    if content.__class__ is not str:
+        return Converted(None, "wrong_field_type", "content should be text")
+    role = _ROLE_NAMES.get(role_raw) if role_raw.__class__ is str else None
+    if role is None and isinstance(role_raw, str):
+        role = _ROLE_NAMES.get(_norm(role_raw))
+    if role is None:
+        return Converted(None, "role_order", f"unknown role {str(role_raw)[:30]!r}")
+    if not content or content.isspace():
+        return Converted(None, "empty_field", f"{role} content")
+    return role, content
 
 
 def turn_order_problem(roles: list[str]) -> tuple[str, str] | None:
