@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -74,7 +75,8 @@ class DuplicateFinder:
         self._buf: list[bytes] = []
         self._buf_rows: list[int] = []
         self._rows: list[np.ndarray] = []
-        self._sigs: list[np.ndarray] = []
+        self._sigs: list[Future[np.ndarray]] = []
+        self._pool: ThreadPoolExecutor | None = None
 
     def add(self, row: int, key: object, text: str) -> bool:
         """Record one row; `key` (hashable) identifies exact copies, `text` is compared for near copies.
@@ -104,9 +106,15 @@ class DuplicateFinder:
             self._flush()
 
     def _flush(self) -> None:
+        # Signatures are numpy work, which lets go of the interpreter: one thread makes them on the other core
+        # while rows are read (at most two batches ahead, so memory stays bounded).
         if not self._buf:
             return
-        self._sigs.append(signatures(self._buf))
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="peftstudio-signatures")
+        if len(self._sigs) >= 2:
+            self._sigs[-2].result()
+        self._sigs.append(self._pool.submit(signatures, self._buf))
         self._rows.append(np.asarray(self._buf_rows, dtype=np.int64))
         self._buf, self._buf_rows = [], []
 
@@ -114,10 +122,13 @@ class DuplicateFinder:
         self._flush()
         near: dict[int, int] = {}
         if self._sigs:
-            sigs = np.concatenate(self._sigs)
+            sigs = np.concatenate([part.result() for part in self._sigs])
             rows = np.concatenate(self._rows)
             self._sigs, self._rows = [], []
             near = _near_pairs(sigs, rows)
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
         return DuplicateResult(dict(self.exact), near, self.capped)
 
 

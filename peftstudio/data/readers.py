@@ -242,6 +242,7 @@ def _line_blocks(fh: BinaryIO) -> Iterator[tuple[int, list[bytes | None], bool]]
         yield first, [carry], False
 
 
+_new = tuple.__new__  # (a NamedTuple built without its own __new__, which is Python code: one per row)
 #: Bytes read at a time from a UTF-8 JSONL file: its lines are parsed in one call (see `_jsonl_block`).
 BLOCK_BYTES = 1 << 20
 # Between two lines parsed as one JSON array: a string no line can foresee, so the array's every other
@@ -266,7 +267,7 @@ def _jsonl_block(first: int, lines: list[bytes | None], ended: bool) -> list[Raw
     except (TypeError, ValueError, RecursionError):  # (TypeError: a None line; UnicodeDecodeError is a ValueError)
         whole = False
     if whole:
-        return [RawRow(first + i, value) if value.__class__ is dict or isinstance(value, (dict, str)) else
+        return [_new(RawRow, (first + i, value, None, "")) if value.__class__ is dict or isinstance(value, (dict, str)) else
                 RawRow(first + i, None, "wrong_row_type", f"it holds {_kind(value)}, not an object")
                 for i, value in zip(keep, values[::2], strict=True)]
     last = len(lines) - 1
