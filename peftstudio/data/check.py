@@ -32,7 +32,7 @@ from attrs import field, frozen
 
 from peftstudio.data import template
 from peftstudio.data.dedup import DuplicateFinder, DuplicateResult
-from peftstudio.data.detect import Converted, Example, classify_row, detect_structure, to_example
+from peftstudio.data.detect import Converted, Example, classify_row, converter, detect_structure
 from peftstudio.data.findings import (
     DataReport,
     DataStats,
@@ -207,25 +207,37 @@ class _RowClassifier:
         return name if name is not None and name != self.family else None
 
 
-def convert_row(raw: RawRow, structure: Structure, classifier: _RowClassifier | None) -> Converted:
-    """(example or None, problem code, detail) of one read row; `classifier` None: no structure check."""
-    if raw.problem is not None:
-        return Converted(None, raw.problem, raw.detail)
-    if structure.name == "unknown":
-        return Converted(None, "unknown_structure")
-    if classifier is not None:
-        other = classifier.other(raw.value)
-        if other is not None:
-            return Converted(None, "mixed_structures", other)
-    return to_example(raw.value, structure)
+def row_converter(structure: Structure, classifier: _RowClassifier | None) -> Callable[[RawRow], Converted]:
+    """What turns a read row into (example or None, problem code, detail); `classifier` None: no structure check."""
+    to_example = converter(structure)
+    unknown = structure.name == "unknown"
+    cache, family = (classifier.cache, classifier.family) if classifier is not None else ({}, "")
+
+    def convert(raw: RawRow) -> Converted:
+        if raw.problem is not None:
+            return Converted(None, raw.problem, raw.detail)
+        if unknown:
+            return Converted(None, "unknown_structure")
+        if classifier is not None:
+            value = raw.value
+            other = cache.get(tuple(value), "") if value.__class__ is dict else ""  # (the classifier's cache first)
+            if other == "":
+                other = classifier.other(value)
+            elif other == family:
+                other = None
+            if other is not None:
+                return Converted(None, "mixed_structures", other)
+        return to_example(raw.value)
+
+    return convert
 
 
 def iter_examples(source: Source, structure: Structure, *, strict_structure: bool = True
                   ) -> Iterator[tuple[RawRow, Example | None, str | None, str]]:
     """(raw row, example or None, problem code, detail) for every row, in file order."""
-    classifier = _RowClassifier(structure) if strict_structure else None
+    convert = row_converter(structure, _RowClassifier(structure) if strict_structure else None)
     for raw in iter_rows(source):
-        yield (raw, *convert_row(raw, structure, classifier))
+        yield (raw, *convert(raw))
 
 
 def resolve_structure(source: Source, mapping: Mapping[str, str] | None = None,
@@ -400,7 +412,7 @@ def analyse(path: str | Path, *, profile: str | None = None, tokenizer: Any = No
     tally = Tally(limit, tokenizer, overlap_keys)
     dups = DuplicateFinder()
     classifier = None if mapping else _RowClassifier(struct)
-    convert = partial(convert_row, structure=struct, classifier=classifier)
+    convert = row_converter(struct, classifier)
     with _no_cycle_collection():
         for batch, done in iter_row_batches(source):
             tally.add(batch, convert, dups)
@@ -527,6 +539,6 @@ def check_file(path: str | Path, *, profile: str | None = None, tokenizer: Any =
 
 
 __all__ = [
-    "Analysis", "Progress", "Tally", "analyse", "check_file", "convert_row", "flagged", "iter_examples", "length_stats",
-    "open_plain", "resolve_structure", "row_flags",
+    "Analysis", "Progress", "Tally", "analyse", "check_file", "flagged", "iter_examples", "length_stats",
+    "open_plain", "resolve_structure", "row_converter", "row_flags",
 ]

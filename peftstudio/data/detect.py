@@ -22,7 +22,9 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from peftstudio.data.findings import Structure
@@ -69,6 +71,9 @@ def _norm(name: str) -> str:
     return _NORM_KEY.sub("", str(name).lower())
 
 
+_content = itemgetter(1)  # (a turn's content)
+
+
 class Example(NamedTuple):
     """One training example: chat turns, or (``text_only``) a single text trained on whole."""
 
@@ -79,7 +84,7 @@ class Example(NamedTuple):
     @property
     def text(self) -> str:
         """All contents joined: what duplicate and length checks look at."""
-        return "\n".join([content for _, content in self.turns])
+        return "\n".join(map(_content, self.turns))
 
 
 class Converted(NamedTuple):
@@ -212,7 +217,13 @@ def _text_field(value: Any, column: str, required: bool = True) -> tuple[str | N
 _new = tuple.__new__
 
 
-def _turns_from_list(turns: Any, column: str) -> Converted:
+def _chat_row(column: str, value: Any) -> Converted:
+    """`to_example` of a row of chat turns in `column`."""
+    if not isinstance(value, dict):
+        return Converted(None, "wrong_row_type", "it is not an object")
+    if column not in value:
+        return Converted(None, "missing_field", column)
+    turns = value[column]
     if not isinstance(turns, list):
         return Converted(None, "wrong_field_type", f"{column} should be a list of turns")
     if not turns:
@@ -289,6 +300,24 @@ def turn_order_problem(roles: list[str]) -> tuple[str, str] | None:
     return None
 
 
+def _chat_column(columns: Mapping[str, str]) -> str:
+    return columns.get("messages") or columns.get("conversations") or "messages"
+
+
+def converter(structure: Structure) -> Callable[[Any], Converted]:
+    """`to_example` for one structure, decided once: what a check calls for every row of a file.
+
+    Example:
+        >>> convert = converter(Structure("chat", {"messages": "messages"}, 1.0))
+        >>> convert({"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hey"}]})
+        Converted(example=Example(turns=(('user', 'Hi'), ('assistant', 'Hey')), text_only=False, label=None), \
+problem=None, detail='')
+    """
+    if structure.name in ("chat", "sharegpt"):
+        return partial(_chat_row, _chat_column(structure.columns))
+    return partial(to_example, structure=structure)
+
+
 def to_example(value: Any, structure: Structure) -> Converted:
     """Turn one row into an `Example` (or the problem that stops it) for the given structure."""
     name, cols = structure.name, structure.columns
@@ -299,10 +328,7 @@ def to_example(value: Any, structure: Structure) -> Converted:
     if not isinstance(value, dict):
         return Converted(None, "wrong_row_type", "it is not an object")
     if name in ("chat", "sharegpt"):
-        column = cols.get("messages") or cols.get("conversations") or "messages"
-        if column not in value:
-            return Converted(None, "missing_field", column)
-        return _turns_from_list(value[column], column)
+        return _chat_row(_chat_column(cols), value)
     required, optional = STRUCTURES.get(name, ((), ()))
     fields: dict[str, str] = {}
     for role in required:
@@ -335,6 +361,6 @@ def to_example(value: Any, structure: Structure) -> Converted:
 
 
 __all__ = [
-    "STRUCTURES", "SYNONYMS", "Converted", "Example", "classify_row", "detect_structure",
+    "STRUCTURES", "SYNONYMS", "Converted", "Example", "classify_row", "converter", "detect_structure",
     "structure_from_mapping", "to_example", "turn_order_problem",
 ]
