@@ -318,7 +318,7 @@ class Tally:
                 rendered = [template.render(ex, self.tokenizer)[0] for ex in examples[lo:lo + 256]]
                 counts += template.count_tokens(rendered, self.tokenizer)
         self.lengths.extend(counts)
-        self.longest = max(self.longest, *counts) if counts else self.longest
+        self.longest = max(self.longest, max(counts, default=0))
         dups.add_many(numbers, [ex.turns for ex in examples], texts)
         self.merge(events, [row for row, n in zip(numbers, counts, strict=True) if n > self.limit])
 
