@@ -153,7 +153,7 @@ def iter_lines(source: Source, fh: BinaryIO) -> Iterator[tuple[int, str | None, 
     one line, not the file; other encodings decode with replacement characters.
     """
     if source.encoding.codec == "utf-8":
-        yield from _iter_utf8_lines(source, fh)
+        yield from _iter_utf8_lines(fh)
         return
     text = io.TextIOWrapper(fh, encoding=source.encoding.codec, errors="replace", newline=None)
     limit = MAX_LINE_BYTES // 2
@@ -173,7 +173,7 @@ def iter_lines(source: Source, fh: BinaryIO) -> Iterator[tuple[int, str | None, 
         yield lineno, line.rstrip("\r\n"), None
 
 
-def _iter_utf8_lines(source: Source, fh: BinaryIO) -> Iterator[tuple[int, str | None, str | None]]:
+def _iter_utf8_lines(fh: BinaryIO) -> Iterator[tuple[int, str | None, str | None]]:
     readline = fh.readline
     lineno = 0
     while True:
