@@ -238,10 +238,11 @@ def base_validation_loss(trainer: L.Trainer, pl_module: L.LightningModule) -> tu
 
 def restore_best_weights(trainer: L.Trainer, pl_module: L.LightningModule) -> int | None:
     """Load the trainable weights of the best checkpoint (lowest validation loss) into `pl_module`."""
-    from peftstudio.callbacks.checkpoint import CheckpointCallback, best_checkpoint
+    from peftstudio.callbacks.checkpoint import best_checkpoint
     from peftstudio.callbacks.checkpoint_io import read_checkpoint
+    from peftstudio.callbacks.control import checkpoints_of
 
-    ckpt_cb = next((cb for cb in trainer.callbacks if isinstance(cb, CheckpointCallback)), None)  # type: ignore[attr-defined]
+    ckpt_cb = checkpoints_of(trainer)
     best = best_checkpoint(ckpt_cb.folder) if ckpt_cb is not None else None
     if best is None:
         return None

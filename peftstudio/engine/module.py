@@ -125,6 +125,11 @@ class LoraModule(L.LightningModule):
                                   optimizer, num_warmup_steps=warmup, num_training_steps=total)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
+    def on_train_start(self) -> None:
+        # the one owner of the learning rate: a resumed run restores the old rate with its scheduler's
+        # state, and may have been given a new one since (e.g. by `peftstudio fix`)
+        set_learning_rate(self.trainer, self.training_settings.learning_rate)
+
     # ------------------------------------------------------------ adapter weights
     def adapter_state_dict(self) -> dict[str, torch.Tensor]:
         """The trainable (adapter) tensors, under the module's own parameter names."""
@@ -141,3 +146,35 @@ class LoraModule(L.LightningModule):
         with atomic_directory(folder, replace=True) as tmp:
             self.model.save_pretrained(str(tmp), safe_serialization=True)  # type: ignore[operator]
         return Path(folder)
+
+
+def set_learning_rate(trainer: Any, learning_rate: float) -> bool:
+    """Make the optimizer and scheduler use `learning_rate` as their base rate (scaling the current one).
+
+    Returns whether anything changed: nothing does when the scheduler's base rate is already
+    `learning_rate` (a fresh run, or a resume with the same setting).
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        >>> sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 0.5)
+        >>> set_learning_rate(SimpleNamespace(lr_scheduler_configs=[SimpleNamespace(scheduler=sched)]), 0.02)
+        True
+        >>> round(opt.param_groups[0]["lr"], 6)
+        0.01
+    """
+    changed = False
+    for config in getattr(trainer, "lr_scheduler_configs", []):
+        scheduler = config.scheduler
+        bases = list(getattr(scheduler, "base_lrs", []))
+        if not bases or all(math.isclose(b, learning_rate) for b in bases):
+            continue
+        for i, group in enumerate(scheduler.optimizer.param_groups):
+            factor = learning_rate / bases[min(i, len(bases) - 1)]
+            group["lr"] = group["lr"] * factor
+            group["initial_lr"] = learning_rate
+        scheduler.base_lrs = [learning_rate] * len(bases)
+        if hasattr(scheduler, "_last_lr"):
+            scheduler._last_lr = [g["lr"] for g in scheduler.optimizer.param_groups]
+        changed = True
+    return changed

@@ -208,7 +208,7 @@ def fit(config: RunConfig, model: torch.nn.Module, train: Sequence[Example], val
     Returns when training completes or pauses. `sink` receives every report (steps, validation,
     ETA, system readings, checkpoints, pause).
     """
-    from peftstudio.callbacks import ProgressCallback, RunPaused, latest_checkpoint
+    from peftstudio.callbacks import ProgressCallback, RunPaused, SessionControl, latest_checkpoint
     from peftstudio.engine.datamodule import TextDataModule
     from peftstudio.engine.module import LoraModule, check_quantization
     from peftstudio.engine.packing import packing_supported
@@ -228,7 +228,8 @@ def fit(config: RunConfig, model: torch.nn.Module, train: Sequence[Example], val
         sink(plan)
     callbacks = standard_callbacks(root, t, sink, monitor_interval=monitor_interval,
                                    pause_flag=Path(pause_flag) if pause_flag else None)
-    trainer = build_trainer(plan, [*callbacks, *extra_callbacks], root_dir=root)
+    # the session control comes last: it carries out what the callbacks before it asked for
+    trainer = build_trainer(plan, [*callbacks, *extra_callbacks, SessionControl()], root_dir=root)
     ckpt = latest_checkpoint(root / "checkpoints") if resume else None
     progress = next(cb for cb in callbacks if isinstance(cb, ProgressCallback))
     common = {"packing": packing, "resumed_from": ckpt.step if ckpt else None}
