@@ -112,9 +112,6 @@ class DivergenceGuard(L.Callback):
         total = int(trainer.max_steps) if trainer.max_steps and trainer.max_steps > 0 else 0
         return max(self.min_warmup, math.ceil(self.warmup_ratio * total))
 
-    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._micro = []
-
     def on_before_backward(self, trainer: L.Trainer, pl_module: L.LightningModule, loss: Any) -> None:
         # Lightning divides the loss by the accumulation count before backward: undo that for the report
         self._micro.append(float(loss.detach()) * max(int(trainer.accumulate_grad_batches), 1))
@@ -147,10 +144,11 @@ class DivergenceGuard(L.Callback):
                                        resources=None, checkpoint=ckpt.path if ckpt else None)))
 
     def state_dict(self) -> dict[str, Any]:
-        return {"losses": [v for v in self.losses[-200:]]}
+        return {"losses": [v for v in self.losses[-200:]], "micro": list(self._micro)}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.losses = [float(v) for v in state_dict.get("losses", [])]
+        self._micro = [float(v) for v in state_dict.get("micro", [])]  # a step begun before a pause
 
 
 def error_for(decision: Decision, *, step: int, stable_step: int, value: str | None = None) -> ErrorInfo:

@@ -149,7 +149,6 @@ class OverfittingGuard(L.Callback):
 
     # ------------------------------------------------------------ base model
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._micro = []
         if self.measure_base and trainer.global_step == 0 and self.base_val_loss is None:
             loss, tokens = base_validation_loss(trainer, pl_module)
             if loss is not None:
@@ -196,7 +195,8 @@ class OverfittingGuard(L.Callback):
     def state_dict(self) -> dict[str, Any]:
         return {"train_steps": [s for s, _ in self.train], "train_values": [v for _, v in self.train],
                 "val_steps": [s for s, _ in self.val], "val_values": [v for _, v in self.val],
-                "fired": self.fired, "base_val_loss": self.base_val_loss, "stopped_early": self.stopped_early}
+                "fired": self.fired, "base_val_loss": self.base_val_loss, "stopped_early": self.stopped_early,
+                "micro": list(self._micro)}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.train = [(int(s), float(v)) for s, v in zip(state_dict.get("train_steps", []),
@@ -207,6 +207,7 @@ class OverfittingGuard(L.Callback):
         base = state_dict.get("base_val_loss")
         self.base_val_loss = None if base is None else float(base)
         self.stopped_early = bool(state_dict.get("stopped_early", False))
+        self._micro = [float(v) for v in state_dict.get("micro", [])]  # a step begun before a pause
 
 
 def base_validation_loss(trainer: L.Trainer, pl_module: L.LightningModule) -> tuple[float | None, int]:

@@ -1,8 +1,9 @@
-"""Pause: finish the current optimizer step, checkpoint, report, stop.
+"""Pause: finish the current micro-batch, checkpoint, report, stop.
 
 A pause can be requested from anywhere: `request()` in this process, a flag file
 that another process creates (``peftstudio pause RUN`` or the app), or SIGTERM/SIGINT.
-At the next optimizer-step boundary the callback saves a checkpoint through the
+After the current micro-batch (even mid-accumulation: at most one micro-batch of waiting; with
+several processes, at the optimizer step's end) the callback saves a checkpoint through the
 `CheckpointCallback` (if the trainer has one), builds a `PauseReport` (elapsed time,
 remaining estimate, resources in use), tells its listeners and asks the session control
 (`peftstudio.callbacks.control`) to stop, which ends ``trainer.fit`` promptly (no extra validation) so the process can exit and
@@ -102,7 +103,10 @@ class PauseCallback(L.Callback):
                            batch_idx: int) -> None:
         boundary = at_step_boundary(batch_idx=batch_idx, accumulate=trainer.accumulate_grad_batches,
                                     is_last_batch=trainer.fit_loop.epoch_loop.batch_progress.is_last_batch)
-        if boundary and self._decide(trainer):
+        # one process pauses between any two micro-batches: its checkpoint keeps the gradients summed so far
+        # (or, when this step's checkpoint exists, the run replays this step's micro-batches from it); with
+        # several processes each holds its own partial sum, so they pause at the step's end
+        if (boundary or trainer.world_size == 1) and self._decide(trainer):
             self._pause(trainer, save=True)
 
     def _decide(self, trainer: L.Trainer) -> bool:

@@ -212,11 +212,15 @@ class ProgressCallback(L.Callback):
 
     def state_dict(self) -> dict[str, Any]:
         return {"tokens_seen": self.tokens_seen, "elapsed_seconds": self.elapsed_seconds,
-                "loss_steps": list(self.loss_steps), "loss_values": list(self.loss_values)}
+                "loss_steps": list(self.loss_steps), "loss_values": list(self.loss_values),
+                # a step begun but not taken (a pause between micro-batches)
+                "micro_losses": list(self._micro_losses), "micro_tokens": list(self._micro_tokens)}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.tokens_seen = int(state_dict.get("tokens_seen", 0))
         self.elapsed_before = float(state_dict.get("elapsed_seconds", 0.0))
         self.loss_steps = [int(s) for s in state_dict.get("loss_steps", [])]
         self.loss_values = [float(v) for v in state_dict.get("loss_values", [])]
+        self._micro_losses = [float(v) for v in state_dict.get("micro_losses", [])]
+        self._micro_tokens = [int(v) for v in state_dict.get("micro_tokens", [])]
         self._session_start = time.monotonic()

@@ -117,7 +117,7 @@ def _pause(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"id": run.id, "status": run.status, "summary": run.summary})
     elif args.no_wait:
-        print(f"Asked {run.id} to pause; it stops after the current training step.")
+        print(f"Asked {run.id} to pause; it stops after the current micro-batch.")
     elif run.status == "paused":
         p = run.summary.get("pause", {})
         print(f"Paused {run.id} at step {p.get('step', '?')}. Resume with: peftstudio resume {run.id}")
@@ -209,7 +209,7 @@ def follow(run_id: str, *, as_json: bool = False, poll: float = 0.5, notifier: A
                         break
                 time.sleep(poll)
     except KeyboardInterrupt:
-        print("Pausing after the current step…", file=sys.stderr)
+        print("Pausing after the current micro-batch…", file=sys.stderr)
         run = pause_run(run_id, store, wait=True, timeout=60)
     if notifier is not None:
         _notify_end(notifier, run)

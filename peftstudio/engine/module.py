@@ -26,6 +26,8 @@ import torch
 from peftstudio.errors import make
 from peftstudio.records.config import LoraSettings, TrainingSettings
 
+ACCUMULATED_GRADS = "accumulated_grads"  # checkpoint key of the gradients of a step not taken yet
+
 MODEL_INPUTS = ("input_ids", "labels", "attention_mask", "position_ids")
 
 
@@ -77,6 +79,7 @@ class LoraModule(L.LightningModule):
                  *, quantized: bool = False) -> None:
         super().__init__()
         self.training_settings = training
+        self._pending_grads: dict[str, torch.Tensor] | None = None
         if getattr(model, "config", None) is not None:
             model.config.use_cache = False
         if training.gradient_checkpointing and hasattr(model, "gradient_checkpointing_enable"):
@@ -129,6 +132,11 @@ class LoraModule(L.LightningModule):
         # the one owner of the learning rate: a resumed run restores the old rate with its scheduler's
         # state, and may have been given a new one since (e.g. by `peftstudio fix`)
         set_learning_rate(self.trainer, self.training_settings.learning_rate)
+        grads, self._pending_grads = self._pending_grads, None
+        if grads:  # paused mid-accumulation: the gradients summed so far go on being summed
+            for name, p in self.named_parameters():
+                if name in grads:
+                    p.grad = grads[name].to(device=p.device, dtype=p.dtype)
 
     # ------------------------------------------------------------ adapter weights
     def adapter_state_dict(self) -> dict[str, torch.Tensor]:
@@ -138,6 +146,14 @@ class LoraModule(L.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         keep = set(self.adapter_state_dict())
         checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if k in keep}
+        # a checkpoint written mid-accumulation (a pause between micro-batches) keeps the gradients summed
+        # so far, so that the resumed step is the step an uninterrupted run takes
+        if mid_accumulation(self.trainer):  # (after a step the last step's gradients linger: not those)
+            checkpoint[ACCUMULATED_GRADS] = {name: p.grad for name, p in self.named_parameters()
+                                             if p.requires_grad and p.grad is not None}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self._pending_grads = checkpoint.get(ACCUMULATED_GRADS)
 
     def save_adapter(self, folder: str | Path) -> Path:
         """Write the adapter in PEFT's format (safetensors + adapter_config.json), atomically."""
@@ -146,6 +162,13 @@ class LoraModule(L.LightningModule):
         with atomic_directory(folder, replace=True) as tmp:
             self.model.save_pretrained(str(tmp), safe_serialization=True)  # type: ignore[operator]
         return Path(folder)
+
+
+def mid_accumulation(trainer: Any) -> bool:
+    """Whether the micro-batch just trained leaves its optimizer step still to come (gradients half summed)."""
+    loop = getattr(getattr(trainer, "fit_loop", None), "epoch_loop", None)
+    should_accumulate = getattr(loop, "_should_accumulate", None)
+    return bool(should_accumulate()) if callable(should_accumulate) else False
 
 
 def set_learning_rate(trainer: Any, learning_rate: float) -> bool:
