@@ -26,6 +26,7 @@ from typing import Any
 import lightning as L
 
 from peftstudio.callbacks.decision import Decision, GuardAction, GuardReport, Reason, notify, sync_flag
+from peftstudio.callbacks.progress import scaled_losses
 from peftstudio.errors.plain import ErrorInfo
 
 
@@ -104,7 +105,7 @@ class DivergenceGuard(L.Callback):
         self.patience, self.ratio, self.margin = patience, ratio, margin
         self.losses: list[float] = []
         self.last_decision: Decision | None = None
-        self._micro: list[float] = []
+        self._micro: list[tuple[Any, int]] = []  # (loss, scale) of this step's micro-batches
 
     def _warmup(self, trainer: L.Trainer) -> int:
         if self.warmup_steps is not None:
@@ -114,10 +115,12 @@ class DivergenceGuard(L.Callback):
 
     def on_before_backward(self, trainer: L.Trainer, pl_module: L.LightningModule, loss: Any) -> None:
         # Lightning divides the loss by the accumulation count before backward: undo that for the report
-        self._micro.append(float(loss.detach()) * max(int(trainer.accumulate_grad_batches), 1))
+        # kept on the device and read once at the step's end, not after every micro-batch (scaled_losses)
+        self._micro.append((loss.detach(), max(int(trainer.accumulate_grad_batches), 1)))
 
     def on_before_optimizer_step(self, trainer: L.Trainer, pl_module: L.LightningModule, optimizer: Any) -> None:
-        step_loss = sum(self._micro) / len(self._micro) if self._micro else math.nan
+        micro = scaled_losses(self._micro)
+        step_loss = sum(micro) / len(micro) if micro else math.nan
         self._micro = []
         lr = float(optimizer.param_groups[0]["lr"]) if self.learning_rate is None else self.learning_rate
         step = trainer.global_step + 1  # the step being taken
@@ -144,11 +147,11 @@ class DivergenceGuard(L.Callback):
                                        resources=None, checkpoint=ckpt.path if ckpt else None)))
 
     def state_dict(self) -> dict[str, Any]:
-        return {"losses": [v for v in self.losses[-200:]], "micro": list(self._micro)}
+        return {"losses": [v for v in self.losses[-200:]], "micro": scaled_losses(self._micro)}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.losses = [float(v) for v in state_dict.get("losses", [])]
-        self._micro = [float(v) for v in state_dict.get("micro", [])]  # a step begun before a pause
+        self._micro = [(float(v), 1) for v in state_dict.get("micro", [])]  # a step begun before a pause
 
 
 def error_for(decision: Decision, *, step: int, stable_step: int, value: str | None = None) -> ErrorInfo:

@@ -108,10 +108,12 @@ class LoraModule(L.LightningModule):
         return {"loss": loss, "train_loss": loss.detach()}
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        loss = self.loss(batch)
-        # weight each batch by its predicted tokens so the epoch value is the token-level mean
+        # weight each batch by its predicted tokens so the epoch value is the token-level mean (over every
+        # rank: Lightning sums the weighted values and the weights); a batch predicting nothing (a rank's
+        # filler batch) weighs nothing and needs no forward pass
         predicted = int((batch["labels"][:, 1:] != -100).sum())
-        self.log("val_loss", loss, on_step=False, on_epoch=True, batch_size=max(predicted, 1), sync_dist=True)
+        loss = self.loss(batch) if predicted else torch.zeros((), device=batch["labels"].device)
+        self.log("val_loss", loss, on_step=False, on_epoch=True, batch_size=predicted, sync_dist=True)
         return loss
 
     # ------------------------------------------------------------ optimisation

@@ -113,6 +113,7 @@ class TrainingSettings:
     devices: int = field(default=1, validator=positive)
     strategy: str = field(default="auto", validator=one_of(STRATEGIES))
     early_stopping: bool = False
+    deterministic: bool = False
 
     @property
     def effective_batch_size(self) -> int:

@@ -177,3 +177,21 @@ def test_sigterm_pauses_at_the_next_step_with_a_checkpoint(tmp_path: Path, examp
     assert outcome.step in (2, 3)  # at an optimizer-step boundary, never mid-accumulation
     assert latest_checkpoint(tmp_path / "checkpoints").step == outcome.step  # type: ignore[union-attr]
     assert signal.getsignal(signal.SIGTERM) == before  # handlers put back
+
+
+def test_deterministic_runs_turn_on_torchs_deterministic_algorithms(tmp_path: Path) -> None:
+    from peftstudio.engine.trainer import build_trainer
+    from peftstudio.settings import SETTINGS
+
+    assert any(s.key == "deterministic" and s.path == "training.deterministic" for s in SETTINGS)
+    before = torch.are_deterministic_algorithms_enabled()
+    try:
+        plain = plan_trainer(TrainingSettings(), batches_per_epoch=4, has_validation=False, cuda=False)
+        build_trainer(plain, [], root_dir=tmp_path)
+        assert torch.are_deterministic_algorithms_enabled() == before  # left as it was
+        exact = plan_trainer(TrainingSettings(deterministic=True), batches_per_epoch=4, has_validation=False,
+                             cuda=False)
+        build_trainer(exact, [], root_dir=tmp_path)
+        assert exact.deterministic and torch.are_deterministic_algorithms_enabled()
+    finally:
+        torch.use_deterministic_algorithms(before)
