@@ -60,10 +60,11 @@ def live(tmp_path: Path, fresh_home: Path) -> Iterator[Studio]:
     thread.join(timeout=10)
 
 
-def open_page(chromium: object, studio: Studio, *, dark: bool = False, hash: str = "") -> object:
-    """A new signed-in page (its own context: cookies, colour scheme) showing the studio."""
+def open_page(chromium: object, studio: Studio, *, dark: bool = False, hash: str = "", axe: bool = False) -> object:
+    """A new signed-in page (its own context: cookies, colour scheme) showing the studio; `axe` lets the
+    tests inject axe-core (an inline script the page's own CSP refuses)."""
     context = chromium.new_context(color_scheme="dark" if dark else "light",  # type: ignore[attr-defined]
-                                   viewport={"width": 1200, "height": 900}, locale="en-GB")
+                                   viewport={"width": 1200, "height": 900}, locale="en-GB", bypass_csp=axe)
     page = context.new_page()
     page.set_default_timeout(30_000)
     page.goto(f"{studio.url}/?token={LOGIN}")  # the printed link: exchanged once for the cookie
