@@ -70,3 +70,17 @@ def refused(reason: str) -> JSON:
 
 def sign_in(detail: str = "") -> JSON:
     return error_response(make("sign_in_needed", detail=detail))
+
+
+def sign_in_page(detail: str = "") -> Response:
+    """The sign-in error as a small page, for a browser that opened the studio without its link."""
+    from html import escape
+
+    info = make("sign_in_needed", detail=detail).info
+    steps = "".join(f"<li>{escape(step)}</li>" for a in info.actions for step in a.steps)
+    body = (f'<!doctype html><html lang="en"><meta charset="utf-8"><meta name="color-scheme" content="light dark">'
+            f"<title>{escape(info.title)} · PEFT Studio</title><body style=\"font-family:system-ui;max-width:40em;"
+            f'margin:4em auto;padding:0 1em;line-height:1.5"><main><h1>{escape(info.title)}</h1>'
+            f"<p>{escape(info.explanation)}</p><ol>{steps}</ol></main></body></html>")
+    return Response(body, status_code=401, media_type="text/html; charset=utf-8",
+                    headers={"cache-control": "no-store"})

@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from peftstudio.server.errors import refused, sign_in
+from peftstudio.server.errors import refused, sign_in, sign_in_page
 from peftstudio.server.settings import ServerSettings
 
 COOKIE = "peftstudio_session"
@@ -86,7 +86,8 @@ class Guard:
         if not self._signed_in(headers):
             if self._presented(headers):
                 await self._slow_down()
-            await sign_in()(scope, receive, send)
+            page = not str(scope.get("path", "")).startswith("/api/") and "text/html" in headers.get("accept", "")
+            await (sign_in_page() if page else sign_in())(scope, receive, send)
             return
         if scope["method"] not in SAFE_METHODS:
             problem = self._cross_origin(headers, host)
@@ -138,7 +139,9 @@ class Guard:
                 self._token_used = True
         if not ok:
             await self._slow_down()
-            await sign_in("That sign-in link was already used or is not this studio's.")(scope, receive, send)
+            used = "That sign-in link was already used or is not this studio's."
+            page = "text/html" in {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}.get("accept", "")
+            await (sign_in_page(used) if page else sign_in(used))(scope, receive, send)
             return
         rest = urlencode({k: v for k, v in query.items() if k != "token"})
         location = (scope.get("path") or "/") + (f"?{rest}" if rest else "")

@@ -118,3 +118,12 @@ def test_a_remote_server_answers_to_the_machine_names_and_allowed_hosts() -> Non
     local = ServerSettings.create("127.0.0.1", 8765)
     assert set(local.allowed_hosts) == {"127.0.0.1", "localhost", "::1", "[::1]"}
     assert local.login_token != ServerSettings.create("127.0.0.1", 8765).login_token
+
+
+def test_a_browser_without_the_link_gets_a_readable_page(studio: Studio) -> None:
+    with studio.client(signed_in=False) as c:
+        r = c.get("/", headers={"accept": "text/html,application/xhtml+xml"})
+        assert r.status_code == 401 and r.headers["content-type"].startswith("text/html")
+        assert "Open the studio from its link" in r.text and "<script" not in r.text
+        api = c.get("/api/runs", headers={"accept": "text/html"})
+        assert api.headers["content-type"].startswith("application/json")
