@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
-from peftstudio.server.deps import as_json
+from peftstudio.server.deps import as_json, settings_of
 from peftstudio.server.errors import JSON
 
 router = APIRouter(prefix="/api", tags=["reference"])
@@ -45,6 +45,24 @@ def help_page(topic: str) -> JSON:
 
     return JSON({"topic": topic, "page": page_path(topic).stem, "anchor": page_anchor(topic),
                  "markdown": read_page(topic)})
+
+
+@router.get("/notifications")
+async def notifications(request: Request) -> JSON:
+    """What the page's notifications follow: the library's milestones and default switches, and the
+    desktop's Do Not Disturb when the studio runs on this person's own computer (served on loopback)."""
+    from peftstudio.notify import PROGRESS_MILESTONES, NotifySettings, read_dnd
+    from peftstudio.server.settings import LOOPBACK_NAMES
+
+    dnd = None
+    if settings_of(request).host in LOOPBACK_NAMES:
+        try:
+            status = await read_dnd(None)
+            dnd = {"on": status.on, "source": status.source, "known": status.known}
+        except Exception:  # noqa: BLE001 - a desktop that cannot say is simply not known
+            dnd = None
+    return JSON({"milestones": list(PROGRESS_MILESTONES), "defaults": as_json(NotifySettings()),
+                 "do_not_disturb": dnd, "own_desktop": settings_of(request).host in LOOPBACK_NAMES})
 
 
 @router.get("/about")

@@ -58,7 +58,7 @@ def test_axe_finds_nothing_serious_on_any_screen(chromium: object, live: Studio,
     page: Any = open_page(chromium, live, dark=dark, axe=True)
     page.get_by_role("heading", name="PEFT Studio").wait_for()
     _scan(page, "home", found)
-    walk_to_review(page, None, data=str(_world_file(tmp_path)), max_steps=12)
+    walk_to_review(page, shots if dark else None, suffix=scheme, data=str(_world_file(tmp_path)), max_steps=12)
     _scan(page, "review", found)
     page.get_by_role("button", name="Back", exact=True).click()
     _scan(page, "settings", found)

@@ -198,3 +198,13 @@ def test_bad_stream_position_is_plain(client: httpx.Client) -> None:
     r = client.get(f"/api/runs/{rid}/stream")
     assert r.status_code == 200 and "event: status" in r.text and "event: end" in r.text
     assert client.get(f"/api/runs/{rid}").json()["loss_zones"] is None
+
+
+def test_notifications_follow_the_library(client: httpx.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from peftstudio.notify import PROGRESS_MILESTONES
+
+    monkeypatch.setenv("PEFTSTUDIO_DND", "on")
+    r = client.get("/api/notifications").json()
+    assert r["milestones"] == list(PROGRESS_MILESTONES) and r["own_desktop"] is True
+    assert set(r["defaults"]) >= {"progress", "completion", "errors", "warnings", "sound"}
+    assert r["do_not_disturb"]["on"] is True  # the desktop says Do Not Disturb: the page stays quiet

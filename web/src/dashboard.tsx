@@ -7,7 +7,8 @@ import { LossChart } from "./chart";
 import { ErrorDialog } from "./dialogs";
 import { duration, num, percent } from "./format";
 import { Term } from "./glossary";
-import { Milestones, setSound, setTitle, soundOn } from "./notify";
+import { loadNotifyInfo, Milestones, setTitle } from "./notify";
+import { NotificationSettings } from "./notifysettings";
 
 interface Banner {
   id: number;
@@ -45,7 +46,6 @@ export function Dashboard({ runId, onError, onHome }: { runId: string; onError: 
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<ErrorInfo | null>(null);
   const [connected, setConnected] = useState(true);
-  const [sound, setSoundState] = useState(soundOn());
   const points = useRef(new Map<number, { loss: number | null; val: number | null }>());
   const latest = useRef<Record<string, number>>({});
   const reading = useRef<Record<string, unknown> | null>(null);
@@ -105,6 +105,7 @@ export function Dashboard({ runId, onError, onHome }: { runId: string; onError: 
       const suggestions = data.suggestions as (string | { label: string; fix_id?: string })[] | undefined;
       if (suggestions && suggestions.length) {
         const id = Number((e as MessageEvent).lastEventId.split(".")[1]);
+        if (ev.kind !== "quality") milestones.current?.warning(data.title || BANNER_TITLES[ev.kind] || ev.kind);
         setBanners((bs) => bs.some((b) => b.id === id) ? bs : [...bs, {
           id,
           title: data.title || BANNER_TITLES[ev.kind] || ev.kind,
@@ -148,8 +149,12 @@ export function Dashboard({ runId, onError, onHome }: { runId: string; onError: 
     setLive(emptyLive());
     setBanners([]);
     get<Run>(`/api/runs/${runId}`).then(setRun).catch(onError);
-    connect();
-    return () => source.current?.close();
+    let gone = false;
+    loadNotifyInfo().finally(() => gone || connect());
+    return () => {
+      gone = true;
+      source.current?.close();
+    };
   }, [runId, connect, onError]);
 
   const total = run?.summary.total_steps ?? null;
@@ -214,12 +219,9 @@ export function Dashboard({ runId, onError, onHome }: { runId: string; onError: 
           <div className="actions">
             {active && <button type="button" disabled={busy} onClick={() => act("pause")}>Pause</button>}
             {(paused || status === "failed") && <button type="button" className="primary" disabled={busy} onClick={() => act("resume")}>Resume</button>}
-            <label className="inline"><input type="checkbox" checked={sound} onChange={(e) => { setSound(e.target.checked); setSoundState(e.target.checked); }} /> Sound when done</label>
-            {typeof Notification !== "undefined" && Notification.permission === "default" && (
-              <button type="button" className="link" onClick={() => Notification.requestPermission()}>Notify me</button>
-            )}
           </div>
           {paused && <p role="status">Paused at step {String((run?.summary.pause as { step?: number } | undefined)?.step ?? step)}. Its memory is free; Resume continues exactly there.</p>}
+          <NotificationSettings />
           {status === "completed" && <p role="status" className="good">Finished: {String(run?.summary.steps ?? step)} steps, final loss {num(run?.summary.final_loss as number)}.{run?.summary.adapter_path ? " The adapter is saved." : ""}</p>}
         </div>
         <div className="card">

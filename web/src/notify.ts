@@ -1,7 +1,53 @@
-// Progress where the person is: the tab title, the browser's notifications at 25/50/75/100 % and on an
-// error (when allowed), and a soft sound on completion (with an off switch kept in this browser).
+// Progress where the person is: the tab title, the browser's notifications at the library's milestones
+// (25/50/75 %) and at the end, urgently on an error, and a soft sound on completion. The switches start
+// from the library's defaults (peftstudio.notify.NotifySettings) and are kept in this browser; the
+// desktop's Do Not Disturb is respected when the studio runs on this person's own computer.
+import { get } from "./api";
 
-const MILESTONES = [0.25, 0.5, 0.75];
+export interface NotifyPrefs {
+  progress: boolean;
+  completion: boolean;
+  errors: boolean;
+  warnings: boolean;
+  sound: boolean;
+  respect_do_not_disturb: boolean;
+}
+
+interface NotifyInfo {
+  milestones: number[];
+  defaults: NotifyPrefs;
+  do_not_disturb: { on: boolean } | null;
+}
+
+const KEY = "peftstudio.notifications";
+const FALLBACK: NotifyInfo = {
+  milestones: [25, 50, 75],
+  defaults: { progress: true, completion: true, errors: true, warnings: true, sound: true, respect_do_not_disturb: true },
+  do_not_disturb: null,
+};
+let info: NotifyInfo = FALLBACK;
+let loaded: Promise<void> | null = null;
+
+export function loadNotifyInfo(): Promise<void> {
+  loaded ??= get<NotifyInfo>("/api/notifications").then((i) => { info = i; }).catch(() => {});
+  return loaded;
+}
+
+export function prefs(): NotifyPrefs {
+  try {
+    return { ...info.defaults, ...JSON.parse(localStorage.getItem(KEY) || "{}") };
+  } catch {
+    return info.defaults;
+  }
+}
+
+export function setPref(key: keyof NotifyPrefs, on: boolean) {
+  localStorage.setItem(KEY, JSON.stringify({ ...prefs(), [key]: on }));
+}
+
+function quiet(): boolean {
+  return prefs().respect_do_not_disturb && !!info.do_not_disturb?.on;
+}
 
 export function setTitle(fraction: number | null, status: string) {
   const base = "PEFT Studio";
@@ -12,16 +58,8 @@ export function setTitle(fraction: number | null, status: string) {
   else document.title = base;
 }
 
-export function soundOn(): boolean {
-  return localStorage.getItem("peftstudio.sound") !== "off";
-}
-
-export function setSound(on: boolean) {
-  localStorage.setItem("peftstudio.sound", on ? "on" : "off");
-}
-
 export function chime() {
-  if (!soundOn()) return;
+  if (!prefs().sound || quiet()) return;
   try {
     const ctx = new AudioContext();
     const osc = ctx.createOscillator();
@@ -38,8 +76,9 @@ export function chime() {
   }
 }
 
-function show(title: string, body: string, urgent = false) {
+function show(kind: "progress" | "completion" | "errors" | "warnings", title: string, body: string, urgent = false) {
   if (typeof Notification === "undefined" || Notification.permission !== "granted") return;
+  if (!prefs()[kind] || (!urgent && quiet())) return;
   if (!urgent && document.visibilityState === "visible") return; // the page itself shows it
   new Notification(title, { body, requireInteraction: urgent });
 }
@@ -47,22 +86,28 @@ function show(title: string, body: string, urgent = false) {
 export class Milestones {
   private passed = new Set<number>();
   constructor(private name: string) {}
+  private marks() {
+    return info.milestones.map((m) => m / 100);
+  }
   skipTo(fraction: number) {
-    MILESTONES.filter((m) => m <= fraction).forEach((m) => this.passed.add(m));
+    this.marks().filter((m) => m <= fraction).forEach((m) => this.passed.add(m));
   }
   progress(fraction: number) {
-    for (const m of MILESTONES) {
+    for (const m of this.marks()) {
       if (fraction >= m && !this.passed.has(m)) {
         this.passed.add(m);
-        show(`${Math.round(m * 100)}% done`, `${this.name} is ${Math.round(m * 100)}% trained.`);
+        show("progress", `${Math.round(m * 100)}% done`, `${this.name} is ${Math.round(m * 100)}% trained.`);
       }
     }
   }
   completed() {
-    show("Training finished", `${this.name} is done.`);
+    show("completion", "Training finished", `${this.name} is done.`);
     chime();
   }
+  warning(title: string) {
+    show("warnings", title, this.name);
+  }
   failed(title: string) {
-    show("Training stopped", `${this.name}: ${title}`, true);
+    show("errors", "Training stopped", `${this.name}: ${title}`, true);
   }
 }
