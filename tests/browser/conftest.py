@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from peftstudio.server import ServerSettings
-from tests.server.conftest import LOGIN, SESSION, Studio, start_server
+from tests.server.conftest import LOGIN, SESSION, Studio, start_server, stop_workers
 
 CHROMIUM = os.environ.get("PEFTSTUDIO_CHROMIUM", "/usr/bin/chromium")
 # what Chromium needs on this closed network, as root, headless
@@ -58,6 +58,7 @@ def live(tmp_path: Path, fresh_home: Path) -> Iterator[Studio]:
     yield Studio(url, settings, data_dir, upload_dir)
     server.should_exit = True  # type: ignore[attr-defined]
     thread.join(timeout=10)
+    stop_workers()
 
 
 def open_page(chromium: object, studio: Studio, *, dark: bool = False, hash: str = "", axe: bool = False) -> object:

@@ -47,6 +47,19 @@ def start_server(settings: ServerSettings) -> tuple[str, ServerSettings, object,
     return f"http://127.0.0.1:{settings.port}", settings, server, thread
 
 
+def stop_workers() -> None:
+    """End the worker processes the test's runs left (a failed test must not leave training behind)."""
+    import os
+    import signal
+
+    from peftstudio.engine.runs import is_worker_alive
+    from peftstudio.store import open_store
+
+    for run in open_store().list_runs():
+        if run.pid and is_worker_alive(run.pid):
+            os.kill(run.pid, signal.SIGKILL)
+
+
 @pytest.fixture
 def studio(tmp_path: Path, fresh_home: Path) -> Iterator[Studio]:
     data_dir, upload_dir = tmp_path / "data", tmp_path / "uploads"
@@ -58,6 +71,7 @@ def studio(tmp_path: Path, fresh_home: Path) -> Iterator[Studio]:
     yield Studio(url, settings, data_dir, upload_dir)
     server.should_exit = True  # type: ignore[attr-defined]
     thread.join(timeout=10)
+    stop_workers()
 
 
 @pytest.fixture
