@@ -40,7 +40,8 @@ def walk_to_review(page, shots: Path | None, suffix: str = "light", data: str = 
     page.get_by_role("button", name="Next").click()
     page.get_by_text("Advanced settings").click()
     page.get_by_label("Step limit").fill(str(max_steps))
-    page.get_by_label("Checkpoint every").fill("5")
+    page.get_by_label("Checkpoint every").fill("4")
+    page.get_by_label("Validation every").fill("8")  # validation is the slow part of a tiny run
     page.wait_for_timeout(600)  # re-planned after a short pause
     shot("wizard-5-settings")
     page.get_by_role("button", name="Next").click()
@@ -51,7 +52,7 @@ def walk_to_review(page, shots: Path | None, suffix: str = "light", data: str = 
 def test_wizard_trains_pauses_resumes_and_completes(chromium: object, live: Studio, shots: Path) -> None:
     page = open_page(chromium, live)
     page.get_by_role("heading", name="PEFT Studio").wait_for()  # type: ignore[attr-defined]
-    walk_to_review(page, shots, max_steps=40)
+    walk_to_review(page, shots, max_steps=16)
     page.get_by_label("Name").fill("Pirates 🏴‍☠️ 海盗 قراصنة")  # type: ignore[attr-defined]
     page.get_by_role("button", name="Save as preset").click()  # type: ignore[attr-defined]
     page.get_by_text("Saved as the preset").wait_for()  # type: ignore[attr-defined]

@@ -363,7 +363,7 @@ function Review({ plan, rate, setRate, currency, setCurrency, onAlternative, nam
         <dt>Time</dt><dd data-testid="review-time">{range(r("duration_seconds"), duration)}</dd>
         <dt><Term word="GPU-hours">GPU-hours</Term></dt><dd>{range(r("gpu_hours"), (v) => num(v, 2))}</dd>
         <dt>Energy</dt><dd>{range(r("energy_kwh"), (v) => `${num(v, 2)} kWh`)}</dd>
-        <dt>Electricity cost</dt><dd>{range(r("electricity_cost"), (v) => `${num(v, 2)} ${String(e.currency ?? currency)}`)}</dd>
+        <dt>Electricity cost</dt><dd>{range(r("electricity_cost"), (v) => `${v < 0.01 ? "under 0.01" : num(v, 2)} ${String(e.currency ?? currency)}`)}</dd>
         <dt><Term word="CO2">CO₂</Term></dt><dd>{range(r("co2_kg"), (v) => `${num(v, 2)} kg`)}</dd>
         <dt>Memory</dt><dd>{bytes(plan.memory.estimated_peak_bytes)} of {bytes(plan.memory.available_bytes)} · {plan.memory.fits ? "fits" : "does not fit"}</dd>
       </dl>
