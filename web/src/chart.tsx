@@ -49,11 +49,12 @@ export function LossChart(props: { steps: number[]; loss: (number | null)[]; val
       plugins: [zonePlugin],
       scales: { x: { time: false } },
       axes: [
-        { label: "step", stroke: css("--text") },
+        // steps are whole numbers: ticks at 1, 2, 5, 10, 20, 50, … never between two steps
+        { label: "step", stroke: css("--text"), incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000] },
         { label: "loss", stroke: css("--text") },
       ],
       series: [
-        {},
+        { label: "Step" },
         { label: "Training loss", stroke: css("--accent"), width: 2, spanGaps: true },
         { label: "Validation loss", stroke: css("--warn"), width: 2, spanGaps: true, points: { show: true } },
       ],
