@@ -15,7 +15,7 @@ from tests.server.sse import messages
 pytestmark = pytest.mark.slow
 
 START = {"profile": "chatbot", "model": "builtin:tiny-llama", "data": "sample:pirate_chat.jsonl",
-         "overrides": {"max_steps": 30, "checkpoint_every_steps": 5}, "name": "live 🦜"}
+         "overrides": {"max_steps": 12, "checkpoint_every_steps": 4, "eval_every_steps": 6}, "name": "live 🦜"}
 
 
 def _start(client: httpx.Client, **overrides: object) -> str:
@@ -63,7 +63,7 @@ def test_sse_reconnect_gets_every_update_once_in_order(client: httpx.Client, stu
     assert statuses[-1] == "completed" and len(statuses) == len(set(statuses))
     run = client.get(f"/api/runs/{run_id}").json()
     assert run["loss_zones"]["good_below"] < run["loss_zones"]["problem_above"]
-    assert run["name"] == "live 🦜" and run["summary"]["steps"] == 30
+    assert run["name"] == "live 🦜" and run["summary"]["steps"] == 12
 
 
 def test_pause_and_resume_through_the_api(client: httpx.Client) -> None:
