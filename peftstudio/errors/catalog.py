@@ -233,6 +233,46 @@ CATALOG: dict[str, _Entry] = {
             _a("Check the name", None, "Copy the name or id from the list; a unique beginning of an id is enough."),
         ),
     ),
+    "sign_in_needed": _Entry(
+        "Open the studio from its link",
+        "This page needs the link that `peftstudio app` or `peftstudio serve` printed when it started (the "
+        "link carries a one-time key that signs this browser in). {detail}",
+        (
+            _a("Use the printed link", None, "Copy the whole link from the terminal where the studio runs.",
+               "Open it in this browser; it signs you in and can be used once."),
+            _a("Start the studio again", None, "Stop it with Ctrl-C and run `peftstudio app` (or `serve`) again "
+               "for a new link."),
+        ),
+    ),
+    "request_refused": _Entry(
+        "Request refused",
+        "The studio refused this request: {reason}. This protects the studio from other web pages and from "
+        "other computers on the network.",
+        (
+            _a("Open the studio from its own address", None, "Use the link printed by `peftstudio app` or "
+               "`peftstudio serve`, not a page of another site."),
+            _a("Allow the host name", None, "Serving under another name? Start with: peftstudio serve "
+               "--allow-host NAME"),
+        ),
+    ),
+    "path_not_allowed": _Entry(
+        "That file is outside the allowed folders",
+        "{path} is not inside a folder the studio may read ({folders}). Files come in by upload, or from "
+        "folders named when the studio starts.",
+        (
+            _a("Upload the file", None, "Use Upload in the data step of the wizard."),
+            _a("Allow its folder", None, "Start the studio with: peftstudio serve --data-dir FOLDER"),
+        ),
+    ),
+    "upload_too_large": _Entry(
+        "The file is too large to upload",
+        "The upload was larger than {limit}; nothing of it was kept.",
+        (
+            _a("Use the file from a folder on the server", None,
+               "Copy it to the training machine and start the studio with --data-dir FOLDER."),
+            _a("Allow larger uploads", None, "Start the studio with --max-upload-mb N."),
+        ),
+    ),
     "internal_error": _Entry(
         "Something went wrong",
         "PEFT Studio hit a problem it does not know how to explain ({kind}). The details were saved to "

@@ -1,0 +1,71 @@
+// The page's frame: the screen named by the address (#/, #/new, #/runs/ID), the glossary, the error dialog.
+import { useCallback, useEffect, useState } from "react";
+import { ApiError, get, post, type ErrorInfo, type Run, type Term as TermRecord } from "./api";
+import { Dashboard } from "./dashboard";
+import { ErrorDialog } from "./dialogs";
+import { GlossaryContext } from "./glossary";
+import { Home } from "./home";
+import { Wizard } from "./wizard";
+
+type Screen = { name: "home" } | { name: "new" } | { name: "run"; id: string };
+
+function parse(hash: string): Screen {
+  const m = hash.match(/^#\/runs\/([^/]+)/);
+  if (m) return { name: "run", id: decodeURIComponent(m[1]) };
+  if (hash.startsWith("#/new")) return { name: "new" };
+  return { name: "home" };
+}
+
+export function App() {
+  const [screen, setScreen] = useState<Screen>(parse(location.hash));
+  const [terms, setTerms] = useState<TermRecord[]>([]);
+  const [error, setError] = useState<{ info: ErrorInfo; retry?: () => void } | null>(null);
+
+  useEffect(() => {
+    const onHash = () => setScreen(parse(location.hash));
+    window.addEventListener("hashchange", onHash);
+    return () => window.removeEventListener("hashchange", onHash);
+  }, []);
+  useEffect(() => {
+    get<{ terms: TermRecord[] }>("/api/glossary").then((r) => setTerms(r.terms)).catch(() => {});
+  }, []);
+
+  const go = (hash: string) => {
+    location.hash = hash;
+  };
+  const onError = useCallback((e: unknown, retry?: () => void) => {
+    if (e instanceof ApiError) setError({ info: e.info, retry });
+    else setError({ info: { code: "internal_error", title: "Something went wrong", explanation: String(e), actions: [], help_anchor: "internal-error", help_url: "errors#internal-error", details: {} }, retry });
+  }, []);
+  const resume = async (id: string) => {
+    try {
+      await post<Run>(`/api/runs/${encodeURIComponent(id)}/resume`);
+      go(`#/runs/${encodeURIComponent(id)}`);
+    } catch (e) {
+      onError(e, () => resume(id));
+    }
+  };
+
+  return (
+    <GlossaryContext.Provider value={terms}>
+      <a className="skip" href="#content" onClick={(e) => { e.preventDefault(); document.querySelector<HTMLElement>("main h1")?.focus(); }}>Skip to content</a>
+      <header className="top">
+        <a href="#/" className="brand">PEFT Studio</a>
+      </header>
+      <div id="content">
+        {screen.name === "home" && <Home onNew={() => go("#/new")} onOpen={(id) => go(`#/runs/${encodeURIComponent(id)}`)} onResume={resume} onError={onError} />}
+        {screen.name === "new" && <Wizard onStarted={(r) => go(`#/runs/${encodeURIComponent(r.id)}`)} onError={onError} onCancel={() => go("#/")} />}
+        {screen.name === "run" && <Dashboard runId={screen.id} onError={onError} onHome={() => go("#/")} />}
+      </div>
+      {error && (
+        <ErrorDialog info={error.info} onClose={() => setError(null)}
+          extraActions={error.retry ? [{ label: "Try again", run: error.retry }] : undefined}
+          onAction={(a) => {
+            if (a.fix_id === "retry" && error.retry) { error.retry(); return true; }
+            if (a.fix_id === "use_builtin") { go("#/new"); return true; }
+            return false;
+          }} />
+      )}
+    </GlossaryContext.Provider>
+  );
+}
