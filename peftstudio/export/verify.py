@@ -218,14 +218,33 @@ def gguf_problem(path: Path) -> str | None:
     return None
 
 
-def _check_llama_cpp(path: Path, stored: str, ref: _Reference, checks: list[ExportCheck]) -> tuple[float, float, str]:
+def _check_adapter(result: ExportResult, source: ExportSource, ref: _Reference, checks: list[ExportCheck],
+                   progress: ProgressFn | None) -> tuple[float, float, str]:
+    """An adapter-only export: llama.cpp loads the base GGUF (the export's own, or the base converted at f16
+    for the test) with the GGUF adapter on top; compared with the merged model."""
+    import tempfile
+
+    adapter = Path(result.path) / str(result.adapter_file)
+    if result.model_file:
+        return _check_llama_cpp(Path(result.path) / result.model_file, result.quant or "f16", ref, checks,
+                                lora=adapter)
+    from peftstudio.export import converter
+    from peftstudio.export.source import base_folder
+
+    with tempfile.TemporaryDirectory(prefix="peftstudio-test-base-") as tmp:
+        base = converter.convert(base_folder(source), Path(tmp) / "base-F16.gguf", "f16", progress=progress)
+        return _check_llama_cpp(base, "f16", ref, checks, lora=adapter)
+
+
+def _check_llama_cpp(path: Path, stored: str, ref: _Reference, checks: list[ExportCheck],
+                     lora: Path | None = None) -> tuple[float, float, str]:
     import numpy as np
     from llama_cpp import Llama
 
     n_ctx = max(len(i) for i in ref.ids) + 128
     threads = max(1, min(8, os.cpu_count() or 1))
     llm = Llama(model_path=str(path), logits_all=True, n_ctx=max(n_ctx, 256), verbose=False, n_threads=threads,
-                seed=0)
+                seed=0, lora_path=str(lora) if lora else None)
     try:
         same = [llm.tokenize(t.encode("utf-8"), add_bos=False, special=True)
                 == ref.tokenizer(t, add_special_tokens=False)["input_ids"] for t in TOKENIZER_TEXTS]
@@ -269,13 +288,17 @@ def _check_modelfile(folder: Path, ref: _Reference, checks: list[ExportCheck]) -
         return
     parts = parse_modelfile(path.read_text(encoding="utf-8"))
     problems = check_translation(hf_renderer(ref.tokenizer), parts.get("template", ""), parts.get("system"))
-    from_ok = (folder / str(parts.get("from", "")).removeprefix("./")).is_file()
+    named = str(parts.get("from", ""))
+    # FROM a file of the export, or (adapter-only) the base model's name in Ollama
+    from_ok = (folder / named.removeprefix("./")).is_file() if named.startswith("./") else bool(named)
+    if "adapter" in parts:
+        from_ok = from_ok and (folder / str(parts["adapter"]).removeprefix("./")).is_file()
     eos_ok = ref.tokenizer.eos_token in parts["stop"]
     checks.append(ExportCheck("Modelfile template", not problems and from_ok and eos_ok,
                               figure=float(not problems), limit=1.0,
                               detail=("template renders the sample conversations like the chat template"
                                       if not problems else problems[0][:300])
-                              + ("" if from_ok else "; FROM names a missing file")
+                              + ("" if from_ok else "; FROM or ADAPTER names a missing file")
                               + ("" if eos_ok else "; the end-of-answer token is not a stop")))
 
 
@@ -332,11 +355,14 @@ def verify_export(result: ExportResult, source: ExportSource | None = None, *, p
     report(progress, "testing", 0, 3, "Running the original model")
     if result.kind != "hf":
         path = Path(result.path) / str(result.model_file)
-        problem = gguf_problem(path)
-        if problem:
-            return ExportTestResult(kind=result.kind, passed=False, message=problem,
-                                    checks=(ExportCheck("GGUF file", False, detail=problem),),
-                                    seconds=time.monotonic() - started)
+        files = ([path] if result.model_file else []) + (
+            [Path(result.path) / result.adapter_file] if result.adapter_file else [])
+        for file in files:
+            problem = gguf_problem(file)
+            if problem:
+                return ExportTestResult(kind=result.kind, passed=False, message=problem,
+                                        checks=(ExportCheck("GGUF file", False, detail=problem),),
+                                        seconds=time.monotonic() - started)
     ref = _Reference.of(source, prompts)
     if result.kind == "hf":
         out = _guarded("transformers", checks, _check_hf, result, source, ref, checks)
@@ -344,6 +370,15 @@ def verify_export(result: ExportResult, source: ExportSource | None = None, *, p
             diffs.append(out[0])
             tops.append(out[1])
             sample = out[2]
+    elif result.adapter_file:
+        report(progress, "testing", 1, 3, "Loading the base model and the adapter with llama.cpp")
+        out = _guarded("llama.cpp", checks, _check_adapter, result, source, ref, checks, progress)
+        if out:
+            diffs.append(out[0])
+            tops.append(out[1])
+            sample = out[2]
+        if result.kind == "ollama":
+            _check_modelfile(Path(result.path), ref, checks)
     else:
         stored = result.quant or "f16"
         if "llama.cpp" in loaders:
