@@ -70,6 +70,16 @@ def hf_renderer(tokenizer: Any) -> Any:
     return render
 
 
+def special_tokens(tokenizer: Any) -> list[str]:
+    """The tokenizer's special tokens: the named ones and every added token marked special (as Llama 3's
+    ``<|start_header_id|>`` is), which a model writes but a person never types."""
+    found = [str(t) for t in getattr(tokenizer, "all_special_tokens", [])]
+    for added in (getattr(tokenizer, "added_tokens_decoder", None) or {}).values():
+        if getattr(added, "special", False) and str(added) not in found:
+            found.append(str(added))
+    return found
+
+
 def translate_chat_template(tokenizer: Any) -> OllamaTemplate:
     """Translate the tokenizer's chat template for Ollama, checked on sample conversations.
 
@@ -88,7 +98,7 @@ def translate_chat_template(tokenizer: Any) -> OllamaTemplate:
     if problems:
         raise make("chat_template_untranslatable", reason=f"the translation differs on {len(problems)} sample "
                                                           f"conversation(s): {problems[0][:200]}")
-    specials = [str(t) for t in getattr(tokenizer, "all_special_tokens", [])]
+    specials = special_tokens(tokenizer)
     return OllamaTemplate.of(layout, stop_words(layout, specials, tokenizer.eos_token))
 
 
