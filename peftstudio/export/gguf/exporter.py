@@ -110,6 +110,29 @@ def hf_folder(source: ExportSource, scratch: Path, progress: ProgressFn | None) 
     return folder
 
 
+def check_vocabulary(folder: Path) -> None:
+    """The plain ``tokenizer_mismatch`` error when the folder's tokenizer has ids past the model's vocabulary
+    (llama.cpp would read embeddings that do not exist: garbage, or a crash).
+
+    Example:
+        >>> check_vocabulary(Path("/nowhere"))
+    """
+    import json
+
+    config_path = folder / "config.json"
+    if not config_path.is_file() or not any((folder / n).is_file() for n in ("tokenizer.json", "tokenizer.model")):
+        return
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    vocab_size = config.get("vocab_size") or (config.get("text_config") or {}).get("vocab_size")
+    if not vocab_size:
+        return
+    from transformers import AutoTokenizer
+
+    size = len(AutoTokenizer.from_pretrained(str(folder)))
+    if size > int(vocab_size):
+        raise make("tokenizer_mismatch", tokenizer_vocab=size, model_vocab=int(vocab_size))
+
+
 def write_gguf(source: ExportSource, path: Path, quant: str = "f16", *, progress: ProgressFn | None = None) -> Path:
     """Write the source as the GGUF file `path` with llama.cpp's converter (and its quantizer for the
     k-quant types); a plain write: callers make it atomic.
@@ -122,6 +145,7 @@ def write_gguf(source: ExportSource, path: Path, quant: str = "f16", *, progress
     converter.converter()  # a missing converter is named before any work
     with tempfile.TemporaryDirectory(prefix=".peftstudio-gguf-", dir=path.parent) as scratch:
         folder = hf_folder(source, Path(scratch), progress)
+        check_vocabulary(folder)
         direct = QUANTS[quant].convert_type
         if direct:
             return converter.convert(folder, path, direct, progress=progress)
