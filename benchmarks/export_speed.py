@@ -4,7 +4,8 @@ For `builtin:smollm2-135m` the converter writes the f16 file once (timed), then 
 each k-quant type from it (timed); q8_0 the converter writes directly (timed). Each type's file size is
 given with its ratio against the f16 file. Then `export_gguf(..., quant="q4_k_m")` runs whole (atomic
 folder, checks, conversion and quantization) and is compared with the converter and the quantizer run by
-hand in the same run (`ours_vs_by_hand`; the target is at most 1.1).
+hand in the same run, alternately, twice each, the quicker of each kept (`ours_vs_by_hand`; the target is at
+most 1.1).
 
 Prints ONE JSON line. Run: ``.venv/bin/python benchmarks/export_speed.py [--model builtin:smollm2-135m]``.
 """
@@ -58,13 +59,23 @@ def main() -> None:
             types[quant] = {"convert_s": round(convert_s, 2), "quantize_s": round(quantize_s, 2),
                             "total_s": round(convert_s + quantize_s, 2), "size_bytes": path.stat().st_size,
                             "size_vs_f16": round(path.stat().st_size / f16_size, 3)}
-        started = time.perf_counter()
-        result = export_gguf(source, out / "ours", quant="q4_k_m")
-        ours_s = time.perf_counter() - started
-    by_hand = types["q4_k_m"]["total_s"]
+        # ours and by hand alternately, twice each, the quicker of each kept: the first file read and the
+        # other developers' load on this shared machine otherwise favour whichever runs later
+        ours_runs, by_hand_runs = [], [types["q4_k_m"]["total_s"]]
+        for i in range(2):
+            started = time.perf_counter()
+            result = export_gguf(source, out / f"ours-{i}", quant="q4_k_m")
+            ours_runs.append(time.perf_counter() - started)
+            if i == 0:
+                started = time.perf_counter()
+                f16_again = converter.convert(folder, out / "again-F16.gguf", "f16")
+                converter.quantize(f16_again, out / "again-Q4_K_M.gguf", "q4_k_m")
+                by_hand_runs.append(time.perf_counter() - started)
+    ours_s, by_hand = min(ours_runs), min(by_hand_runs)
     print(json.dumps({
         "benchmark": "export_speed", "model": args.model, "types": types,
-        "ours_q4_k_m_s": round(ours_s, 2), "by_hand_q4_k_m_s": by_hand,
+        "ours_q4_k_m_s": round(ours_s, 2), "by_hand_q4_k_m_s": round(by_hand, 2),
+        "ours_runs_s": [round(t, 2) for t in ours_runs], "by_hand_runs_s": [round(t, 2) for t in by_hand_runs],
         "ours_vs_by_hand": round(ours_s / by_hand, 3), "ours_q4_k_m_bytes": result.size_bytes,
         "within_1_1x": ours_s / by_hand <= 1.1, "load_before": round(load_before, 2), "cores": os.cpu_count(),
         "date": datetime.date.today().isoformat(), "machine": "2-core shared VM (CPU)",

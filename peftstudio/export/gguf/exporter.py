@@ -119,16 +119,19 @@ def check_vocabulary(folder: Path) -> None:
     """
     import json
 
-    config_path = folder / "config.json"
-    if not config_path.is_file() or not any((folder / n).is_file() for n in ("tokenizer.json", "tokenizer.model")):
-        return
+    config_path, tokenizer_path = folder / "config.json", folder / "tokenizer.json"
+    if not config_path.is_file() or not tokenizer_path.is_file():
+        return  # a sentencepiece-only tokenizer: the converter reads and checks it
     config = json.loads(config_path.read_text(encoding="utf-8"))
     vocab_size = config.get("vocab_size") or (config.get("text_config") or {}).get("vocab_size")
     if not vocab_size:
         return
-    from transformers import AutoTokenizer
-
-    size = len(AutoTokenizer.from_pretrained(str(folder)))
+    # read tokenizer.json itself (loading the tokenizer through transformers takes seconds)
+    data = json.loads(tokenizer_path.read_text(encoding="utf-8"))
+    vocab = (data.get("model") or {}).get("vocab") or {}
+    ids = list(vocab.values()) if isinstance(vocab, dict) else list(range(len(vocab)))
+    ids += [int(t["id"]) for t in data.get("added_tokens") or []]
+    size = max(ids) + 1 if ids else 0
     if size > int(vocab_size):
         raise make("tokenizer_mismatch", tokenizer_vocab=size, model_vocab=int(vocab_size))
 
