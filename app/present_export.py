@@ -30,6 +30,32 @@ KIND_NAMES = {k["kind"]: k["name"] for k in KINDS}
 _COMMAND_START = re.compile(r"^(cd|ollama|lms|llama-cli|hf)\s")
 
 
+#: The quantization types the screen offers, smallest file first; the first is the default.
+QUANT_ORDER: tuple[str, ...] = ("q4_k_m", "q5_k_m", "q6_k", "q8_0", "f16", "bf16")
+#: The kinds that are GGUF files (and so take a quantization type).
+GGUF_KINDS = ("ollama", "lmstudio", "gguf")
+
+
+def quant_choices(parameters: int | None) -> list[dict[str, str]]:
+    """The quantization types with their estimated file size (for a model of `parameters` weights; no size
+    while it is unknown) and their one-line trade-off.
+
+    Example:
+        >>> [(c["quant"], c["label"]) for c in quant_choices(135_000_000)][:2]
+        [('q4_k_m', 'Q4_K_M · about 78.1 MB'), ('q5_k_m', 'Q5_K_M · about 91.6 MB')]
+        >>> quant_choices(None)[0]["label"]
+        'Q4_K_M'
+    """
+    from peftstudio.export.records import QUANTS
+
+    choices = []
+    for name in QUANT_ORDER:
+        q = QUANTS[name]
+        label = name.upper() + (f" · about {size(q.size_bytes(parameters))}" if parameters else "")
+        choices.append({"quant": name, "label": label, "tradeoff": q.tradeoff})
+    return choices
+
+
 def model_name(run_name: str) -> str:
     """A name for the exported model that is safe in file names and commands (no spaces).
 

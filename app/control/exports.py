@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kivy.clock import Clock
-from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 
 from app import present_export as words
 
@@ -40,6 +40,8 @@ class ExportsControl:
     export_record = ObjectProperty(None, allownone=True)  # the library's `ExportResult`, for Test Export
     export_test = ObjectProperty(None, allownone=True)  # `present_export.verdict` dict
     export_root = StringProperty("")  # where exports go ("" : <home>/exports)
+    export_quant = StringProperty(words.QUANT_ORDER[0])  # the GGUF quantization type (Ollama, LM Studio, GGUF)
+    export_quant_choices = ListProperty(words.quant_choices(None))  # `present_export.quant_choices` dicts
     #: How "Open folder" opens a folder (the desktop's file manager through the browser module).
     folder_opener = ObjectProperty(webbrowser.open)
 
@@ -52,13 +54,21 @@ class ExportsControl:
         self.export_stage = ""
         self.export_result = self.export_record = self.export_test = None
 
-        def work() -> str:
+        def work() -> tuple[str, int | None]:
             tuned = self._export_tuned(run_id)
             name = self._export_name(tuned)
-            return f"{name} ({tuned.base_reference}, {tuned.config.profile})"
+            try:
+                from peftstudio.export import ExportSource
+                from peftstudio.export.source import parameter_count
 
-        def done(title: str) -> None:
-            self.export_title = title
+                parameters: int | None = parameter_count(ExportSource(tuned.base_reference))
+            except Exception:  # noqa: BLE001 - sizes are a help, not a condition of exporting
+                parameters = None
+            return f"{name} ({tuned.base_reference}, {tuned.config.profile})", parameters
+
+        def done(found: tuple[str, int | None]) -> None:
+            self.export_title = found[0]
+            self.export_quant_choices = words.quant_choices(found[1])
 
         self.background(work, done)  # type: ignore[attr-defined]
         self.show("export")  # type: ignore[attr-defined]
@@ -76,6 +86,11 @@ class ExportsControl:
                 pass
         return str(tuned.version_id or tuned.run_id)
 
+    def choose_quant(self, quant: str) -> None:
+        """Pick the quantization type for the next Ollama, LM Studio or GGUF export."""
+        if quant in words.QUANT_ORDER and not self.export_busy:
+            self.export_quant = quant
+
     def export_folder(self, kind: str) -> Path:
         """Where an export of the current run as `kind` goes."""
         from peftstudio import paths
@@ -88,6 +103,7 @@ class ExportsControl:
         if self.export_busy or not self.export_run_id:
             return
         run_id, out, free = self.export_run_id, self.export_folder(kind), self.disk_free_bytes  # type: ignore[attr-defined]
+        options = {"quant": self.export_quant} if kind in words.GGUF_KINDS else {}
         self.export_busy = True
         self.export_kind = kind
         self.export_progress = 0.0
@@ -101,7 +117,7 @@ class ExportsControl:
             tuned = self._export_tuned(run_id)
             source = ExportSource(tuned.base_reference, str(tuned.adapter_dir),
                                   name=words.model_name(self._export_name(tuned)))
-            return export(kind, source, out, overwrite=True, progress=progress, disk_free_bytes=free)
+            return export(kind, source, out, overwrite=True, progress=progress, disk_free_bytes=free, **options)
 
         def done(record: Any) -> None:
             self.export_busy = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from peftstudio.cli.output import print_json
 from peftstudio.export.records import GGUF_QUANTS, QUANTS
@@ -19,8 +20,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                              "to import there")
     parser.add_argument("--out", required=True, help="the folder to write")
     parser.add_argument("--quant", choices=GGUF_QUANTS, help="GGUF quantization type (default q4_k_m): "
-                        + "; ".join(f"{q.name}: {q.tradeoff}" for q in QUANTS.values()))
-    parser.add_argument("--adapter-only", action="store_true", help="hf: the LoRA adapter alone, not merged weights")
+                        + "; ".join(f"{q.name}: {q.tradeoff}" for q in QUANTS.values()).replace("%", "%%"))
+    parser.add_argument("--adapter-only", action="store_true",
+                        help="the LoRA adapter alone, not merged weights (hf: PEFT files; gguf and ollama: a GGUF "
+                             "adapter, the Modelfile saying FROM the base and ADAPTER the file)")
+    parser.add_argument("--ollama-base", help="ollama --adapter-only: the base model's name in Ollama for FROM "
+                                              "(then only the adapter is written)")
     parser.add_argument("--name", help="the exported model's name")
     parser.add_argument("--base", action="store_true", help="RUN is a model reference: export it without an adapter")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing export folder")
@@ -59,7 +64,11 @@ def run(args: argparse.Namespace) -> int:
             last["stage"] = stage
             print(f"  {getattr(p, 'message', '') or stage}", file=sys.stderr)
 
-    options = {"quant": args.quant} if args.kind != "hf" else {"merged": not args.adapter_only}
+    options: dict[str, Any] = ({"quant": args.quant} if args.kind != "hf" else {"merged": not args.adapter_only})
+    if args.kind in ("gguf", "ollama") and args.adapter_only:
+        options["adapter_only"] = True
+    if args.ollama_base:
+        options["base"] = args.ollama_base
     result = export(args.kind, source, args.out, test=args.test, overwrite=args.overwrite, progress=progress,
                     **options)
     if args.json:

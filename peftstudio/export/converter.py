@@ -221,13 +221,35 @@ def supported_architectures(folder: Path | None = None) -> list[str]:
     return sorted(names)
 
 
+def _unsupported(architecture: str, folder: Path) -> Exception:
+    families = sorted({re.sub(r"(ForCausalLM|ForConditionalGeneration|LMHeadModel|Model)$", "", a)
+                       for a in supported_architectures(folder)} - {""})
+    return make("export_unsupported_architecture", architecture=architecture, supported=", ".join(families))
+
+
+def check_architecture(model_folder: Path, folder: Path | None = None) -> None:
+    """The plain ``export_unsupported_architecture`` error, before any work, when the model folder's
+    config.json names no architecture llama.cpp's converter knows.
+
+    Example:
+        >>> check_architecture(Path("builtin-llama"))  # doctest: +SKIP
+    """
+    import json
+
+    path = model_folder / "config.json"
+    if not path.is_file():
+        return  # the converter names what is missing
+    architectures = json.loads(path.read_text(encoding="utf-8")).get("architectures") or []
+    folder = folder or converter()
+    known = set(supported_architectures(folder))
+    if architectures and not any(a in known for a in architectures):
+        raise _unsupported(architectures[0], folder)
+
+
 def _failure(log: str, folder: Path) -> Exception:
     m = re.search(r"Model (\w+) is not supported", log)
     if m:
-        families = sorted({re.sub(r"(ForCausalLM|ForConditionalGeneration|LMHeadModel|Model)$", "", a)
-                           for a in supported_architectures(folder)} - {""})
-        return make("export_unsupported_architecture", architecture=m.group(1),
-                    supported=", ".join(families))
+        return _unsupported(m.group(1), folder)
     tail = "\n".join(log.strip().splitlines()[-6:])
     return make("export_failed", detail=f"llama.cpp's converter stopped: {tail}")
 
@@ -241,6 +263,7 @@ def convert(model_folder: Path, out: Path, outtype: str = "f16", *, progress: Pr
         PosixPath('/tmp/m-F16.gguf')
     """
     folder = converter()
+    check_architecture(model_folder, folder)
     _run([str(folder / "convert_hf_to_gguf.py"), str(model_folder), "--outfile", str(out), "--outtype", outtype],
          folder, "Converting", progress, declared_pre_tokenizer(model_folder))
     report(progress, "writing", 100, 100, f"Wrote {out.name}")  # tqdm's last line can be lost to buffering

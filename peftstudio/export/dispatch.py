@@ -24,8 +24,8 @@ from peftstudio.export.verify import verify_export
 
 _ALLOWED = {
     "hf": {"merged", "card_info", "generation"},
-    "gguf": {"quant"},
-    "ollama": {"quant", "generation"},
+    "gguf": {"quant", "adapter_only"},
+    "ollama": {"quant", "generation", "adapter_only", "base"},
     "lmstudio": {"quant", "publisher"},
 }
 

@@ -24,7 +24,16 @@ from typing import Any
 from attrs import frozen
 
 from peftstudio.errors import make
-from peftstudio.export.gguf.exporter import check_quant, gguf_size, slug, write_gguf_into
+from peftstudio.export.gguf.exporter import (
+    adapter_file_name,
+    adapter_gguf_size,
+    check_quant,
+    gguf_size,
+    require_adapter,
+    slug,
+    write_adapter_gguf,
+    write_gguf_into,
+)
 from peftstudio.export.records import DEFAULT_QUANT, ExportResult, ExportSource, GenerationDefaults
 from peftstudio.export.source import ProgressFn, check_disk_space, check_target, listing, load_tokenizer
 from peftstudio.export.template import (
@@ -61,6 +70,16 @@ def hf_renderer(tokenizer: Any) -> Any:
     return render
 
 
+def special_tokens(tokenizer: Any) -> list[str]:
+    """The tokenizer's special tokens: the named ones and every added token marked special (as Llama 3's
+    ``<|start_header_id|>`` is), which a model writes but a person never types."""
+    found = [str(t) for t in getattr(tokenizer, "all_special_tokens", [])]
+    for added in (getattr(tokenizer, "added_tokens_decoder", None) or {}).values():
+        if getattr(added, "special", False) and str(added) not in found:
+            found.append(str(added))
+    return found
+
+
 def translate_chat_template(tokenizer: Any) -> OllamaTemplate:
     """Translate the tokenizer's chat template for Ollama, checked on sample conversations.
 
@@ -79,7 +98,7 @@ def translate_chat_template(tokenizer: Any) -> OllamaTemplate:
     if problems:
         raise make("chat_template_untranslatable", reason=f"the translation differs on {len(problems)} sample "
                                                           f"conversation(s): {problems[0][:200]}")
-    specials = [str(t) for t in getattr(tokenizer, "all_special_tokens", [])]
+    specials = special_tokens(tokenizer)
     return OllamaTemplate.of(layout, stop_words(layout, specials, tokenizer.eos_token))
 
 
@@ -87,12 +106,17 @@ def _quoted(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def modelfile_text(gguf_name: str, translated: OllamaTemplate, generation: GenerationDefaults) -> str:
-    """The Modelfile: FROM, TEMPLATE, SYSTEM (the template's default), stops and sampling PARAMETERs."""
+def modelfile_text(gguf_name: str, translated: OllamaTemplate, generation: GenerationDefaults, *,
+                   adapter: str | None = None, base: str | None = None) -> str:
+    """The Modelfile: FROM, ADAPTER (an adapter-only export), TEMPLATE, SYSTEM (the template's default), stops
+    and sampling PARAMETERs. `base` is an Ollama model name for FROM instead of the file `gguf_name`."""
     template, system, stops = translated.template, translated.system, translated.stops
     if '"""' in template or (system and '"""' in system):
         raise make("chat_template_untranslatable", reason='the template contains """, which a Modelfile cannot hold')
-    lines = [f"FROM ./{gguf_name}", "", f'TEMPLATE """{template}"""', ""]
+    lines = [f"FROM {base}" if base else f"FROM ./{gguf_name}"]
+    if adapter:
+        lines.append(f"ADAPTER ./{adapter}")
+    lines += ["", f'TEMPLATE """{template}"""', ""]
     if system:
         lines += [f'SYSTEM """{system}"""', ""]
     lines += [f"PARAMETER stop {_quoted(s)}" for s in stops]
@@ -116,11 +140,18 @@ def export_ollama(
     *,
     quant: str = DEFAULT_QUANT,
     generation: Any = None,
+    adapter_only: bool = False,
+    base: str | None = None,
     overwrite: bool = False,
     progress: ProgressFn | None = None,
     disk_free_bytes: int | None = None,
 ) -> ExportResult:
     """Export `source` for Ollama: a folder with the GGUF, a Modelfile and a README with the commands.
+
+    With `adapter_only` the LoRA adapter is written as a GGUF adapter and the Modelfile says ``FROM`` the
+    base and ``ADAPTER`` the file. `base` names the base as Ollama knows it (e.g. ``smollm2:135m``, already
+    pulled): then the export holds the adapter alone, megabytes; without it the base model's GGUF (in
+    `quant`) is written beside the adapter.
 
     Example:
         >>> r = export_ollama(ExportSource("builtin:tiny-llama", name="bot"), "/tmp/ollama")   # doctest: +SKIP
@@ -131,6 +162,11 @@ def export_ollama(
     out = Path(out_dir).expanduser()
     check_target(out, overwrite)
     translated = translate_chat_template(load_tokenizer(source))  # fail before the long write
+    if adapter_only:
+        return _export_ollama_adapter(source, out, quant, translated, GenerationDefaults.from_settings(generation),
+                                      base, overwrite, progress, disk_free_bytes)
+    if base:
+        raise make("config_invalid", problems="base: only an adapter-only Ollama export names its base model")
     check_disk_space(out.parent, gguf_size(source, quant), "the Ollama export", disk_free_bytes)
     model_name = slug(source.display_name).lower()
     with atomic_directory(out, replace=overwrite) as tmp:
@@ -141,6 +177,26 @@ def export_ollama(
     return ExportResult(kind="ollama", path=str(out), files=listing(out),
                         instructions=ollama_instructions(out, model_name), size_bytes=folder_size(out), quant=quant,
                         model_file=written.name, source=source)
+
+
+def _export_ollama_adapter(source: ExportSource, out: Path, quant: str, translated: OllamaTemplate,
+                           generation: GenerationDefaults, base: str | None, overwrite: bool,
+                           progress: ProgressFn | None, disk_free_bytes: int | None) -> ExportResult:
+    require_adapter(source)
+    base_source = ExportSource(source.model, name=f"{source.display_name}-base")
+    needed = adapter_gguf_size(source) + (0 if base else gguf_size(base_source, quant))
+    check_disk_space(out.parent, needed, "the Ollama export", disk_free_bytes)
+    model_name = slug(source.display_name).lower()
+    with atomic_directory(out, replace=overwrite) as tmp:
+        adapter = write_adapter_gguf(source, tmp / adapter_file_name(source.display_name), progress=progress)
+        base_file = None if base else write_gguf_into(tmp, base_source, quant, progress).name
+        text = modelfile_text(base_file or "", translated, generation, adapter=adapter.name, base=base)
+        (tmp / "Modelfile").write_text(text, encoding="utf-8")
+        (tmp / "README.md").write_text(ollama_instructions(out, model_name), encoding="utf-8")
+    return ExportResult(kind="ollama", path=str(out), files=listing(out),
+                        instructions=ollama_instructions(out, model_name), size_bytes=folder_size(out),
+                        quant=None if base else quant, model_file=base_file, source=source,
+                        adapter_file=adapter.name, base=base)
 
 
 def parse_modelfile(text: str) -> dict[str, Any]:

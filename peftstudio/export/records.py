@@ -196,7 +196,9 @@ class ExportResult:
     """A finished export: where it is, its files, what to do with it, and (if run) its Test Export.
 
     `path` is the export folder; `model_file` the main file inside it (the .gguf for GGUF, Ollama
-    and LM Studio exports); `files` paths relative to `path`.
+    and LM Studio exports; None for an adapter-only GGUF export); `adapter_file` the GGUF adapter of an
+    adapter-only export (llama.cpp applies it on top of the base); `base` what an adapter-only Ollama
+    Modelfile names in `FROM` when it is not a file of the export; `files` paths relative to `path`.
 
     Example:
         >>> r = ExportResult(kind="gguf", path="/tmp/x", files=("m.gguf",), instructions="...", size_bytes=10)
@@ -213,3 +215,5 @@ class ExportResult:
     model_file: str | None = None
     source: ExportSource | None = None
     test: ExportTestResult | None = None
+    adapter_file: str | None = None
+    base: str | None = None

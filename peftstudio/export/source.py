@@ -1,8 +1,8 @@
 """Reading an export source (base model + optional LoRA adapter) and the checks every export shares.
 
 The base folder comes from `peftstudio.models.model_folder`; an adapter is merged into the base
-with PEFT's `merge_and_unload`. Weights are reached through `SourceWeights`, which reads a plain
-folder's safetensors one tensor at a time and a merged model from memory.
+with PEFT's `merge_and_unload`. `weight_shapes` reads a folder's weight shapes without loading them (for
+size estimates); llama.cpp's converter reads the weights themselves.
 
 Example:
     >>> shortfall(needed=10, free=100)
@@ -89,58 +89,26 @@ def load_model(source: ExportSource) -> Any:
     return model.eval()
 
 
-class SourceWeights:
-    """The source's tensors by Hugging Face name: shapes without loading, values one at a time."""
+def weight_shapes(folder: Path) -> dict[str, tuple[int, ...]]:
+    """The shapes of a model folder's safetensors weights, by name, read without loading them."""
+    from safetensors import safe_open
 
-    def __init__(self, shapes: dict[str, tuple[int, ...]], get: Callable[[str], Any]) -> None:
-        self.shapes = shapes
-        self._get = get
-
-    def names(self) -> list[str]:
-        return list(self.shapes)
-
-    def get(self, name: str) -> Any:
-        """The tensor `name` as a float32 torch tensor."""
-        import torch
-
-        return self._get(name).to(torch.float32)
-
-    @classmethod
-    def of(cls, source: ExportSource) -> SourceWeights:
-        """Lazy safetensors reading for a plain model; the merged model's state for an adapter."""
-        if adapter_folder(source) is None:
-            return cls.from_folder(base_folder(source))
-        model = load_model(source)
-        state = {k: v.detach() for k, v in model.state_dict().items()}
-        return cls({k: tuple(v.shape) for k, v in state.items()}, state.__getitem__)
-
-    @classmethod
-    def from_folder(cls, folder: Path) -> SourceWeights:
-        from safetensors import safe_open
-
-        files = sorted(folder.glob("*.safetensors"))
-        if not files:
-            raise make("file_not_found", path=str(folder / "model.safetensors"))
-        where: dict[str, Path] = {}
-        shapes: dict[str, tuple[int, ...]] = {}
-        for file in files:
-            with safe_open(str(file), framework="pt") as fh:
-                for key in fh.keys():  # noqa: SIM118 - safe_open is not a dict
-                    where[key] = file
-                    shapes[key] = tuple(fh.get_slice(key).get_shape())
-
-        def get(name: str) -> Any:
-            with safe_open(str(where[name]), framework="pt") as fh:
-                return fh.get_tensor(name)
-
-        return cls(shapes, get)
+    files = sorted(folder.glob("*.safetensors"))
+    if not files:
+        raise make("file_not_found", path=str(folder / "model.safetensors"))
+    shapes: dict[str, tuple[int, ...]] = {}
+    for file in files:
+        with safe_open(str(file), framework="pt") as fh:
+            for key in fh.keys():  # noqa: SIM118 - safe_open is not a dict
+                shapes[key] = tuple(fh.get_slice(key).get_shape())
+    return shapes
 
 
 def parameter_count(source: ExportSource) -> int:
     """Number of weights in the base model (an adapter merged in adds none)."""
     from math import prod
 
-    return sum(prod(s) for s in SourceWeights.from_folder(base_folder(source)).shapes.values())
+    return sum(prod(s) for s in weight_shapes(base_folder(source)).values())
 
 
 def shortfall(*, needed: int, free: int) -> int:

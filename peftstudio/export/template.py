@@ -44,7 +44,15 @@ class RoleBlock:
 
 @frozen
 class ChatLayout:
-    """A chat template reduced to text blocks: what goes around each role's message, and once per chat."""
+    """A chat template reduced to text blocks: what goes around each role's message, and once per chat.
+
+    `system_into` says where the system message goes: ``""`` in its own block (`system`); ``"first"`` inside
+    the first user message (Gemma: its text and `system.suffix` before the question); ``"last"`` inside the
+    last message when that is a question (Mistral). `always_system`: the system block is written even
+    without a system message, empty (Llama 3.1/3.2's date header). `close`: text the template adds after the
+    last message when no answer is asked for (Phi-3's end of text); Ollama always asks for one, so it is
+    left out.
+    """
 
     start: str
     system: RoleBlock
@@ -52,6 +60,9 @@ class ChatLayout:
     assistant: RoleBlock
     generation: str
     default_system: str | None = None
+    system_into: str = ""
+    always_system: bool = False
+    close: str = ""
 
 
 def _split(block: str, marker: str, what: str) -> RoleBlock:
@@ -67,39 +78,99 @@ def _after(longer: str, shorter: str, what: str) -> str:
     return longer[len(shorter):]
 
 
+def _closing(ended: list[str], longer: str, shorter: str) -> str:
+    """Text every render ends with and that adding a message moves to the end (Phi-3's ``eos`` after the
+    last message): the shortest such ending, or "" when adding a message only appends."""
+    if longer.startswith(shorter):
+        return ""
+    for k in range(1, min(64, len(shorter)) + 1):
+        tail = shorter[-k:]
+        if all(t.endswith(tail) for t in ended) and longer[:-k].startswith(shorter[:-k]):
+            return tail
+    raise TemplateUntranslatable("adding an answer changes the text before it")
+
+
+def _common_suffix(a: str, b: str) -> str:
+    n = 0
+    while n < min(len(a), len(b)) and a[len(a) - n - 1] == b[len(b) - n - 1]:
+        n += 1
+    return a[len(a) - n:]
+
+
+def _middle_blocks(render: RenderFn, t_u: str, t_uav: str, close: str) -> tuple[RoleBlock, RoleBlock]:
+    """The assistant and user blocks read from answers in the middle of a chat (followed by a question), for
+    templates that write the chat's last answer differently. Ollama renders a chat that ends with a
+    question, so only the middle form matters there."""
+    mid = _after(t_uav, t_u, "an answer")
+    if mid.count(_A) != 1 or mid.count(_V) != 1 or mid.index(_A) > mid.index(_V):
+        raise TemplateUntranslatable("the answer does not appear exactly once where expected")
+    a_prefix, rest = mid.split(_A)
+    between, u_suffix = rest.split(_V)
+    if not t_u.endswith(_U + u_suffix):
+        raise TemplateUntranslatable("the first question is written differently from later ones")
+    u_prefix = _common_suffix(t_u[: -len(_U + u_suffix)], between)
+    assistant, user = RoleBlock(a_prefix, between[: len(between) - len(u_prefix)]), RoleBlock(u_prefix, u_suffix)
+    w = {"role": "user", "content": "Zq7usrMarkThree"}
+    longer = render([{"role": "user", "content": _U}, {"role": "assistant", "content": _A},
+                     {"role": "user", "content": _V}, {"role": "assistant", "content": _B}, w], False)
+    longer = longer[: len(longer) - len(close)] if close else longer
+    expected = assistant.prefix + _B + assistant.suffix + user.prefix + w["content"] + user.suffix
+    if _after(longer, t_uav, "a second answer") != expected:
+        raise TemplateUntranslatable("the assistant's messages are not all written the same way")
+    return assistant, user
+
+
 def analyze(render: RenderFn) -> ChatLayout:
     """The layout of the chat template `render` (``render(messages, add_generation_prompt) -> text``)."""
     sys_, user, asst = {"role": "system", "content": _S}, {"role": "user", "content": _U}, {"role": "assistant",
                                                                                           "content": _A}
     user2, asst2 = {"role": "user", "content": _V}, {"role": "assistant", "content": _B}
     try:
-        t_su = render([sys_, user], False)
-        t_sua = render([sys_, user, asst], False)
-        t_suav = render([sys_, user, asst, user2], False)
-        t_suavb = render([sys_, user, asst, user2, asst2], False)
-        t_su_gen = render([sys_, user], True)
         t_u = render([user], False)
+        t_ua = render([user, asst], False)
+        t_uav = render([user, asst, user2], False)
+        t_uavb = render([user, asst, user2, asst2], False)
+        t_u_gen = render([user], True)
+        t_su = render([sys_, user], False)
+        t_suav = render([sys_, user, asst, user2], False)
     except Exception as exc:  # noqa: BLE001 - a Jinja template may raise_exception() on anything
         raise TemplateUntranslatable(f"the template refused a simple conversation ({exc})") from None
-    assistant = _split(_after(t_sua, t_su, "an answer"), _A, "assistant")
-    user_block = _split(_after(t_suav, t_sua, "a second question"), _V, "user")
-    if _after(t_suavb, t_suav, "a second answer") != assistant.prefix + _B + assistant.suffix:
-        raise TemplateUntranslatable("the assistant's messages are not all written the same way")
-    generation = _after(t_su_gen, t_su, "the generation prompt")
+    close = _closing([t_u, t_ua, t_uav, t_uavb, t_su, t_suav], t_ua, t_u)
+    if close:
+        t_u, t_ua, t_uav, t_uavb, t_su, t_suav = (t[: -len(close)] for t in (t_u, t_ua, t_uav, t_uavb, t_su, t_suav))
+    if t_uav.startswith(t_ua):
+        assistant = _split(_after(t_ua, t_u, "an answer"), _A, "assistant")
+        user_block = _split(_after(t_uav, t_ua, "a second question"), _V, "user")
+        if _after(t_uavb, t_uav, "a second answer") != assistant.prefix + _B + assistant.suffix:
+            raise TemplateUntranslatable("the assistant's messages are not all written the same way")
+    else:  # the answer that ends a chat is written its own way (Qwen3's empty think block)
+        assistant, user_block = _middle_blocks(render, t_u, t_uav, close)
+    generation = _after(t_u_gen, t_u + close if close and t_u_gen.startswith(t_u + close) else t_u,
+                        "the generation prompt")
     first_user = user_block.prefix + _U + user_block.suffix
-    if not t_su.endswith(first_user) or not t_u.endswith(first_user):
+    if not t_u.endswith(first_user):
         raise TemplateUntranslatable("the first question is written differently from later ones")
-    system = _split(t_su[: -len(first_user)], _S, "system")
     before_user = t_u[: -len(first_user)]
-    start, default_system, sys_prefix = "", None, system.prefix
-    if before_user and before_user.startswith(system.prefix) and system.suffix and before_user.endswith(system.suffix) \
-            and len(before_user) > len(system.prefix) + len(system.suffix):
-        default_system = before_user[len(system.prefix): -len(system.suffix)]
-    elif system.prefix.startswith(before_user):
-        start, sys_prefix = before_user, system.prefix[len(before_user):]
-    else:
+    layout = dict(user=user_block, assistant=assistant, generation=generation, close=close)
+    if t_su.endswith(first_user):  # the system message has a block of its own
+        system = _split(t_su[: -len(first_user)], _S, "system")
+        if before_user.startswith(system.prefix) and before_user.endswith(system.suffix) and system.suffix \
+                and len(before_user) >= len(system.prefix) + len(system.suffix):
+            default = before_user[len(system.prefix): len(before_user) - len(system.suffix)]
+            if default:
+                return ChatLayout("", system, default_system=default, **layout)  # type: ignore[arg-type]
+            return ChatLayout("", system, always_system=True, **layout)  # type: ignore[arg-type]
+        if system.prefix.startswith(before_user):
+            return ChatLayout(before_user, RoleBlock(system.prefix[len(before_user):], system.suffix),
+                              **layout)  # type: ignore[arg-type]
         raise TemplateUntranslatable("the text before the first message depends on the system message")
-    return ChatLayout(start, RoleBlock(sys_prefix, system.suffix), user_block, assistant, generation, default_system)
+    # the system message written inside a question: the first (Gemma) or the last (Mistral)
+    head = before_user + user_block.prefix
+    if not (t_su.startswith(head + _S) and t_su.endswith(_U + user_block.suffix)):
+        raise TemplateUntranslatable("the system message is written neither on its own nor inside a question")
+    sep = t_su[len(head) + len(_S): -len(_U + user_block.suffix)]
+    into = "first" if t_suav.index(_S) < t_suav.index(_U) else "last"
+    return ChatLayout(before_user, RoleBlock("", sep), system_into=into, **layout)  # type: ignore[arg-type]
 
 
 def _go_text(text: str) -> str:
@@ -109,14 +180,29 @@ def _go_text(text: str) -> str:
 
 def to_go_template(layout: ChatLayout) -> str:
     """The Ollama TEMPLATE for `layout`: every message in order, then the generation prompt."""
-    def block(role: str, b: RoleBlock) -> str:
-        return f'{{{{ if eq .Role "{role}" }}}}{_go_text(b.prefix)}{{{{ .Content }}}}{_go_text(b.suffix)}'
+    def block(role: str, b: RoleBlock, keyword: str = "else if", content: str = "{{ .Content }}") -> str:
+        return f'{{{{ {keyword} eq .Role "{role}" }}}}{_go_text(b.prefix)}{content}{_go_text(b.suffix)}'
 
+    sep = _go_text(layout.system.suffix)
+    if layout.system_into == "first":  # kept until the first question, then written inside it
+        head, rng = '{{ $system := "" }}', "{{ range .Messages }}"
+        system = '{{ if eq .Role "system" }}{{ $system = .Content }}'
+        question = '{{ if $system }}{{ $system }}' + sep + '{{ $system = "" }}{{ end }}{{ .Content }}'
+    elif layout.system_into == "last":  # written inside the question that ends the chat
+        head, rng = "", "{{ range $i, $_ := .Messages }}"
+        system = '{{ if eq .Role "system" }}'
+        question = ('{{ if and $.System (eq (len (slice $.Messages $i)) 1) }}{{ $.System }}' + sep
+                    + "{{ end }}{{ .Content }}")
+    else:
+        head, rng = "", "{{ range .Messages }}"
+        system = block("system", layout.system, "if")
+        question = "{{ .Content }}"
+        if layout.always_system:  # the empty system block when the chat has no system message
+            head = "{{ if not .System }}" + _go_text(layout.system.prefix + layout.system.suffix) + "{{ end }}"
     return (
-        f"{_go_text(layout.start)}{{{{ range .Messages }}}}"
-        + block("system", layout.system)
-        + block("user", layout.user).replace("{{ if", "{{ else if", 1)
-        + block("assistant", layout.assistant).replace("{{ if", "{{ else if", 1)
+        f"{_go_text(layout.start)}{head}{rng}" + system
+        + block("user", layout.user, content=question)
+        + block("assistant", layout.assistant)
         + f"{{{{ end }}}}{{{{ end }}}}{_go_text(layout.generation)}"
     )
 
@@ -158,6 +244,7 @@ def ollama_messages(messages: Sequence[Message], default_system: str | None) -> 
 # --- a renderer for the Go-template subset `to_go_template` writes ---------------------------------------
 
 _ACTION = re.compile(r"\{\{(-?)\s*(.*?)\s*(-?)\}\}", re.DOTALL)
+_WORD = re.compile(r'\s*("(?:[^"\\]|\\.)*"|\(|\)|[^\s()]+)')
 
 
 def _tokens(template: str) -> list[tuple[str, str]]:
@@ -177,61 +264,118 @@ def _tokens(template: str) -> list[tuple[str, str]]:
     return out
 
 
-def _value(expr: str, dot: dict[str, Any], root: dict[str, Any]) -> Any:
-    expr = expr.strip()
-    if expr.startswith('"'):
-        return json.loads(expr)
-    if expr.startswith("eq "):
-        left, right = re.match(r'eq\s+(\S+)\s+(".*")$', expr).groups()  # type: ignore[union-attr]
-        return _value(left, dot, root) == _value(right, dot, root)
-    if expr.startswith("."):
-        return dot.get(expr[1:], "")
-    raise ValueError(f"unsupported Go template expression: {expr}")
+def _words(expr: str) -> list[str]:
+    return [w for w in _WORD.findall(expr) if w.strip()]
 
 
-def render_go(template: str, messages: Sequence[Message], system: str = "") -> str:
-    """Render `template` the way Ollama would for `messages` (the subset `to_go_template` writes:
-    text, ``range .Messages``, ``if eq .Role "x"`` / ``else if`` / ``end``, ``.Content``, ``"string"``)."""
+_FUNCS: dict[str, Callable[..., Any]] = {
+    "eq": lambda a, *b: any(a == x for x in b),
+    "ne": lambda a, b: a != b,
+    "not": lambda a: not a,
+    "and": lambda *a: next((x for x in a if not x), a[-1]),
+    "or": lambda *a: next((x for x in a if x), a[-1]),
+    "len": len,
+    "slice": lambda x, *i: x[i[0]: i[1]] if len(i) > 1 else x[i[0]:],
+}
+
+
+class _Scope:
+    def __init__(self, root: dict[str, Any]) -> None:
+        self.root = root
+        self.vars: dict[str, Any] = {"$": root}
+
+    def value(self, words: list[str], dot: Any) -> Any:
+        """Evaluate a pipeline-free Go template expression (a function call or one operand)."""
+        args, pos = [], 0
+        while pos < len(words):
+            arg, pos = self._operand(words, pos, dot)
+            args.append(arg)
+        if words and words[0] in _FUNCS:
+            return _FUNCS[words[0]](*args[1:])
+        if len(args) != 1:
+            raise ValueError(f"unsupported Go template expression: {' '.join(words)}")
+        return args[0]
+
+    def _operand(self, words: list[str], pos: int, dot: Any) -> tuple[Any, int]:
+        w = words[pos]
+        if w == "(":
+            depth, end = 1, pos + 1
+            while depth:
+                depth += {"(": 1, ")": -1}.get(words[end], 0)
+                end += 1
+            return self.value(words[pos + 1: end - 1], dot), end
+        if w in _FUNCS:
+            return w, pos + 1
+        if w.startswith('"'):
+            return json.loads(w), pos + 1
+        if w.isdigit():
+            return int(w), pos + 1
+        if w.startswith("$"):
+            name, _, field = w.partition(".")
+            if name not in self.vars:
+                raise ValueError(f"unsupported Go template expression: {w}")
+            base = self.vars[name]
+            return (base.get(field, "") if field else base), pos + 1
+        if w.startswith("."):
+            return (dot.get(w[1:], "") if w != "." else dot), pos + 1
+        raise ValueError(f"unsupported Go template expression: {w}")
+
+
+def render_go(template: str, messages: Sequence[Message], system: str | None = None) -> str:
+    """Render `template` the way Ollama would for `messages`: text, ``range .Messages`` (or
+    ``range $i, $_ := .Messages``), ``if`` / ``else if`` / ``else`` / ``end``, variables (``$x := ...``,
+    ``$x = ...``), ``.Content``, ``$.System`` (the system messages, as Ollama collects them), string
+    literals and the functions ``eq ne not and or len slice``."""
     items = [{"Role": m["role"], "Content": m["content"]} for m in messages]
-    root: dict[str, Any] = {"Messages": items, "System": system}
+    if system is None:
+        system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    scope = _Scope({"Messages": items, "System": system})
     tokens = _tokens(template)
 
-    def run(i: int, dot: dict[str, Any], out: list[str] | None) -> tuple[int, str]:
+    def run(i: int, dot: Any, out: list[str] | None) -> tuple[int, str]:
         # Executes tokens from i until an unmatched else/end; returns (index of that token, its text).
         while i < len(tokens):
             kind, body = tokens[i]
+            words = _words(body) if kind == "action" else []
             if kind == "text":
                 if out is not None:
                     out.append(body)
                 i += 1
             elif body == "end" or body.startswith("else"):
                 return i, body
-            elif body == "range .Messages":
-                start = i + 1
-                end = start
-                for item in root["Messages"] if out is not None else []:
+            elif words[0] == "range":
+                index_name = words[1].rstrip(",") if len(words) > 3 and words[3] == ":=" else None
+                listed = scope.value(words[4:] if index_name else words[1:], dot) if out is not None else []
+                start = end = i + 1
+                for n, item in enumerate(listed):
+                    if index_name:
+                        scope.vars[index_name] = n
                     end, _ = run(start, item, out)
-                if out is None or not root["Messages"]:
+                if out is None or not listed:
                     end, _ = run(start, dot, None)
                 i = end + 1
-            elif body.startswith("if "):
-                taken = out is not None and bool(_value(body[3:], dot, root))
+            elif words[0] == "if":
+                taken = out is not None and bool(scope.value(words[1:], dot))
                 i, stop = run(i + 1, dot, out if taken else None)
                 done = taken
                 while stop.startswith("else"):
-                    cond = stop[len("else"):].strip()
-                    branch = not done and (not cond or bool(_value(cond[3:], dot, root)))
-                    i, stop = run(i + 1, dot, out if (branch and out is not None) else None)
+                    cond = _words(stop)[1:]
+                    branch = out is not None and not done and (not cond or bool(scope.value(cond[1:], dot)))
+                    i, stop = run(i + 1, dot, out if branch else None)
                     done = done or branch
+                i += 1
+            elif len(words) > 2 and words[0].startswith("$") and words[1] in (":=", "="):
+                if out is not None:
+                    scope.vars[words[0]] = scope.value(words[2:], dot)
                 i += 1
             else:
                 if out is not None:
-                    out.append(str(_value(body, dot, root)))
+                    out.append(str(scope.value(words, dot)))
                 i += 1
         return i, ""
 
     out: list[str] = []
-    run(0, root, out)
+    run(0, scope.root, out)
     return "".join(out)
 
 

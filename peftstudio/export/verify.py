@@ -12,7 +12,8 @@ For each loader the next-token logits on a few prompts are compared with the sou
 * f16 GGUF: at most 1%;
 * bf16 GGUF: at most 3%;
 * quantized GGUF: the same most likely next token on at least a share of positions set per type
-  (`MIN_TOP1`: 95% for q8_0 down to 75% for q4_k_m). Where the source model itself hesitates
+  (`MIN_TOP1`: 95% for q8_0 down to 85% for q4_k_m, set from the built-in SmolLM2). Where the source model
+  itself hesitates
   (its two best tokens within 1% of the logit scale), picking either counts as agreeing:
   rounding decides such near-ties at random.
 
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +39,10 @@ from peftstudio.export.source import ProgressFn, load_model, load_tokenizer, rep
 
 #: Largest allowed logit difference, as a share of the largest source logit, per stored precision.
 RELATIVE_LIMITS = {"hf": 2e-3, "f32": 2e-3, "f16": 1e-2, "bf16": 3e-2}
-#: Smallest share of positions whose most likely next token must agree, per quantized type (docs/export.md
-#: gives the figures measured on the built-in models).
-MIN_TOP1 = {"q8_0": 0.95, "q6_k": 0.9, "q5_k_m": 0.8, "q4_k_m": 0.75}
+#: Smallest share of positions whose most likely next token must agree, per quantized type. Set from the
+#: built-in SmolLM2 (measured: q8_0 99.0%, q6_k 99.0%, q5_k_m 95.0%, q4_k_m 94.1% of 101 positions; see
+#: docs/export.md): about 7 points below each figure (3 standard errors at 101 positions), 95% at most.
+MIN_TOP1 = {"q8_0": 0.95, "q6_k": 0.93, "q5_k_m": 0.87, "q4_k_m": 0.85}
 MIN_TOP1_AGREEMENT = MIN_TOP1["q8_0"]
 #: Source logits this close to the best one (as a share of the logit scale) count as a tie.
 TIE_MARGIN = 1e-2
@@ -85,7 +87,8 @@ def agreement(got: Any, ref: Any, tie: float = 0.0) -> Any:
     return chosen >= best - tie
 
 
-def _compare(name: str, got: Any, ref: Any, stored: str) -> tuple[ExportCheck, float, float]:
+def _compare(name: str, got: Any, ref: Any, stored: str,
+             min_top1: Mapping[str, float] = MIN_TOP1) -> tuple[ExportCheck, float, float]:
     import numpy as np
 
     diff = float(max(np.abs(g - r).max() for g, r in zip(got, ref, strict=True)))
@@ -93,9 +96,9 @@ def _compare(name: str, got: Any, ref: Any, stored: str) -> tuple[ExportCheck, f
     exact = float(np.concatenate([agreement(g, r) for g, r in zip(got, ref, strict=True)]).mean())
     agree = np.concatenate([agreement(g, r, TIE_MARGIN * scale) for g, r in zip(got, ref, strict=True)])
     top1 = float(agree.mean())
-    if stored in MIN_TOP1:
-        check = ExportCheck(f"{name}: same next token", top1 >= MIN_TOP1[stored], figure=top1,
-                            limit=MIN_TOP1[stored],
+    if stored in min_top1:
+        check = ExportCheck(f"{name}: same next token", top1 >= min_top1[stored], figure=top1,
+                            limit=min_top1[stored],
                             detail=f"{top1:.1%} of {agree.size} positions agree ({exact:.1%} without near-ties; "
                                    f"largest logit difference {diff:.3g})")
     else:
@@ -218,14 +221,33 @@ def gguf_problem(path: Path) -> str | None:
     return None
 
 
-def _check_llama_cpp(path: Path, stored: str, ref: _Reference, checks: list[ExportCheck]) -> tuple[float, float, str]:
+def _check_adapter(result: ExportResult, source: ExportSource, ref: _Reference, checks: list[ExportCheck],
+                   progress: ProgressFn | None, min_top1: Mapping[str, float]) -> tuple[float, float, str]:
+    """An adapter-only export: llama.cpp loads the base GGUF (the export's own, or the base converted at f16
+    for the test) with the GGUF adapter on top; compared with the merged model."""
+    import tempfile
+
+    adapter = Path(result.path) / str(result.adapter_file)
+    if result.model_file:
+        return _check_llama_cpp(Path(result.path) / result.model_file, result.quant or "f16", ref, checks,
+                                lora=adapter, min_top1=min_top1)
+    from peftstudio.export import converter
+    from peftstudio.export.source import base_folder
+
+    with tempfile.TemporaryDirectory(prefix="peftstudio-test-base-") as tmp:
+        base = converter.convert(base_folder(source), Path(tmp) / "base-F16.gguf", "f16", progress=progress)
+        return _check_llama_cpp(base, "f16", ref, checks, lora=adapter)
+
+
+def _check_llama_cpp(path: Path, stored: str, ref: _Reference, checks: list[ExportCheck],
+                     lora: Path | None = None, min_top1: Mapping[str, float] = MIN_TOP1) -> tuple[float, float, str]:
     import numpy as np
     from llama_cpp import Llama
 
     n_ctx = max(len(i) for i in ref.ids) + 128
     threads = max(1, min(8, os.cpu_count() or 1))
     llm = Llama(model_path=str(path), logits_all=True, n_ctx=max(n_ctx, 256), verbose=False, n_threads=threads,
-                seed=0)
+                seed=0, lora_path=str(lora) if lora else None)
     try:
         same = [llm.tokenize(t.encode("utf-8"), add_bos=False, special=True)
                 == ref.tokenizer(t, add_special_tokens=False)["input_ids"] for t in TOKENIZER_TEXTS]
@@ -235,7 +257,7 @@ def _check_llama_cpp(path: Path, stored: str, ref: _Reference, checks: list[Expo
             llm.reset()
             llm.eval(ids)
             got.append(np.array(llm.scores[: len(ids)], dtype=np.float32))
-        check, diff, top1 = _compare("llama.cpp", got, ref.logits, stored)
+        check, diff, top1 = _compare("llama.cpp", got, ref.logits, stored, min_top1)
         checks.append(check)
         llm.reset()
         out = llm.create_completion(ref.chat_prompt(), max_tokens=24, temperature=0.0)
@@ -245,8 +267,8 @@ def _check_llama_cpp(path: Path, stored: str, ref: _Reference, checks: list[Expo
     return diff, top1, sample
 
 
-def _check_transformers_gguf(path: Path, stored: str, ref: _Reference, checks: list[ExportCheck]) -> tuple[
-        float, float]:
+def _check_transformers_gguf(path: Path, stored: str, ref: _Reference, checks: list[ExportCheck],
+                             min_top1: Mapping[str, float] = MIN_TOP1) -> tuple[float, float]:
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -254,7 +276,8 @@ def _check_transformers_gguf(path: Path, stored: str, ref: _Reference, checks: l
 
     quiet_transformers()  # its GGUF loader draws a progress bar per tensor; we report progress ourselves
     model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=torch.float32).eval()
-    check, diff, top1 = _compare("transformers GGUF loader", _transformers_logits(model, ref.ids), ref.logits, stored)
+    check, diff, top1 = _compare("transformers GGUF loader", _transformers_logits(model, ref.ids), ref.logits, stored,
+                                 min_top1)
     checks.append(check)
     return diff, top1
 
@@ -269,13 +292,17 @@ def _check_modelfile(folder: Path, ref: _Reference, checks: list[ExportCheck]) -
         return
     parts = parse_modelfile(path.read_text(encoding="utf-8"))
     problems = check_translation(hf_renderer(ref.tokenizer), parts.get("template", ""), parts.get("system"))
-    from_ok = (folder / str(parts.get("from", "")).removeprefix("./")).is_file()
+    named = str(parts.get("from", ""))
+    # FROM a file of the export, or (adapter-only) the base model's name in Ollama
+    from_ok = (folder / named.removeprefix("./")).is_file() if named.startswith("./") else bool(named)
+    if "adapter" in parts:
+        from_ok = from_ok and (folder / str(parts["adapter"]).removeprefix("./")).is_file()
     eos_ok = ref.tokenizer.eos_token in parts["stop"]
     checks.append(ExportCheck("Modelfile template", not problems and from_ok and eos_ok,
                               figure=float(not problems), limit=1.0,
                               detail=("template renders the sample conversations like the chat template"
                                       if not problems else problems[0][:300])
-                              + ("" if from_ok else "; FROM names a missing file")
+                              + ("" if from_ok else "; FROM or ADAPTER names a missing file")
                               + ("" if eos_ok else "; the end-of-answer token is not a stop")))
 
 
@@ -303,11 +330,14 @@ GGUF_LOADERS: tuple[str, ...] = ("llama.cpp", "transformers")
 
 
 def verify_export(result: ExportResult, source: ExportSource | None = None, *, prompts: Sequence[str] = PROMPTS,
-                loaders: Sequence[str] = GGUF_LOADERS, progress: ProgressFn | None = None) -> ExportTestResult:
+                  loaders: Sequence[str] = GGUF_LOADERS, progress: ProgressFn | None = None,
+                  min_top1: Mapping[str, float] | None = None) -> ExportTestResult:
     """Check the export `result` of `source` (default: the source it records) with independent loaders.
 
     `loaders` picks which of llama.cpp and transformers' GGUF loader read a GGUF file (both by
     default; leaving one out saves time, e.g. in a demo). A Hugging Face folder is read by transformers.
+    `min_top1` replaces limits of `MIN_TOP1` per quantized type (random-weight test models, whose scores
+    are nearly flat, agree less than any trained model).
 
     Example:
         >>> r = export_gguf(ExportSource("builtin:tiny-llama"), "/tmp/g", quant="f16")   # doctest: +SKIP
@@ -315,6 +345,7 @@ def verify_export(result: ExportResult, source: ExportSource | None = None, *, p
         True
     """
     started = time.monotonic()
+    limits = {**MIN_TOP1, **(min_top1 or {})}
     unknown = sorted(set(loaders) - set(GGUF_LOADERS))
     if unknown or not loaders:
         from peftstudio.errors import make
@@ -332,11 +363,14 @@ def verify_export(result: ExportResult, source: ExportSource | None = None, *, p
     report(progress, "testing", 0, 3, "Running the original model")
     if result.kind != "hf":
         path = Path(result.path) / str(result.model_file)
-        problem = gguf_problem(path)
-        if problem:
-            return ExportTestResult(kind=result.kind, passed=False, message=problem,
-                                    checks=(ExportCheck("GGUF file", False, detail=problem),),
-                                    seconds=time.monotonic() - started)
+        files = ([path] if result.model_file else []) + (
+            [Path(result.path) / result.adapter_file] if result.adapter_file else [])
+        for file in files:
+            problem = gguf_problem(file)
+            if problem:
+                return ExportTestResult(kind=result.kind, passed=False, message=problem,
+                                        checks=(ExportCheck("GGUF file", False, detail=problem),),
+                                        seconds=time.monotonic() - started)
     ref = _Reference.of(source, prompts)
     if result.kind == "hf":
         out = _guarded("transformers", checks, _check_hf, result, source, ref, checks)
@@ -344,18 +378,28 @@ def verify_export(result: ExportResult, source: ExportSource | None = None, *, p
             diffs.append(out[0])
             tops.append(out[1])
             sample = out[2]
+    elif result.adapter_file:
+        report(progress, "testing", 1, 3, "Loading the base model and the adapter with llama.cpp")
+        out = _guarded("llama.cpp", checks, _check_adapter, result, source, ref, checks, progress, limits)
+        if out:
+            diffs.append(out[0])
+            tops.append(out[1])
+            sample = out[2]
+        if result.kind == "ollama":
+            _check_modelfile(Path(result.path), ref, checks)
     else:
         stored = result.quant or "f16"
         if "llama.cpp" in loaders:
             report(progress, "testing", 1, 3, "Loading the file with llama.cpp")
-            out = _guarded("llama.cpp", checks, _check_llama_cpp, path, stored, ref, checks)
+            out = _guarded("llama.cpp", checks, _check_llama_cpp, path, stored, ref, checks, None, limits)
             if out:
                 diffs.append(out[0])
                 tops.append(out[1])
                 sample = out[2]
         if "transformers" in loaders:
             report(progress, "testing", 2, 3, "Loading the file with transformers")
-            out2 = _guarded("transformers GGUF loader", checks, _check_transformers_gguf, path, stored, ref, checks)
+            out2 = _guarded("transformers GGUF loader", checks, _check_transformers_gguf, path, stored, ref, checks,
+                            limits)
             if out2:
                 diffs.append(out2[0])
                 tops.append(out2[1])

@@ -108,3 +108,40 @@ def test_the_command_to_copy_per_kind(kind: str, instructions: str, expected: st
 
 def test_doc_examples() -> None:
     assert doctest.testmod(present_export).failed == 0
+
+
+def test_the_quantization_choice_with_estimated_sizes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    import peftstudio.export
+
+    ctrl = Controller(hardware=simulated_hardware())
+    asked: list[dict[str, object]] = []
+
+    def fake_export(kind: str, source: object, out: object, **options: object) -> None:
+        asked.append({"kind": kind, **options})
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(peftstudio.export, "export", fake_export)
+    monkeypatch.setattr(ctrl, "_export_tuned", lambda ref: SimpleNamespace(
+        base_reference="builtin:tiny-llama", adapter_dir=tmp_path, run_id=None, version_id="v1"))
+    monkeypatch.setattr(ctrl, "fail", lambda exc, retry=None: None)
+    ui = Ui(ctrl)
+    try:
+        ctrl.export_run_id, ctrl.export_root = "v1", str(tmp_path)
+        ctrl.export_quant_choices = present_export.quant_choices(135_000_000)
+        ctrl.show("export")
+        ui.wait(lambda: shown(ui, "export"), 10, "the export screen")
+        cards = list(reversed(ui.screen.ids.quants.children))
+        assert [c.quant for c in cards] == ["q4_k_m", "q5_k_m", "q6_k", "q8_0", "f16", "bf16"]
+        assert cards[0].chosen and "MB" in cards[0].label and cards[0].tradeoff  # q4_k_m by default, with a size
+        ui.tap(ui.button(present_export.quant_choices(135_000_000)[3]["label"]))
+        assert ctrl.export_quant == "q8_0" and cards[3].chosen and not cards[0].chosen
+        ui.tap(ui.button("LM Studio"))
+        ui.wait(lambda: asked and not ctrl.export_busy, 30, "the export call")
+        assert asked[-1]["kind"] == "lmstudio" and asked[-1]["quant"] == "q8_0"
+        ui.tap(ui.button("Hugging Face"))
+        ui.wait(lambda: len(asked) == 2 and not ctrl.export_busy, 30, "the export call")
+        assert "quant" not in asked[-1]  # a Hugging Face folder has no quantization type
+    finally:
+        ui.close()

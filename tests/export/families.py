@@ -10,6 +10,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+#: Test Export's next-token limits for random-weight models: their scores are nearly flat, so quantizing
+#: flips more of their choices than any trained model's (q4_k_m measured 78-93% on these families, against
+#: 94.1% on the built-in SmolLM2 that set the real limits).
+RANDOM_WEIGHTS_MIN_TOP1 = {"q4_k_m": 0.75, "q5_k_m": 0.8, "q6_k": 0.9}
+
 #: family -> (transformers config class, model class, extra config)
 FAMILIES = ("llama3", "qwen3", "gemma3", "phi3-longrope", "mistral", "smollm3")
 

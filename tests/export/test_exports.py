@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import attrs
 import gguf
 import numpy as np
 import pytest
@@ -26,6 +27,7 @@ from peftstudio.export import (
 from peftstudio.export.ollama import hf_renderer, parse_modelfile
 from peftstudio.export.template import SAMPLE_CONVERSATIONS, ollama_messages, render_go
 from peftstudio.records.convert import from_dict, to_dict
+from tests.export.families import RANDOM_WEIGHTS_MIN_TOP1
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +49,8 @@ def _llama_cpp_checks_passed(result: ExportResult) -> None:
 
 @pytest.mark.parametrize("quant", ["f32", "f16", "q8_0", "q4_k_m"])
 def test_gguf_export_passes_test_export(tmp_path: Path, tiny: ExportSource, tiny_folder: Path, quant: str) -> None:
-    result = export("gguf", tiny, tmp_path / "out", quant=quant, test=True)
+    result = export("gguf", tiny, tmp_path / "out", quant=quant)
+    result = attrs.evolve(result, test=verify_export(result, min_top1=RANDOM_WEIGHTS_MIN_TOP1))
     _llama_cpp_checks_passed(result)
     assert result.model_file == f"tiny-llama-{quant.upper()}.gguf"
     assert result.test is not None and result.test.max_abs_logit_diff is not None

@@ -63,3 +63,19 @@ def test_modelfile_template_renders_like_the_chat_template(smollm2_export: Path,
     for conversation in SAMPLE_CONVERSATIONS:
         expected = render(list(conversation), True)
         assert render_go(parts["template"], ollama_messages(conversation, parts["system"])) == expected
+
+
+@pytest.mark.parametrize("quant", ["q4_k_m", "f16"])
+def test_smollm2_gguf_passes_test_export(tmp_path: Path, quant: str) -> None:
+    """The built-in SmolLM2 at the default q4_k_m (and at f16) passes Test Export in llama.cpp with the limits
+    docs/export.md gives (set from this model's measured figures)."""
+    from peftstudio.export import export_gguf, verify_export
+    from peftstudio.export.verify import MIN_TOP1
+
+    result = export_gguf(ExportSource("builtin:smollm2-135m"), tmp_path / "gguf", quant=quant)
+    tested = verify_export(result, loaders=("llama.cpp",))
+    assert tested.passed, tested.message
+    assert tested.tokenizer_agreement == 1.0
+    if quant in MIN_TOP1:
+        assert tested.top1_agreement is not None and tested.top1_agreement >= MIN_TOP1[quant]
+    assert tested.sample  # the export talks

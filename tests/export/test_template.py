@@ -9,6 +9,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from peftstudio.export.template import (
     SAMPLE_CONVERSATIONS,
+    RoleBlock,
     TemplateUntranslatable,
     analyze,
     check_translation,
@@ -81,8 +82,15 @@ def test_text_before_the_first_message_is_kept_once() -> None:
                           {"role": "user", "content": "c"}]).count("<s>") == 1
 
 
-@pytest.mark.parametrize("template", [NO_SYSTEM, NUMBERED, TRIMMED_ASSISTANT], ids=["no-system", "numbered",
-                                                                                    "last-differs"])
+def test_a_last_answer_written_differently_is_read_from_the_middle_of_the_chat() -> None:
+    # as Qwen3 writes the chat's last answer with an empty think block: Ollama renders chats ending in a question
+    render = renderer(TRIMMED_ASSISTANT)
+    layout = analyze(render)
+    assert layout.assistant == RoleBlock("[A] ", "\n")
+    assert check_translation(render, to_go_template(layout), None) == []
+
+
+@pytest.mark.parametrize("template", [NO_SYSTEM, NUMBERED], ids=["no-system", "numbered"])
 def test_untranslatable_templates_are_refused(template: str) -> None:
     with pytest.raises(TemplateUntranslatable):
         analyze(renderer(template))
@@ -118,7 +126,7 @@ def test_go_renderer_subset(template: str, expected: str) -> None:
 
 def test_go_renderer_refuses_what_it_does_not_know() -> None:
     with pytest.raises(ValueError, match="unsupported"):
-        render_go("{{ len .Messages }}", [])
+        render_go("{{ printf \"%d\" 1 }}", [])
 
 
 def test_ollama_messages_prepend_the_default_system_and_join_same_roles() -> None:

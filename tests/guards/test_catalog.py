@@ -117,9 +117,17 @@ def bitsandbytes_missing(tmp: Path) -> PlainError:
 
 
 def tokenizer_mismatch(tmp: Path) -> PlainError:
-    from peftstudio.export.gguf.tokenizer import read_vocab
+    import json
+    import shutil
 
-    return _raises(lambda: read_vocab(tokenizer(), 10))
+    from peftstudio.export.gguf.exporter import check_vocabulary
+    from peftstudio.models import model_folder
+
+    folder = tmp / "model"  # a model whose config says 10 tokens, with the tiny tokenizer's 546
+    shutil.copytree(model_folder("builtin:tiny-llama"), folder)
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    (folder / "config.json").write_text(json.dumps({**config, "vocab_size": 10}), encoding="utf-8")
+    return _raises(lambda: check_vocabulary(folder))
 
 
 def nan_loss(tmp: Path) -> PlainError:
@@ -158,9 +166,12 @@ def checkpoint_corrupt(tmp: Path) -> PlainError:
 
 
 def export_unsupported_architecture(tmp: Path) -> PlainError:
-    from peftstudio.export.gguf.writer import architecture_spec
+    import json
 
-    return _raises(lambda: architecture_spec({"architectures": ["BertModel"]}))
+    from peftstudio.export import converter
+
+    (tmp / "config.json").write_text(json.dumps({"architectures": ["PeftStudioOddModel"]}), encoding="utf-8")
+    return _raises(lambda: converter.check_architecture(tmp))
 
 
 def export_tools_missing(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> PlainError:
@@ -246,7 +257,7 @@ EXPECTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "nan_loss": (("nan", "step 3"), ("lower_learning_rate", "enable_clipping")),
     "interrupted_run": (("stopped unexpectedly",), ("resume", "restart")),
     "checkpoint_corrupt": (("ckpt", "damaged"), ("resume_previous", "restart")),
-    "export_unsupported_architecture": (("BertModel",), ("export_hf",)),
+    "export_unsupported_architecture": (("PeftStudioOddModel", "Qwen3"), ("export_hf",)),
     "export_tools_missing": (("llama.cpp", "not installed"), ("export_hf",)),
     "export_failed": (("converter stopped",), ("export_hf",)),
     "chat_template_untranslatable": (("no chat template",), ("export_gguf",)),

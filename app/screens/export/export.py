@@ -29,6 +29,19 @@ class ExportKindCard(BoxLayout):
         pass
 
 
+class QuantChoice(BoxLayout):
+    """One quantization type: a button with its name and estimated size, its trade-off below."""
+
+    quant = StringProperty("")
+    label = StringProperty("")
+    tradeoff = StringProperty("")
+    chosen = BooleanProperty(False)
+    __events__ = ("on_choose",)
+
+    def on_choose(self) -> None:
+        pass
+
+
 class ExportSection(BoxLayout):
     """A card of the export screen, in the tree only while it has something to show (a hidden button
     would still catch touches)."""
@@ -63,7 +76,7 @@ class ExportScreen(BaseScreen):
         self.done_card = ExportDone(ctrl=self.ctrl, screen=self)
         self.verdict_card = ExportVerdict(ctrl=self.ctrl, screen=self)
         self.ctrl.bind(export_stage=self.refresh, export_test=self.refresh, export_result=self.refresh, export_kind=self.refresh, export_busy=self.refresh,
-                       export_run_id=self.refresh)
+                       export_run_id=self.refresh, export_quant=self.refresh, export_quant_choices=self.refresh)
         self.refresh()
 
     def refresh(self, *_: Any) -> None:
@@ -73,6 +86,7 @@ class ExportScreen(BaseScreen):
         for card in self.ids.kinds.children:
             card.chosen = card.kind == self.ctrl.export_kind
             card.ids.button.disabled = self.ctrl.export_busy or not self.ctrl.export_run_id
+        self._show_quants()
         c = self.ctrl
         wanted = [card for card, show in ((self.progress_card, c.export_busy),
                                           (self.done_card, c.export_result is not None),
@@ -83,10 +97,29 @@ class ExportScreen(BaseScreen):
             for card in wanted:
                 box.add_widget(card)
 
+    def _show_quants(self) -> None:
+        grid = self.ids.quants
+        choices = list(self.ctrl.export_quant_choices)
+        if [c.quant for c in reversed(grid.children)] != [c["quant"] for c in choices]:
+            grid.clear_widgets()
+            for choice in choices:
+                card = QuantChoice(quant=choice["quant"])
+                card.bind(on_choose=lambda c: self.ctrl.choose_quant(c.quant))
+                grid.add_widget(card)
+        by_quant = {c["quant"]: c for c in choices}
+        for card in grid.children:
+            card.label = by_quant[card.quant]["label"]
+            card.tradeoff = by_quant[card.quant]["tradeoff"]
+            card.chosen = card.quant == self.ctrl.export_quant
+            card.ids.button.disabled = self.ctrl.export_busy
+
     def on_size(self, *_: Any) -> None:
         grid = self.ids.get("kinds")
         if grid is not None:
             grid.cols = 4 if self.width >= 1000 else 2
+        quants = self.ids.get("quants")
+        if quants is not None:
+            quants.cols = 3 if self.width >= 1000 else 2
 
     def copy_command(self) -> None:
         """Put the command on the clipboard, to paste into a terminal."""

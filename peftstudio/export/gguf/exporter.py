@@ -45,6 +45,47 @@ def gguf_file_name(name: str, quant: str) -> str:
     return f"{slug(name)}-{quant.upper()}.gguf"
 
 
+def adapter_file_name(name: str) -> str:
+    """The file name of an adapter-only export's GGUF adapter.
+
+    Example:
+        >>> adapter_file_name("My Bot!")
+        'My-Bot-LoRA-F16.gguf'
+    """
+    return f"{slug(name)}-LoRA-F16.gguf"
+
+
+def require_adapter(source: ExportSource) -> Path:
+    """The source's adapter folder; a plain error when an adapter-only export has no adapter to export."""
+    folder = adapter_folder(source)
+    if folder is None:
+        raise make("config_invalid", problems="adapter_only: this source has no LoRA adapter (a base model alone "
+                                              "is exported whole)")
+    return folder
+
+
+def adapter_gguf_size(source: ExportSource) -> int:
+    """Estimated bytes of the source's adapter as a GGUF adapter (f16: half its float32 safetensors)."""
+    folder = require_adapter(source)
+    return sum(f.stat().st_size for f in folder.glob("*.safetensors")) + _METADATA_ROOM
+
+
+def write_adapter_gguf(source: ExportSource, path: Path, *, progress: ProgressFn | None = None) -> Path:
+    """Write the source's LoRA adapter as the GGUF adapter `path` with llama.cpp's ``convert_lora_to_gguf.py``
+    (llama.cpp, Ollama's ``ADAPTER`` and LM Studio apply it on top of the base model).
+
+    Example:
+        >>> write_adapter_gguf(ExportSource("builtin:tiny-llama", "run/adapter"), Path("/tmp/a.gguf"))  # doctest: +SKIP
+        PosixPath('/tmp/a.gguf')
+    """
+    adapter = require_adapter(source)
+    converter.converter()
+    report(progress, "converting", 0, 1, "Converting the adapter with llama.cpp")
+    converter.convert_lora(adapter, base_folder(source), path, progress=progress)
+    report(progress, "converting", 1, 1, f"Wrote {path.name}")
+    return path
+
+
 def gguf_size(source: ExportSource, quant: str) -> int:
     """Estimated bytes of the source's GGUF file in `quant` (from the base's shapes; nothing is loaded)."""
     return QUANTS[quant].size_bytes(parameter_count(source)) + _METADATA_ROOM
@@ -69,6 +110,32 @@ def hf_folder(source: ExportSource, scratch: Path, progress: ProgressFn | None) 
     return folder
 
 
+def check_vocabulary(folder: Path) -> None:
+    """The plain ``tokenizer_mismatch`` error when the folder's tokenizer has ids past the model's vocabulary
+    (llama.cpp would read embeddings that do not exist: garbage, or a crash).
+
+    Example:
+        >>> check_vocabulary(Path("/nowhere"))
+    """
+    import json
+
+    config_path, tokenizer_path = folder / "config.json", folder / "tokenizer.json"
+    if not config_path.is_file() or not tokenizer_path.is_file():
+        return  # a sentencepiece-only tokenizer: the converter reads and checks it
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    vocab_size = config.get("vocab_size") or (config.get("text_config") or {}).get("vocab_size")
+    if not vocab_size:
+        return
+    # read tokenizer.json itself (loading the tokenizer through transformers takes seconds)
+    data = json.loads(tokenizer_path.read_text(encoding="utf-8"))
+    vocab = (data.get("model") or {}).get("vocab") or {}
+    ids = list(vocab.values()) if isinstance(vocab, dict) else list(range(len(vocab)))
+    ids += [int(t["id"]) for t in data.get("added_tokens") or []]
+    size = max(ids) + 1 if ids else 0
+    if size > int(vocab_size):
+        raise make("tokenizer_mismatch", tokenizer_vocab=size, model_vocab=int(vocab_size))
+
+
 def write_gguf(source: ExportSource, path: Path, quant: str = "f16", *, progress: ProgressFn | None = None) -> Path:
     """Write the source as the GGUF file `path` with llama.cpp's converter (and its quantizer for the
     k-quant types); a plain write: callers make it atomic.
@@ -81,6 +148,7 @@ def write_gguf(source: ExportSource, path: Path, quant: str = "f16", *, progress
     converter.converter()  # a missing converter is named before any work
     with tempfile.TemporaryDirectory(prefix=".peftstudio-gguf-", dir=path.parent) as scratch:
         folder = hf_folder(source, Path(scratch), progress)
+        check_vocabulary(folder)
         direct = QUANTS[quant].convert_type
         if direct:
             return converter.convert(folder, path, direct, progress=progress)
@@ -105,17 +173,24 @@ def gguf_instructions(path: Path) -> str:
             "or import it into Ollama or LM Studio (PEFT Studio can prepare those exports too).")
 
 
+def adapter_instructions(path: Path, base: str) -> str:
+    return (f"{path} is a LoRA adapter in GGUF form, for the base model {base}. Use it with llama.cpp on a GGUF "
+            f"of that base (llama-cli -m BASE.gguf --lora {path.name}), or in an Ollama Modelfile's ADAPTER line.")
+
+
 def export_gguf(
     source: ExportSource,
     out: str | Path,
     *,
     quant: str = DEFAULT_QUANT,
+    adapter_only: bool = False,
     overwrite: bool = False,
     progress: ProgressFn | None = None,
     disk_free_bytes: int | None = None,
 ) -> ExportResult:
     """Export `source` as GGUF. `out` ending in ``.gguf`` is the file itself; otherwise a folder that
-    will hold ``NAME-QUANT.gguf``. Either appears only once complete.
+    will hold ``NAME-QUANT.gguf``. Either appears only once complete. With `adapter_only` the file is the
+    LoRA adapter alone (``NAME-LoRA-F16.gguf``, megabytes), to apply on top of the base model's GGUF.
 
     Example:
         >>> r = export_gguf(ExportSource("builtin:tiny-llama"), "/tmp/gguf-out", quant="q8_0")  # doctest: +SKIP
@@ -125,6 +200,8 @@ def export_gguf(
     check_quant(quant)
     target = Path(out).expanduser()
     check_target(target, overwrite)
+    if adapter_only:
+        return _export_adapter_gguf(source, target, overwrite, progress, disk_free_bytes)
     check_disk_space(target.parent, gguf_size(source, quant), "the GGUF file", disk_free_bytes)
     if target.suffix.lower() == ".gguf":
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -146,3 +223,15 @@ def export_gguf(
     return ExportResult(kind="gguf", path=str(target), files=listing(target),
                         instructions=gguf_instructions(target / written.name), size_bytes=folder_size(target),
                         quant=quant, model_file=written.name, source=source)
+
+
+def _export_adapter_gguf(source: ExportSource, target: Path, overwrite: bool, progress: ProgressFn | None,
+                         disk_free_bytes: int | None) -> ExportResult:
+    check_disk_space(target.parent, adapter_gguf_size(source), "the GGUF adapter", disk_free_bytes)
+    base = source.model
+    with atomic_directory(target, replace=overwrite) as tmp:
+        written = write_adapter_gguf(source, tmp / adapter_file_name(source.display_name), progress=progress)
+        (tmp / "README.md").write_text(adapter_instructions(target / written.name, base) + "\n", encoding="utf-8")
+    return ExportResult(kind="gguf", path=str(target), files=listing(target),
+                        instructions=adapter_instructions(target / written.name, base), size_bytes=folder_size(target),
+                        quant="f16", model_file=None, source=source, adapter_file=written.name)
