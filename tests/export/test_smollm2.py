@@ -79,3 +79,36 @@ def test_smollm2_gguf_passes_test_export(tmp_path: Path, quant: str) -> None:
     if quant in MIN_TOP1:
         assert tested.top1_agreement is not None and tested.top1_agreement >= MIN_TOP1[quant]
     assert tested.sample  # the export talks
+
+
+def test_tuned_smollm2_exports_every_kind_at_q4_k_m_and_q8_0_and_as_an_adapter(tmp_path: Path) -> None:
+    """The export issue's whole check: a SmolLM2 run tuned on the sample data, then every export kind at both
+    common quantizations, and the adapter alone, each with its Test Export."""
+    from peftstudio.data import sample_path
+    from peftstudio.engine.runs import start_run
+    from peftstudio.export import export
+    from peftstudio.playground import resolve_tuned
+    from peftstudio.records import DataSettings, LoraSettings, ModelChoice, RunConfig, TrainingSettings
+    from peftstudio.store import open_store
+
+    config = RunConfig(profile="chatbot", model=ModelChoice("builtin:smollm2-135m"),
+                       data=DataSettings(str(sample_path("pirate_chat.jsonl"))), lora=LoraSettings(rank=8, alpha=16),
+                       training=TrainingSettings(max_steps=4, learning_rate=2e-3, micro_batch_size=2,
+                                                 sequence_length=128, eval_every_steps=100,
+                                                 checkpoint_every_steps=100))
+    store = open_store()
+    run_id = start_run(config, store, detach=False)
+    assert store.get_run(run_id).status == "completed"
+    tuned = resolve_tuned(run_id, store=store)
+    source = ExportSource(tuned.base_reference, str(tuned.adapter_dir), name="pirate-smollm2")
+    verdicts = {}
+    verdicts["hf"] = export("hf", source, tmp_path / "hf", test=True).test
+    for kind in ("gguf", "ollama", "lmstudio"):
+        for quant in ("q4_k_m", "q8_0"):
+            verdicts[f"{kind}-{quant}"] = export(kind, source, tmp_path / f"{kind}-{quant}", test=True,
+                                                 quant=quant).test
+    adapter = export("gguf", source, tmp_path / "adapter", test=True, adapter_only=True)
+    verdicts["adapter"] = adapter.test
+    assert adapter.size_bytes < 20 * 2**20  # megabytes, not the model's hundreds
+    failed = {name: (t.message if t else "no test") for name, t in verdicts.items() if not (t and t.passed)}
+    assert not failed, failed

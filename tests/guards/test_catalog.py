@@ -234,7 +234,58 @@ def internal_error(tmp: Path) -> PlainError:
     return _raises(buggy)
 
 
+def _studio_error(tmp: Path, path: str, headers: dict[str, str], status: int) -> PlainError:
+    """The plain error a real studio server (in process) answers with, as a `PlainError`."""
+    from starlette.testclient import TestClient
+
+    from peftstudio.errors.plain import ErrorInfo
+    from peftstudio.records.convert import from_dict
+    from peftstudio.server import ServerSettings, create_app
+
+    settings = ServerSettings.create("127.0.0.1", 8000, data_dirs=[str(tmp)], upload_dir=tmp / "uploads",
+                                     failure_delay_s=0.0)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        response = client.get(path, headers=headers)
+    assert response.status_code == status, response.text
+    error = {k: v for k, v in response.json()["error"].items() if k != "help_url"}
+    return PlainError(from_dict(ErrorInfo, error))
+
+
+def sign_in_needed(tmp: Path) -> PlainError:
+    return _studio_error(tmp, "/api/runs", {}, 401)  # no sign-in cookie
+
+
+def request_refused(tmp: Path) -> PlainError:
+    return _studio_error(tmp, "/api/runs", {"host": "evil.example"}, 403)  # DNS rebinding: a foreign Host
+
+
+def path_not_allowed(tmp: Path) -> PlainError:
+    from peftstudio.server import ServerSettings
+    from peftstudio.server.datafiles import inside_data_dirs
+
+    settings = ServerSettings.create(data_dirs=[str(tmp / "data")], upload_dir=tmp / "uploads")
+    return _raises(lambda: inside_data_dirs(str(tmp / "data" / ".." / "secret.jsonl"), settings))
+
+
+def upload_too_large(tmp: Path) -> PlainError:
+    import asyncio
+
+    from peftstudio.server import ServerSettings
+    from peftstudio.server.datafiles import save_upload
+
+    settings = ServerSettings.create(upload_dir=tmp / "uploads", max_upload_bytes=10)
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        yield b"x" * 8
+        yield b"x" * 8
+
+    err = _raises(lambda: asyncio.run(save_upload(chunks(), "big.jsonl", settings)))
+    assert not [p for p in (tmp / "uploads").rglob("*") if p.is_file()]  # nothing left on disk
+    return err
+
+
 RAISERS: dict[str, Callable[..., PlainError]] = {f.__name__: f for f in (
+    sign_in_needed, request_refused, path_not_allowed, upload_too_large,
     out_of_memory, dataset_invalid, file_not_found, model_not_found, model_offline, disk_full, permission_denied,
     file_unreadable, no_gpu, bitsandbytes_missing, tokenizer_mismatch, nan_loss, interrupted_run, checkpoint_corrupt,
     export_unsupported_architecture, export_tools_missing, export_failed, chat_template_untranslatable,
@@ -258,6 +309,10 @@ EXPECTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "interrupted_run": (("stopped unexpectedly",), ("resume", "restart")),
     "checkpoint_corrupt": (("ckpt", "damaged"), ("resume_previous", "restart")),
     "export_unsupported_architecture": (("PeftStudioOddModel", "Qwen3"), ("export_hf",)),
+    "sign_in_needed": (("link", "one-time key"), ()),
+    "request_refused": (("refused", "evil.example"), ()),
+    "path_not_allowed": (("secret.jsonl", "allowed folders"), ()),
+    "upload_too_large": (("too large", "10 B"), ()),
     "export_tools_missing": (("llama.cpp", "not installed"), ("export_hf",)),
     "export_failed": (("converter stopped",), ("export_hf",)),
     "chat_template_untranslatable": (("no chat template",), ("export_gguf",)),
