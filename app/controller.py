@@ -46,7 +46,7 @@ from peftstudio.notify.dnd import can_read
 #: The sample file the wizard offers first (bundled with the library).
 SAMPLE_DATA = "pirate_chat.jsonl"
 #: Built-in models, always offered first: they work offline.
-BUILTIN_MODELS = ("builtin:smollm2-135m", "builtin:gemma3-270m", "builtin:tiny-llama")
+BUILTIN_MODELS = ("builtin:smollm2-135m", "builtin:tiny-llama", "builtin:gemma3-270m")
 #: Kinds of notification the settings can switch on and off (`peftstudio.notify.NotifySettings` fields;
 #: the library does the notifying, the app only switches it).
 NOTIFICATION_KINDS = ("progress", "completion", "errors", "warnings", "sound", "launcher", "respect_do_not_disturb")

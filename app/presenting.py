@@ -199,3 +199,12 @@ def gauge_values(reading: dict[str, Any]) -> dict[str, tuple[float, str]]:
     else:
         out["ram"] = (-1.0, "waiting for a reading")
     return out
+
+
+def loss_zones(first_loss: float) -> tuple[float, float]:
+    """(good_below, problem_above): the zone boundaries for a run whose first loss was `first_loss`
+    (decided by `peftstudio.runs.loss_zones`, shared with the studio in the browser)."""
+    from peftstudio.runs import loss_zones as library_zones
+
+    zones = library_zones(first_loss)
+    return (0.0, 0.0) if zones is None else (zones.good_below, zones.problem_above)

@@ -25,8 +25,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy_garden.graph import Graph, LinePlot, Plot
 
 from app import theme
-from peftstudio.runs import GOOD_SHARE  # noqa: F401 - the library decides the zones; kept for older imports
-from peftstudio.runs import loss_zones as _library_zones
+from app.presenting import loss_zones  # the library decides the zones (peftstudio.runs.loss_zones)
 
 Builder.load_string("""
 #:import theme app.theme
@@ -79,13 +78,6 @@ Builder.load_string("""
         color: theme.MUTED
         font_size: theme.SMALL
 """)
-
-
-def loss_zones(first_loss: float) -> tuple[float, float]:
-    """(good_below, problem_above): the zone boundaries for a run whose first loss was `first_loss`
-    (decided by `peftstudio.runs.loss_zones`, shared with the studio in the browser)."""
-    zones = _library_zones(first_loss)
-    return (0.0, 0.0) if zones is None else (zones.good_below, zones.problem_above)
 
 
 def nice_step(span: float, ticks: int = 5) -> float:
