@@ -9,10 +9,17 @@
 - **overfitting** (20): how small the gap between final validation and training loss is, and
   how little the validation loss rose from its best;
 - **data coverage** (20): how much of the training data the model saw (one full epoch = full
-  marks), scaled down for very small data sets.
+  marks), scaled down for very small data sets;
+- **task** (50): the run's own task on held-out examples, answered by the tuned model (the metric
+  suits the profile and the data: label accuracy, normalized match, ROUGE-L, code parses or
+  reference similarity; see `peftstudio.quality.checks`), base and tuned side by side;
+- **retention** (50): how much of what the base model answered right among the bundled general
+  questions the tuned model still answers right (see `peftstudio.quality.retention`).
 
-A part that cannot be measured (e.g. no validation data) is left out and the total is
-scaled to the parts that were measured. `score_run` reads the numbers from the store;
+A part that cannot be measured (e.g. no validation data, or the checks after training turned
+off) is left out and the total is scaled to the parts that were measured. A run flagged for
+forgetting scores at most `FORGETTING_CAP`, whatever its loss: a model that lost what it knew is
+not a good model. `score_run` reads the numbers from the store;
 `record_quality` stores the score in the run's summary and adds a ``quality`` event.
 
 Example:
@@ -34,9 +41,14 @@ from typing import Any
 
 from attrs import field, frozen
 
+from peftstudio.quality.checks import FULL_MARKS
+from peftstudio.quality.report import ChecksReport
+from peftstudio.quality.retention import forgetting
 from peftstudio.tuples import as_tuple
 
 SMALL_DATA = 200  # examples; fewer than this and coverage points shrink
+FORGETTING_CAP = 60  # the most a run flagged for forgetting scores
+NO_GAIN = 0.02  # a task gain this small (or less) is "no gain"
 
 
 @frozen
@@ -55,6 +67,7 @@ class RunNumbers:
     rank: int = 16
     dropout: float = 0.05
     best_val_step: int | None = None
+    checks: ChecksReport | None = None  # the task and retention checks after training, when they ran
 
 
 @frozen
@@ -75,13 +88,47 @@ class QualityScore:
     total: int
     parts: tuple[QualityPart, ...] = field(converter=as_tuple)
     suggestions: tuple[str, ...] = field(converter=as_tuple)
+    checks: ChecksReport | None = None  # what the checks after training found (None: not run, or older runs)
+    flags: tuple[str, ...] = field(default=(), converter=as_tuple)  # "forgetting"
+
+    @property
+    def forgetting(self) -> bool:
+        """Whether the tuned model was flagged for forgetting what the base model knew."""
+        return "forgetting" in self.flags
 
     def render(self) -> str:
-        """The score as plain text (one line per part, then the suggestions)."""
-        lines = [f"Quality score: {self.total}/100"]
+        """The score as plain text (one line per part, what changed, what was forgotten, the suggestions)."""
+        lines = [f"Quality score: {self.total}/100" + ("  (flagged: the model forgot what it knew)"
+                                                       if self.forgetting else "")]
         lines += [f"  {p.title:<14} {p.points:4.0f}/{p.max_points:<3} {p.measured}" for p in self.parts]
+        lines += check_lines(self.checks)
         lines += ["What to try next:"] + [f"  - {s}" for s in self.suggestions]
         return "\n".join(lines)
+
+
+def _short(text: str, width: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def check_lines(checks: ChecksReport | None) -> list[str]:
+    """The checks' details as plain lines: the examples that changed most, and what was forgotten."""
+    if checks is None:
+        return []
+    lines: list[str] = []
+    task, retention = checks.task, checks.retention
+    if task is not None and task.changed:
+        lines.append("Held-out examples that changed most (base -> tuned):")
+        for c in task.changed:
+            lines += [f"  {c.base_score:.2f} -> {c.tuned_score:.2f}  {_short(c.prompt, 60)}",
+                      f"      base:  {_short(c.base)}", f"      tuned: {_short(c.tuned)}"]
+    if retention is not None and retention.forgotten:
+        lines.append(f"Forgotten ({retention.forgotten_count}): general questions the base model answered right")
+        for f in retention.forgotten:
+            lines += [f"  {_short(f.question, 60)} (expected {' / '.join(f.accepted)})",
+                      f"      base:  {_short(f.base)}", f"      tuned: {_short(f.tuned)}"]
+    lines += [f"  ({note})" for note in checks.notes]
+    return lines
 
 
 def _clamp(x: float) -> float:
@@ -165,15 +212,54 @@ def score(n: RunNumbers) -> QualityScore:
         notes["coverage"] = 1 - points / 20
         notes["_epochs"] = epochs_seen
 
+    flags: tuple[str, ...] = ()
+    checks = n.checks
+    if checks is not None and checks.task is not None and checks.task.examples:
+        t = checks.task
+        points = 50 * _clamp(t.tuned / FULL_MARKS.get(t.metric, 1.0))
+        language = f", mostly {t.language}" if t.language else ""
+        parts.append(QualityPart("task", "Task", points, 50,
+                                 f"{t.metric} on {t.examples} held-out examples: base {t.base:.2f} -> tuned "
+                                 f"{t.tuned:.2f} ({t.gain:+.2f}){language}"))
+        notes["task"] = 1 - points / 50
+        notes["_task_gain"] = t.gain
+    if checks is not None and checks.retention is not None and checks.retention.base_right:  # else: nothing to forget
+        r = checks.retention
+        points = 50 * _clamp(1 - (1 - r.kept) / 0.5)
+        parts.append(QualityPart("retention", "Retention", points, 50,
+                                 f"forgot {r.forgotten_count} of the {r.base_right} general questions the base "
+                                 f"model answered right ({r.asked} asked; tuned right {r.tuned_right}, "
+                                 f"newly right {r.learned})"))
+        notes["retention"] = 1 - points / 50
+        if forgetting(r):
+            flags = ("forgetting",)
+
     measured = sum(p.max_points for p in parts)
     total = round(100 * sum(p.points for p in parts) / measured) if measured else 0
-    return QualityScore(total, tuple(parts), _suggestions(n, notes))
+    if flags:
+        total = min(total, FORGETTING_CAP)
+    return QualityScore(total, tuple(parts), _suggestions(n, notes, flags), checks=checks, flags=flags)
 
 
-def _suggestions(n: RunNumbers, notes: dict[str, float]) -> tuple[str, ...]:
+def _suggestions(n: RunNumbers, notes: dict[str, float], flags: tuple[str, ...] = ()) -> tuple[str, ...]:
     ranked: list[tuple[float, str]] = []
     epochs_seen = notes.get("_epochs")
-    if notes.get("stability", 0) > 0.25:
+    retention = n.checks.retention if n.checks is not None else None
+    if "forgetting" in flags and retention is not None:
+        fewer = f"train fewer epochs (fewer than {n.steps} steps)" if n.steps else "train fewer epochs"
+        text = (f"Lower the learning rate to {n.learning_rate / 3:.2g} (a third of {n.learning_rate:g}), {fewer}, "
+                f"use a smaller LoRA rank ({max(n.rank // 2, 1)}) or mix general examples into your data: the "
+                f"tuned model forgot {retention.forgotten_count} of the {retention.base_right} general answers "
+                f"the base model knew.")
+        ranked.append((2.0, text))
+    task_gain = notes.get("_task_gain")
+    if task_gain is not None and task_gain <= NO_GAIN and notes.get("task", 0) > 0:
+        t = n.checks.task if n.checks is not None else None
+        shown = f" ({t.metric} {t.base:.2f} -> {t.tuned:.2f})" if t is not None else ""
+        text = (f"Add more or cleaner examples, or train for more steps: on held-out examples the tuned model did "
+                f"no better than the base{shown}.")
+        ranked.append((1.0 + notes["task"], text))
+    if notes.get("stability", 0) > 0.25 and not flags:  # forgetting's suggestion lowers it already
         text = f"Lower the learning rate to {n.learning_rate / 3:.2g} (a third of {n.learning_rate:g}): the loss was unsteady."
         ranked.append((notes["stability"] + 0.1, text))
     if notes.get("overfitting", 0) > 0.25:
@@ -189,7 +275,7 @@ def _suggestions(n: RunNumbers, notes: dict[str, float]) -> tuple[str, ...]:
     if notes.get("improvement", 0) > 0.25:
         if longer is not None:
             ranked.append((notes["improvement"], longer))
-        elif notes.get("overfitting", 0) <= 0.25:
+        elif notes.get("overfitting", 0) <= 0.25 and not flags:
             text = (f"Raise the learning rate to {n.learning_rate * 2:.2g} or the LoRA rank to {n.rank * 2}: "
                     f"validation improved only a little.")
             ranked.append((notes["improvement"] * 0.9, text))
@@ -206,7 +292,7 @@ def _suggestions(n: RunNumbers, notes: dict[str, float]) -> tuple[str, ...]:
     for filler in fillers:
         if len(out) >= 2:
             break
-        if not ("rank" in filler and any("rank" in s for s in out)):
+        if not ("rank" in filler and (flags or any("rank" in s for s in out))):
             out.append(filler)
     return tuple(out)
 
@@ -242,21 +328,58 @@ def numbers_for_run(store: Any, run_id: str) -> RunNumbers:
         best_val_step=best_row["step"] if best_row else None)
 
 
+def stored_checks(summary: dict[str, Any]) -> ChecksReport | None:
+    """The checks stored with a run's quality score (None for runs scored before the checks existed)."""
+    from peftstudio.records.convert import from_dict
+
+    quality = summary.get("quality")
+    data = quality.get("checks") if isinstance(quality, dict) else None
+    return from_dict(ChecksReport, data) if isinstance(data, dict) else None
+
+
 def score_run(run_id: str, store: Any | None = None) -> QualityScore:
-    """The quality score of a stored run (the store of the current home when `store` is None)."""
+    """The quality score of a stored run (the store of the current home when `store` is None), with the
+    checks stored when it finished."""
+    import attrs
+
     from peftstudio.store import open_store
 
-    return score(numbers_for_run(store if store is not None else open_store(), run_id))
+    db = store if store is not None else open_store()
+    numbers = numbers_for_run(db, run_id)
+    return score(attrs.evolve(numbers, checks=stored_checks(db.get_run(run_id).summary)))
 
 
-def record_quality(store: Any, run_id: str) -> QualityScore:
-    """Score a finished run and store it: ``summary["quality"]`` and a ``quality`` event."""
+def record_quality(store: Any, run_id: str, *, checks: bool | None = None) -> QualityScore:
+    """Score a finished run and store it: ``summary["quality"]`` and a ``quality`` event.
+
+    With `checks` (the run's ``training.quality_checks`` when None), the task and retention checks run
+    first, within their time budget (`peftstudio.quality.run`); a ``checking`` event says so.
+    """
+    import attrs
+
     from peftstudio.records.convert import to_dict
 
-    quality = score_run(run_id, store)
+    run = store.get_run(run_id)
+    report = None
+    if run.config.training.quality_checks if checks is None else checks:
+        from peftstudio.quality.run import budget_seconds, check_run
+
+        budget = budget_seconds(float(run.summary.get("duration_seconds") or run.elapsed_seconds or 0.0))
+        store.add_event(run_id, "checking", f"Checking the tuned model on held-out examples and general questions "
+                                            f"(up to about {budget:.0f} s).", data={"budget_seconds": budget})
+        try:
+            report = check_run(store, run_id, budget=budget)
+        except Exception as exc:  # noqa: BLE001 - the checks never fail a trained run; the score says why
+            import traceback
+
+            traceback.print_exc()
+            report = ChecksReport(budget_seconds=budget, notes=(f"the checks could not run: {exc}",))
+    quality = score(attrs.evolve(numbers_for_run(store, run_id), checks=report))
     run = store.get_run(run_id)
     store.update_run(run_id, summary={**run.summary, "quality": to_dict(quality)})
-    store.add_event(run_id, "quality", f"Quality score {quality.total}/100.",
+    store.add_event(run_id, "quality", f"Quality score {quality.total}/100"
+                                       + (", flagged for forgetting." if quality.forgetting else "."),
                     data={"suggestions": list(quality.suggestions), "action": "none", "reason": "quality",
-                          "parts": {p.name: round(p.points, 1) for p in quality.parts}})
+                          "parts": {p.name: round(p.points, 1) for p in quality.parts},
+                          "flags": list(quality.flags)})
     return quality
