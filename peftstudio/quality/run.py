@@ -23,10 +23,10 @@ from peftstudio.quality.report import ChecksReport
 from peftstudio.quality.retention import Question, questions, retention_check
 
 BUDGET_SHARE = 0.2  # of the training time
-TASK_EXAMPLES = 24  # held-out examples asked at most
+TASK_EXAMPLES = 16  # held-out examples asked at most
 BATCH = 8  # prompts answered together
 RETENTION_TOKENS = 32  # new tokens for a general question's answer
-TASK_TOKENS = (16, 96)  # the fewest and most new tokens for a held-out answer (from its reference's length)
+TASK_TOKENS = (16, 64)  # the fewest and most new tokens for a held-out answer (from its reference's length)
 
 Messages = list[dict[str, str]]
 
@@ -95,20 +95,20 @@ def run_checks(session: Any, config: Any, *, budget: float, clock: Callable[[], 
     queues = {"retention": [[{"role": "user", "content": q.question}] for q in general], "task": conversations}
     tokens = {"retention": RETENTION_TOKENS, "task": task_tokens}
     answers: dict[str, tuple[list[str], list[str]]] = {"retention": ([], []), "task": ([], [])}
-    slowest = 0.0
+    slowest = {kind: 0.0 for kind in queues}  # the longest batch of each kind so far, to stop before the budget
     while any(len(answers[k][0]) < len(queues[k]) for k in queues):
         for kind, queue in queues.items():
             done = len(answers[kind][0])
             if done >= len(queue):
                 continue
-            if done and clock() - start + slowest > budget:
+            if done and clock() - start + slowest[kind] > budget:
                 queues[kind] = queue[:done]  # the budget is spent: what was answered so far is the check
                 continue
             began = clock()
             batch = queue[done:done + BATCH]
             answers[kind][0].extend(answer(session, batch, use_adapter=False, max_new_tokens=tokens[kind]))
             answers[kind][1].extend(answer(session, batch, use_adapter=True, max_new_tokens=tokens[kind]))
-            slowest = max(slowest, clock() - began)
+            slowest[kind] = max(slowest[kind], clock() - began)
     notes = []
     n_general, n_task = len(answers["retention"][0]), len(answers["task"][0])
     if n_general < len(general) or n_task < len(conversations):
