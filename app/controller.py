@@ -113,6 +113,7 @@ class Controller(HomeControl, PlaygroundControl, PresetsControl, CompareControl,
         self._follower: RunFollower | None = None
         self._follow_event: Any = None
         self._polling = False
+        self.model_chosen = False  # the user (or a preset) chose the model: a profile no longer picks it
         self._seen_events: set[int] = set()
         self._retry: Callable[[], None] | None = None
         self._error_run = ""  # the run whose failure `error` shows ("" for an error in the wizard)
@@ -192,8 +193,8 @@ class Controller(HomeControl, PlaygroundControl, PresetsControl, CompareControl,
     def _got_hardware(self, hw: Any) -> None:
         self.hardware = hw
         self.hardware_text = say.hardware(hw)
-        self.background(lambda: {p.id: say.profile_estimate(self._plan_for(p.id, self._default_model(p.id)))
-                                 for p in self.profiles}, self._got_estimates)
+        self.background(lambda: {p.id: say.profile_estimate(self._pick(p.id)) for p in self.profiles},
+                        self._got_estimates)
         if self.profile_id:
             self.models = self._model_options()
             self.replan()
@@ -208,17 +209,11 @@ class Controller(HomeControl, PlaygroundControl, PresetsControl, CompareControl,
         return plan(self.hardware, model, profile_id, stats, overrides or {},
                     electricity_rate=self.electricity_rate, data_path=self.data_path or None)
 
-    def _default_model(self, profile_id: str) -> str:
-        """The profile's first suggested model that fits here, else the larger built-in."""
-        from peftstudio.planner import get_profile
+    def _pick(self, profile_id: str) -> Any:
+        """The profile's best model for this machine, with its reason and plan (`peftstudio.planner.pick_model`)."""
+        from peftstudio.planner import pick_model
 
-        for alias in get_profile(profile_id).suggested_models:
-            try:
-                if self._plan_for(profile_id, alias).memory.fits:
-                    return str(alias)
-            except Exception:  # noqa: BLE001, S112 - a model the catalog cannot describe is just skipped
-                continue
-        return BUILTIN_MODELS[0]
+        return pick_model(self.hardware, profile_id, self._stats())
 
     # ------------------------------------------------------------------ use case and model
     def choose_profile(self, profile_id: str) -> None:
@@ -226,8 +221,8 @@ class Controller(HomeControl, PlaygroundControl, PresetsControl, CompareControl,
         self.profile_id = profile_id
         self.overrides = {}
         self.models = self._model_options()
-        if not self.model_ref:
-            self.model_ref = BUILTIN_MODELS[0]
+        if not self.model_chosen:  # the profile picks the model for this machine unless the user chose one
+            self.model_ref = self._pick(profile_id).reference
         self.replan()
 
     def _model_options(self) -> list[dict[str, Any]]:
@@ -249,6 +244,7 @@ class Controller(HomeControl, PlaygroundControl, PresetsControl, CompareControl,
 
     def choose_model(self, reference: str) -> None:
         self.model_ref = reference
+        self.model_chosen = True
         if not any(m["reference"] == reference for m in self.models):
             self.models = self._model_options()
         self.replan()

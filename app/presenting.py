@@ -76,10 +76,13 @@ def hardware(hw: Any) -> str:
            f"Small models train fine; large ones would be very slow."
 
 
-def profile_estimate(plan: Any) -> str:
+def profile_estimate(pick: Any) -> str:
+    """A profile card's estimate: the model the profile picks here, its time, its memory and whether it fits."""
+    plan = pick.plan
     e = plan.estimates.duration_seconds
-    fits = "" if plan.memory.fits else " (does not fit: see the model step)"
-    return f"On this computer: {duration_range(e.min, e.max)} with {plan.model_title}{fits}"
+    fits = "fits" if plan.memory.fits else "does not fit: see the model step"
+    return (f"On this computer: {duration_range(e.min, e.max)} with {plan.model_title}; memory about "
+            f"{gb(plan.memory.estimated_peak_bytes)} of {gb(plan.memory.available_bytes)} ({fits})")
 
 
 def model_option(reference: str, plan: Any) -> dict[str, Any]:

@@ -331,6 +331,7 @@ class PresetsControl:
 
         self.profile_id = config.profile
         self.model_ref = config.model.reference
+        self.model_chosen = True
         self.overrides = preset_overrides(config)
         self.models = self._model_options()
         if data_path:

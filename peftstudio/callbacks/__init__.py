@@ -9,10 +9,12 @@ from peftstudio.callbacks.checkpoint import (
     latest_checkpoint,
     list_checkpoints,
 )
-from peftstudio.callbacks.decision import Decision, GuardReport, guard_callbacks
+from peftstudio.callbacks.control import SessionControl
+from peftstudio.callbacks.decision import Decision, GuardReport
 from peftstudio.callbacks.divergence import DivergenceGuard
 from peftstudio.callbacks.eta import EtaCallback, EtaEstimate, estimate
 from peftstudio.callbacks.gradients import GradientGuard
+from peftstudio.callbacks.guards import guard_callbacks
 from peftstudio.callbacks.memory import MemoryGuard
 from peftstudio.callbacks.monitor import MonitorCallback, SystemMonitor, SystemReading, read_system
 from peftstudio.callbacks.notify import NotifyCallback
@@ -37,6 +39,7 @@ __all__ = [
     "PauseReport",
     "ProgressCallback",
     "RunPaused",
+    "SessionControl",
     "StepReport",
     "SystemMonitor",
     "SystemReading",

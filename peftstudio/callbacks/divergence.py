@@ -4,8 +4,9 @@
 triggers; a rising loss triggers only after warm-up, when each of the last `patience`
 steps is both `ratio` times and `margin` nats above the lowest loss before them (normal
 step-to-step noise is far smaller). The callback decides right before the optimizer
-step, so the update that would carry NaN into the weights never happens, and pauses the
-run with the checkpoints it has (none is written for the bad step). The suggestions
+step and asks the session control to stop there (`peftstudio.callbacks.control`), so the
+update that would carry NaN into the weights never happens; the run pauses with the
+checkpoints it has (none is written for the bad step). The suggestions
 name a concrete learning rate: a third of the current one.
 
 Example:
@@ -20,12 +21,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import lightning as L
 
 from peftstudio.callbacks.decision import Decision, GuardAction, GuardReport, Reason, notify, sync_flag
+from peftstudio.callbacks.progress import scaled_losses
 from peftstudio.errors.plain import ErrorInfo
 
 
@@ -86,7 +87,7 @@ class DivergenceGuard(L.Callback):
     """Pauses a run whose loss diverges (see the module docstring); reusable in any Lightning project.
 
     The loss is read in ``on_before_backward`` (any module whose training step returns a loss);
-    `warmup_steps` defaults to `warmup_ratio` of the run's steps, and at least `min_warmup`.
+    `learning_rate` is only read for the suggestions (default: the optimizer's rate); `warmup_steps` defaults to `warmup_ratio` of the run's steps, and at least `min_warmup`.
     """
 
     def __init__(self, listeners: Sequence[Callable[[Any], None]] = (), *, learning_rate: float | None = None,
@@ -104,7 +105,7 @@ class DivergenceGuard(L.Callback):
         self.patience, self.ratio, self.margin = patience, ratio, margin
         self.losses: list[float] = []
         self.last_decision: Decision | None = None
-        self._micro: list[float] = []
+        self._micro: list[tuple[Any, int]] = []  # (loss, scale) of this step's micro-batches
 
     def _warmup(self, trainer: L.Trainer) -> int:
         if self.warmup_steps is not None:
@@ -112,18 +113,14 @@ class DivergenceGuard(L.Callback):
         total = int(trainer.max_steps) if trainer.max_steps and trainer.max_steps > 0 else 0
         return max(self.min_warmup, math.ceil(self.warmup_ratio * total))
 
-    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._micro = []
-        if self.learning_rate is not None:
-            # a resumed run may have been given a new learning rate (e.g. by `peftstudio fix`)
-            set_learning_rate(trainer, self.learning_rate)
-
     def on_before_backward(self, trainer: L.Trainer, pl_module: L.LightningModule, loss: Any) -> None:
         # Lightning divides the loss by the accumulation count before backward: undo that for the report
-        self._micro.append(float(loss.detach()) * max(int(trainer.accumulate_grad_batches), 1))
+        # kept on the device and read once at the step's end, not after every micro-batch (scaled_losses)
+        self._micro.append((loss.detach(), max(int(trainer.accumulate_grad_batches), 1)))
 
     def on_before_optimizer_step(self, trainer: L.Trainer, pl_module: L.LightningModule, optimizer: Any) -> None:
-        step_loss = sum(self._micro) / len(self._micro) if self._micro else math.nan
+        micro = scaled_losses(self._micro)
+        step_loss = sum(micro) / len(micro) if micro else math.nan
         self._micro = []
         lr = float(optimizer.param_groups[0]["lr"]) if self.learning_rate is None else self.learning_rate
         step = trainer.global_step + 1  # the step being taken
@@ -138,25 +135,23 @@ class DivergenceGuard(L.Callback):
         self._pause(trainer, decision, step)
 
     def _pause(self, trainer: L.Trainer, decision: Decision, step: int) -> None:
-        from peftstudio.callbacks.checkpoint import CheckpointCallback, list_checkpoints
-        from peftstudio.callbacks.pause import RunPaused, build_report
+        from peftstudio.callbacks.control import Stop, ask, build_report, saved_checkpoints
 
-        ckpt_cb = next((cb for cb in trainer.callbacks if isinstance(cb, CheckpointCallback)), None)  # type: ignore[attr-defined]
         # the newest checkpoint whose weights still gave a normal loss on the following step
         last_good = step - 1 - (self.patience if decision.reason is Reason.LOSS_RISING else 0)
-        saved = list_checkpoints(ckpt_cb.folder) if ckpt_cb is not None else []
-        ckpt = next((c for c in reversed(saved) if c.step <= last_good), None)
+        ckpt = next(iter(reversed(saved_checkpoints(trainer, at_most=last_good))), None)
         error = error_for(decision, step=step, stable_step=ckpt.step if ckpt else 0)
         notify(self.listeners, trainer, GuardReport("divergence", step, decision, error=error))
         # no checkpoint for this step: the weights about to be updated are the ones that diverged
-        raise RunPaused(build_report(step=trainer.global_step, reason="diverged", elapsed=None, eta=None,
-                                     resources=None, checkpoint=str(Path(ckpt.path)) if ckpt else None))
+        ask(trainer, Stop(build_report(step=trainer.global_step, reason="diverged", elapsed=None, eta=None,
+                                       resources=None, checkpoint=ckpt.path if ckpt else None)))
 
     def state_dict(self) -> dict[str, Any]:
-        return {"losses": [v for v in self.losses[-200:]]}
+        return {"losses": [v for v in self.losses[-200:]], "micro": scaled_losses(self._micro)}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.losses = [float(v) for v in state_dict.get("losses", [])]
+        self._micro = [(float(v), 1) for v in state_dict.get("micro", [])]  # a step begun before a pause
 
 
 def error_for(decision: Decision, *, step: int, stable_step: int, value: str | None = None) -> ErrorInfo:
@@ -179,26 +174,3 @@ def error_for(decision: Decision, *, step: int, stable_step: int, value: str | N
     suggested = decision.details.get("suggested_learning_rate")
     return make("nan_loss", value=value, step=step, stable_step=stable_step,
                 suggested_lr=f"{suggested:g}" if suggested is not None else "a third of the current one").info
-
-
-def set_learning_rate(trainer: L.Trainer, learning_rate: float) -> bool:
-    """Make the optimizer and scheduler use `learning_rate` as their base rate (scaling the current one).
-
-    Returns whether anything changed. Needed because a resumed run restores the old rate from its
-    checkpoint's scheduler state.
-    """
-    changed = False
-    for config in getattr(trainer, "lr_scheduler_configs", []):
-        scheduler = config.scheduler
-        bases = list(getattr(scheduler, "base_lrs", []))
-        if not bases or all(math.isclose(b, learning_rate) for b in bases):
-            continue
-        for i, group in enumerate(scheduler.optimizer.param_groups):
-            factor = learning_rate / bases[min(i, len(bases) - 1)]
-            group["lr"] = group["lr"] * factor
-            group["initial_lr"] = learning_rate
-        scheduler.base_lrs = [learning_rate] * len(bases)
-        if hasattr(scheduler, "_last_lr"):
-            scheduler._last_lr = [g["lr"] for g in scheduler.optimizer.param_groups]
-        changed = True
-    return changed

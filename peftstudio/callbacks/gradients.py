@@ -98,8 +98,9 @@ def decide(norms: Sequence[float], *, clipping: bool, factor: float = 10.0, wind
 class GradientGuard(L.Callback):
     """Watches the gradient norm (see the module docstring); reusable in any Lightning project.
 
-    `clipping` is the run's max gradient norm (None: off). The rollback uses the newest
-    checkpoint of the trainer's `CheckpointCallback`; without one, the bad update is only skipped.
+    `clipping` is the run's max gradient norm (None: off). It asks the session control
+    (`peftstudio.callbacks.control`) to turn clipping on and to roll back to the newest checkpoint;
+    without a checkpoint, the bad update is only skipped.
     """
 
     def __init__(self, listeners: Sequence[Callable[[Any], None]] = (), *, clipping: float | None = None,
@@ -119,10 +120,13 @@ class GradientGuard(L.Callback):
         self.rollbacks: list[dict[str, Any]] = []
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        from peftstudio.callbacks.control import Clip, ask
+
         if self.clip_enabled and not trainer.gradient_clip_val:
-            trainer.gradient_clip_val = self.clip_value
+            ask(trainer, Clip(self.clip_value))  # this guard turned clipping on before the pause
 
     def on_before_optimizer_step(self, trainer: L.Trainer, pl_module: L.LightningModule, optimizer: Any) -> None:
+        from peftstudio.callbacks.control import Clip, Rollback, ask, saved_checkpoints
         from peftstudio.callbacks.progress import step_gradient_norm
 
         norm = step_gradient_norm(trainer, pl_module)
@@ -140,34 +144,36 @@ class GradientGuard(L.Callback):
             return
         if decision.action is GuardAction.PAUSE:
             self._pause(trainer, decision, step, first=min(recent, default=step))
-        # drop this update: an optimizer skips parameters without a gradient
-        for p in pl_module.parameters():
-            p.grad = None
+            return
         changes: dict[str, Any] = {}
         if not clipping_on:
-            trainer.gradient_clip_val = self.clip_value
+            ask(trainer, Clip(self.clip_value))
             self.clip_enabled = True
             changes["training.max_grad_norm"] = self.clip_value
-        restored = rollback(trainer, pl_module, optimizer)
+        # the exploding update is dropped; the weights and optimizer state go back to the newest checkpoint
+        newest = next(iter(reversed(saved_checkpoints(trainer, at_most=trainer.global_step))), None)
+        if newest is not None:
+            ask(trainer, Rollback(newest))
+        else:  # nothing to go back to: only this update is skipped
+            for p in pl_module.parameters():
+                p.grad = None
+        restored = newest.step if newest is not None else None
         self.rollbacks.append({"step": step, "rolled_back_to": restored})
         decision = _with(decision, rolled_back_to=restored, step=step)
         notify(self.listeners, trainer, GuardReport("gradients", step, decision, config_changes=changes))
 
     def _pause(self, trainer: L.Trainer, decision: Decision, step: int, first: int) -> None:
-        from peftstudio.callbacks.checkpoint import CheckpointCallback, list_checkpoints
+        from peftstudio.callbacks.control import Stop, ask, build_report, saved_checkpoints
         from peftstudio.callbacks.divergence import error_for
-        from peftstudio.callbacks.pause import RunPaused, build_report
 
-        ckpt_cb = next((cb for cb in trainer.callbacks if isinstance(cb, CheckpointCallback)), None)  # type: ignore[attr-defined]
-        saved = list_checkpoints(ckpt_cb.folder) if ckpt_cb is not None else []
         # the newest checkpoint from before the first explosion of this series
-        stable = next((c for c in reversed(saved) if c.step < first), None)
+        stable = next(iter(reversed(saved_checkpoints(trainer, at_most=first - 1))), None)
         error = error_for(decision, step=step, stable_step=stable.step if stable else 0,
                           value="unstable (its gradients exploded)")
         decision = _with(decision, step=step, stable_step=stable.step if stable else 0)
         notify(self.listeners, trainer, GuardReport("divergence", step, decision, error=error))
-        raise RunPaused(build_report(step=trainer.global_step, reason="diverged", elapsed=None, eta=None,
-                                     resources=None, checkpoint=stable.path if stable else None))
+        ask(trainer, Stop(build_report(step=trainer.global_step, reason="diverged", elapsed=None, eta=None,
+                                       resources=None, checkpoint=stable.path if stable else None)))
 
     def state_dict(self) -> dict[str, Any]:
         return {"norms": list(self.norms), "clip_enabled": self.clip_enabled,
@@ -189,25 +195,3 @@ def _with(decision: Decision, **details: Any) -> Decision:
     import attrs
 
     return attrs.evolve(decision, details={**decision.details, **details})
-
-
-def rollback(trainer: L.Trainer, pl_module: L.LightningModule, optimizer: Any) -> int | None:
-    """Put the trainable weights and the optimizer state of the newest checkpoint back; returns its step.
-
-    The data position and step count go on (the batches that caused the trouble are not repeated).
-    """
-    from peftstudio.callbacks.checkpoint import CheckpointCallback, list_checkpoints
-    from peftstudio.callbacks.checkpoint_io import read_checkpoint
-
-    ckpt_cb = next((cb for cb in trainer.callbacks if isinstance(cb, CheckpointCallback)), None)  # type: ignore[attr-defined]
-    if ckpt_cb is None:
-        return None
-    saved = [c for c in list_checkpoints(ckpt_cb.folder) if c.step <= trainer.global_step]
-    if not saved:
-        return None
-    checkpoint = read_checkpoint(saved[-1].path)
-    pl_module.load_state_dict(checkpoint["state_dict"], strict=False)
-    states = checkpoint.get("optimizer_states") or []
-    if states:
-        optimizer.load_state_dict(states[0])
-    return saved[-1].step

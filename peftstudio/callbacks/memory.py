@@ -7,9 +7,9 @@ program started and free memory is draining): acting before the crash, not after
 reaction is `shrink`: the micro-batch is divided (halved when it is even) and gradient
 accumulation multiplied by the same factor, so micro-batch x accumulation stays equal.
 
-The callback writes a checkpoint at the optimizer-step boundary and stops the session
-with reason ``memory_pressure``; `train_with_memory_retries` (used by the worker) then
-continues the run from that checkpoint with the smaller micro-batch. A CUDA out-of-memory
+At the optimizer-step boundary the callback asks the session control for a checkpoint and
+a stop with reason ``memory_pressure``; the engine's session loop (`peftstudio.engine.session`)
+then continues the run from that checkpoint with the smaller micro-batch. A CUDA out-of-memory
 error inside a step is handled the same way, from the last checkpoint. On resume the
 callback converts the saved data position and loop counters from the old micro-batch
 size to the new one (same examples, smaller slices). The memory reading is injectable
@@ -243,18 +243,13 @@ class MemoryGuard(L.Callback):
         self._resize(trainer, decision)
 
     def _resize(self, trainer: L.Trainer, decision: Decision) -> None:
-        from peftstudio.callbacks.checkpoint import CheckpointCallback, checkpoint_name
-        from peftstudio.callbacks.pause import RunPaused, build_report
+        from peftstudio.callbacks.control import Stop, ask, build_report
 
-        ckpt_cb = next((cb for cb in trainer.callbacks if isinstance(cb, CheckpointCallback)), None)  # type: ignore[attr-defined]
-        path = None
-        if ckpt_cb is not None:
-            path = ckpt_cb.save(trainer).path if ckpt_cb.last_saved_step != trainer.global_step else \
-                str(ckpt_cb.folder / checkpoint_name(trainer.global_step))
         notify(self.listeners, trainer, GuardReport("memory", trainer.global_step, decision,
                                                     config_changes=changes_for(decision)))
-        raise RunPaused(build_report(step=trainer.global_step, reason=RESIZE_REASON, elapsed=None, eta=None,
-                                     resources=None, checkpoint=path))
+        # a checkpoint of this step, then the session goes on from it with the smaller micro-batch
+        ask(trainer, Stop(build_report(step=trainer.global_step, reason=RESIZE_REASON, elapsed=None, eta=None,
+                                       resources=None, checkpoint=None), save=True))
 
     def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
         if is_out_of_memory(exception):
@@ -311,43 +306,6 @@ def is_out_of_memory(exc: BaseException) -> bool:
         return (getattr(info, "details", None) or {}).get("stage") != "loading"
     text = str(exc).lower()
     return "out of memory" in text or "can't allocate memory" in text
-
-
-def train_with_memory_retries(attempt: Callable[[Any, bool], Any], config: Any, *,
-                              on_resize: Callable[[Any, Decision], None] | None = None,
-                              max_retries: int = 4) -> tuple[Any, Any]:
-    """Run `attempt(config, fresh)` until it ends other than by memory pressure; returns (outcome, config).
-
-    `attempt` trains one session (e.g. the engine's ``fit``) and must reload the model when
-    `fresh` is true. A session that stopped with reason ``memory_pressure``, or raised an
-    out-of-memory error, is retried from its last checkpoint with the micro-batch shrunk and
-    accumulation raised (`on_resize` hears of each change; the guard already reported it).
-    """
-    from peftstudio.callbacks.decision import apply_changes
-    from peftstudio.errors import make
-
-    fresh = False
-    for _ in range(max_retries + 1):
-        t = config.training
-        try:
-            outcome = attempt(config, fresh)
-        except BaseException as exc:
-            if not is_out_of_memory(exc):
-                raise
-            decision = decide_oom(micro_batch_size=t.micro_batch_size, gradient_accumulation=t.gradient_accumulation)
-            if decision.action is not GuardAction.SHRINK_BATCH:
-                raise make("out_of_memory", where=" even with a micro-batch of 1") from exc
-        else:
-            pause = getattr(outcome, "pause", None)
-            if getattr(pause, "reason", None) != RESIZE_REASON:
-                return outcome, config
-            decision = decide([1.0], micro_batch_size=t.micro_batch_size, gradient_accumulation=t.gradient_accumulation)
-        config = apply_changes(config, changes_for(decision))
-        if on_resize is not None:
-            on_resize(config, decision)
-        release_memory()
-        fresh = True
-    raise make("out_of_memory", where=f" after {max_retries} smaller micro-batches")
 
 
 def release_memory() -> None:

@@ -53,7 +53,7 @@ class NotifyCallback(L.Callback):
         self.complete_on_train_end = complete_on_train_end
         self._started = time.monotonic()
         self._seen_step = -1
-        self._last_loss: float | None = None
+        self._last_loss: Any = None  # a tensor until read
 
     def _fraction(self, trainer: L.Trainer) -> float | None:
         try:
@@ -72,8 +72,8 @@ class NotifyCallback(L.Callback):
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any,
                            batch_idx: int) -> None:
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
-        if loss is not None:
-            self._last_loss = float(loss.detach()) if hasattr(loss, "detach") else float(loss)
+        if loss is not None:  # read only when a notice needs it (reading waits for the GPU)
+            self._last_loss = loss.detach() if hasattr(loss, "detach") else float(loss)
         if trainer.global_step == self._seen_step or not trainer.is_global_zero:
             return
         self._seen_step = trainer.global_step
@@ -85,7 +85,8 @@ class NotifyCallback(L.Callback):
         """What the completion notice says, from the trainer's state."""
         return CompletionSummary(run_name=self.notifier.run_name, steps=trainer.global_step,
                                  elapsed_seconds=time.monotonic() - self._started,
-                                 final_loss=_metric(trainer, "loss", "train_loss") or self._last_loss,
+                                 final_loss=_metric(trainer, "loss", "train_loss") or (
+                                     None if self._last_loss is None else float(self._last_loss)),
                                  best_val_loss=_metric(trainer, "val_loss"))
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

@@ -31,6 +31,7 @@ import torch
 from attrs import frozen
 
 from peftstudio.callbacks.decision import Decision, GuardAction, GuardReport, Reason, notify, sync_flag
+from peftstudio.callbacks.progress import scaled_losses
 
 Point = tuple[int, float]  # (optimizer step, loss)
 
@@ -145,11 +146,10 @@ class OverfittingGuard(L.Callback):
         self.fired: str | None = None
         self.stopped_early = False
         self.base_val_loss: float | None = None
-        self._micro: list[float] = []
+        self._micro: list[tuple[Any, int]] = []  # (loss, scale) of this step's micro-batches
 
     # ------------------------------------------------------------ base model
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._micro = []
         if self.measure_base and trainer.global_step == 0 and self.base_val_loss is None:
             loss, tokens = base_validation_loss(trainer, pl_module)
             if loss is not None:
@@ -160,11 +160,13 @@ class OverfittingGuard(L.Callback):
 
     # ------------------------------------------------------------ losses
     def on_before_backward(self, trainer: L.Trainer, pl_module: L.LightningModule, loss: Any) -> None:
-        self._micro.append(float(loss.detach()) * max(int(trainer.accumulate_grad_batches), 1))
+        # kept on the device and read once at the step's end, not after every micro-batch (scaled_losses)
+        self._micro.append((loss.detach(), max(int(trainer.accumulate_grad_batches), 1)))
 
     def on_before_optimizer_step(self, trainer: L.Trainer, pl_module: L.LightningModule, optimizer: Any) -> None:
         if self._micro:
-            self.train.append((trainer.global_step + 1, sum(self._micro) / len(self._micro)))
+            micro = scaled_losses(self._micro)
+            self.train.append((trainer.global_step + 1, sum(micro) / len(micro)))
             self.train = self.train[-5000:]
         self._micro = []
 
@@ -196,7 +198,8 @@ class OverfittingGuard(L.Callback):
     def state_dict(self) -> dict[str, Any]:
         return {"train_steps": [s for s, _ in self.train], "train_values": [v for _, v in self.train],
                 "val_steps": [s for s, _ in self.val], "val_values": [v for _, v in self.val],
-                "fired": self.fired, "base_val_loss": self.base_val_loss, "stopped_early": self.stopped_early}
+                "fired": self.fired, "base_val_loss": self.base_val_loss, "stopped_early": self.stopped_early,
+                "micro": scaled_losses(self._micro)}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.train = [(int(s), float(v)) for s, v in zip(state_dict.get("train_steps", []),
@@ -207,6 +210,7 @@ class OverfittingGuard(L.Callback):
         base = state_dict.get("base_val_loss")
         self.base_val_loss = None if base is None else float(base)
         self.stopped_early = bool(state_dict.get("stopped_early", False))
+        self._micro = [(float(v), 1) for v in state_dict.get("micro", [])]  # a step begun before a pause
 
 
 def base_validation_loss(trainer: L.Trainer, pl_module: L.LightningModule) -> tuple[float | None, int]:
@@ -225,6 +229,8 @@ def base_validation_loss(trainer: L.Trainer, pl_module: L.LightningModule) -> tu
                 if "labels" not in batch:
                     return None, 0
                 predicted = int((batch["labels"][:, 1:] != -100).sum())
+                if not predicted:  # nothing to predict (a rank's filler batch): it weighs nothing
+                    continue
                 loss = pl_module(batch).loss
                 total += torch.tensor([float(loss) * predicted, predicted], dtype=torch.float64, device=total.device)
     finally:
@@ -238,10 +244,11 @@ def base_validation_loss(trainer: L.Trainer, pl_module: L.LightningModule) -> tu
 
 def restore_best_weights(trainer: L.Trainer, pl_module: L.LightningModule) -> int | None:
     """Load the trainable weights of the best checkpoint (lowest validation loss) into `pl_module`."""
-    from peftstudio.callbacks.checkpoint import CheckpointCallback, best_checkpoint
+    from peftstudio.callbacks.checkpoint import best_checkpoint
     from peftstudio.callbacks.checkpoint_io import read_checkpoint
+    from peftstudio.callbacks.control import checkpoints_of
 
-    ckpt_cb = next((cb for cb in trainer.callbacks if isinstance(cb, CheckpointCallback)), None)  # type: ignore[attr-defined]
+    ckpt_cb = checkpoints_of(trainer)
     best = best_checkpoint(ckpt_cb.folder) if ckpt_cb is not None else None
     if best is None:
         return None

@@ -1,11 +1,12 @@
-"""Pause: finish the current optimizer step, checkpoint, report, stop.
+"""Pause: finish the current micro-batch, checkpoint, report, stop.
 
 A pause can be requested from anywhere: `request()` in this process, a flag file
 that another process creates (``peftstudio pause RUN`` or the app), or SIGTERM/SIGINT.
-At the next optimizer-step boundary the callback saves a checkpoint through the
+After the current micro-batch (even mid-accumulation: at most one micro-batch of waiting; with
+several processes, at the optimizer step's end) the callback saves a checkpoint through the
 `CheckpointCallback` (if the trainer has one), builds a `PauseReport` (elapsed time,
-remaining estimate, resources in use), tells its listeners and raises `RunPaused`,
-which ends ``trainer.fit`` promptly (no extra validation) so the process can exit and
+remaining estimate, resources in use), tells its listeners and asks the session control
+(`peftstudio.callbacks.control`) to stop, which ends ``trainer.fit`` promptly (no extra validation) so the process can exit and
 free its memory.
 
 Example:
@@ -25,29 +26,18 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
-from attrs import field, frozen
 
+from peftstudio.callbacks.control import (
+    PauseReport,
+    RunPaused,
+    Stop,
+    ask,
+    build_report,
+    checkpoint_now,
+    find_callback,
+)
 
-@frozen
-class PauseReport:
-    """The state of a run at the moment it paused."""
-
-    step: int
-    reason: str
-    elapsed_seconds: float | None = None
-    remaining_seconds: float | None = None
-    remaining_low_seconds: float | None = None
-    remaining_high_seconds: float | None = None
-    checkpoint: str | None = None
-    resources: dict[str, Any] = field(factory=dict)
-
-
-class RunPaused(Exception):
-    """Raised inside ``trainer.fit`` to stop it after a pause checkpoint; carries the report."""
-
-    def __init__(self, report: PauseReport) -> None:
-        super().__init__(f"paused at step {report.step} ({report.reason})")
-        self.report = report
+__all__ = ["PauseCallback", "PauseReport", "RunPaused", "at_step_boundary", "build_report"]
 
 
 def at_step_boundary(*, batch_idx: int, accumulate: int, is_last_batch: bool) -> bool:
@@ -58,18 +48,6 @@ def at_step_boundary(*, batch_idx: int, accumulate: int, is_last_batch: bool) ->
         True
     """
     return (batch_idx + 1) % max(accumulate, 1) == 0 or is_last_batch
-
-
-def build_report(*, step: int, reason: str, elapsed: float | None, eta: Any | None, resources: Any | None,
-                 checkpoint: str | None) -> PauseReport:
-    """A `PauseReport` from what the other callbacks know (any of them may be missing)."""
-    res: dict[str, Any] = {}
-    if resources is not None:
-        res = resources.as_dict() if hasattr(resources, "as_dict") else dict(resources)
-    return PauseReport(step=step, reason=reason, elapsed_seconds=elapsed,
-                       remaining_seconds=getattr(eta, "seconds", None),
-                       remaining_low_seconds=getattr(eta, "low", None),
-                       remaining_high_seconds=getattr(eta, "high", None), checkpoint=checkpoint, resources=res)
 
 
 class PauseCallback(L.Callback):
@@ -125,7 +103,10 @@ class PauseCallback(L.Callback):
                            batch_idx: int) -> None:
         boundary = at_step_boundary(batch_idx=batch_idx, accumulate=trainer.accumulate_grad_batches,
                                     is_last_batch=trainer.fit_loop.epoch_loop.batch_progress.is_last_batch)
-        if boundary and self._decide(trainer):
+        # one process pauses between any two micro-batches: its checkpoint keeps the gradients summed so far
+        # (or, when this step's checkpoint exists, the run replays this step's micro-batches from it); with
+        # several processes each holds its own partial sum, so they pause at the step's end
+        if (boundary or trainer.world_size == 1) and self._decide(trainer):
             self._pause(trainer, save=True)
 
     def _decide(self, trainer: L.Trainer) -> bool:
@@ -135,30 +116,20 @@ class PauseCallback(L.Callback):
         return wanted
 
     def _pause(self, trainer: L.Trainer, *, save: bool) -> None:
-        from peftstudio.callbacks.checkpoint import CheckpointCallback, checkpoint_name
         from peftstudio.callbacks.eta import EtaCallback
         from peftstudio.callbacks.monitor import MonitorCallback
         from peftstudio.callbacks.progress import ProgressCallback
 
-        found = {type(cb): cb for cb in trainer.callbacks}  # type: ignore[attr-defined]
-        ckpt = next((cb for cb in trainer.callbacks if isinstance(cb, CheckpointCallback)), None)  # type: ignore[attr-defined]
-        path = None
-        if ckpt is not None:
-            if save and ckpt.last_saved_step != trainer.global_step:
-                path = ckpt.save(trainer).path
-            elif ckpt.last_saved_step == trainer.global_step:
-                path = str(ckpt.folder / checkpoint_name(trainer.global_step))
-        progress = next((cb for cb in found.values() if isinstance(cb, ProgressCallback)), None)
-        eta = next((cb for cb in found.values() if isinstance(cb, EtaCallback)), None)
-        monitor = next((cb for cb in found.values() if isinstance(cb, MonitorCallback)), None)
+        progress = find_callback(trainer, ProgressCallback)
+        eta = find_callback(trainer, EtaCallback)
+        monitor = find_callback(trainer, MonitorCallback)
         resources = monitor.monitor.sample() if monitor is not None and trainer.is_global_zero else None
         report = build_report(step=trainer.global_step, reason=self._reason,
                               elapsed=progress.elapsed_seconds if progress else None,
-                              eta=eta.latest if eta else None, resources=resources, checkpoint=path)
-        if trainer.is_global_zero:
-            for listener in self.listeners:
-                listener(report)
-        raise RunPaused(report)
+                              eta=eta.latest if eta else None, resources=resources,
+                              checkpoint=None if save else checkpoint_now(trainer, save=False))
+        # with `save` a checkpoint of this step is written (or found, when one was just saved)
+        ask(trainer, Stop(report, save=save, listeners=tuple(self.listeners)))
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._uninstall()

@@ -28,11 +28,36 @@ from attrs import frozen
 
 def useful_tokens(batch: dict[str, Any]) -> int:
     """Real (non-padding) tokens in a collated batch."""
+    return int(token_count(batch))
+
+
+def token_count(batch: dict[str, Any]) -> torch.Tensor | int:
+    """Real tokens in a batch, left on the batch's device (reading it waits for the device: see `as_floats`)."""
     if "token_count" in batch:
-        return int(batch["token_count"])
+        return batch["token_count"]  # type: ignore[no-any-return]
     if batch.get("attention_mask") is not None:
-        return int(batch["attention_mask"].sum())
+        return batch["attention_mask"].sum()  # type: ignore[no-any-return]
     return int(batch["input_ids"].numel())
+
+
+def as_floats(values: Sequence[Any]) -> list[float]:
+    """Numbers and one-element tensors as Python floats, read from the device in one transfer.
+
+    A callback that read each micro-batch's loss at once would make the CPU wait for the GPU after every
+    micro-batch; keeping the tensors until the optimizer step waits once per step instead.
+
+    Example:
+        >>> as_floats([torch.tensor(1.5), 2, torch.tensor([0.25])])
+        [1.5, 2.0, 0.25]
+    """
+    if not any(isinstance(v, torch.Tensor) for v in values):
+        return [float(v) for v in values]
+    tensors = [v.detach().reshape(()).to(torch.float64) if isinstance(v, torch.Tensor) else
+               torch.tensor(float(v), dtype=torch.float64) for v in values]
+    devices = {t.device for t in tensors}
+    if len(devices) > 1:
+        tensors = [t.cpu() for t in tensors]
+    return [float(v) for v in torch.stack(tensors).tolist()]
 
 
 @frozen
@@ -125,16 +150,27 @@ def step_gradient_norm(trainer: L.Trainer, pl_module: L.LightningModule) -> floa
     return norm
 
 
-def _loss_value(outputs: Any, accumulate: int) -> float | None:
+def scaled_losses(micro: Sequence[tuple[Any, int]]) -> list[float]:
+    """Micro-batch losses kept as ``(value, scale)`` pairs, read at once and multiplied by their scales.
+
+    Example:
+        >>> scaled_losses([(torch.tensor(0.5), 4), (2.0, 1)])
+        [2.0, 2.0]
+    """
+    values = as_floats([v for v, _ in micro])
+    return [v * scale for v, (_, scale) in zip(values, micro, strict=True)]
+
+
+def _loss_value(outputs: Any, accumulate: int) -> tuple[Any, int] | None:
     # Lightning hands callbacks the loss already divided by the accumulation count; an explicit,
-    # undivided "train_loss" wins when the module returns one
+    # undivided "train_loss" wins when the module returns one. The value stays a tensor (see `as_floats`).
     if isinstance(outputs, dict) and outputs.get("train_loss") is not None:
         loss, scale = outputs["train_loss"], 1
     else:
         loss, scale = (outputs.get("loss") if isinstance(outputs, dict) else outputs), accumulate
     if loss is None:
         return None
-    return (float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)) * scale
+    return (loss.detach() if isinstance(loss, torch.Tensor) else float(loss)), scale
 
 
 class ProgressCallback(L.Callback):
@@ -153,8 +189,8 @@ class ProgressCallback(L.Callback):
         self.last: StepReport | None = None
         self._session_start = time.monotonic()
         self._step_start: float | None = None
-        self._micro_losses: list[float] = []
-        self._micro_tokens: list[int] = []
+        self._micro_losses: list[tuple[Any, int]] = []  # (loss, scale), read at the step's end
+        self._micro_tokens: list[Any] = []
         self._lr = 0.0
         self._grad_norm: float | None = None
         self._seen_step = -1
@@ -176,7 +212,7 @@ class ProgressCallback(L.Callback):
                              batch_idx: int) -> None:
         if self._step_start is None:
             self._step_start = time.monotonic()
-        self._micro_tokens.append(useful_tokens(batch) if isinstance(batch, dict) else 0)
+        self._micro_tokens.append(token_count(batch) if isinstance(batch, dict) else 0)
 
     def on_before_optimizer_step(self, trainer: L.Trainer, pl_module: L.LightningModule, optimizer: Any) -> None:
         self._grad_norm = step_gradient_norm(trainer, pl_module)
@@ -191,8 +227,9 @@ class ProgressCallback(L.Callback):
             return  # still accumulating
         self._seen_step = trainer.global_step
         now = time.monotonic()
+        losses, tokens = self._read()
         report = summarize_step(step=trainer.global_step, epoch=trainer.current_epoch,
-                                micro_losses=self._micro_losses, micro_tokens=self._micro_tokens,
+                                micro_losses=losses, micro_tokens=tokens,
                                 step_seconds=now - (self._step_start or now), learning_rate=self._lr,
                                 grad_norm=self._grad_norm, tokens_seen_before=self.tokens_seen,
                                 elapsed_seconds=self.elapsed_seconds)
@@ -203,6 +240,10 @@ class ProgressCallback(L.Callback):
         self._micro_losses, self._micro_tokens, self._step_start = [], [], None
         self._notify(trainer, report)
 
+    def _read(self) -> tuple[list[float], list[int]]:
+        """This step's micro-batch losses (scaled) and token counts, read from the device at once."""
+        return scaled_losses(self._micro_losses), [int(v) for v in as_floats(self._micro_tokens)]
+
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         value = trainer.callback_metrics.get("val_loss")
         if value is None or trainer.sanity_checking:
@@ -212,11 +253,16 @@ class ProgressCallback(L.Callback):
 
     def state_dict(self) -> dict[str, Any]:
         return {"tokens_seen": self.tokens_seen, "elapsed_seconds": self.elapsed_seconds,
-                "loss_steps": list(self.loss_steps), "loss_values": list(self.loss_values)}
+                "loss_steps": list(self.loss_steps), "loss_values": list(self.loss_values),
+                # a step begun but not taken (a pause between micro-batches)
+                "micro_losses": scaled_losses(self._micro_losses),
+                "micro_tokens": [int(v) for v in as_floats(self._micro_tokens)]}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.tokens_seen = int(state_dict.get("tokens_seen", 0))
         self.elapsed_before = float(state_dict.get("elapsed_seconds", 0.0))
         self.loss_steps = [int(s) for s in state_dict.get("loss_steps", [])]
         self.loss_values = [float(v) for v in state_dict.get("loss_values", [])]
+        self._micro_losses = [(float(v), 1) for v in state_dict.get("micro_losses", [])]
+        self._micro_tokens = [int(v) for v in state_dict.get("micro_tokens", [])]
         self._session_start = time.monotonic()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 
@@ -69,8 +72,11 @@ def _check(args: argparse.Namespace) -> int:
     from peftstudio.data import check_file
     from peftstudio.records.convert import to_dict
 
-    report = check_file(args.file, profile=args.profile, tokenizer=_tokenizer(args), max_tokens=args.max_tokens,
-                        mapping=_mapping(args.map), structure=args.structure, validation_path=args.validation)
+    tokenizer = _tokenizer(args)
+    with progress_bar(args.file) as progress:
+        report = check_file(args.file, profile=args.profile, tokenizer=tokenizer, max_tokens=args.max_tokens,
+                            mapping=_mapping(args.map), structure=args.structure, validation_path=args.validation,
+                            progress=progress)
     if args.json:
         print_json(to_dict(report))
         return 0 if report.ok else 1
@@ -95,6 +101,22 @@ def _check(args: argparse.Namespace) -> int:
         print(f"\nTo apply the automatic fixes: peftstudio data fix {args.file} --apply "
               f"{','.join(report.fix_ids)} --out CLEANED.jsonl")
     return 0 if report.ok else 1
+
+
+@contextmanager
+def progress_bar(path: str, console: Any = None) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar for checking `path` (on stderr, when it is a terminal), as a `progress` callback.
+
+    The bar is gone once the check ends, so the report follows on a clean screen.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = console or Console(stderr=True)
+    columns = (TextColumn("Checking {task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task(Path(path).name, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _preview(args: argparse.Namespace) -> int:

@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         description="Plan a LoRA fine-tuning run for this computer (or a GPU you name) and explain every setting.",
     )
     plan.add_argument("--profile", required=True, help="task profile id (see: peftstudio profiles)")
-    plan.add_argument("--model", required=True, help="model: catalog name, hub id, builtin:NAME or a folder")
+    plan.add_argument("--model", help="model: catalog name, hub id, builtin:NAME or a folder (default: the "
+                                      "profile's best model for this machine, with the reason)")
     plan.add_argument("--data", metavar="FILE", help="training data file, to fit the plan to its examples")
     _where(plan)
     plan.add_argument("--electricity-rate", type=float, metavar="X", help="price of a kWh (default 0.15)")
@@ -63,13 +64,27 @@ def _hardware(args: argparse.Namespace) -> Any:
     return hw
 
 
+def say_pick(pick: Any) -> None:
+    """Tell which model the profile picked and why (on stderr, so ``--json`` output stays data)."""
+    import sys
+
+    print(f"Model: {pick.reference} (no --model given). {pick.reason}", file=sys.stderr)
+
+
 def run_plan(args: argparse.Namespace) -> int:
     from peftstudio.data import planning_stats
+    from peftstudio.data.planning import pick_model_for
     from peftstudio.planner import plan, summary_lines
 
     hw = _hardware(args)
-    stats = planning_stats(args.data, args.model) if args.data else None
-    result = plan(hw, args.model, args.profile, stats=stats, overrides=args.overrides,
+    if args.model:
+        model = args.model
+        stats = planning_stats(args.data, args.model) if args.data else None
+    else:
+        pick, stats = pick_model_for(hw, args.profile, args.data, args.overrides)
+        model = pick.reference
+        say_pick(pick)
+    result = plan(hw, model, args.profile, stats=stats, overrides=args.overrides,
                   electricity_rate=args.electricity_rate, currency=args.currency,
                   grid_intensity=args.grid_intensity, data_path=args.data)
     if args.json:
@@ -79,20 +94,8 @@ def run_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _profile_model(hw: Any, profile: Any) -> str:
-    """The suggested model to show a profile with: the largest that fits a GPU, the smallest on a CPU."""
-    from peftstudio.planner import plan
-
-    if not hw.gpus:
-        return str(profile.suggested_models[0])
-    for alias in reversed(profile.suggested_models):
-        if plan(hw, alias, profile.id).memory.fits:
-            return str(alias)
-    return str(profile.suggested_models[0])
-
-
 def run_profiles(args: argparse.Namespace) -> int:
-    from peftstudio.planner import PROFILES, plan
+    from peftstudio.planner import PROFILES, pick_model, plan
     from peftstudio.planner.estimates import human_duration
     from peftstudio.records.convert import to_dict
     from peftstudio.units import human_bytes
@@ -100,12 +103,15 @@ def run_profiles(args: argparse.Namespace) -> int:
     hw = _hardware(args)
     rows = []
     for profile in PROFILES:
-        model = args.model or _profile_model(hw, profile)
-        p = plan(hw, model, profile.id)
+        if args.model:
+            model, reason, p = args.model, "the model you named", plan(hw, args.model, profile.id)
+        else:
+            pick = pick_model(hw, profile.id)
+            model, reason, p = pick.reference, pick.reason, pick.plan
         rows.append({
             **to_dict(profile),
             "estimate": {
-                "model": model, "device": p.device_name,
+                "model": model, "model_reason": reason, "device": p.device_name,
                 "duration_seconds": to_dict(p.estimates.duration_seconds),
                 "estimated_peak_bytes": p.memory.estimated_peak_bytes,
                 "available_bytes": p.memory.available_bytes, "fits": p.memory.fits,
@@ -123,6 +129,7 @@ def run_profiles(args: argparse.Namespace) -> int:
         print(f"{'':<22} {est['model']} on {est['device']}: "
               f"{human_duration(est['duration_seconds']['min'])} to {human_duration(est['duration_seconds']['max'])}"
               f" for {est['assumed_examples'] or 'your'} examples")
+        print(f"{'':<22} why this model: {est['model_reason']}")
         print(f"{'':<22} memory: about {human_bytes(est['estimated_peak_bytes'])} of "
               f"{human_bytes(est['available_bytes'])} — {'fits' if est['fits'] else 'does not fit'}")
         print()

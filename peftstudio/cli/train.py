@@ -21,7 +21,8 @@ from peftstudio.settings import spec
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     train = subparsers.add_parser("train", help="plan and start a training run, with a progress bar")
     train.add_argument("--profile", help="what the model should learn (e.g. chatbot); see `peftstudio plan`")
-    train.add_argument("--model", help="base model: builtin:NAME, a folder, a .gguf file or a hub id")
+    train.add_argument("--model", help="base model: builtin:NAME, a folder, a .gguf file or a hub id (default: the "
+                                       "profile's best model for this machine, with the reason)")
     train.add_argument("--data", help="the training data file")
     train.add_argument("--config", metavar="FILE", help="train from a saved run configuration instead of planning")
     train.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
@@ -64,8 +65,7 @@ def build_config(args: argparse.Namespace) -> Any:
         if args.overrides or args.max_steps:
             raise make("config_invalid", problems="--set and --max-steps work with planning; edit the file instead")
     else:
-        missing = [flag for flag, value in (("--profile", args.profile), ("--model", args.model),
-                                            ("--data", args.data)) if not value]
+        missing = [flag for flag, value in (("--profile", args.profile), ("--data", args.data)) if not value]
         if missing:
             raise make("config_invalid", problems=f"missing {', '.join(missing)} (or give --config FILE)")
         from peftstudio.hardware import probe_hardware
@@ -76,9 +76,20 @@ def build_config(args: argparse.Namespace) -> Any:
             overrides.append(f"max_steps={args.max_steps}")
         from peftstudio.data import planning_stats
 
-        stats = planning_stats(args.data, args.model)  # the same measurement as `plan` and the app
+        hardware = probe_hardware()
+        model = args.model
+        stats: Any
+        if model:
+            stats = planning_stats(args.data, model)  # the same measurement as `plan` and the app
+        else:  # the profile picks the model for this machine, and says why
+            from peftstudio.cli.plan import say_pick
+            from peftstudio.data.planning import pick_model_for
+
+            pick, stats = pick_model_for(hardware, args.profile, args.data, overrides)
+            model = pick.reference
+            say_pick(pick)
         data = str(Path(args.data).expanduser().resolve())  # the worker (and a later resume) may run elsewhere
-        p = plan(probe_hardware(), args.model, args.profile, stats, overrides, data_path=data)
+        p = plan(hardware, model, args.profile, stats, overrides, data_path=data)
         config = p.run_config(data, name=args.name)
     training = config.training
     if args.devices:
@@ -106,7 +117,7 @@ def _pause(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"id": run.id, "status": run.status, "summary": run.summary})
     elif args.no_wait:
-        print(f"Asked {run.id} to pause; it stops after the current training step.")
+        print(f"Asked {run.id} to pause; it stops after the current micro-batch.")
     elif run.status == "paused":
         p = run.summary.get("pause", {})
         print(f"Paused {run.id} at step {p.get('step', '?')}. Resume with: peftstudio resume {run.id}")
@@ -198,7 +209,7 @@ def follow(run_id: str, *, as_json: bool = False, poll: float = 0.5, notifier: A
                         break
                 time.sleep(poll)
     except KeyboardInterrupt:
-        print("Pausing after the current step…", file=sys.stderr)
+        print("Pausing after the current micro-batch…", file=sys.stderr)
         run = pause_run(run_id, store, wait=True, timeout=60)
     if notifier is not None:
         _notify_end(notifier, run)

@@ -16,18 +16,23 @@ Example:
 
 from __future__ import annotations
 
+import gc
 import re
 from array import array
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from functools import partial
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
 from attrs import field, frozen
 
 from peftstudio.data import template
-from peftstudio.data.dedup import BatchDuplicateFinder, DuplicateFinder, DuplicateResult
-from peftstudio.data.detect import Example, classify_row, detect_structure, to_example
+from peftstudio.data.dedup import DuplicateFinder, DuplicateResult
+from peftstudio.data.detect import Converted, Example, classify_row, converter, detect_structure
 from peftstudio.data.findings import (
     DataReport,
     DataStats,
@@ -36,10 +41,12 @@ from peftstudio.data.findings import (
     Structure,
     make_finding,
 )
-from peftstudio.data.readers import RawRow, Source, header_columns, iter_rows, open_source
+from peftstudio.data.readers import RawRow, Source, header_columns, iter_row_batches, iter_rows, open_source
 from peftstudio.errors import as_plain, make
 from peftstudio.records import DatasetStats, TrainingSettings
 
+#: What a check reports its progress to: ``progress(bytes_read, file_bytes)``, after each batch of rows.
+Progress = Callable[[int, int], None]
 #: Rows read to decide the structure.
 DETECT_ROWS = 500
 #: Fewest examples worth training on, per profile (profiles not listed use `DEFAULT_MINIMUM`).
@@ -95,6 +102,54 @@ def row_flags(text: str) -> list[tuple[str, str]]:
     return flags
 
 
+# What finds, in many ASCII texts at once, the few that `row_flags` must look at: each byte becomes "2" for
+# a control character, "@" for itself, "1" for a character a phone number is made of (a phone number is 9
+# or more of them in a row), "0" for anything else.
+_MARKS = bytes(50 if _CONTROL.match(chr(c)) else 64 if c == 64 else 49 if chr(c) in "0123456789 ().-" else 48
+               for c in range(256))
+_PHONE_RUN = b"1" * 9
+
+
+def flagged(texts: list[str]) -> Iterator[tuple[int, str, str]]:
+    """`row_flags` of many texts, as (index, code, detail) in order; only texts that may raise one are looked at.
+
+    Example:
+        >>> list(flagged(["fine", "mail ann@example.org", "call 020 7946 0958", "3.14159265358"]))
+        [(1, 'personal_data', 'email addresses'), (2, 'personal_data', 'phone numbers')]
+    """
+    ascii_texts = [i for i, text in enumerate(texts) if text.isascii()]
+    others = [i for i, text in enumerate(texts) if not text.isascii()] if len(ascii_texts) < len(texts) else []
+    for i in sorted(_suspects(texts, ascii_texts, True) | _suspects(texts, others, False)):
+        for code, detail in row_flags(texts[i]):
+            yield i, code, detail
+
+
+def _suspects(texts: list[str], indexes: list[int], ascii: bool) -> set[int]:
+    """Which of `texts[indexes]` hold a control character, an "@" or a possible phone number."""
+    if not indexes:
+        return set()
+    joined = "\n".join([texts[i] for i in indexes])  # (none of the patterns matches a newline)
+    starts = list(accumulate((len(texts[i]) + 1 for i in indexes), initial=0))
+    if ascii:
+        marks = joined.encode("ascii").translate(_MARKS)
+        searches = [partial(marks.find, part) for part in (b"2", b"@", _PHONE_RUN)]
+    else:
+        searches = [partial(joined.find, "@"), partial(_search, _CONTROL, joined), partial(_search, _PHONE, joined)]
+    found: set[int] = set()
+    for search in searches:  # (each text is looked at from where the last hit's text ends)
+        pos = search(0)
+        while pos >= 0:
+            k = bisect_right(starts, pos) - 1
+            found.add(indexes[k])
+            pos = search(starts[k + 1]) if k + 1 < len(indexes) else -1
+    return found
+
+
+def _search(pattern: re.Pattern[str], text: str, pos: int) -> int:
+    match = pattern.search(text, pos)
+    return -1 if match is None else match.start()
+
+
 def _minimum(profile: str | None) -> int:
     return PROFILE_MINIMUM.get((profile or "").lower().replace("_", "-"), DEFAULT_MINIMUM)
 
@@ -143,37 +198,46 @@ class _RowClassifier:
         if not isinstance(value, dict):
             return None if self.family == "text" else "text"
         key = tuple(value)
-        if key not in self.cache:
+        name = self.cache.get(key, "")
+        if name == "":
             own = classify_row(value)
             name = None if own is None or own.confidence < 0.9 else _FAMILY.get(own.name, own.name)
             if len(self.cache) < 1024:
                 self.cache[key] = name
-        else:
-            name = self.cache[key]
         return name if name is not None and name != self.family else None
 
 
-def convert_row(raw: RawRow, structure: Structure, classifier: _RowClassifier | None
-                ) -> tuple[Example | None, str | None, str]:
-    """(example or None, problem code, detail) of one read row; `classifier` None: no structure check."""
-    if raw.problem is not None:
-        return None, raw.problem, raw.detail
-    if structure.name == "unknown":
-        return None, "unknown_structure", ""
-    if classifier is not None:
-        other = classifier.other(raw.value)
-        if other is not None:
-            return None, "mixed_structures", other
-    converted = to_example(raw.value, structure)
-    return converted.example, converted.problem, converted.detail
+def row_converter(structure: Structure, classifier: _RowClassifier | None) -> Callable[[RawRow], Converted]:
+    """What turns a read row into (example or None, problem code, detail); `classifier` None: no structure check."""
+    to_example = converter(structure)
+    unknown = structure.name == "unknown"
+    cache, family = (classifier.cache, classifier.family) if classifier is not None else ({}, "")
+
+    def convert(raw: RawRow) -> Converted:
+        if raw.problem is not None:
+            return Converted(None, raw.problem, raw.detail)
+        if unknown:
+            return Converted(None, "unknown_structure")
+        if classifier is not None:
+            value = raw.value
+            other = cache.get(tuple(value), "") if value.__class__ is dict else ""  # (the classifier's cache first)
+            if other == "":
+                other = classifier.other(value)
+            elif other == family:
+                other = None
+            if other is not None:
+                return Converted(None, "mixed_structures", other)
+        return to_example(raw.value)
+
+    return convert
 
 
 def iter_examples(source: Source, structure: Structure, *, strict_structure: bool = True
                   ) -> Iterator[tuple[RawRow, Example | None, str | None, str]]:
     """(raw row, example or None, problem code, detail) for every row, in file order."""
-    classifier = _RowClassifier(structure) if strict_structure else None
+    convert = row_converter(structure, _RowClassifier(structure) if strict_structure else None)
     for raw in iter_rows(source):
-        yield (raw, *convert_row(raw, structure, classifier))
+        yield (raw, *convert(raw))
 
 
 def resolve_structure(source: Source, mapping: Mapping[str, str] | None = None,
@@ -208,7 +272,7 @@ _RANK = {"control_characters": 1, "personal_data": 2, "validation_overlap": 3, "
 
 
 class Tally:
-    """Everything the check counts while it reads rows; both the streaming and the Arrow path feed one."""
+    """Everything the check counts while it reads rows, a batch of rows at a time (see `add`)."""
 
     def __init__(self, limit: int, tokenizer: Any = None, overlap_keys: set[int] | frozenset[int] = frozenset()
                  ) -> None:
@@ -222,35 +286,44 @@ class Tally:
         self.longest = 0
         self.total = 0
 
-    def problem(self, row: int, code: str, detail: str) -> None:
-        if code != "unknown_structure":
-            self.found.add(code, row, detail)
-            if code == "mixed_structures":
-                self.other_structures[detail] += 1
+    def add(self, rows: list[RawRow], convert: Callable[[RawRow], Converted], dups: DuplicateFinder) -> None:
+        """Count the next rows of the file (`convert` makes each an example or a problem) and give them to `dups`.
 
-    def example(self, row: int, ex: Example, add: Any = None) -> str:
-        """Count one usable example (all but duplicates and exact token counts); returns its text.
-
-        `add(code, row, detail)` receives its findings (default: straight into the report).
+        The findings go in as if the rows had been checked one by one (see `merge`).
         """
-        add = add or self.found.add
-        text = ex.text
-        for code, detail in row_flags(text):
-            add(code, row, detail)
-        if ex.label is not None:
-            self.labels[ex.label] += 1
-        if self.overlap_keys and hash(ex.turns) in self.overlap_keys:
-            add("validation_overlap", row, "")
+        events: list[tuple[int, str, str]] = []
+        examples: list[Example] = []
+        numbers: list[int] = []
+        for raw in rows:
+            ex, problem, detail = convert(raw)
+            if problem is None:
+                examples.append(ex)  # type: ignore[arg-type]
+                numbers.append(raw.row)
+            elif problem != "unknown_structure":
+                events.append((raw.row, problem, detail))
+                if problem == "mixed_structures":
+                    self.other_structures[detail] += 1
+        self.total += len(rows)
+        texts = [ex.text for ex in examples]
+        events += [(numbers[i], code, detail) for i, code, detail in flagged(texts)]
+        self.labels.update([ex.label for ex in examples if ex.label is not None])
+        if self.overlap_keys:
+            events += [(row, "validation_overlap", "") for row, ex in zip(numbers, examples, strict=True)
+                       if hash(ex.turns) in self.overlap_keys]
         if self.tokenizer is None:
-            n = template.estimate_tokens(ex, text)
-            self.lengths.append(n)
-            self.longest = max(self.longest, n)
-            if n > self.limit:
-                add("too_long", row, "")
-        return text
+            counts = [template.estimate_tokens(ex, text) for ex, text in zip(examples, texts, strict=True)]
+        else:
+            counts = []
+            for lo in range(0, len(examples), 256):  # (a batch of rendered texts per tokenizer call)
+                rendered = [template.render(ex, self.tokenizer)[0] for ex in examples[lo:lo + 256]]
+                counts += template.count_tokens(rendered, self.tokenizer)
+        self.lengths.extend(counts)
+        self.longest = max(self.longest, max(counts, default=0))
+        dups.add_many(numbers, [ex.turns for ex in examples], texts)
+        self.merge(events, [row for row, n in zip(numbers, counts, strict=True) if n > self.limit])
 
     def merge(self, events: list[tuple[int, str, str]], too_long: Any = ()) -> None:
-        """Add a batch's findings, given out of row order: `events` (row, code, detail) plus `too_long` rows.
+        """Add a batch's findings, in any order: `events` (row, code, detail) plus `too_long` rows.
 
         Each code's rows end up ascending, and a code new to the report comes in where its first row
         (and `_RANK`) puts it, exactly as if the rows had been checked one by one.
@@ -320,13 +393,8 @@ def _validation_keys(path: str | Path, mapping: Mapping[str, str] | None, name: 
 
 def analyse(path: str | Path, *, profile: str | None = None, tokenizer: Any = None, max_tokens: int | None = None,
             mapping: Mapping[str, str] | None = None, structure: str | None = None,
-            validation_path: str | Path | None = None, fast: bool = True) -> Analysis:
-    """The full check of `path` (see `check_file`), keeping all affected rows per fix.
-
-    `fast` False always reads row by row (the reference the Arrow fast path is tested against).
-    """
-    from peftstudio.data import fastpath  # (it builds on this module)
-
+            validation_path: str | Path | None = None, progress: Progress | None = None) -> Analysis:
+    """The full check of `path` (see `check_file`), keeping all affected rows per fix."""
     source = open_plain(path)
     file_findings: list[Finding] = []
     limit = planned_context(profile, max_tokens)
@@ -341,17 +409,15 @@ def analyse(path: str | Path, *, profile: str | None = None, tokenizer: Any = No
         file_findings.append(make_finding("unknown_structure", columns=_columns_seen(head)))
     overlap_keys = _validation_keys(validation_path, mapping, structure) if validation_path else set()
 
-    tally = None
-    if fast and fastpath.usable(source, struct, tokenizer=tokenizer, mapping=mapping,
-                                validation_path=validation_path):
-        tally = Tally(limit)
-        dups: DuplicateFinder | BatchDuplicateFinder = BatchDuplicateFinder()
-        if fastpath.run(source, struct, tally, dups) is None:  # type: ignore[arg-type]
-            tally = None
-    if tally is None:
-        tally = Tally(limit, tokenizer, overlap_keys)
-        dups = DuplicateFinder()
-        _stream(source, struct, tally, dups, strict_structure=not mapping)
+    tally = Tally(limit, tokenizer, overlap_keys)
+    dups = DuplicateFinder()
+    classifier = None if mapping else _RowClassifier(struct)
+    convert = row_converter(struct, classifier)
+    with _no_cycle_collection():
+        for batch, done in iter_row_batches(source):
+            tally.add(batch, convert, dups)
+            if progress is not None:
+                progress(min(done, source.size), source.size)
     found, lengths, labels, total = tally.found, tally.lengths, tally.labels, tally.total
     longest, other_structures = tally.longest, tally.other_structures
 
@@ -373,6 +439,8 @@ def analyse(path: str | Path, *, profile: str | None = None, tokenizer: Any = No
             f.severity == "error" and f.code != "no_examples" for f in file_findings + findings):
         findings = [f for f in findings if f.code != "no_examples"]  # another error already says why
     findings = _ordered(file_findings + findings)
+    if progress is not None:
+        progress(source.size, source.size)
     dataset_stats = None
     if tokenizer is not None and stats.usable_rows:
         dataset_stats = DatasetStats(rows=stats.usable_rows, tokens_min=stats.tokens_min,
@@ -388,34 +456,17 @@ def analyse(path: str | Path, *, profile: str | None = None, tokenizer: Any = No
     return Analysis(report, source, struct, {k: frozenset(v) for k, v in by_fix.items()}, result)
 
 
-def _stream(source: Source, struct: Structure, tally: Tally, dups: DuplicateFinder, *, strict_structure: bool
-            ) -> None:
-    """The row-by-row check: every row of `source` into `tally` and `dups`."""
-    pending: list[tuple[int, str]] = []  # (row, rendered text) waiting for a batched token count
-
-    def count_pending() -> None:
-        counts = template.count_tokens([t for _, t in pending], tally.tokenizer)
-        for (row, _), n in zip(pending, counts, strict=True):
-            tally.lengths.append(n)
-            tally.longest = max(tally.longest, n)
-            if n > tally.limit:
-                tally.found.add("too_long", row)
-        pending.clear()
-
-    for raw, ex, problem, detail in iter_examples(source, struct, strict_structure=strict_structure):
-        tally.total += 1
-        if problem is not None:
-            tally.problem(raw.row, problem, detail)
-            continue
-        assert ex is not None
-        text = tally.example(raw.row, ex)
-        dups.add(raw.row, ex.turns, text)
-        if tally.tokenizer is not None:
-            pending.append((raw.row, template.render(ex, tally.tokenizer)[0]))
-            if len(pending) >= 256:
-                count_pending()
-    if pending:
-        count_pending()
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused: reading makes millions of containers and no cycles, and the collector
+    walked every live one again each time a block of rows was parsed (a third of the check's time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _fields(stats: DataStats) -> dict[str, Any]:
@@ -468,12 +519,14 @@ def _ordered(findings: list[Finding]) -> list[Finding]:
 
 def check_file(path: str | Path, *, profile: str | None = None, tokenizer: Any = None,
                max_tokens: int | None = None, mapping: Mapping[str, str] | None = None,
-               structure: str | None = None, validation_path: str | Path | None = None) -> DataReport:
+               structure: str | None = None, validation_path: str | Path | None = None,
+               progress: Progress | None = None) -> DataReport:
     """Check a data file and say what is in it and what is wrong with it.
 
     `tokenizer` gives exact token counts (estimated otherwise, which a finding says); `max_tokens` is
     the planned context (default: the default sequence length); `mapping` (role -> column) and
-    `structure` override detection; `validation_path` is a validation file to look for overlap with.
+    `structure` override detection; `validation_path` is a validation file to look for overlap with;
+    `progress(bytes_read, file_bytes)` is called as the file is read, and once more at the end.
 
     Example:
         >>> from peftstudio.data.samples import sample_path
@@ -482,10 +535,10 @@ def check_file(path: str | Path, *, profile: str | None = None, tokenizer: Any =
         ('chat', True)
     """
     return analyse(path, profile=profile, tokenizer=tokenizer, max_tokens=max_tokens, mapping=mapping,
-                   structure=structure, validation_path=validation_path).report
+                   structure=structure, validation_path=validation_path, progress=progress).report
 
 
 __all__ = [
-    "Analysis", "Tally", "analyse", "check_file", "convert_row", "iter_examples", "length_stats", "open_plain",
-    "resolve_structure", "row_flags",
+    "Analysis", "Progress", "Tally", "analyse", "check_file", "flagged", "iter_examples", "length_stats",
+    "open_plain", "resolve_structure", "row_converter", "row_flags",
 ]

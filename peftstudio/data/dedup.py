@@ -22,9 +22,8 @@ Example:
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from concurrent.futures import Executor
-from typing import NamedTuple
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -76,35 +75,46 @@ class DuplicateFinder:
         self._buf: list[bytes] = []
         self._buf_rows: list[int] = []
         self._rows: list[np.ndarray] = []
-        self._sigs: list[np.ndarray] = []
+        self._sigs: list[Future[np.ndarray]] = []
+        self._pool: ThreadPoolExecutor | None = None
 
     def add(self, row: int, key: object, text: str) -> bool:
         """Record one row; `key` (hashable) identifies exact copies, `text` is compared for near copies.
 
         Returns True when the row is an exact copy of an earlier one.
         """
-        if self._count >= self.max_rows:
-            self.capped = True
-            return False
-        self._count += 1
-        h = hash(key)
-        first = self.seen.get(h)
-        if first is not None:
-            self.exact[row] = first
-            return True
-        self.seen[h] = row
-        norm = normalise(text)
-        if norm:
-            self._buf.append(norm)
-            self._buf_rows.append(row)
-            if len(self._buf) >= _BATCH:
-                self._flush()
-        return False
+        self.add_many([row], [key], [text])
+        return row in self.exact
+
+    def add_many(self, rows: list[int], keys: list[Any], texts: list[str]) -> None:
+        """`add` for many rows, in file order (one call per batch of rows: this runs for every row of a file)."""
+        seen, exact, buf, buf_rows = self.seen, self.exact, self._buf, self._buf_rows
+        for row, key, text in zip(rows, keys, texts, strict=True):
+            if self._count >= self.max_rows:
+                self.capped = True
+                break
+            self._count += 1
+            first = seen.setdefault(hash(key), row)
+            if first != row:
+                exact[row] = first
+                continue
+            norm = normalise(text)
+            if norm:
+                buf.append(norm)
+                buf_rows.append(row)
+        if len(buf) >= _BATCH:
+            self._flush()
 
     def _flush(self) -> None:
+        # Signatures are numpy work, which lets go of the interpreter: one thread makes them on the other core
+        # while rows are read (at most two batches ahead, so memory stays bounded).
         if not self._buf:
             return
-        self._sigs.append(signatures(self._buf))
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="peftstudio-signatures")
+        if len(self._sigs) >= 2:
+            self._sigs[-2].result()
+        self._sigs.append(self._pool.submit(signatures, self._buf))
         self._rows.append(np.asarray(self._buf_rows, dtype=np.int64))
         self._buf, self._buf_rows = [], []
 
@@ -112,193 +122,14 @@ class DuplicateFinder:
         self._flush()
         near: dict[int, int] = {}
         if self._sigs:
-            sigs = np.concatenate(self._sigs)
+            sigs = np.concatenate([part.result() for part in self._sigs])
             rows = np.concatenate(self._rows)
             self._sigs, self._rows = [], []
             near = _near_pairs(sigs, rows)
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
         return DuplicateResult(dict(self.exact), near, self.capped)
-
-
-class BatchDuplicateFinder:
-    """`DuplicateFinder` fed in batches of rows with precomputed `row_digests` and signatures.
-
-    Rows must come in ascending order across calls. Exact copies are decided at `finish` (the first row
-    with the same digest is the original), so signatures are given for every row with a non-empty
-    normalised text, copies included; copies are left out of the near-duplicate comparison, as in
-    `DuplicateFinder`.
-    """
-
-    def __init__(self, max_rows: int = MAX_ROWS) -> None:
-        self.max_rows = max_rows
-        self.capped = False
-        self._count = 0
-        self._rows: list[np.ndarray] = []
-        self._digests: list[np.ndarray] = []
-        self._sig_rows: list[np.ndarray] = []
-        self._sigs: list[np.ndarray] = []
-        self._lows: list[np.ndarray] = []
-        self._bands: list[np.ndarray] = []
-
-    def add(self, rows: np.ndarray, digests: np.ndarray, sig_rows: np.ndarray, sigs: np.ndarray,
-            lows: np.ndarray | None = None, bands: np.ndarray | None = None) -> None:
-        """Record `rows` (ascending) with their digests, and the signatures of `sig_rows` (a subset).
-
-        `lows` and `bands`: the signatures' `_low_bits` and `band_keys`, when already made (else they are
-        made here).
-        """
-        if lows is None:
-            lows = _low_bits(sigs)
-        if bands is None:
-            bands = band_keys(sigs)
-        room = self.max_rows - self._count
-        if len(rows) > room:
-            self.capped = True
-            rows, digests = rows[:room], digests[:room]
-            keep = sig_rows <= rows[-1] if len(rows) else np.zeros(len(sig_rows), dtype=bool)
-            sig_rows, sigs, lows, bands = sig_rows[keep], sigs[keep], lows[keep], bands[:, keep]
-        self._count += len(rows)
-        if len(rows):
-            self._rows.append(rows)
-            self._digests.append(digests)
-        if len(sig_rows):
-            self._sig_rows.append(sig_rows)
-            self._sigs.append(sigs)
-            self._lows.append(lows)
-            self._bands.append(bands)
-
-    def finish(self) -> DuplicateResult:
-        from concurrent.futures import ThreadPoolExecutor
-
-        # The exact copies and the near copies' bands are independent work: threads share all of it
-        # (numpy releases the GIL), and the copies are only needed to leave them out at the end.
-        with ThreadPoolExecutor(max_workers=FINISH_THREADS) as pool:
-            exact_copies = pool.submit(_exact_copies, self._rows, self._digests)
-            near: dict[int, int] = {}
-            if self._sigs:
-                sig_rows = np.concatenate(self._sig_rows)
-                sigs = np.concatenate(self._sigs)
-                lows = np.concatenate(self._lows)
-                bands = [[part[band] for part in self._bands] for band in range(BUCKETS // BAND)]
-                self._sig_rows, self._sigs, self._lows, self._bands = [], [], [], []
-                near = _near_pairs(sigs, sig_rows, low=lows, bands=bands, pool=pool)
-            exact = exact_copies.result()
-        for row in exact.keys() & near.keys():
-            del near[row]  # copies get no near copy of their own (see `_near_pairs`)
-        return DuplicateResult(exact, near, self.capped)
-
-
-#: Threads that share the duplicate search's final work.
-FINISH_THREADS = 2
-
-
-def _exact_copies(row_parts: list[np.ndarray], digest_parts: list[np.ndarray]) -> dict[int, int]:
-    """Row -> the first earlier row with the same digest (`row_parts` ascending, with their digests)."""
-    exact: dict[int, int] = {}
-    if not row_parts:
-        return exact
-    rows = np.concatenate(row_parts)
-    digests = np.concatenate(digest_parts)
-    ordered = np.sort(digests)
-    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
-    if len(repeated):
-        first: dict[int, int] = {}
-        involved = np.flatnonzero(np.isin(digests, repeated))
-        for row, digest in zip(rows[involved].tolist(), digests[involved].tolist(), strict=True):
-            original = first.setdefault(digest, row)
-            if original != row:
-                exact[row] = original
-    return exact
-
-
-_K = [np.uint64(c) for c in (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x9E3779B97F4A7C15, 0xD6E8FEB86659FD93,
-                             0xA0761D6478BD642F, 0xE7037ED1A0B428DB, 0x8EBC6AF09C88C6E3)]
-_S33 = np.uint64(33)
-
-
-def _fmix(h: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 64-bit finaliser, in place."""
-    h ^= h >> _S33
-    h *= _K[0]
-    h ^= h >> _S33
-    h *= _K[1]
-    h ^= h >> _S33
-    return h
-
-
-def _segment_sums(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Sums (mod 2**64) of ``values[offsets[i]:offsets[i + 1]]``; empty segments sum to 0."""
-    cumulative = np.zeros(len(values) + 1, dtype=np.uint64)
-    np.cumsum(values, out=cumulative[1:])
-    return cumulative[offsets[1:]] - cumulative[offsets[:-1]]  # type: ignore[no-any-return]
-
-
-def row_digests(data: bytes, content_offsets: np.ndarray, roles: np.ndarray, turn_offsets: np.ndarray,
-                chunk: int = 8192) -> np.ndarray:
-    """A 64-bit digest per row of turns: equal exactly when the rows' (role, content) turns are equal.
-
-    `data` holds the contents' UTF-8 bytes and at least 8 more bytes; content i is
-    ``data[content_offsets[i]:content_offsets[i + 1]]`` with role code `roles[i]`; row r has the turns
-    ``turn_offsets[r]:turn_offsets[r + 1]``, whose contents lie one after the other in `data`. (Equal
-    digests for different rows are as unlikely as a 64-bit hash collision.) Rows are hashed `chunk` at a
-    time, so the temporaries stay in the CPU's cache.
-
-    Example:
-        >>> import numpy as np
-        >>> data = b"HiHelloHiHello" + bytes(8)
-        >>> d = row_digests(data, np.array([0, 2, 7, 9, 14]), np.array([1, 2, 1, 2]), np.array([0, 2, 4]))
-        >>> bool(d[0] == d[1])
-        True
-    """
-    windows = np.ndarray((len(data) - 7,), dtype="<u8", buffer=data, strides=(1,))
-    rows = len(turn_offsets) - 1
-    if rows <= chunk:
-        return _row_digests(windows, content_offsets, roles, turn_offsets)
-    return np.concatenate([_row_digests(windows, content_offsets, roles, turn_offsets[lo:min(lo + chunk, rows) + 1])
-                           for lo in range(0, rows, chunk)])
-
-
-_S29, _S32 = np.uint64(29), np.uint64(32)
-_ALL_BITS = np.uint64(0xFFFFFFFFFFFFFFFF)
-
-
-def _row_digests(windows: np.ndarray, content_offsets: np.ndarray, roles: np.ndarray, turn_offsets: np.ndarray
-                 ) -> np.ndarray:
-    """`row_digests` of the rows ``turn_offsets`` covers (its turn indexes may start past 0)."""
-    first_turn = int(turn_offsets[0])
-    offsets = turn_offsets.astype(np.int64) - first_turn
-    co = content_offsets[first_turn:int(turn_offsets[-1]) + 1].astype(np.int64)
-    # Each row's contents as one string of 8-byte words (the last one masked to the row's bytes)...
-    row_start, row_length = co[offsets[:-1]], co[offsets[1:]] - co[offsets[:-1]]
-    words_per = (row_length + 7) >> 3
-    word_offsets = np.zeros(len(words_per) + 1, dtype=np.int64)
-    np.cumsum(words_per, out=word_offsets[1:])
-    k = np.arange(int(word_offsets[-1]), dtype=np.int64)
-    k -= np.repeat(word_offsets[:-1], words_per)  # each word's place in its row
-    pos = np.repeat(row_start, words_per)
-    pos += k << 3
-    words = windows[pos]
-    has = words_per > 0
-    left = (row_length - 8 * (words_per - 1))[has]  # 1..8 bytes in the last word
-    words[word_offsets[1:][has] - 1] &= _ALL_BITS >> (np.uint64(8) * (8 - left).astype(np.uint64))
-    place = k.view(np.uint64)
-    place *= _K[2]
-    place += _K[3]
-    words ^= place
-    words *= _K[0]  # (a multiply-xorshift mix of each word with its place, in place)
-    words ^= words >> _S29
-    words *= _K[1]
-    words ^= words >> _S32
-    per_row = _segment_sums(words, word_offsets)
-    # ... and where its turns start and end, and their roles.
-    lengths = np.diff(co)
-    nturns = np.diff(offsets)
-    turn_place = np.arange(len(lengths), dtype=np.int64) - np.repeat(offsets[:-1], nturns)
-    turn = lengths.astype(np.uint64) * _K[4]
-    turn ^= (roles[first_turn:first_turn + len(lengths)].astype(np.uint64) + np.uint64(1)) * _K[5]
-    turn += turn_place.astype(np.uint64) * _K[6]
-    per_row ^= _segment_sums(_fmix(turn), offsets) * _K[1]
-    per_row += nturns.astype(np.uint64) * _K[2]
-    return _fmix(per_row)
 
 
 # Normalisation as one bytes.translate: ASCII letters lower-cased, ASCII punctuation and white space removed
@@ -318,19 +149,14 @@ def normalise(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass").translate(_TABLE, _DELETE)
 
 
-def signatures(texts: list[bytes]) -> np.ndarray:
-    """The (len(texts), BUCKETS) uint16 MinHash signatures of normalised, non-empty texts."""
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    return signatures_of_buffer(_SEP + _SEP.join(texts) + _SEP, lengths)
+def signatures(texts: list[bytes], chunk: int = 2048) -> np.ndarray:
+    """The (len(texts), BUCKETS) uint16 MinHash signatures of normalised, non-empty texts.
 
-
-def signatures_of_buffer(buffer: bytes, lengths: np.ndarray, chunk: int = 2048) -> np.ndarray:
-    """`signatures` of texts already laid out as ``SEP + t0 + SEP + t1 + ... + SEP``.
-
-    `lengths` are the texts' lengths; SEP is ``SHINGLE - 1`` zero bytes. Each text's windows only see its
-    own bytes and zero padding, so a signature depends on its text alone.
+    The texts are laid out as ``SEP + t0 + SEP + t1 + ... + SEP`` (SEP: ``SHINGLE - 1`` zero bytes), so each
+    text's windows only see its own bytes and zero padding: a signature depends on its text alone.
     """
-    counts = lengths.astype(np.intp) + len(_SEP)
+    buffer = _SEP + _SEP.join(texts) + _SEP
+    counts = np.fromiter((len(t) for t in texts), dtype=np.intp, count=len(texts)) + len(_SEP)
     if len(counts) > chunk:  # a few thousand rows at a time keep the temporaries in the CPU cache
         starts = np.r_[0, np.cumsum(counts)]
         view = memoryview(buffer)
@@ -381,52 +207,33 @@ def _band_keys(sigs: np.ndarray, band: int) -> np.ndarray:
     return key
 
 
-def band_keys(sigs: np.ndarray) -> np.ndarray:
-    """Every band's `_band_keys`: a (BUCKETS // BAND, len(sigs)) uint64 array, one row per band."""
-    out = np.empty((BUCKETS // BAND, len(sigs)), dtype=np.uint64)
-    for band in range(BUCKETS // BAND):
-        out[band] = _band_keys(sigs, band)
-    return out
-
-
 _ALL_EMPTY = sum(1024 * 1025**j for j in range(BAND))  # (also the largest band key)
 
 
-def _near_pairs(sigs: np.ndarray, rows: np.ndarray, threads: int = 2, low: np.ndarray | None = None,
-                bands: Sequence[Sequence[np.ndarray]] | None = None, pool: Executor | None = None
-                ) -> dict[int, int]:
+def _near_pairs(sigs: np.ndarray, rows: np.ndarray, threads: int = 2) -> dict[int, int]:
     """Rows whose signatures agree on a whole band with an earlier row's and are similar enough to it.
 
     In each band, every member of a run of equal band keys is compared with the run's first member.
-    The bands are independent, so `threads` threads (or `pool`'s) share them (numpy releases the GIL);
-    the answer, the earliest similar row for each row, does not depend on the order they finish in.
-    `low`: `_low_bits(sigs)` when already made; `bands`: per band, the parts whose concatenation is its
-    `_band_keys(sigs, band)`, when already made.
+    The bands are independent, so `threads` threads share them (numpy releases the GIL); the answer,
+    the earliest similar row for each row, does not depend on the order they finish in.
 
     (A row that is an exact copy of an earlier one has the same signature as its original, which comes
     earlier in every run it is in: taking copies out of the answer afterwards changes no other row's.)
     """
     if len(rows) < 2:
         return {}
-    low = _low_bits(sigs) if low is None else low  # the cheap first look at each candidate pair
-    work = [(b, None if bands is None else bands[b]) for b in range(BUCKETS // BAND)]
+    low = _low_bits(sigs)  # the cheap first look at each candidate pair
 
-    def one_band(w: tuple[int, Sequence[np.ndarray] | None]) -> tuple[np.ndarray, np.ndarray]:
-        band, parts = w
-        keys = None if parts is None else parts[0] if len(parts) == 1 else np.concatenate(parts)
-        return _band_pairs(sigs, band, low, keys)
+    def one_band(band: int) -> tuple[np.ndarray, np.ndarray]:
+        return _band_pairs(sigs, band, low)
 
-    # (threads, not processes: numpy releases the GIL here, and forking a process this big would count
-    # its memory again in every worker)
-    if pool is not None:
-        found = list(pool.map(one_band, work))
-    elif threads > 1:
+    if threads > 1:
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=threads) as own:
-            found = list(own.map(one_band, work))
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            found = list(pool.map(one_band, range(BUCKETS // BAND)))
     else:
-        found = [one_band(w) for w in work]
+        found = [one_band(band) for band in range(BUCKETS // BAND)]
     near: dict[int, int] = {}
     for later, first in found:
         for i, j in zip(rows[later].tolist(), rows[first].tolist(), strict=True):
@@ -457,13 +264,9 @@ def _grouped_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order, ordered
 
 
-def _band_pairs(sigs: np.ndarray, band: int, low: np.ndarray | None = None, keys: np.ndarray | None = None
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """(later, first) indexes of the similar pairs band `band` brings up.
-
-    `low`: `_low_bits(sigs)`; `keys`: the band's `_band_keys(sigs, band)`, when already made.
-    """
-    keys = _band_keys(sigs, band) if keys is None else np.ascontiguousarray(keys)  # (read as uint16s below)
+def _band_pairs(sigs: np.ndarray, band: int, low: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(later, first) indexes of the similar pairs band `band` brings up (`low`: `_low_bits(sigs)`)."""
+    keys = _band_keys(sigs, band)
     order, key = _grouped_order(keys)
     # A band with every bucket empty says nothing: its key is the largest, so those rows come last.
     end = int(np.searchsorted(key, np.uint64(_ALL_EMPTY)))
@@ -546,7 +349,4 @@ def _similar(sigs: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 1 << 1
     return out
 
 
-__all__ = [
-    "NEAR_THRESHOLD", "BatchDuplicateFinder", "band_keys", "DuplicateFinder", "DuplicateResult", "row_digests", "signatures",
-    "signatures_of_buffer", "similarity",
-]
+__all__ = ["NEAR_THRESHOLD", "DuplicateFinder", "DuplicateResult", "normalise", "signatures", "similarity"]

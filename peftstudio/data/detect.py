@@ -22,7 +22,9 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from peftstudio.data.findings import Structure
@@ -69,6 +71,9 @@ def _norm(name: str) -> str:
     return _NORM_KEY.sub("", str(name).lower())
 
 
+_content = itemgetter(1)  # (a turn's content)
+
+
 class Example(NamedTuple):
     """One training example: chat turns, or (``text_only``) a single text trained on whole."""
 
@@ -79,7 +84,7 @@ class Example(NamedTuple):
     @property
     def text(self) -> str:
         """All contents joined: what duplicate and length checks look at."""
-        return "\n".join(content for _, content in self.turns)
+        return "\n".join(map(_content, self.turns))
 
 
 class Converted(NamedTuple):
@@ -208,43 +213,67 @@ def _text_field(value: Any, column: str, required: bool = True) -> tuple[str | N
     return text, None, ""
 
 
-def _turns_from_list(turns: Any, column: str) -> Converted:
+# Tuples built without a NamedTuple's own __new__ (Python code): the conversion runs for every row of a file.
+_new = tuple.__new__
+
+
+def _chat_row(column: str, value: Any) -> Converted:
+    """`to_example` of a row of chat turns in `column`."""
+    if not isinstance(value, dict):
+        return Converted(None, "wrong_row_type", "it is not an object")
+    if column not in value:
+        return Converted(None, "missing_field", column)
+    turns = value[column]
     if not isinstance(turns, list):
         return Converted(None, "wrong_field_type", f"{column} should be a list of turns")
     if not turns:
         return Converted(None, "empty_field", column)
     out: list[tuple[str, str]] = []
     for turn in turns:
-        if not isinstance(turn, dict):
-            return Converted(None, "wrong_field_type", f"each turn in {column} should be an object")
-        # Fast path for the common spellings (this runs for every row of a large file).
-        role_raw = turn.get("role")
-        if role_raw is None:
-            role_raw = next((turn[k] for k in _TURN_ROLE_KEYS if k in turn), None)
-        content = turn.get("content")
-        if content is None:
-            content = next((turn[k] for k in _TURN_CONTENT_KEYS if k in turn), None)
-        if role_raw is None:
-            return Converted(None, "missing_field", "role")
-        if content is None:
-            return Converted(None, "missing_field", "content")
-        if content.__class__ is not str:
-            return Converted(None, "wrong_field_type", "content should be text")
-        role = _ROLE_NAMES.get(role_raw) if role_raw.__class__ is str else None
-        if role is None and isinstance(role_raw, str):
-            role = _ROLE_NAMES.get(_norm(role_raw))
-        if role is None:
-            return Converted(None, "role_order", f"unknown role {str(role_raw)[:30]!r}")
-        if not content or content.isspace():
-            return Converted(None, "empty_field", f"{role} content")
+        try:  # the common spelling, taken in one go
+            role, content = _ROLE_NAMES[turn["role"]], turn["content"]
+            plain = content.__class__ is str and content and not content.isspace()
+        except (KeyError, TypeError):
+            plain = False
+        if not plain:
+            one = _turn(turn, column)
+            if isinstance(one, Converted):
+                return one
+            role, content = one
         out.append((role, content))
     if len(out) == 2 and out[0][0] == "user" and out[1][0] == "assistant":
-        return Converted(Example(tuple(out)))  # the common single exchange
+        return _new(Converted, (_new(Example, (tuple(out), False, None)), None, ""))  # the common single exchange
     problem = turn_order_problem([r for r, _ in out])
     if problem is not None:
         code, detail = problem
         return Converted(None, code, detail)
-    return Converted(Example(tuple(out)))
+    return _new(Converted, (_new(Example, (tuple(out), False, None)), None, ""))
+
+
+def _turn(turn: Any, column: str) -> tuple[str, str] | Converted:
+    """(role, content) of one turn in any accepted spelling, or the problem that stops its row."""
+    if not isinstance(turn, dict):
+        return Converted(None, "wrong_field_type", f"each turn in {column} should be an object")
+    role_raw = turn.get("role")
+    if role_raw is None:
+        role_raw = next((turn[k] for k in _TURN_ROLE_KEYS if k in turn), None)
+    content = turn.get("content")
+    if content is None:
+        content = next((turn[k] for k in _TURN_CONTENT_KEYS if k in turn), None)
+    if role_raw is None:
+        return Converted(None, "missing_field", "role")
+    if content is None:
+        return Converted(None, "missing_field", "content")
+    if content.__class__ is not str:
+        return Converted(None, "wrong_field_type", "content should be text")
+    role = _ROLE_NAMES.get(role_raw) if role_raw.__class__ is str else None
+    if role is None and isinstance(role_raw, str):
+        role = _ROLE_NAMES.get(_norm(role_raw))
+    if role is None:
+        return Converted(None, "role_order", f"unknown role {str(role_raw)[:30]!r}")
+    if not content or content.isspace():
+        return Converted(None, "empty_field", f"{role} content")
+    return role, content
 
 
 def turn_order_problem(roles: list[str]) -> tuple[str, str] | None:
@@ -271,6 +300,24 @@ def turn_order_problem(roles: list[str]) -> tuple[str, str] | None:
     return None
 
 
+def _chat_column(columns: Mapping[str, str]) -> str:
+    return columns.get("messages") or columns.get("conversations") or "messages"
+
+
+def converter(structure: Structure) -> Callable[[Any], Converted]:
+    """`to_example` for one structure, decided once: what a check calls for every row of a file.
+
+    Example:
+        >>> convert = converter(Structure("chat", {"messages": "messages"}, 1.0))
+        >>> convert({"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hey"}]})
+        Converted(example=Example(turns=(('user', 'Hi'), ('assistant', 'Hey')), text_only=False, label=None), \
+problem=None, detail='')
+    """
+    if structure.name in ("chat", "sharegpt"):
+        return partial(_chat_row, _chat_column(structure.columns))
+    return partial(to_example, structure=structure)
+
+
 def to_example(value: Any, structure: Structure) -> Converted:
     """Turn one row into an `Example` (or the problem that stops it) for the given structure."""
     name, cols = structure.name, structure.columns
@@ -281,10 +328,7 @@ def to_example(value: Any, structure: Structure) -> Converted:
     if not isinstance(value, dict):
         return Converted(None, "wrong_row_type", "it is not an object")
     if name in ("chat", "sharegpt"):
-        column = cols.get("messages") or cols.get("conversations") or "messages"
-        if column not in value:
-            return Converted(None, "missing_field", column)
-        return _turns_from_list(value[column], column)
+        return _chat_row(_chat_column(cols), value)
     required, optional = STRUCTURES.get(name, ((), ()))
     fields: dict[str, str] = {}
     for role in required:
@@ -317,6 +361,6 @@ def to_example(value: Any, structure: Structure) -> Converted:
 
 
 __all__ = [
-    "STRUCTURES", "SYNONYMS", "Converted", "Example", "classify_row", "detect_structure",
+    "STRUCTURES", "SYNONYMS", "Converted", "Example", "classify_row", "converter", "detect_structure",
     "structure_from_mapping", "to_example", "turn_order_problem",
 ]

@@ -86,4 +86,21 @@ def planning_stats(path: str | Path, model: str | None = None, *, tokenizer: Any
     return stats
 
 
-__all__ = ["planning_stats", "stats_of", "tokenizer_or_none"]
+def pick_model_for(hardware: Any, profile_id: str, path: str | Path | None = None,
+                   overrides: Any = None) -> tuple[Any, DatasetStats | None]:
+    """The profile's best model for this machine and this data file (`peftstudio.planner.pick_model`),
+    and the file's statistics measured with that model's tokenizer (None without a file).
+
+    The candidates are compared on the built-in model's token counts (offline); the pick is then
+    measured with its own tokenizer, so its plan is the one `plan` would make for it.
+    """
+    from peftstudio.planner.choose import FALLBACK, pick_model
+
+    stats = planning_stats(path, FALLBACK) if path else None
+    pick = pick_model(hardware, profile_id, stats, overrides)
+    if path and pick.reference != FALLBACK:
+        stats = planning_stats(path, pick.reference)
+    return pick, stats
+
+
+__all__ = ["pick_model_for", "planning_stats", "stats_of", "tokenizer_or_none"]

@@ -22,9 +22,10 @@ import io
 import itertools
 import json
 import re
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 from attrs import frozen
 
@@ -145,68 +146,58 @@ def _text_layout(head: str) -> str:
 
 # ---------------------------------------------------------------- lines
 
-def iter_lines(source: Source) -> Iterator[tuple[int, str | None, str | None]]:
+def iter_lines(source: Source, fh: BinaryIO) -> Iterator[tuple[int, str | None, str | None]]:
     """(line number, text or None, problem code) for each physical line, streaming.
 
     UTF-8 files are read as bytes and decoded line by line, so one bad byte spoils
     one line, not the file; other encodings decode with replacement characters.
     """
     if source.encoding.codec == "utf-8":
-        yield from _iter_utf8_lines(source)
+        yield from _iter_utf8_lines(fh)
         return
-    with open(source.path, "rb") as fh:
-        fh.read(source.encoding.bom)
-        text = io.TextIOWrapper(fh, encoding=source.encoding.codec, errors="replace", newline=None)
-        limit = MAX_LINE_BYTES // 2
-        lineno = 0
-        while True:
-            line = text.readline(limit)
-            if not line:
-                return
-            lineno += 1
-            if len(line) >= limit and not line.endswith("\n"):
-                while True:
-                    rest = text.readline(limit)
-                    if not rest or rest.endswith("\n"):
-                        break
-                yield lineno, None, "line_too_long"
-                continue
-            yield lineno, line.rstrip("\r\n"), None
+    text = io.TextIOWrapper(fh, encoding=source.encoding.codec, errors="replace", newline=None)
+    limit = MAX_LINE_BYTES // 2
+    lineno = 0
+    while True:
+        line = text.readline(limit)
+        if not line:
+            return
+        lineno += 1
+        if len(line) >= limit and not line.endswith("\n"):
+            while True:
+                rest = text.readline(limit)
+                if not rest or rest.endswith("\n"):
+                    break
+            yield lineno, None, "line_too_long"
+            continue
+        yield lineno, line.rstrip("\r\n"), None
 
 
-def _iter_utf8_lines(source: Source, decode: bool = True) -> Iterator[tuple[int, Any, str | None]]:
-    with open(source.path, "rb", buffering=1 << 20) as fh:
-        fh.read(source.encoding.bom)
-        readline = fh.readline
-        lineno = 0
-        while True:
-            line = readline(MAX_LINE_BYTES)
-            if not line:
-                return
-            lineno += 1
-            if len(line) >= MAX_LINE_BYTES and not line.endswith(b"\n"):
-                while True:  # skip the rest of the over-long line without holding it
-                    rest = readline(MAX_LINE_BYTES)
-                    if not rest or rest.endswith(b"\n"):
-                        break
-                yield lineno, None, "line_too_long"
-                continue
-            if not decode:
-                yield lineno, line, None  # JSON parses UTF-8 bytes itself (and stops at bad bytes)
-                continue
-            try:
-                yield lineno, line.decode("utf-8").rstrip("\r\n"), None
-            except UnicodeDecodeError:
-                yield lineno, None, "undecodable_bytes"
+def _iter_utf8_lines(fh: BinaryIO) -> Iterator[tuple[int, str | None, str | None]]:
+    readline = fh.readline
+    lineno = 0
+    while True:
+        line = readline(MAX_LINE_BYTES)
+        if not line:
+            return
+        lineno += 1
+        if len(line) >= MAX_LINE_BYTES and not line.endswith(b"\n"):
+            while True:  # skip the rest of the over-long line without holding it
+                rest = readline(MAX_LINE_BYTES)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield lineno, None, "line_too_long"
+            continue
+        try:
+            yield lineno, line.decode("utf-8").rstrip("\r\n"), None
+        except UnicodeDecodeError:
+            yield lineno, None, "undecodable_bytes"
 
 
 # ---------------------------------------------------------------- per format
 
-def _iter_jsonl(source: Source) -> Iterator[RawRow]:
-    if source.encoding.codec == "utf-8":
-        yield from _iter_jsonl_utf8(source)
-        return
-    for lineno, text, problem in iter_lines(source):
+def _iter_jsonl(source: Source, fh: BinaryIO) -> Iterator[RawRow]:
+    for lineno, text, problem in iter_lines(source, fh):
         if problem is not None:
             yield RawRow(lineno, None, problem)
         elif text and not text.isspace():
@@ -225,15 +216,71 @@ def _json_row(lineno: int, text: str | bytes) -> RawRow:
     return RawRow(lineno, None, "wrong_row_type", f"it holds {_kind(value)}, not an object")
 
 
-def _iter_jsonl_utf8(source: Source) -> Iterator[RawRow]:
-    # The hot loop of checking a large file: one generator, bytes parsed directly by json.loads.
-    for lineno, text, problem in _iter_utf8_lines(source, decode=False):
-        if problem is not None:
-            yield RawRow(lineno, None, problem)
+def _line_blocks(fh: BinaryIO) -> Iterator[tuple[int, list[bytes | None], bool]]:
+    """(number of the first line, the lines without their newline, whether the last one had one) per block.
+
+    A line of `MAX_LINE_BYTES` or more comes as None, and is never held whole.
+    """
+    first, carry, skipping = 1, b"", False
+    while block := fh.read(BLOCK_BYTES):
+        if skipping:  # the rest of a line too long to read
+            end = block.find(b"\n")
+            if end < 0:
+                continue
+            block, skipping = block[end + 1:], False
+        lines: list[bytes | None] = (carry + block).split(b"\n")  # type: ignore[assignment]
+        carry = lines.pop()  # type: ignore[assignment]
+        if len(carry) >= MAX_LINE_BYTES:
+            lines.append(None)
+            carry, skipping = b"", True
+        if len(block) + len(carry) >= MAX_LINE_BYTES:
+            lines = [None if line is None or len(line) >= MAX_LINE_BYTES else line for line in lines]
+        if lines:
+            yield first, lines, True
+            first += len(lines)
+    if carry and not skipping:
+        yield first, [carry], False
+
+
+_new = tuple.__new__  # (a NamedTuple built without its own __new__, which is Python code: one per row)
+#: Bytes read at a time from a UTF-8 JSONL file: its lines are parsed in one call (see `_jsonl_block`).
+BLOCK_BYTES = 1 << 20
+# Between two lines parsed as one JSON array: a string no line can foresee, so the array's every other
+# element is this string exactly when each line holds exactly one JSON value.
+_NONCE = secrets.token_hex(16)
+_BETWEEN = f',"{_NONCE}",'
+
+
+def _jsonl_block(first: int, lines: list[bytes | None], ended: bool) -> list[RawRow]:
+    """The rows of a block of lines (numbered from `first`); `ended`: its last line had a newline.
+
+    The block is parsed as one JSON array (much faster than a parse per line); a block with a line that
+    is not one plain JSON value, or not UTF-8, is parsed line by line, giving each line its own finding.
+    """
+    keep = [i for i, line in enumerate(lines) if line is None or (line and not line.isspace())]
+    if not keep:
+        return []
+    try:
+        text = b"\n".join([lines[i] for i in keep]).decode("utf-8")  # type: ignore[misc]
+        values = json.loads("[" + text.replace("\n", _BETWEEN) + "]")
+        whole = len(values) == 2 * len(keep) - 1 and values[1::2].count(_NONCE) == len(keep) - 1
+    except (TypeError, ValueError, RecursionError):  # (TypeError: a None line; UnicodeDecodeError is a ValueError)
+        whole = False
+    if whole:
+        return [_new(RawRow, (first + i, value, None, "")) if value.__class__ is dict or isinstance(value, (dict, str)) else
+                RawRow(first + i, None, "wrong_row_type", f"it holds {_kind(value)}, not an object")
+                for i, value in zip(keep, values[::2], strict=True)]
+    last = len(lines) - 1
+    rows = []
+    for i in keep:
+        line = lines[i]
+        if line is None:
+            rows.append(RawRow(first + i, None, "line_too_long"))
             continue
-        raw = jsonl_row(lineno, text)
-        if raw is not None:
-            yield raw
+        row = jsonl_row(first + i, line + b"\n" if ended or i < last else line)
+        if row is not None:
+            rows.append(row)
+    return rows
 
 
 def jsonl_row(lineno: int, line: bytes) -> RawRow | None:
@@ -267,10 +314,8 @@ def _kind(value: Any) -> str:
     return "text"
 
 
-def _read_text(source: Source) -> str:
-    with open(source.path, "rb") as fh:
-        data = fh.read()[source.encoding.bom:]
-    return data.decode(source.encoding.codec, errors="replace")
+def _read_text(source: Source, fh: BinaryIO) -> str:
+    return fh.read().decode(source.encoding.codec, errors="replace")
 
 
 def _skip_ws(text: str, pos: int) -> int:
@@ -330,8 +375,8 @@ def _list_key(obj: dict[str, Any]) -> str | None:
     return (named or sorted(lists, key=lambda k: -len(obj[k])))[0]
 
 
-def _iter_json(source: Source) -> Iterator[RawRow]:
-    text = _read_text(source)
+def _iter_json(source: Source, fh: BinaryIO) -> Iterator[RawRow]:
+    text = _read_text(source, fh)
     pos = _skip_ws(text, 0)
     if pos >= len(text):
         return
@@ -372,42 +417,40 @@ def _iter_object_list(text: str, pos: int, key: str) -> Iterator[RawRow]:
             pos = _skip_ws(text, pos + 1)
 
 
-def _iter_csv(source: Source) -> Iterator[RawRow]:
+def _iter_csv(source: Source, fh: BinaryIO) -> Iterator[RawRow]:
     # Fields may be huge (a whole document in one cell); the default limit of 128 KB would raise.
     csv.field_size_limit(MAX_LINE_BYTES)
-    with open(source.path, "rb") as fh:
-        fh.read(source.encoding.bom)
-        errors = "surrogateescape" if source.encoding.codec == "utf-8" else "replace"
-        text = io.TextIOWrapper(fh, encoding=source.encoding.codec, errors=errors, newline="")
-        reader = csv.reader(text, delimiter=source.delimiter)
-        header: list[str] | None = None
-        last_line = 0
-        while True:
-            start = last_line + 1
-            try:
-                fields = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                last_line = reader.line_num
-                yield RawRow(start, None, "malformed_row", str(exc))
-                continue
+    errors = "surrogateescape" if source.encoding.codec == "utf-8" else "replace"
+    text = io.TextIOWrapper(fh, encoding=source.encoding.codec, errors=errors, newline="")
+    reader = csv.reader(text, delimiter=source.delimiter)
+    header: list[str] | None = None
+    last_line = 0
+    while True:
+        start = last_line + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
             last_line = reader.line_num
-            if not fields or (len(fields) == 1 and not fields[0].strip() and header is not None):
-                continue
-            if header is None:
-                header = _header(fields)
-                if any(_SURROGATE.search(f) for f in fields):
-                    yield RawRow(start, None, "undecodable_bytes", "in the header")
-                continue
+            yield RawRow(start, None, "malformed_row", str(exc))
+            continue
+        last_line = reader.line_num
+        if not fields or (len(fields) == 1 and not fields[0].strip() and header is not None):
+            continue
+        if header is None:
+            header = _header(fields)
             if any(_SURROGATE.search(f) for f in fields):
-                yield RawRow(start, None, "undecodable_bytes")
-                continue
-            if len(fields) != len(header):
-                yield RawRow(start, None, "wrong_column_count",
-                             f"it has {len(fields)} values but the header has {len(header)} columns")
-                continue
-            yield RawRow(start, dict(zip(header, fields, strict=True)))
+                yield RawRow(start, None, "undecodable_bytes", "in the header")
+            continue
+        if any(_SURROGATE.search(f) for f in fields):
+            yield RawRow(start, None, "undecodable_bytes")
+            continue
+        if len(fields) != len(header):
+            yield RawRow(start, None, "wrong_column_count",
+                         f"it has {len(fields)} values but the header has {len(header)} columns")
+            continue
+        yield RawRow(start, dict(zip(header, fields, strict=True)))
 
 
 def header_columns(source: Source) -> list[str]:
@@ -439,9 +482,9 @@ def _header(fields: list[str]) -> list[str]:
     return names
 
 
-def _iter_txt(source: Source) -> Iterator[RawRow]:
+def _iter_txt(source: Source, fh: BinaryIO) -> Iterator[RawRow]:
     if source.text_layout == "lines":
-        for lineno, text, problem in iter_lines(source):
+        for lineno, text, problem in iter_lines(source, fh):
             if problem is not None:
                 yield RawRow(lineno, None, problem)
             elif text and not text.isspace():
@@ -449,7 +492,7 @@ def _iter_txt(source: Source) -> Iterator[RawRow]:
         return
     block: list[str] = []
     first = 0
-    for lineno, text, problem in iter_lines(source):
+    for lineno, text, problem in iter_lines(source, fh):
         if problem is not None:
             yield RawRow(lineno, None, problem)
             continue
@@ -465,11 +508,11 @@ def _iter_txt(source: Source) -> Iterator[RawRow]:
         yield RawRow(first, "\n".join(block))
 
 
-def _iter_parquet(source: Source) -> Iterator[RawRow]:
+def _iter_parquet(source: Source, fh: BinaryIO) -> Iterator[RawRow]:
     import pyarrow.parquet as pq
 
     try:
-        pf = pq.ParquetFile(source.path)
+        pf = pq.ParquetFile(fh)
         batches = pf.iter_batches(batch_size=2048)
         row = 0
         for batch in batches:
@@ -488,6 +531,20 @@ _READERS = {
 
 def iter_rows(source: Source) -> Iterator[RawRow]:
     """Every example of `source`, in file order (see the module docstring)."""
+    for rows, _done in iter_row_batches(source):
+        yield from rows
+
+
+def iter_row_batches(source: Source, size: int = 4096) -> Iterator[tuple[list[RawRow], int]]:
+    """`iter_rows` a list at a time (of about `size` rows), each with the bytes of the file read by then."""
     if source.empty or (source.encoding.binary and source.format != "parquet"):
         return
-    yield from _READERS[source.format](source)
+    with open(source.path, "rb", buffering=1 << 20) as fh:
+        fh.read(source.encoding.bom)
+        if source.format == "jsonl" and source.encoding.codec == "utf-8":
+            for first, lines, ended in _line_blocks(fh):
+                yield _jsonl_block(first, lines, ended), fh.tell()
+            return
+        rows = _READERS[source.format](source, fh)
+        while batch := list(itertools.islice(rows, size)):
+            yield batch, source.size if fh.closed else fh.tell()  # (a text wrapper closes it when done)

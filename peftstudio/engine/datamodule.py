@@ -59,6 +59,28 @@ def epoch_batches(n_rows: int, batch_size: int, seed: int, epoch: int, *, shuffl
     return batches[rank::world_size][:per_rank]
 
 
+def validation_batches(n_rows: int, batch_size: int, *, rank: int = 0, world_size: int = 1) -> list[tuple[list[int], bool]]:
+    """This rank's validation micro-batches as ``(rows, filler)``: across the ranks every batch is used once,
+    and a rank short of the longest count repeats a batch as a *filler* that carries no weight.
+
+    Training drops a rank's leftover batches (a different few each epoch, the order being shuffled); validation
+    must not: with two GPUs and one validation batch the second rank would have none, and the validation loss
+    would be empty. Every rank needs the same number of batches to reduce the loss together.
+
+    Example:
+        >>> validation_batches(5, 2, rank=1, world_size=2)
+        [([2, 3], False), ([0, 1], True)]
+        >>> validation_batches(5, 2)
+        [([0, 1], False), ([2, 3], False), ([4], False)]
+    """
+    batches = [list(range(i, min(i + batch_size, n_rows))) for i in range(0, n_rows, batch_size)]
+    if world_size <= 1:
+        return [(b, False) for b in batches]
+    mine = [(b, False) for b in batches[rank::world_size]]
+    longest = math.ceil(len(batches) / world_size)
+    return mine + [(batches[0], True)] * (longest - len(mine)) if batches else mine
+
+
 class _RowDataset(Dataset):  # type: ignore[type-arg]
     """Rows (lists of examples); indexed by ``(epoch, batch_index, row)`` keys so batches know their place."""
 
@@ -105,6 +127,20 @@ class ResumableBatchSampler(Sampler[list[Any]]):
                                 rank=self.rank, world_size=self.world_size)
         for index in range(first, len(batches)):
             yield [(epoch, index, row) for row in batches[index]]
+
+
+class ValidationSampler(Sampler[list[Any]]):
+    """This rank's validation batches (`validation_batches`) as ``(epoch, batch_index, row, filler)`` keys."""
+
+    def __init__(self, n_rows: int, batch_size: int, *, rank: int = 0, world_size: int = 1) -> None:
+        self.batches = validation_batches(n_rows, batch_size, rank=rank, world_size=world_size)
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        for index, (rows, filler) in enumerate(self.batches):
+            yield [(0, index, row, filler) for row in rows]
 
 
 class TextDataModule(L.LightningDataModule):
@@ -172,7 +208,10 @@ class TextDataModule(L.LightningDataModule):
         else:
             batch = collate_padded([row[0] for row in rows], self.pad_id)
         key = items[0][0]
-        if isinstance(key, tuple):
+        if isinstance(key, tuple) and len(key) == 4:  # validation
+            if key[3]:  # a filler batch: it counts for nothing (`validation_batches`)
+                batch["labels"] = torch.full_like(batch["labels"], -100)
+        elif isinstance(key, tuple):
             batch[POSITION_KEY] = torch.tensor(key[:2], dtype=torch.long)
         return batch
 
@@ -191,8 +230,7 @@ class TextDataModule(L.LightningDataModule):
     def val_dataloader(self) -> DataLoader:  # type: ignore[type-arg]
         self.setup()
         rank, world = self._world
-        sampler = ResumableBatchSampler(len(self._val_rows), self.micro_batch_size, self.seed, shuffle=False,
-                                        rank=rank, world_size=world)
+        sampler = ValidationSampler(len(self._val_rows), self.micro_batch_size, rank=rank, world_size=world)
         return self._loader(self._val_rows, self.validation_examples, sampler)
 
     # ------------------------------------------------------------ position tracking

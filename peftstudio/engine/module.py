@@ -26,6 +26,8 @@ import torch
 from peftstudio.errors import make
 from peftstudio.records.config import LoraSettings, TrainingSettings
 
+ACCUMULATED_GRADS = "accumulated_grads"  # checkpoint key of the gradients of a step not taken yet
+
 MODEL_INPUTS = ("input_ids", "labels", "attention_mask", "position_ids")
 
 
@@ -77,6 +79,7 @@ class LoraModule(L.LightningModule):
                  *, quantized: bool = False) -> None:
         super().__init__()
         self.training_settings = training
+        self._pending_grads: dict[str, torch.Tensor] | None = None
         if getattr(model, "config", None) is not None:
             model.config.use_cache = False
         if training.gradient_checkpointing and hasattr(model, "gradient_checkpointing_enable"):
@@ -105,10 +108,12 @@ class LoraModule(L.LightningModule):
         return {"loss": loss, "train_loss": loss.detach()}
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        loss = self.loss(batch)
-        # weight each batch by its predicted tokens so the epoch value is the token-level mean
+        # weight each batch by its predicted tokens so the epoch value is the token-level mean (over every
+        # rank: Lightning sums the weighted values and the weights); a batch predicting nothing (a rank's
+        # filler batch) weighs nothing and needs no forward pass
         predicted = int((batch["labels"][:, 1:] != -100).sum())
-        self.log("val_loss", loss, on_step=False, on_epoch=True, batch_size=max(predicted, 1), sync_dist=True)
+        loss = self.loss(batch) if predicted else torch.zeros((), device=batch["labels"].device)
+        self.log("val_loss", loss, on_step=False, on_epoch=True, batch_size=predicted, sync_dist=True)
         return loss
 
     # ------------------------------------------------------------ optimisation
@@ -125,6 +130,16 @@ class LoraModule(L.LightningModule):
                                   optimizer, num_warmup_steps=warmup, num_training_steps=total)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
+    def on_train_start(self) -> None:
+        # the one owner of the learning rate: a resumed run restores the old rate with its scheduler's
+        # state, and may have been given a new one since (e.g. by `peftstudio fix`)
+        set_learning_rate(self.trainer, self.training_settings.learning_rate)
+        grads, self._pending_grads = self._pending_grads, None
+        if grads:  # paused mid-accumulation: the gradients summed so far go on being summed
+            for name, p in self.named_parameters():
+                if name in grads:
+                    p.grad = grads[name].to(device=p.device, dtype=p.dtype)
+
     # ------------------------------------------------------------ adapter weights
     def adapter_state_dict(self) -> dict[str, torch.Tensor]:
         """The trainable (adapter) tensors, under the module's own parameter names."""
@@ -133,6 +148,14 @@ class LoraModule(L.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         keep = set(self.adapter_state_dict())
         checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if k in keep}
+        # a checkpoint written mid-accumulation (a pause between micro-batches) keeps the gradients summed
+        # so far, so that the resumed step is the step an uninterrupted run takes
+        if mid_accumulation(self.trainer):  # (after a step the last step's gradients linger: not those)
+            checkpoint[ACCUMULATED_GRADS] = {name: p.grad for name, p in self.named_parameters()
+                                             if p.requires_grad and p.grad is not None}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self._pending_grads = checkpoint.get(ACCUMULATED_GRADS)
 
     def save_adapter(self, folder: str | Path) -> Path:
         """Write the adapter in PEFT's format (safetensors + adapter_config.json), atomically."""
@@ -141,3 +164,42 @@ class LoraModule(L.LightningModule):
         with atomic_directory(folder, replace=True) as tmp:
             self.model.save_pretrained(str(tmp), safe_serialization=True)  # type: ignore[operator]
         return Path(folder)
+
+
+def mid_accumulation(trainer: Any) -> bool:
+    """Whether the micro-batch just trained leaves its optimizer step still to come (gradients half summed)."""
+    loop = getattr(getattr(trainer, "fit_loop", None), "epoch_loop", None)
+    should_accumulate = getattr(loop, "_should_accumulate", None)
+    return bool(should_accumulate()) if callable(should_accumulate) else False
+
+
+def set_learning_rate(trainer: Any, learning_rate: float) -> bool:
+    """Make the optimizer and scheduler use `learning_rate` as their base rate (scaling the current one).
+
+    Returns whether anything changed: nothing does when the scheduler's base rate is already
+    `learning_rate` (a fresh run, or a resume with the same setting).
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        >>> sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 0.5)
+        >>> set_learning_rate(SimpleNamespace(lr_scheduler_configs=[SimpleNamespace(scheduler=sched)]), 0.02)
+        True
+        >>> round(opt.param_groups[0]["lr"], 6)
+        0.01
+    """
+    changed = False
+    for config in getattr(trainer, "lr_scheduler_configs", []):
+        scheduler = config.scheduler
+        bases = list(getattr(scheduler, "base_lrs", []))
+        if not bases or all(math.isclose(b, learning_rate) for b in bases):
+            continue
+        for i, group in enumerate(scheduler.optimizer.param_groups):
+            factor = learning_rate / bases[min(i, len(bases) - 1)]
+            group["lr"] = group["lr"] * factor
+            group["initial_lr"] = learning_rate
+        scheduler.base_lrs = [learning_rate] * len(bases)
+        if hasattr(scheduler, "_last_lr"):
+            scheduler._last_lr = [g["lr"] for g in scheduler.optimizer.param_groups]
+        changed = True
+    return changed

@@ -141,7 +141,7 @@ def pause_run(run_id: str, store: Store | None = None, *, wait: bool = False, ti
     if run.status not in ACTIVE:
         return run
     (Path(run.folder) / PAUSE_FLAG).touch()
-    s.add_event(run.id, "pause_requested", "Pausing after the current training step.")
+    s.add_event(run.id, "pause_requested", "Pausing after the current micro-batch.")
     return wait_run(run.id, s, timeout=timeout) if wait else run
 
 

@@ -49,6 +49,7 @@ class TrainerPlan:
     steps_per_epoch: int
     val_check_interval: int
     limit_val_batches: float
+    deterministic: bool = False  # deterministic kernels (cuBLAS workspace, SDPA backward): exact GPU resumes
 
 
 def steps_per_epoch(batches_per_epoch: int, accumulation: int) -> int:
@@ -78,6 +79,7 @@ def plan_trainer(training: TrainingSettings, *, batches_per_epoch: int, has_vali
         # Lightning counts validation cadence in micro-batches
         val_check_interval=training.eval_every_steps * training.gradient_accumulation,
         limit_val_batches=1.0 if has_validation else 0.0,
+        deterministic=training.deterministic,
     )
 
 
@@ -98,6 +100,7 @@ def build_trainer(plan: TrainerPlan, callbacks: Sequence[L.Callback], *, root_di
         check_val_every_n_epoch=None,
         limit_val_batches=plan.limit_val_batches,
         num_sanity_val_steps=0,
+        deterministic=plan.deterministic or None,  # None: Lightning leaves torch's setting as it is
         callbacks=list(callbacks),
         plugins=[FolderCheckpointIO()],
         enable_checkpointing=False,  # our CheckpointCallback does it
@@ -208,7 +211,7 @@ def fit(config: RunConfig, model: torch.nn.Module, train: Sequence[Example], val
     Returns when training completes or pauses. `sink` receives every report (steps, validation,
     ETA, system readings, checkpoints, pause).
     """
-    from peftstudio.callbacks import ProgressCallback, RunPaused, latest_checkpoint
+    from peftstudio.callbacks import ProgressCallback, RunPaused, SessionControl, latest_checkpoint
     from peftstudio.engine.datamodule import TextDataModule
     from peftstudio.engine.module import LoraModule, check_quantization
     from peftstudio.engine.packing import packing_supported
@@ -228,7 +231,8 @@ def fit(config: RunConfig, model: torch.nn.Module, train: Sequence[Example], val
         sink(plan)
     callbacks = standard_callbacks(root, t, sink, monitor_interval=monitor_interval,
                                    pause_flag=Path(pause_flag) if pause_flag else None)
-    trainer = build_trainer(plan, [*callbacks, *extra_callbacks], root_dir=root)
+    # the session control comes last: it carries out what the callbacks before it asked for
+    trainer = build_trainer(plan, [*callbacks, *extra_callbacks, SessionControl()], root_dir=root)
     ckpt = latest_checkpoint(root / "checkpoints") if resume else None
     progress = next(cb for cb in callbacks if isinstance(cb, ProgressCallback))
     common = {"packing": packing, "resumed_from": ckpt.step if ckpt else None}

@@ -141,7 +141,6 @@ def execute(run_id: str, store: Store) -> str:
     """Train run `run_id` in this process; returns its final status (completed, paused or failed)."""
     from peftstudio.callbacks.checkpoint import latest_checkpoint
     from peftstudio.engine.runs import PAUSE_FLAG
-    from peftstudio.engine.trainer import fit
     from peftstudio.errors import as_plain
     from peftstudio.records.convert import to_dict
 
@@ -169,13 +168,13 @@ def execute(run_id: str, store: Store) -> str:
         if primary:
             store.add_event(run_id, "training", f"Training on {len(splits.train)} examples "
                                                 f"({len(splits.validation)} held out for validation).")
-        from peftstudio.callbacks.decision import guarded_fit
+        from peftstudio.engine.session import train_session
 
-        models = [model]  # the guards (issue 7) may reload the model with a smaller micro-batch
+        models = [model]  # the session may reload the model with a smaller micro-batch
         del model
-        outcome = guarded_fit(fit, config, models, lambda cfg: load_sources(cfg)[0], splits.train,
-                              splits.validation, pad_id=int(tokenizer.pad_token_id or 0), folder=folder, sink=sink,
-                              pause_flag=folder / PAUSE_FLAG)
+        outcome = train_session(config, models, lambda cfg: load_sources(cfg)[0], splits.train, splits.validation,
+                                pad_id=int(tokenizer.pad_token_id or 0), folder=folder, sink=sink,
+                                pause_flag=folder / PAUSE_FLAG)
     except BaseException as exc:  # every failure becomes a plain error in the store
         traceback.print_exc()
         if not primary:

@@ -7,6 +7,7 @@ Example:
     'bf16'
 """
 
+from peftstudio.planner.choose import ModelPick, pick_model
 from peftstudio.planner.defaults import choose_settings, truncated_fraction
 from peftstudio.planner.estimates import (
     DEFAULT_CURRENCY,
@@ -29,6 +30,7 @@ __all__ = [
     "Alternative",
     "Estimates",
     "MemoryBreakdown",
+    "ModelPick",
     "Plan",
     "Profile",
     "Range",
@@ -38,6 +40,7 @@ __all__ = [
     "get_profile",
     "lora_parameters",
     "parse_overrides",
+    "pick_model",
     "plan",
     "profile_ids",
     "summary_lines",

@@ -50,8 +50,6 @@ class Profile:
     effective_batch_size: int
     evaluations_per_epoch: int
     suggested_models: tuple[str, ...] = field(converter=as_tuple)
-    chat_template: str = "model"
-    preserve_whitespace: bool = False
     playground_temperature: float = 0.7
     why_sequence: str = ""
 
@@ -82,7 +80,7 @@ PROFILES: tuple[Profile, ...] = (
         sequence_length=2048, lora_rank=32, lora_alpha=64, lora_dropout=0.05, target="all",
         learning_rate=1e-4, epochs=3, effective_batch_size=16, evaluations_per_epoch=4,
         suggested_models=("qwen2.5-coder-1.5b", "qwen2.5-7b", "llama-3.1-8b"),
-        chat_template="code", preserve_whitespace=True, playground_temperature=0.2,
+        playground_temperature=0.2,
         why_sequence="code files and their context are long",
     ),
     Profile(

@@ -113,6 +113,7 @@ class TrainingSettings:
     devices: int = field(default=1, validator=positive)
     strategy: str = field(default="auto", validator=one_of(STRATEGIES))
     early_stopping: bool = False
+    deterministic: bool = False
     quality_checks: bool = True  # the task and retention checks after training (peftstudio.quality.run)
 
     @property

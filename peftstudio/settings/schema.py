@@ -146,6 +146,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "How many GPUs train together (1 on the processor).", unit="GPUs", term="GPU", planned=False),
     SettingSpec("strategy", "training.strategy", "choice", "Sharing work between devices",
                 "How several GPUs share the work (auto for one device).", choices=STRATEGIES, planned=False),
+    SettingSpec("deterministic", "training.deterministic", "boolean", "Deterministic GPU kernels",
+                "On a GPU, use only kernels that give the same numbers every time, so a resumed run matches an "
+                "uninterrupted one exactly; slower. On the processor training is exact anyway.",
+                term="Checkpoint", planned=False),
     SettingSpec("early_stopping", "training.early_stopping", "boolean", "Early stopping",
                 "Stop when the model stops improving on the held-out examples.", term="Overfitting",
                 planned=False),

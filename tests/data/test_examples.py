@@ -7,8 +7,8 @@ import importlib
 
 import pytest
 
-MODULES = ["peftstudio.lazy", "peftstudio.data", "peftstudio.data.check", "peftstudio.data.chat_columns",
-           "peftstudio.data.dedup", "peftstudio.data.fastpath", "peftstudio.data.parallel"]
+MODULES = ["peftstudio.lazy", "peftstudio.data", "peftstudio.data.check", "peftstudio.data.dedup",
+           "peftstudio.data.readers"]
 
 
 @pytest.mark.parametrize("name", MODULES)

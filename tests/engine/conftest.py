@@ -47,14 +47,20 @@ def tiny_config(**training: object) -> RunConfig:
 
 
 class PauseAt(L.Callback):
-    """Creates the pause flag file after optimizer step `step` (what `peftstudio pause` does)."""
+    """Creates the pause flag file (what `peftstudio pause` does) so that the run pauses right after optimizer
+    step `step`, or, with `micro`, after `micro` more micro-batches of the next step (mid-accumulation)."""
 
-    def __init__(self, flag: Path, step: int) -> None:
-        self.flag, self.step = flag, step
+    def __init__(self, flag: Path, step: int, micro: int = 0) -> None:
+        self.flag, self.step, self.micro = flag, step, micro
 
-    def on_train_batch_end(self, trainer: L.Trainer, *args: object) -> None:
-        if trainer.global_step == self.step:
-            self.flag.touch()
+    def on_train_batch_start(self, trainer: L.Trainer, pl_module: object, batch: object, batch_idx: int) -> None:
+        within = batch_idx % trainer.accumulate_grad_batches  # this micro-batch's place in its step
+        if self.micro == 0:
+            due = trainer.global_step == self.step - 1 and within == trainer.accumulate_grad_batches - 1
+        else:
+            due = trainer.global_step == self.step and within == self.micro - 1
+        if due:
+            self.flag.touch()  # seen by the pause callback at the end of this micro-batch
 
 
 @pytest.fixture

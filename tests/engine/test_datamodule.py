@@ -102,3 +102,42 @@ def test_packing_on_fills_rows() -> None:
     assert dm.train_rows < 40 / 3
     tokens = sum(int(b["token_count"]) for b in dm.train_dataloader())
     assert tokens == dm.useful_train_tokens
+
+
+@pytest.mark.parametrize(("val_examples", "world"), [(2, 2), (3, 2), (5, 4), (9, 3)])
+def test_validation_on_several_ranks_uses_every_batch_once_and_gives_the_single_rank_loss(val_examples: int,
+                                                                                           world: int) -> None:
+    from types import SimpleNamespace
+
+    from peftstudio.engine.module import LoraModule
+    from peftstudio.records import LoraSettings, TrainingSettings
+
+    from .conftest import tiny_llama
+
+    validation = make_examples(val_examples, seed=4)
+    module = LoraModule(tiny_llama(), LoraSettings(rank=2, alpha=4), TrainingSettings()).eval()
+
+    def batches(rank: int, size: int) -> list[dict[str, torch.Tensor]]:
+        dm = TextDataModule(make_examples(8, seed=1), validation, micro_batch_size=2, sequence_length=32, pad_id=0,
+                            packing=False)
+        dm.trainer = SimpleNamespace(global_rank=rank, world_size=size)  # type: ignore[assignment]
+        return list(dm.val_dataloader())
+
+    def weighted(items: list[dict[str, torch.Tensor]]) -> tuple[float, int]:
+        total, weight = 0.0, 0
+        with torch.no_grad():
+            for b in items:
+                predicted = int((b["labels"][:, 1:] != -100).sum())
+                if predicted:
+                    total += float(module.loss(b)) * predicted
+                    weight += predicted
+        return total, weight
+
+    per_rank = [batches(rank, world) for rank in range(world)]
+    assert len({len(b) for b in per_rank}) == 1 and all(per_rank)  # every rank validates, as often as the others
+    real = [b for rank in per_rank for b in rank if (b["labels"] != -100).any()]
+    assert sum(len(b["input_ids"]) for b in real) == val_examples  # every example once
+    one_total, one_weight = weighted(batches(0, 1))
+    sums = [weighted(b) for b in per_rank]
+    assert sum(w for _, w in sums) == one_weight
+    assert abs(sum(t for t, _ in sums) / one_weight - one_total / one_weight) < 1e-5

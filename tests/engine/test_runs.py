@@ -163,11 +163,16 @@ def test_failure_is_a_plain_error_not_a_traceback(tmp_path: Path) -> None:
     assert [e["kind"] for e in store.events(rid)][-1] == "failed"
 
 
-def test_two_process_ddp_on_the_cpu() -> None:
+@pytest.mark.parametrize("micro_batch_size", [2, 32])  # 32: one validation batch, so the second rank's is a filler
+def test_two_process_ddp_on_the_cpu(micro_batch_size: int) -> None:
     store = open_store()
-    rid = start_run(config(max_steps=3, devices=2, strategy="ddp", checkpoint_every_steps=2), store, detach=False)
+    rid = start_run(config(max_steps=3, devices=2, strategy="ddp", checkpoint_every_steps=2,
+                           micro_batch_size=micro_batch_size), store, detach=False)
     run = store.get_run(rid)
     assert run.status == "completed", run.error
     assert [s for s, _ in losses(store, rid)] == [1, 2, 3]  # one writer, no duplicates
+    # the validation loss of the base model and of the tuned one, from both ranks' batches
+    assert len(store.metrics(rid, "base_val_loss")) == 1 and store.metrics(rid, "val_loss")
+    assert run.summary["final_val_loss"] is not None
     assert "All distributed processes registered. Starting with 2 processes" in (
         Path(run.folder) / "worker.log").read_text()

@@ -73,11 +73,12 @@ def test_only_the_adapter_trains_and_the_cache_is_off() -> None:
     assert module.model.config.use_cache is False
 
 
-def _run(tmp: Path, examples: Examples, *, pause_at: int | None = None, **training: Any) -> tuple[Any, list[Any]]:
+def _run(tmp: Path, examples: Examples, *, pause_at: int | None = None, micro: int = 0,
+         **training: Any) -> tuple[Any, list[Any]]:
     reports: list[Any] = []
     tmp.mkdir(parents=True, exist_ok=True)
     flag = tmp / "pause.request"
-    extra = [PauseAt(flag, pause_at)] if pause_at else []
+    extra = [PauseAt(flag, pause_at, micro)] if pause_at else []
     outcome = fit(tiny_config(**training), tiny_llama(), *examples, pad_id=0, folder=tmp, sink=reports.append,
                   pause_flag=flag, extra_callbacks=extra, monitor_interval=0.05)
     return outcome, reports
@@ -109,18 +110,27 @@ def test_checkpoints_hold_only_the_adapter_and_the_full_training_state(tmp_path:
 
 
 @pytest.mark.parametrize(
-    ("pause_at", "training"),
+    ("pause_at", "micro", "training"),
     [
-        (3, {}),  # mid-epoch, between checkpoints
-        (7, {}),  # the pause lands on the last step of an epoch (16 batches / 2 = 8 steps per epoch)
-        (5, {"gradient_accumulation": 1, "packing": False}),  # unpacked batches, a validation step
+        (3, 0, {}),  # mid-epoch, between checkpoints
+        (7, 0, {}),  # the pause lands on the last step of an epoch (16 batches / 2 = 8 steps per epoch)
+        (5, 0, {"gradient_accumulation": 1, "packing": False}),  # unpacked batches, a validation step
+        # 18 micro-batches an epoch, so with accumulation 8 the steps take 8, 8 and 2 micro-batches;
+        # mid-accumulation (requirement 13.1: within one micro-batch, not one optimizer step): the gradients
+        # summed so far travel in the checkpoint ...
+        (4, 3, {"gradient_accumulation": 8, "max_steps": 8, "checkpoint_every_steps": 3}),
+        # ... or, when the step's checkpoint exists, the step's first micro-batches are replayed from it
+        (6, 5, {"gradient_accumulation": 8, "max_steps": 8, "checkpoint_every_steps": 2}),
     ],
 )
 def test_paused_and_resumed_equals_uninterrupted_bit_for_bit(tmp_path: Path, examples: Examples, pause_at: int,
-                                                             training: dict[str, Any]) -> None:
+                                                             micro: int, training: dict[str, Any]) -> None:
     _, straight_reports = _run(tmp_path / "a", examples, **training)
-    first, first_reports = _run(tmp_path / "b", examples, pause_at=pause_at, **training)
+    first, first_reports = _run(tmp_path / "b", examples, pause_at=pause_at, micro=micro, **training)
     assert first.status == "paused" and isinstance(first.pause, PauseReport)
+    assert first.step == pause_at  # at most one micro-batch after the request
+    saved = read_checkpoint(first.pause.checkpoint)
+    assert ("accumulated_grads" in saved) == (micro > 0 and pause_at % training.get("checkpoint_every_steps", 4) != 0)
     assert first.pause.checkpoint and Path(first.pause.checkpoint).is_dir()
     assert first.pause.resources["ram_total_bytes"] > 0
     (tmp_path / "b" / "pause.request").unlink()
@@ -167,3 +177,21 @@ def test_sigterm_pauses_at_the_next_step_with_a_checkpoint(tmp_path: Path, examp
     assert outcome.step in (2, 3)  # at an optimizer-step boundary, never mid-accumulation
     assert latest_checkpoint(tmp_path / "checkpoints").step == outcome.step  # type: ignore[union-attr]
     assert signal.getsignal(signal.SIGTERM) == before  # handlers put back
+
+
+def test_deterministic_runs_turn_on_torchs_deterministic_algorithms(tmp_path: Path) -> None:
+    from peftstudio.engine.trainer import build_trainer
+    from peftstudio.settings import SETTINGS
+
+    assert any(s.key == "deterministic" and s.path == "training.deterministic" for s in SETTINGS)
+    before = torch.are_deterministic_algorithms_enabled()
+    try:
+        plain = plan_trainer(TrainingSettings(), batches_per_epoch=4, has_validation=False, cuda=False)
+        build_trainer(plain, [], root_dir=tmp_path)
+        assert torch.are_deterministic_algorithms_enabled() == before  # left as it was
+        exact = plan_trainer(TrainingSettings(deterministic=True), batches_per_epoch=4, has_validation=False,
+                             cuda=False)
+        build_trainer(exact, [], root_dir=tmp_path)
+        assert exact.deterministic and torch.are_deterministic_algorithms_enabled()
+    finally:
+        torch.use_deterministic_algorithms(before)

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from peftstudio import models
-from peftstudio.callbacks.memory import is_out_of_memory, train_with_memory_retries
+from peftstudio.callbacks.memory import is_out_of_memory
+from peftstudio.engine.session import train_with_memory_retries
 from peftstudio.engine.worker import load_sources
 from peftstudio.errors import PlainError
 

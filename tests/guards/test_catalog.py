@@ -33,7 +33,7 @@ def tokenizer() -> object:
 def out_of_memory(tmp: Path) -> PlainError:
     import torch
 
-    from peftstudio.callbacks.memory import train_with_memory_retries
+    from peftstudio.engine.session import train_with_memory_retries
     from tests.guards.helpers import config
 
     def attempt(cfg: object, fresh: bool) -> object:

@@ -1,7 +1,9 @@
-"""Guards reacting inside real training sessions of `builtin:tiny-llama` (the engine's `fit`, in this process).
+"""Guards reacting inside real training sessions of `builtin:tiny-llama`, through the engine's session loop.
 
-The memory reading is injected (no GPU here); the gradient spike is injected by a test callback.
-Everything the guards report goes through the worker's store sink, as in a real run.
+`train_session` (in this process, as the worker calls it) sets up the guards; what they ask for is
+carried out by the session control and the loop. The memory reading is injected (no GPU here); the
+gradient spike is injected by a test callback. Everything the guards report goes through the worker's
+store sink, as in a real run.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import pytest
 import torch
 
 from peftstudio.callbacks.checkpoint_io import read_checkpoint
-from peftstudio.callbacks.decision import guard_callbacks, guarded_fit
+from peftstudio.callbacks.guards import guard_callbacks
 from peftstudio.callbacks.memory import MemoryReading
+from peftstudio.engine.session import train_session
 from peftstudio.engine.trainer import fit
 from peftstudio.engine.worker import StoreSink, load_sources
 from peftstudio.store import open_store
@@ -53,20 +56,56 @@ def test_gradient_spike_turns_clipping_on_and_rolls_back() -> None:
     cfg = config(max_steps=13, max_grad_norm=None, checkpoint_every_steps=3)
     store, run, sink, (model, tok), splits = _session(cfg)
     spike = SpikeAt(step=11)  # after 10 normal steps: enough history to compare with
-    guards = guard_callbacks(cfg, [sink], measure_base=False)
-    outcome = fit(cfg, model, splits.train, splits.validation, pad_id=int(tok.pad_token_id or 0), folder=run.folder,
-                  sink=sink, extra_callbacks=[*guards, spike], monitor_interval=60)
+    clipped: list[float | None] = []
+
+    class Clipping(L.Callback):
+        def on_train_end(self, trainer: L.Trainer, pl_module: Any) -> None:
+            clipped.append(trainer.gradient_clip_val)  # type: ignore[arg-type]
+
+    outcome = train_session(cfg, [model], lambda c: load_sources(c)[0], splits.train, splits.validation, sink=sink,
+                            extra_callbacks=[spike, Clipping()], measure_base=False,
+                            pad_id=int(tok.pad_token_id or 0), folder=run.folder, monitor_interval=60)
     assert outcome.status == "completed" and outcome.step == 13
     [event] = store.events(run.id, kind="gradient_explosion")
     assert event["step"] == 11 and event["data"]["action"] == "clip_and_rollback"
     assert event["data"]["details"]["rolled_back_to"] == 9
     assert "clipping was turned on" in event["message"] and event["data"]["suggestions"]
     assert store.get_run(run.id).config.training.max_grad_norm == 1.0  # the run's settings say so too
-    assert guards[-1].clip_enabled  # and the trainer clipped the remaining steps
+    assert clipped == [1.0]  # and the trainer clipped the remaining steps
     # right after the spike the trainable weights are exactly those of the checkpoint at step 9
     saved = read_checkpoint(Path(run.folder) / "checkpoints" / "step-0000009")["state_dict"]
     assert spike.after.keys() == saved.keys()
     assert all(torch.equal(spike.after[k], saved[k]) for k in saved)
+
+
+def test_divergence_rolls_back_then_pauses_the_session_before_the_bad_update() -> None:
+    cfg = config(learning_rate=50.0, max_steps=30, max_grad_norm=None, checkpoint_every_steps=1, keep_checkpoints=30)
+    store, run, sink, (model, tok), splits = _session(cfg)
+    weights: dict[int, dict[str, torch.Tensor]] = {}
+
+    class Weights(L.Callback):  # after the guards have asked, before the session control acts
+        def on_before_optimizer_step(self, trainer: L.Trainer, pl_module: Any, optimizer: Any) -> None:
+            weights[trainer.global_step] = {k: v.clone() for k, v in pl_module.adapter_state_dict().items()}
+
+    outcome = train_session(cfg, [model], lambda c: load_sources(c)[0], splits.train, splits.validation, sink=sink,
+                            extra_callbacks=[Weights()], measure_base=False, pad_id=int(tok.pad_token_id or 0),
+                            folder=run.folder, monitor_interval=60)
+    assert outcome.status == "paused" and outcome.pause.reason == "diverged"
+    rollbacks = store.events(run.id, kind="gradient_explosion")
+    assert rollbacks and all(e["data"]["details"]["rolled_back_to"] is not None for e in rollbacks)
+    [event] = store.events(run.id, kind="divergence")
+    assert event["data"]["action"] == "pause" and event["step"] == outcome.step + 1
+    error = store.get_run(run.id).error
+    assert error["code"] == "nan_loss"
+    stable = error["details"]["stable_step"]
+    # no checkpoint was written for the step that diverged; the pause names the last stable one
+    saved = sorted(int(p.name.split("-")[1]) for p in (Path(run.folder) / "checkpoints").glob("step-*"))
+    assert saved[-1] == outcome.step and 0 < stable < rollbacks[0]["step"]
+    assert outcome.pause.checkpoint is not None and outcome.pause.checkpoint.endswith(f"step-{stable:07d}")
+    # the update that diverged never landed: the adapter is as it was right before the bad step
+    before = list(weights[outcome.step].values())
+    after = [p.detach() for p in model.parameters() if p.requires_grad]  # get_peft_model adapts the model in place
+    assert len(after) == len(before) > 0 and all(torch.equal(a, b) for a, b in zip(after, before, strict=True))
 
 
 @pytest.mark.parametrize("readings, reason", [
@@ -89,9 +128,9 @@ def test_memory_pressure_halves_the_micro_batch_and_the_run_completes(readings: 
         def on_train_batch_start(self, trainer: L.Trainer, pl_module: Any, batch: Any, batch_idx: int) -> None:
             sizes.append((int(batch["input_ids"].shape[0]), int(trainer.accumulate_grad_batches)))
 
-    outcome = guarded_fit(fit, cfg, [model], lambda c: load_sources(c)[0], splits.train, splits.validation,
-                          sink=sink, memory_reader=reader, extra_callbacks=[Sizes()],
-                          pad_id=int(tok.pad_token_id or 0), folder=run.folder, monitor_interval=60)
+    outcome = train_session(cfg, [model], lambda c: load_sources(c)[0], splits.train, splits.validation,
+                            sink=sink, memory_reader=reader, extra_callbacks=[Sizes()],
+                            pad_id=int(tok.pad_token_id or 0), folder=run.folder, monitor_interval=60)
     assert outcome.status == "completed" and outcome.step == 6
     assert outcome.resumed_from == 3  # continued from the step it reached, not from the start
     [event] = store.events(run.id, kind="memory_pressure")
