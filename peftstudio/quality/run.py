@@ -18,11 +18,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from peftstudio.planner.estimates import CHECKS_SHARE
 from peftstudio.quality.checks import LABEL_ACCURACY, metric_for, task_check, words
 from peftstudio.quality.report import ChecksReport
 from peftstudio.quality.retention import Question, questions, retention_check
 
-BUDGET_SHARE = 0.2  # of the training time
+BUDGET_SHARE = CHECKS_SHARE  # of the training time, as the plan states it
 TASK_EXAMPLES = 16  # held-out examples asked at most
 BATCH = 8  # prompts answered together
 RETENTION_TOKENS = 32  # new tokens for a general question's answer
