@@ -95,6 +95,14 @@ def label_correct(answer: str, label: str, labels: Sequence[str]) -> bool:
     """Whether `answer` is one of `labels` (after normalizing) and is `label`.
 
     An answer outside the label set is wrong, even when it mentions the right label in a sentence.
+
+    Example:
+        >>> label_correct("NEGATIVE!", "negative", ["positive", "negative"])
+        True
+        >>> label_correct("mixed", "negative", ["positive", "negative"])  # not one of the labels
+        False
+        >>> label_correct("The review is negative", "negative", ["positive", "negative"])
+        False
     """
     said = " ".join(words(answer))
     known = {" ".join(words(x)) for x in labels}
@@ -102,7 +110,12 @@ def label_correct(answer: str, label: str, labels: Sequence[str]) -> bool:
 
 
 def normalized_match(answer: str, reference: str) -> float:
-    """1.0 when the normalized answer equals the normalized reference or contains it as a phrase, else 0.0."""
+    """1.0 when the normalized answer equals the normalized reference or contains it as a phrase, else 0.0.
+
+    Example:
+        >>> normalized_match("It is the Eiffel Tower.", "eiffel tower"), normalized_match("14", "4")
+        (1.0, 0.0)
+    """
     said, ref = words(answer, drop_articles=True), words(reference, drop_articles=True)
     return 1.0 if ref and (said == ref or contains_phrase(said, ref)) else 0.0
 
@@ -118,7 +131,14 @@ def _lcs(a: Sequence[str], b: Sequence[str]) -> int:
 
 
 def rouge_l(answer: str, reference: str) -> float:
-    """ROUGE-L F-measure: the longest common subsequence of words, against both lengths."""
+    """ROUGE-L F-measure: the longest common subsequence of words, against both lengths.
+
+    Example:
+        >>> round(rouge_l("a b c", "a c d e"), 3)  # LCS "a c": precision 2/3, recall 2/4
+        0.571
+        >>> rouge_l("x y", "a b")
+        0.0
+    """
     a, r = words(answer), words(reference)
     lcs = _lcs(a, r)
     if not lcs:
@@ -155,7 +175,12 @@ _ALIASES = {"py": "python", "python3": "python", "js": "javascript", "ts": "java
 
 
 def code_block(answer: str) -> tuple[str, str]:
-    """The code in an answer and its fence's language tag ("" when none): the first fenced block, else all."""
+    """The code in an answer and its fence's language tag ("" when none): the first fenced block, else all.
+
+    Example:
+        >>> code_block("Here:\\n```py\\nx = 1\\n```\\nDone."), code_block("x = 1")
+        (('x = 1\\n', 'py'), ('x = 1', ''))
+    """
     found = _FENCE.search(answer)
     if found:
         return found.group(2), found.group(1).lower()
@@ -198,6 +223,12 @@ def code_parses(answer: str) -> tuple[float, str]:
 
     Python is compiled (syntax only, nothing runs); other languages must balance brackets and quotes;
     an answer with no code at all ("text") does not parse.
+
+    Example:
+        >>> code_parses("```python\\ndef add(a, b):\\n    return a + b\\n```")
+        (1.0, 'python')
+        >>> code_parses("```sql\\nSELECT (1;\\n```"), code_parses("Sorry, I cannot.")
+        ((0.0, 'sql'), (0.0, 'text'))
     """
     code, tag = code_block(answer)
     language = detect_language(code, tag)
@@ -235,7 +266,12 @@ def metric_for(profile: str, references: Sequence[str], labels: Sequence[str] = 
 
 
 def scorer(metric: str, labels: Sequence[str] = ()) -> Callable[[str, str], float]:
-    """The function (answer, reference) -> 0..1 of a metric."""
+    """The function (answer, reference) -> 0..1 of a metric.
+
+    Example:
+        >>> scorer(LABEL_ACCURACY, ["yes", "no"])("No.", "no"), scorer(NORMALIZED_MATCH)("Paris!", "paris")
+        (1.0, 1.0)
+    """
     if metric == LABEL_ACCURACY:
         return lambda answer, reference: 1.0 if label_correct(answer, reference, labels) else 0.0
     if metric == NORMALIZED_MATCH:

@@ -56,13 +56,25 @@ def questions() -> tuple[Question, ...]:
 
 
 def answer_right(answer: str, accepted: Sequence[str]) -> bool:
-    """Whether `answer` contains one of the `accepted` answers as whole words (case and punctuation ignored)."""
+    """Whether `answer` contains one of the `accepted` answers as whole words (case and punctuation ignored).
+
+    Example:
+        >>> answer_right("Arr! A cat has FOUR legs, matey!", ("4", "four")), answer_right("14 legs", ("4", "four"))
+        (True, False)
+    """
     said = words(answer)
     return any(contains_phrase(said, words(a)) for a in accepted)
 
 
 def retention_check(asked: Sequence[Question], base: Sequence[str], tuned: Sequence[str]) -> RetentionCheck:
-    """Compare the base and the tuned answers to the same questions (in the same order)."""
+    """Compare the base and the tuned answers to the same questions (in the same order).
+
+    Example:
+        >>> qs = [Question("paris", "en", "Capital of France?", ("Paris",)), Question("sky", "en", "Sky colour?", ("blue",))]
+        >>> c = retention_check(qs, ["Paris.", "Green."], ["Arr, Lyon!", "Blue!"])
+        >>> c.base_right, c.tuned_right, c.forgotten_count, c.learned
+        (1, 1, 1, 1)
+    """
     if not len(asked) == len(base) == len(tuned):
         raise ValueError("retention_check needs one base and one tuned answer per question")
     base_ok = [answer_right(a, q.accepted) for q, a in zip(asked, base, strict=True)]

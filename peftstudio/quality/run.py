@@ -33,7 +33,12 @@ Messages = list[dict[str, str]]
 
 
 def budget_seconds(training_seconds: float) -> float:
-    """The checks' time budget for a run that trained `training_seconds`."""
+    """The checks' time budget for a run that trained `training_seconds`.
+
+    Example:
+        >>> budget_seconds(120.0), budget_seconds(-1.0)
+        (24.0, 0.0)
+    """
     return round(BUDGET_SHARE * max(training_seconds, 0.0), 1)
 
 
@@ -60,7 +65,17 @@ def answer(session: Any, conversations: Sequence[Messages], *, use_adapter: bool
 
 def held_out(config: Any, n: int = TASK_EXAMPLES) -> tuple[list[Messages], list[str], list[str]]:
     """Up to `n` held-out examples of a run as (conversations up to the first answer, reference answers,
-    the label set when the data is labelled)."""
+    the label set when the data is labelled).
+
+    Example:
+        >>> from peftstudio.data import sample_path
+        >>> from peftstudio.records import DataSettings, ModelChoice, RunConfig
+        >>> cfg = RunConfig(profile="chatbot", model=ModelChoice("builtin:tiny-llama"),
+        ...                 data=DataSettings(path=str(sample_path("pirate_chat.jsonl"))))
+        >>> conversations, references, labels = held_out(cfg, n=2)
+        >>> len(conversations), conversations[0][-1]["role"], references[0].startswith("Arr"), labels
+        (2, 'user', True, [])
+    """
     from peftstudio.data.build import split_examples
 
     train, valid = split_examples(config.data, config.training.seed)
@@ -86,7 +101,23 @@ def _task_tokens(references: Sequence[str], tokenizer: Any) -> int:
 
 def run_checks(session: Any, config: Any, *, budget: float, clock: Callable[[], float] = time.monotonic,
                started: float | None = None, asked: Sequence[Question] | None = None) -> ChecksReport:
-    """The task and retention checks of a run's tuned model, within `budget` seconds (from `started`)."""
+    """The task and retention checks of a run's tuned model, within `budget` seconds (from `started`).
+
+    `asked` replaces the bundled general questions (`questions()`).
+
+    Example:
+        >>> from peftstudio.data import sample_path
+        >>> from peftstudio.playground import PlaygroundSession
+        >>> from peftstudio.records import DataSettings, ModelChoice, RunConfig
+        >>> cfg = RunConfig(profile="chatbot", model=ModelChoice("builtin:tiny-llama"),
+        ...                 data=DataSettings(path=str(sample_path("pirate_chat.jsonl"))))
+        >>> session = PlaygroundSession("builtin:tiny-llama", save_history=False)  # no adapter: base = tuned
+        >>> report = run_checks(session, cfg, budget=0.0)  # no time at all: one batch of each check
+        >>> report.retention.asked, report.task.metric, report.task.gain, report.retention.forgotten_count
+        (8, 'reference similarity', 0.0, 0)
+        >>> report.notes[0]
+        'the time budget of 0 s allowed 8 of 40 general questions and 8 of 16 held-out examples'
+    """
     start = clock() if started is None else started
     general = list(questions() if asked is None else asked)
     conversations, references, labels = held_out(config)
@@ -127,7 +158,11 @@ def run_checks(session: Any, config: Any, *, budget: float, clock: Callable[[], 
 
 
 def check_run(store: Any, run_id: str, *, budget: float | None = None) -> ChecksReport:
-    """Run the checks on a finished run's tuned model (its adapter); the budget follows its training time."""
+    """Run the checks on a finished run's tuned model (its adapter); the budget follows its training time.
+
+    This is what `record_quality` calls when a run finishes; call it again to re-check a stored run, e.g.
+    ``check_run(open_store(), "run-20261205-101500-ab12", budget=60)``.
+    """
     from peftstudio.playground import open_playground
 
     run = store.get_run(run_id)

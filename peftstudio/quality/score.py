@@ -97,7 +97,17 @@ class QualityScore:
         return "forgetting" in self.flags
 
     def render(self) -> str:
-        """The score as plain text (one line per part, what changed, what was forgotten, the suggestions)."""
+        """The score as plain text (one line per part, what changed, what was forgotten, the suggestions).
+
+        Example:
+            >>> q = score(RunNumbers(train_losses=(2.0, 1.9, 1.8), steps=3, steps_per_epoch=3, train_examples=400))
+            >>> print(q.render())  # doctest: +ELLIPSIS
+            Quality score: 100/100
+              Stability        20/20  0 loss spike(s) in 3 steps, 0 guard intervention(s)
+              Data coverage    20/20  saw 100% of 400 examples (1.0 epochs)
+            What to try next:
+              - ...
+        """
         lines = [f"Quality score: {self.total}/100" + ("  (flagged: the model forgot what it knew)"
                                                        if self.forgetting else "")]
         lines += [f"  {p.title:<14} {p.points:4.0f}/{p.max_points:<3} {p.measured}" for p in self.parts]
@@ -112,7 +122,17 @@ def _short(text: str, width: int = 70) -> str:
 
 
 def check_lines(checks: ChecksReport | None) -> list[str]:
-    """The checks' details as plain lines: the examples that changed most, and what was forgotten."""
+    """The checks' details as plain lines: the examples that changed most, and what was forgotten.
+
+    Example:
+        >>> from peftstudio.quality.report import Forgotten, RetentionCheck
+        >>> lost = Forgotten("How many legs does a cat have?", ("4", "four"), "Four.", "Five, me hearty!")
+        >>> print("\\n".join(check_lines(ChecksReport(retention=RetentionCheck(10, 8, 7, forgotten=(lost,))))))
+        Forgotten (1): general questions the base model answered right
+          How many legs does a cat have? (expected 4 / four)
+              base:  Four.
+              tuned: Five, me hearty!
+    """
     if checks is None:
         return []
     lines: list[str] = []
@@ -164,7 +184,19 @@ def _train_end(losses: Sequence[float]) -> float | None:
 
 
 def score(n: RunNumbers) -> QualityScore:
-    """The quality score of a run from its numbers (see the module docstring)."""
+    """The quality score of a run from its numbers (see the module docstring).
+
+    Example:
+        >>> from peftstudio.quality.report import Forgotten, RetentionCheck, TaskCheck
+        >>> lost = (Forgotten("q", ("a",), "a", "b"),) * 5
+        >>> checks = ChecksReport(task=TaskCheck("label accuracy", 20, base=0.4, tuned=0.9),
+        ...                       retention=RetentionCheck(asked=40, base_right=20, tuned_right=15, forgotten=lost))
+        >>> q = score(RunNumbers(train_losses=(2.0, 1.9, 1.8), steps=3, learning_rate=1e-3, checks=checks))
+        >>> q.total, q.flags, [p.name for p in q.parts]
+        (60, ('forgetting',), ['stability', 'task', 'retention'])
+        >>> q.suggestions[0][:60]
+        'Lower the learning rate to 0.00033 (a third of 0.001), train'
+    """
     parts: list[QualityPart] = []
     notes: dict[str, float] = {}  # shortfall per part (0 = perfect, 1 = none), for choosing suggestions
 
@@ -302,7 +334,19 @@ GUARD_EVENTS = ("divergence", "gradient_explosion")
 
 
 def numbers_for_run(store: Any, run_id: str) -> RunNumbers:
-    """The `RunNumbers` of a stored run (metrics, events, summary and settings)."""
+    """The `RunNumbers` of a stored run (metrics, events, summary and settings).
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> from peftstudio.records import DataSettings, ModelChoice, RunConfig
+        >>> from peftstudio.store import Store
+        >>> s = Store(pathlib.Path(tempfile.mkdtemp()) / "db.sqlite")
+        >>> run = s.create_run(RunConfig(profile="chatbot", model=ModelChoice("builtin:tiny-llama"),
+        ...                              data=DataSettings(path="chat.jsonl")))
+        >>> s.add_metrics(run.id, 1, {"loss": 2.0}, tokens_seen=100)
+        >>> numbers_for_run(s, run.id).train_losses
+        (2.0,)
+    """
     run = store.get_run(run_id)
     train = [m["value"] for m in store.metrics(run.id, "loss")]
     val_rows = store.metrics(run.id, "val_loss")
@@ -329,7 +373,14 @@ def numbers_for_run(store: Any, run_id: str) -> RunNumbers:
 
 
 def stored_checks(summary: dict[str, Any]) -> ChecksReport | None:
-    """The checks stored with a run's quality score (None for runs scored before the checks existed)."""
+    """The checks stored with a run's quality score (None for runs scored before the checks existed).
+
+    Example:
+        >>> stored_checks({"quality": {"total": 80, "checks": {"seconds": 12.5}}}).seconds
+        12.5
+        >>> stored_checks({"quality": {"total": 80}}) is None
+        True
+    """
     from peftstudio.records.convert import from_dict
 
     quality = summary.get("quality")
@@ -339,7 +390,21 @@ def stored_checks(summary: dict[str, Any]) -> ChecksReport | None:
 
 def score_run(run_id: str, store: Any | None = None) -> QualityScore:
     """The quality score of a stored run (the store of the current home when `store` is None), with the
-    checks stored when it finished."""
+    checks stored when it finished.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> from peftstudio.records import DataSettings, ModelChoice, RunConfig
+        >>> from peftstudio.store import Store
+        >>> s = Store(pathlib.Path(tempfile.mkdtemp()) / "db.sqlite")
+        >>> run = s.create_run(RunConfig(profile="chatbot", model=ModelChoice("builtin:tiny-llama"),
+        ...                              data=DataSettings(path="chat.jsonl")))
+        >>> for step, loss in enumerate([2.0, 1.8, 1.7], 1):
+        ...     s.add_metrics(run.id, step, {"loss": loss}, tokens_seen=100 * step)
+        >>> q = score_run(run.id, store=s)
+        >>> q.total, [p.name for p in q.parts], q.checks is None
+        (100, ['stability'], True)
+    """
     import attrs
 
     from peftstudio.store import open_store
@@ -354,6 +419,19 @@ def record_quality(store: Any, run_id: str, *, checks: bool | None = None) -> Qu
 
     With `checks` (the run's ``training.quality_checks`` when None), the task and retention checks run
     first, within their time budget (`peftstudio.quality.run`); a ``checking`` event says so.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> from peftstudio.records import DataSettings, ModelChoice, RunConfig
+        >>> from peftstudio.store import Store
+        >>> s = Store(pathlib.Path(tempfile.mkdtemp()) / "db.sqlite")
+        >>> run = s.create_run(RunConfig(profile="chatbot", model=ModelChoice("builtin:tiny-llama"),
+        ...                              data=DataSettings(path="chat.jsonl")))
+        >>> s.add_metrics(run.id, 1, {"loss": 2.0}, tokens_seen=100)
+        >>> record_quality(s, run.id, checks=False).total
+        100
+        >>> s.get_run(run.id).summary["quality"]["total"], [e["message"] for e in s.events(run.id, kind="quality")]
+        (100, ['Quality score 100/100.'])
     """
     import attrs
 
