@@ -103,3 +103,16 @@ def test_the_demo_prints_the_task_and_retention_parts(capsys: pytest.CaptureFixt
     demo_flow._show_quality(to_dict(flagged_score()))
     out = capsys.readouterr().out
     assert "Task" in out and "Retention" in out and "Forgotten (4)" in out
+
+
+def test_the_dashboards_finished_card_carries_the_parts() -> None:
+    from types import SimpleNamespace
+
+    from app.screens.dashboard.dashboard import DashboardScreen
+
+    summary = {"steps": 20, "duration_seconds": 120.0, "final_loss": 1.2, "final_val_loss": 1.4,
+               "quality": to_dict(flagged_score())}
+    text = DashboardScreen._finished_text(SimpleNamespace(ctrl=SimpleNamespace(summary=summary, elapsed_seconds=120.0,
+                                                                              step=20)))
+    assert text.startswith("Training finished after 20 steps")
+    assert "Quality score 60 / 100, flagged" in text and "\nTask 30 / 50: " in text and "\nRetention " in text
