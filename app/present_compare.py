@@ -64,6 +64,29 @@ def cell(column: str, value: Any, now: float | None = None) -> str:
     return str(value)
 
 
+def quality_parts(row: Any) -> str:
+    """The quality score's task and retention parts of a run's table row, when its checks ran ("" when not).
+
+    Example:
+        >>> from types import SimpleNamespace as N
+        >>> quality_parts(N(task_score=40.0, retention_score=20.0, forgotten_answers=3.0, forgetting=True))
+        'Task 40 / 50 \u00b7 Retention 20 / 50, forgot 3 (flagged for forgetting)'
+        >>> quality_parts(N(task_score=None, retention_score=None, forgotten_answers=None, forgetting=False))
+        ''
+    """
+    out = []
+    if row.task_score is not None:
+        out.append(f"Task {row.task_score:.0f} / 50")
+    if row.retention_score is not None:
+        out.append(f"Retention {row.retention_score:.0f} / 50")
+    elif row.forgotten_answers is not None:
+        out.append("Retention not scored")
+    text = " \u00b7 ".join(out)
+    if row.forgotten_answers is not None:
+        text += f", forgot {row.forgotten_answers:.0f}"
+    return text + (" (flagged for forgetting)" if row.forgetting else "")
+
+
 def sort_label(column: str, sort: str, *, descending: bool) -> str:
     """A column heading (Kivy markup), with an arrow on the column the table is sorted by (up: smallest first).
 

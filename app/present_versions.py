@@ -25,7 +25,13 @@ SHOWN_METRICS: tuple[tuple[str, str], ...] = (
     ("best_val_loss", "validation loss"),
     ("final_loss", "training loss"),
     ("quality_score", "quality"),
+    ("task_score", "task"),
+    ("retention_score", "retention"),
+    ("forgotten_answers", "forgotten"),
 )
+
+#: How many decimals a metric is shown with (the losses: 3).
+DECIMALS = {"quality_score": 0, "task_score": 0, "retention_score": 0, "forgotten_answers": 0}
 STATE_WORDS = {"ready": "", "archived": "archived (compressed)", "missing": "files missing"}
 
 LowerIsBetter = Callable[[str], "bool | None"]
@@ -63,7 +69,7 @@ def metric_words(metrics: dict[str, float], deltas: dict[str, float], lower_is_b
     for key, label in SHOWN_METRICS:
         if key not in metrics:
             continue
-        text = f"{label} {metrics[key]:.3f}"
+        text = f"{label} {metrics[key]:.{DECIMALS.get(key, 3)}f}"
         if key in deltas:
             figure, verdict = change(key, deltas[key], lower_is_better)
             note = f"{figure}, {verdict}" if verdict else figure
@@ -115,7 +121,8 @@ def comparison(result: Any, lower_is_better: LowerIsBetter) -> dict[str, Any]:
     for key, label in SHOWN_METRICS:
         if key in result.metric_deltas:
             figure, verdict = change(key, result.metric_deltas[key], lower_is_better)
-            metrics.append(f"{label}: {a.metrics[key]:.3f} -> {b.metrics[key]:.3f} "
+            places = DECIMALS.get(key, 3)
+            metrics.append(f"{label}: {a.metrics[key]:.{places}f} -> {b.metrics[key]:.{places}f} "
                            f"({figure}{', ' + verdict if verdict else ''})")
     settings = [f"{_in_sentence(name_at(d.path))}: {' -> '.join(_value(x) for x in d.values)}"
                 for d in result.differences]

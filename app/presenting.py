@@ -165,6 +165,39 @@ def banner_for(event: dict[str, Any], run_error: dict[str, Any] | None = None) -
             "step": event.get("step")}
 
 
+def quality_words(quality: Any) -> str:
+    """The finished dashboard's quality lines from a run's stored score (``summary["quality"]``): the total,
+    each part with what it measured, and what the tuned model forgot ("" when the run has no score).
+
+    Example:
+        >>> q = {"total": 58, "flags": ["forgetting"], "suggestions": ["Lower the learning rate."], "parts": [
+        ...     {"name": "task", "title": "Task", "points": 40.0, "max_points": 50, "measured": "base 0.2 -> 0.8"},
+        ...     {"name": "retention", "title": "Retention", "points": 18.0, "max_points": 50,
+        ...      "measured": "forgot 3 of the 10"}],
+        ...     "checks": {"retention": {"forgotten": [{"question": "How many legs does a cat have?"}]}}}
+        >>> print(quality_words(q))
+        Quality score 58 / 100, flagged: the tuned model forgot what the base model knew.
+        Task 40 / 50: base 0.2 -> 0.8
+        Retention 18 / 50: forgot 3 of the 10
+        Forgotten: How many legs does a cat have?
+    """
+    if not isinstance(quality, dict) or quality.get("total") is None:
+        return ""
+    flagged = "forgetting" in (quality.get("flags") or ())
+    lines = [f"Quality score {quality['total']:.0f} / 100"
+             + (", flagged: the tuned model forgot what the base model knew." if flagged else ".")]
+    for p in quality.get("parts") or ():
+        lines.append(f"{p.get('title', p.get('name', ''))} {p.get('points', 0):.0f} / {p.get('max_points', 0)}: "
+                     f"{p.get('measured', '')}")
+    checks = quality.get("checks") if isinstance(quality.get("checks"), dict) else {}
+    retention = checks.get("retention") if isinstance(checks.get("retention"), dict) else {}
+    forgotten = [str(f.get("question", "")) for f in retention.get("forgotten") or () if isinstance(f, dict)]
+    if forgotten:
+        lines.append("Forgotten: " + "; ".join(forgotten[:5]) + ("; ..." if len(forgotten) > 5 else ""))
+    lines += [f"({note})" for note in checks.get("notes") or ()]
+    return "\n".join(lines)
+
+
 BANNER_TITLES = {
     "divergence": "Training became unstable",
     "overfitting": "The model is starting to memorise the examples",

@@ -21,6 +21,7 @@ console = Console(highlight=False)
 SAMPLE = "pirate_chat.jsonl"
 PIRATE_MARKERS = ("arr", "matey", "ahoy", "me hearty", "fair winds", "ye ")
 DEMO_PROMPTS = ("What is the capital of Italy?", "How many legs does a cat have?")
+DEMO_LEARNING_RATE = 0.002  # see demo_overrides
 
 
 def _step(title: str) -> float:
@@ -51,7 +52,7 @@ def demo_overrides(quick: bool) -> list[str]:
     saved less often than the profile would, because each check costs time on a processor.
     """
     steps = 4 if quick else 20
-    return [f"max_steps={steps}", "learning_rate=0.002", "gradient_accumulation=2",
+    return [f"max_steps={steps}", f"learning_rate={DEMO_LEARNING_RATE:g}", "gradient_accumulation=2",
             f"eval_every_steps={steps // 2}", f"checkpoint_every_steps={steps // 2}"]
 
 
@@ -123,7 +124,9 @@ def run_demo(*, model: str = "builtin:smollm2-135m", out: str | None = None, qui
 
     t = _step("4. Quality score")
     quality = run.summary.get("quality") or store.get_run(run_id).summary.get("quality")
-    _show_quality(quality)
+    score = _show_quality(quality)
+    if score is not None and score.forgetting and not quick:
+        problems.append("the tuned model forgot general answers the base model knew")
     _done(t)
 
     t = _step("5. Base and tuned model, side by side")
@@ -199,11 +202,20 @@ def run_demo(*, model: str = "builtin:smollm2-135m", out: str | None = None, qui
     return 0
 
 
-def _show_quality(quality: Any) -> None:
+def _show_quality(quality: Any) -> Any:
+    """Print the stored score with its parts (task, retention, training health) and return it (None if none)."""
+    from rich.markup import escape
+
     from peftstudio.quality import QualityScore
     from peftstudio.records.convert import from_dict
 
     if not isinstance(quality, dict):
         console.print("No quality score was recorded.")
-        return
-    console.print(from_dict(QualityScore, quality).render())
+        return None
+    score = from_dict(QualityScore, quality)
+    console.print(escape(score.render()))
+    checks = score.checks
+    if checks is not None and checks.seconds:
+        console.print(f"[dim](the checks after training took {checks.seconds:.0f} s of their "
+                      f"{checks.budget_seconds:.0f} s budget)[/dim]")
+    return score

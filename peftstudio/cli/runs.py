@@ -107,6 +107,12 @@ def _show(args: argparse.Namespace) -> int:
             print(f"  {name:<18} last {m['last']:.4g} (step {m['last_step']}), min {m['min']:.4g}, {m['count']} values")
     if doc["error"]:
         print(f"  error: {doc['error']['title']} - {doc['error']['explanation']}")
+    quality = doc["summary"].get("quality")
+    if isinstance(quality, dict):  # the score with its parts (task, retention, training health) and suggestions
+        from peftstudio.quality import QualityScore
+        from peftstudio.records.convert import from_dict
+
+        print("  " + from_dict(QualityScore, quality).render().replace("\n", "\n  "))
     print("  events:")
     for e in doc["events"][-15:]:
         when = time.strftime("%H:%M:%S", time.localtime(e["time"]))

@@ -28,6 +28,7 @@ from peftstudio import paths
 from peftstudio.data import template
 from peftstudio.data.check import iter_examples, open_plain, resolve_structure
 from peftstudio.data.dedup import DuplicateFinder
+from peftstudio.data.detect import Example
 from peftstudio.data.findings import Structure
 from peftstudio.errors import make
 from peftstudio.records import DatasetReference, DataSettings
@@ -197,15 +198,12 @@ def _load(path: Path) -> TokenizedSplits:
 
 
 __all__ = ["BUILD_VERSION", "TokenizedSplits", "build_datasets", "dataset_reference", "file_sha256",
-           "split_groups", "tokenizer_fingerprint"]
+           "split_examples", "split_groups", "tokenizer_fingerprint"]
 
 
-def validation_prompts(settings: DataSettings, seed: int, n: int = 3) -> list[str]:
-    """The first user message of up to `n` held-out (validation) examples, for the playground's examples.
-
-    The split is the one `build_datasets` makes (same grouping of copies, same seed), so these are
-    questions the model did not train on.
-    """
+def split_examples(settings: DataSettings, seed: int) -> tuple[list[Example], list[Example]]:
+    """(training, held-out) examples of a data file, split as `build_datasets` splits them (same grouping
+    of copies, same seed), so the held-out ones are examples the model did not train on."""
     source = open_plain(settings.path)
     structure, _ = resolve_structure(source, settings.column_mapping or None, settings.structure)
     rows: list[int] = []
@@ -219,16 +217,23 @@ def validation_prompts(settings: DataSettings, seed: int, n: int = 3) -> list[st
         rows.append(raw.row)
         examples.append(ex)
     if not examples:
-        return []
+        return [], []
     group_of = finder.finish().groups()
     groups = [group_of.get(r, r) for r in rows]
     held_out = split_groups(groups, settings.validation_fraction, seed)
-    prompts: list[str] = []
+    split: tuple[list[Example], list[Example]] = ([], [])
     for ex, group in zip(examples, groups, strict=True):
-        if group in held_out:
-            user = next((content for role, content in ex.turns if role == "user" and content.strip()), None)
-            if user and user not in prompts:
-                prompts.append(user.strip())
+        split[group in held_out].append(ex)
+    return split
+
+
+def validation_prompts(settings: DataSettings, seed: int, n: int = 3) -> list[str]:
+    """The first user message of up to `n` held-out (validation) examples, for the playground's examples."""
+    prompts: list[str] = []
+    for ex in split_examples(settings, seed)[1]:
+        user = next((content for role, content in ex.turns if role == "user" and content.strip()), None)
+        if user and user.strip() not in prompts:
+            prompts.append(user.strip())
         if len(prompts) >= n:
             break
     return prompts

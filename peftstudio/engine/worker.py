@@ -203,6 +203,7 @@ def execute(run_id: str, store: Store) -> str:
     store.update_run(run_id, summary=summary)
     from peftstudio.quality import record_quality
 
+    models.clear()  # the trained copy goes before the checks after training load the tuned model
     record_quality(store, run_id)  # the quality score with its parts and suggestions (issue 7)
     version = None
     if outcome.adapter_path:

@@ -69,6 +69,10 @@ class RunTableRow:
     duration_seconds: float | None
     tokens_per_second: float | None
     cost: float | None
+    task_score: float | None = None  # the quality score's task part (points of 50), when the checks ran
+    retention_score: float | None = None  # its retention part (points of 50)
+    forgotten_answers: float | None = None  # general questions the base model knew and this run's model forgot
+    forgetting: bool = False  # flagged for forgetting
 
 
 @frozen
@@ -120,7 +124,7 @@ def lower_is_better(metric: str) -> bool | None:
         (True, False, None)
     """
     name = metric.lower()
-    if any(k in name for k in ("loss", "perplexity", "ppl", "duration", "seconds", "cost", "memory")):
+    if any(k in name for k in ("loss", "perplexity", "ppl", "duration", "seconds", "cost", "memory", "forgotten")):
         return True
     if any(k in name for k in ("score", "accuracy", "tokens_per", "throughput", "reward")):
         return False
@@ -208,15 +212,49 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
+def quality_figures(summary: dict[str, Any]) -> dict[str, float]:
+    """The quality score's figures stored in a run's summary: the total and, when the checks after training
+    ran, the task and retention parts' points and the number of forgotten answers.
+
+    Example:
+        >>> quality_figures({"quality": {"total": 58, "flags": ["forgetting"], "parts": [
+        ...     {"name": "task", "points": 40.0}, {"name": "retention", "points": 20.0}],
+        ...     "checks": {"retention": {"forgotten": [{}, {}, {}]}}}})
+        {'quality_score': 58.0, 'task_score': 40.0, 'retention_score': 20.0, 'forgotten_answers': 3.0}
+        >>> quality_figures({})
+        {}
+    """
+    quality = summary.get("quality")
+    if not isinstance(quality, dict):
+        return {}
+    out: dict[str, float] = {}
+    total = _number(quality.get("total"))
+    if total is not None:
+        out["quality_score"] = total
+    for part in quality.get("parts") or ():
+        points = _number(part.get("points")) if isinstance(part, dict) else None
+        if points is not None and part.get("name") in ("task", "retention"):
+            out[f"{part['name']}_score"] = round(points, 1)
+    checks = quality.get("checks")
+    retention = checks.get("retention") if isinstance(checks, dict) else None
+    if isinstance(retention, dict):
+        out["forgotten_answers"] = float(len(retention.get("forgotten") or ()))
+    return out
+
+
 def table_row(run: RunRow, metrics: list[dict[str, Any]]) -> RunTableRow:
     """A run's table row from its summary, falling back on its metrics."""
     summary = run.summary or {}
     values: dict[str, float | None] = {}
     for column, keys in _SUMMARY_KEYS.items():
         values[column] = next((_number(summary[k]) for k in keys if _number(summary.get(k)) is not None), None)
+    figures = quality_figures(summary)  # the engine's quality report (0-100) and its checks' parts
+    if values["quality_score"] is None:
+        values["quality_score"] = figures.get("quality_score")
+    for key in ("task_score", "retention_score", "forgotten_answers"):
+        values[key] = figures.get(key)
     quality = summary.get("quality")
-    if values["quality_score"] is None and isinstance(quality, dict):
-        values["quality_score"] = _number(quality.get("total"))  # the engine's quality report (0-100)
+    forgetting = isinstance(quality, dict) and "forgetting" in (quality.get("flags") or ())
     val_name = next((n for n in VAL_LOSS_NAMES if any(m["name"] == n for m in metrics)), None)
     val = [m["value"] for m in metrics if m["name"] == val_name]
     if values["final_val_loss"] is None and val:
@@ -233,7 +271,8 @@ def table_row(run: RunRow, metrics: list[dict[str, Any]]) -> RunTableRow:
         if tokens:
             values["tokens_per_second"] = tokens / values["duration_seconds"]
     return RunTableRow(run_id=run.id, name=run.name, model=run.config.model.reference,
-                       profile=run.config.profile, date=run.finished_at or run.created_at, **values)
+                       profile=run.config.profile, date=run.finished_at or run.created_at, forgetting=forgetting,
+                       **values)
 
 
 def runs_table(
@@ -335,6 +374,7 @@ __all__ = [
     "config_differences",
     "flatten",
     "lower_is_better",
+    "quality_figures",
     "runs_table",
     "sort_rows",
     "table_row",

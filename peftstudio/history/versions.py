@@ -36,7 +36,7 @@ from attrs import frozen
 from peftstudio import paths
 from peftstudio.errors import PlainError, make
 from peftstudio.files import atomic_directory, folder_size
-from peftstudio.history.compare import VAL_LOSS_NAMES, ConfigDifference, config_differences
+from peftstudio.history.compare import VAL_LOSS_NAMES, ConfigDifference, config_differences, quality_figures
 from peftstudio.records import convert
 from peftstudio.records.config import RunConfig
 from peftstudio.store import Store, open_store
@@ -226,6 +226,7 @@ def _final_metrics(store: Store, run_id: str) -> dict[str, float]:
     for k, v in summary.items():
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             out[k] = float(v)
+    out.update(quality_figures(summary))  # the quality score and its task and retention parts
     return out
 
 

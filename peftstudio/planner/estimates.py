@@ -29,6 +29,9 @@ from attrs import frozen
 from peftstudio.models.catalog import ModelSpec
 
 #: Default electricity price per kWh (a typical household rate; the currency is free text).
+#: The checks after training (the quality score's task and retention parts) run within this share of the
+#: training time (`peftstudio.quality.run`); the plan states the budget.
+CHECKS_SHARE = 0.2
 DEFAULT_ELECTRICITY_RATE = 0.15
 DEFAULT_CURRENCY = "USD"
 #: World-average carbon intensity of electricity, kg CO2 per kWh (Ember, Global Electricity Review 2024:

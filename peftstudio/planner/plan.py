@@ -243,7 +243,7 @@ def plan(
 
 def summary_lines(p: Plan) -> list[str]:
     """The plan as readable lines (what ``peftstudio plan`` prints without ``--json``)."""
-    from peftstudio.planner.estimates import human_duration
+    from peftstudio.planner.estimates import CHECKS_SHARE, human_duration
 
     e, m = p.estimates, p.memory
     lines = [f"Plan: {p.model_title} for {get_profile(p.profile).title}, on {p.device_name}", "", "Settings:"]
@@ -256,6 +256,9 @@ def summary_lines(p: Plan) -> list[str]:
     lines += [f"  {name.replace('_', ' '):<14} {gb(size)}" for name, size in m.parts().items()]
     lines += ["", f"Time: {human_duration(e.duration_seconds.min)} to {human_duration(e.duration_seconds.max)} "
                   f"({e.steps} steps, {e.tokens:,} tokens)"]
+    lines.append(f"Checks after training: up to {human_duration(CHECKS_SHARE * e.duration_seconds.min)} to "
+                 f"{human_duration(CHECKS_SHARE * e.duration_seconds.max)} more (a fifth of the training time; "
+                 f"turn them off with --set quality_checks=false)")
     if p.device == "cuda":
         lines.append(f"GPU-hours: {e.gpu_hours.min:.2f} to {e.gpu_hours.max:.2f}")
     lines += [f"Energy: {e.energy_kwh.min:.3f} to {e.energy_kwh.max:.3f} kWh; cost {e.electricity_cost.min:.2f} to "

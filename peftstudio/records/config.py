@@ -114,6 +114,7 @@ class TrainingSettings:
     strategy: str = field(default="auto", validator=one_of(STRATEGIES))
     early_stopping: bool = False
     deterministic: bool = False
+    quality_checks: bool = True  # the task and retention checks after training (peftstudio.quality.run)
 
     @property
     def effective_batch_size(self) -> int:

@@ -153,6 +153,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("early_stopping", "training.early_stopping", "boolean", "Early stopping",
                 "Stop when the model stops improving on the held-out examples.", term="Overfitting",
                 planned=False),
+    SettingSpec("quality_checks", "training.quality_checks", "boolean", "Checks after training",
+                "Ask the base and the tuned model held-out examples and general questions after training, "
+                "for the quality score's task and retention parts (within a fifth of the training time).",
+                planned=False),
 )
 
 #: The fields of a `RunConfig` that are not settings: dotted path -> (label, where it is chosen instead).

@@ -169,6 +169,8 @@ class CompareScreen(BaseScreen):
         for r in comparison.rows:
             details = " \u00b7 ".join(f"{show.COLUMN_LABELS[k]} {show.cell(k, getattr(r, k))}"
                                       for k in ("final_val_loss", "quality_score", "duration_seconds"))
+            parts = show.quality_parts(r)
+            details += f" \u00b7 {parts}" if parts else ""
             chosen = ChosenRun(name=f"{r.name} ({r.model})", details=details, colour=self.colour_of(r.run_id))
             chosen.run_id = r.run_id
             chosen.bind(on_again=lambda _c, rid=r.run_id: self.ctrl.clone_into_wizard(rid))

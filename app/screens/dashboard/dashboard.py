@@ -95,7 +95,8 @@ class DashboardScreen(BaseScreen):
             parts.append(f"Final loss {loss:.3f}" + (f", validation loss {val:.3f}." if val is not None else "."))
         if s.get("adapter_path"):
             parts.append(f"The adapter is saved in {s['adapter_path']}.")
-        return " ".join(parts)
+        quality = say.quality_words(s.get("quality"))
+        return " ".join(parts) + (f"\n\n{quality}" if quality else "")
 
     def toggle_pause(self) -> None:
         if self.ctrl.run_status == "completed":

@@ -1,0 +1,176 @@
+"""Running the checks after training: the base and the tuned model answer, greedily, within a time budget.
+
+The checks load the run's tuned model as the playground does (one base copy, the adapter switched
+on for the tuned answers and off for the base answers), ask the run's held-out examples (the task
+check) and the bundled general questions (the retention check) in small batches, and stop when the
+time budget is spent: `BUDGET_SHARE` of the training time. At least one batch of each check runs,
+so both parts are measured; what the budget cut short is said in the report's notes.
+
+Example:
+    >>> budget_seconds(300.0)
+    60.0
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from peftstudio.planner.estimates import CHECKS_SHARE
+from peftstudio.quality.checks import LABEL_ACCURACY, metric_for, task_check, words
+from peftstudio.quality.report import ChecksReport
+from peftstudio.quality.retention import Question, questions, retention_check
+
+BUDGET_SHARE = CHECKS_SHARE  # of the training time, as the plan states it
+TASK_EXAMPLES = 16  # held-out examples asked at most
+BATCH = 8  # prompts answered together
+RETENTION_TOKENS = 32  # new tokens for a general question's answer
+TASK_TOKENS = (16, 64)  # the fewest and most new tokens for a held-out answer (from its reference's length)
+
+Messages = list[dict[str, str]]
+
+
+def budget_seconds(training_seconds: float) -> float:
+    """The checks' time budget for a run that trained `training_seconds`.
+
+    Example:
+        >>> budget_seconds(120.0), budget_seconds(-1.0)
+        (24.0, 0.0)
+    """
+    return round(BUDGET_SHARE * max(training_seconds, 0.0), 1)
+
+
+def answer(session: Any, conversations: Sequence[Messages], *, use_adapter: bool, max_new_tokens: int) -> list[str]:
+    """Greedy answers of the tuned (`use_adapter`) or the base model to each conversation, in one batch.
+
+    `session` is a `peftstudio.playground.PlaygroundSession` (its model, tokenizer and device).
+    """
+    import torch
+
+    tok = session.tokenizer
+    encoded = [list(tok.apply_chat_template(m, add_generation_prompt=True, tokenize=True,
+                                            return_dict=True)["input_ids"]) for m in conversations]
+    width = max(len(e) for e in encoded)
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    ids = torch.tensor([[pad] * (width - len(e)) + e for e in encoded], device=session.device)
+    mask = torch.tensor([[0] * (width - len(e)) + [1] * len(e) for e in encoded], device=session.device)
+    off = session.model.disable_adapter() if session.has_adapter and not use_adapter else contextlib.nullcontext()
+    with off, torch.no_grad():
+        out = session.model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens,
+                                     do_sample=False, pad_token_id=pad, eos_token_id=tok.eos_token_id)
+    return [tok.decode(row[width:], skip_special_tokens=True).strip() for row in out]
+
+
+def held_out(config: Any, n: int = TASK_EXAMPLES) -> tuple[list[Messages], list[str], list[str]]:
+    """Up to `n` held-out examples of a run as (conversations up to the first answer, reference answers,
+    the label set when the data is labelled).
+
+    Example:
+        >>> from peftstudio.data import sample_path
+        >>> from peftstudio.records import DataSettings, ModelChoice, RunConfig
+        >>> cfg = RunConfig(profile="chatbot", model=ModelChoice("builtin:tiny-llama"),
+        ...                 data=DataSettings(path=str(sample_path("pirate_chat.jsonl"))))
+        >>> conversations, references, labels = held_out(cfg, n=2)
+        >>> len(conversations), conversations[0][-1]["role"], references[0].startswith("Arr"), labels
+        (2, 'user', True, [])
+    """
+    from peftstudio.data.build import split_examples
+
+    train, valid = split_examples(config.data, config.training.seed)
+    labels = sorted({ex.label for ex in train + valid if ex.label})
+    conversations: list[Messages] = []
+    references: list[str] = []
+    for ex in valid:
+        turns = list(ex.turns)
+        first = next((i for i, (role, _) in enumerate(turns) if role == "assistant"), None)
+        if first is None or not any(role == "user" for role, _ in turns[:first]):
+            continue
+        conversations.append([{"role": role, "content": content} for role, content in turns[:first]])
+        references.append(turns[first][1])
+        if len(conversations) >= n:
+            break
+    return conversations, references, labels
+
+
+def _task_tokens(references: Sequence[str], tokenizer: Any) -> int:
+    longest = max((len(tokenizer(r)["input_ids"]) for r in references), default=TASK_TOKENS[0])
+    return max(TASK_TOKENS[0], min(TASK_TOKENS[1], int(longest * 1.3) + 4))
+
+
+def run_checks(session: Any, config: Any, *, budget: float, clock: Callable[[], float] = time.monotonic,
+               started: float | None = None, asked: Sequence[Question] | None = None) -> ChecksReport:
+    """The task and retention checks of a run's tuned model, within `budget` seconds (from `started`).
+
+    `asked` replaces the bundled general questions (`questions()`).
+
+    Example:
+        >>> from peftstudio.data import sample_path
+        >>> from peftstudio.playground import PlaygroundSession
+        >>> from peftstudio.records import DataSettings, ModelChoice, RunConfig
+        >>> cfg = RunConfig(profile="chatbot", model=ModelChoice("builtin:tiny-llama"),
+        ...                 data=DataSettings(path=str(sample_path("pirate_chat.jsonl"))))
+        >>> session = PlaygroundSession("builtin:tiny-llama", save_history=False)  # no adapter: base = tuned
+        >>> report = run_checks(session, cfg, budget=0.0)  # no time at all: one batch of each check
+        >>> report.retention.asked, report.task.metric, report.task.gain, report.retention.forgotten_count
+        (8, 'reference similarity', 0.0, 0)
+        >>> report.notes[0]
+        'the time budget of 0 s allowed 8 of 40 general questions and 8 of 16 held-out examples'
+    """
+    start = clock() if started is None else started
+    general = list(questions() if asked is None else asked)
+    conversations, references, labels = held_out(config)
+    metric = metric_for(config.profile, references, labels) if references else ""
+    task_tokens = 8 + max(len(words(x)) for x in labels) * 4 if metric == LABEL_ACCURACY else (
+        _task_tokens(references, session.tokenizer) if references else 0)
+    queues = {"retention": [[{"role": "user", "content": q.question}] for q in general], "task": conversations}
+    tokens = {"retention": RETENTION_TOKENS, "task": task_tokens}
+    answers: dict[str, tuple[list[str], list[str]]] = {"retention": ([], []), "task": ([], [])}
+    slowest = {kind: 0.0 for kind in queues}  # the longest batch of each kind so far, to stop before the budget
+    while any(len(answers[k][0]) < len(queues[k]) for k in queues):
+        for kind, queue in queues.items():
+            done = len(answers[kind][0])
+            if done >= len(queue):
+                continue
+            if done and clock() - start + slowest[kind] > budget:
+                queues[kind] = queue[:done]  # the budget is spent: what was answered so far is the check
+                continue
+            began = clock()
+            batch = queue[done:done + BATCH]
+            answers[kind][0].extend(answer(session, batch, use_adapter=False, max_new_tokens=tokens[kind]))
+            answers[kind][1].extend(answer(session, batch, use_adapter=True, max_new_tokens=tokens[kind]))
+            slowest[kind] = max(slowest[kind], clock() - began)
+    notes = []
+    n_general, n_task = len(answers["retention"][0]), len(answers["task"][0])
+    if n_general < len(general) or n_task < len(conversations):
+        notes.append(f"the time budget of {budget:.0f} s allowed {n_general} of {len(general)} general questions "
+                     f"and {n_task} of {len(conversations)} held-out examples")
+    if not conversations:
+        notes.append("no held-out examples with an answer to compare: the task check was left out")
+    retention = retention_check(general[:n_general], *answers["retention"]) if n_general else None
+    task = None
+    if n_task:
+        prompts = [c[-1]["content"] for c in conversations[:n_task]]
+        task = task_check(metric, prompts, references[:n_task], *answers["task"], labels=labels)
+    return ChecksReport(task=task, retention=retention, seconds=round(clock() - start, 1),
+                        budget_seconds=budget, notes=tuple(notes))
+
+
+def check_run(store: Any, run_id: str, *, budget: float | None = None) -> ChecksReport:
+    """Run the checks on a finished run's tuned model (its adapter); the budget follows its training time.
+
+    This is what `record_quality` calls when a run finishes; call it again to re-check a stored run, e.g.
+    ``check_run(open_store(), "run-20261205-101500-ab12", budget=60)``.
+    """
+    from peftstudio.playground import open_playground
+
+    run = store.get_run(run_id)
+    if budget is None:
+        budget = budget_seconds(float(run.summary.get("duration_seconds") or run.elapsed_seconds or 0.0))
+    started = time.monotonic()
+    session = open_playground(run_id, store=store, save_history=False)
+    return run_checks(session, run.config, budget=budget, started=started)
+
+
+__all__ = ["BUDGET_SHARE", "answer", "budget_seconds", "check_run", "held_out", "run_checks"]

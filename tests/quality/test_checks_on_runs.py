@@ -1,0 +1,132 @@
+"""The checks' arithmetic through `run_checks` on `builtin:tiny-llama` runs' data and models, against hand-made
+answers: a forgotten answer is counted, a label outside the label set is wrong, code that does not parse is
+caught; and the suggestions follow from what went wrong."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from peftstudio.playground import PlaygroundSession
+from peftstudio.quality import RunNumbers, score
+from peftstudio.quality.retention import Question
+from peftstudio.quality.run import held_out, run_checks
+from tests.guards.helpers import config
+
+CAT = Question("cat", "en", "How many legs does a cat have?", ("4", "four"))
+PARIS = Question("paris", "en", "What is the capital of France?", ("Paris",))
+SKY = Question("sky", "en", "What colour is the sky?", ("blue",))
+GENERAL = (CAT, PARIS, SKY)
+
+
+@pytest.fixture(scope="module")
+def session() -> PlaygroundSession:
+    return PlaygroundSession("builtin:tiny-llama", save_history=False)
+
+
+def scripted(monkeypatch: pytest.MonkeyPatch, base: dict[str, str], tuned: dict[str, str]) -> None:
+    """Both models answer from a script (prompt -> answer) instead of generating: the arithmetic is what is tested."""
+
+    def answer(_session: Any, conversations: Sequence[list[dict[str, str]]], *, use_adapter: bool,
+               max_new_tokens: int) -> list[str]:
+        script = tuned if use_adapter else base
+        return [script[c[-1]["content"]] for c in conversations]
+
+    monkeypatch.setattr("peftstudio.quality.run.answer", answer)
+
+
+def test_a_forgotten_answer_is_counted(session: PlaygroundSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = config()
+    conversations, references, _ = held_out(cfg)
+    prompts = [c[-1]["content"] for c in conversations]
+    base = {CAT.question: "A cat has four legs.", PARIS.question: "Paris.", SKY.question: "Green.",
+            **{p: "" for p in prompts}}
+    tuned = {CAT.question: "Arr! A cat has five legs, me hearty!", PARIS.question: "Arr! Paris, matey!",
+             SKY.question: "Blue, arr!", **dict(zip(prompts, references, strict=True))}
+    scripted(monkeypatch, base, tuned)
+    report = run_checks(session, cfg, budget=600.0, asked=GENERAL)
+    r = report.retention
+    assert r is not None and (r.asked, r.base_right, r.tuned_right, r.learned) == (3, 2, 2, 1)
+    assert [f.question for f in r.forgotten] == [CAT.question] and r.forgotten[0].base == "A cat has four legs."
+    assert report.task is not None and (report.task.base, report.task.tuned) == (0.0, 1.0)
+    q = score(RunNumbers(train_losses=(2.0, 1.9), steps=2, checks=report))
+    retention = next(p for p in q.parts if p.name == "retention")
+    assert retention.points == pytest.approx(0.0)  # kept 1 of 2: half forgotten is no points
+    assert "forgot 1 of the 2" in retention.measured
+    assert not q.forgetting  # one slip is below FORGET_MIN (2)
+
+
+def test_a_label_outside_the_label_set_is_wrong(tmp_path: Path, session: PlaygroundSession,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "reviews.csv"
+    rows = [f"review number {i} was {'good' if i % 2 else 'bad'},{'positive' if i % 2 else 'negative'}"
+            for i in range(40)]
+    data.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    cfg = config(data, validation_fraction=0.25)
+    conversations, references, labels = held_out(cfg)
+    assert labels == ["negative", "positive"] and len(references) >= 4
+    prompts = [c[-1]["content"] for c in conversations]
+    # the base model always says a word outside the labels; the tuned one is right on all but the first,
+    # where it says the right label inside a sentence (outside the label set: wrong)
+    tuned = dict(zip(prompts, references, strict=True))
+    tuned[prompts[0]] = f"The review is {references[0]}."
+    scripted(monkeypatch, {**{p: "good" for p in prompts}, **{q.question: "" for q in GENERAL}},
+             {**tuned, **{q.question: "" for q in GENERAL}})
+    report = run_checks(session, cfg, budget=600.0, asked=GENERAL)
+    t = report.task
+    assert t is not None and t.metric == "label accuracy"
+    assert t.base == 0.0 and t.tuned == pytest.approx(round((len(prompts) - 1) / len(prompts), 4))
+    assert prompts[0] not in {c.prompt for c in t.changed}  # wrong before, wrong after: not a change
+
+
+def test_code_that_does_not_parse_is_caught(tmp_path: Path, session: PlaygroundSession,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "code.jsonl"
+    with open(data, "w", encoding="utf-8") as fh:
+        for i in range(30):
+            fh.write(json.dumps({"instruction": f"Write a Python function f{i} that returns {i}.",
+                                 "output": f"```python\ndef f{i}():\n    return {i}\n```"}) + "\n")
+    cfg = attrs.evolve(config(data, validation_fraction=0.2), profile="code-generation")
+    conversations, _, _ = held_out(cfg)
+    prompts = [c[-1]["content"] for c in conversations]
+    assert len(prompts) >= 2
+    good = {p: "```python\ndef f():\n    return 1\n```" for p in prompts}
+    broken = {**good, prompts[0]: "```python\ndef f()\n    return 1\n```"}  # the colon is missing
+    scripted(monkeypatch, {**broken, **{q.question: "" for q in GENERAL}},
+             {**good, **{q.question: "" for q in GENERAL}})
+    report = run_checks(session, cfg, budget=600.0, asked=GENERAL)
+    t = report.task
+    assert t is not None and t.metric == "code parses" and t.language == "python"
+    assert t.base == pytest.approx(round(1 - 1 / len(prompts), 4)) and t.tuned == 1.0
+    assert [c.prompt for c in t.changed] == [prompts[0]]
+
+
+def test_the_suggestions_follow_from_what_went_wrong(session: PlaygroundSession,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = config()
+    conversations, _, _ = held_out(cfg)
+    prompts = [c[-1]["content"] for c in conversations]
+    knows = {CAT.question: "Four.", PARIS.question: "Paris.", SKY.question: "Blue."}
+    numbers = RunNumbers(train_losses=tuple(2.5 - 0.01 * i for i in range(60)), val_losses=(2.0, 1.8),
+                         base_val_loss=2.4, final_val_loss=1.8, steps=60, steps_per_epoch=60, train_examples=600,
+                         learning_rate=1e-2, rank=16)
+    # forgetting: every general answer lost -> flagged, and the learning rate comes first
+    scripted(monkeypatch, {**knows, **{p: "" for p in prompts}},
+             {**{q.question: "Arr!" for q in GENERAL}, **{p: "Arr, ye" for p in prompts}})
+    forgot = score(attrs.evolve(numbers, checks=run_checks(session, cfg, budget=600.0, asked=GENERAL)))
+    assert forgot.forgetting and forgot.total <= 60
+    first = forgot.suggestions[0]
+    assert "Lower the learning rate to 0.0033" in first and "fewer epochs" in first
+    assert "smaller LoRA rank (8)" in first and "mix general examples" in first
+    # no task gain: the tuned model answers exactly as the base -> more or cleaner data, more steps
+    same = {**knows, **{p: "I do not know." for p in prompts}}
+    scripted(monkeypatch, same, same)
+    flat = score(attrs.evolve(numbers, checks=run_checks(session, cfg, budget=600.0, asked=GENERAL)))
+    assert not flat.forgetting
+    assert any(s.startswith("Add more or cleaner examples, or train for more steps") for s in flat.suggestions)
+    assert not any("Lower the learning rate" in s for s in flat.suggestions)

@@ -1,0 +1,118 @@
+"""Where the score's parts are shown: `peftstudio runs show` (text and --json), the app's finished dashboard,
+the comparison view and the version timeline, and the demo's quality step."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import attrs
+import pytest
+
+from app import present_compare, present_versions, presenting
+from peftstudio.cli.main import main
+from peftstudio.history import lower_is_better, runs_table
+from peftstudio.history.compare import quality_figures
+from peftstudio.quality import ChecksReport, QualityScore, RetentionCheck, RunNumbers, TaskCheck, score
+from peftstudio.quality.report import ExampleChange, Forgotten
+from peftstudio.records import DataSettings, ModelChoice, RunConfig, TrainingSettings
+from peftstudio.records.convert import to_dict
+from peftstudio.store import open_store
+
+CAT = Forgotten("How many legs does a cat have?", ("4", "four"), "Four.", "Arr! Five legs, me hearty!")
+
+
+def flagged_score() -> QualityScore:
+    checks = ChecksReport(
+        task=TaskCheck("reference similarity", 8, base=0.1, tuned=0.3,
+                       changed=(ExampleChange("What is the capital of Italy?", "Arr! Rome.", "Rome.", "Arr! Rome!",
+                                              0.2, 0.9),)),
+        retention=RetentionCheck(asked=40, base_right=10, tuned_right=6, forgotten=(CAT,) * 4),
+        seconds=12.0, budget_seconds=30.0)
+    n = RunNumbers(train_losses=tuple(2.5 - 0.01 * i for i in range(40)), val_losses=(2.0, 1.8), base_val_loss=2.4,
+                   final_val_loss=1.8, steps=40, steps_per_epoch=20, train_examples=300, learning_rate=1e-2,
+                   checks=checks)
+    q = score(n)
+    assert q.forgetting
+    return q
+
+
+def stored_run(quality: QualityScore | None, name: str = "run") -> str:
+    store = open_store()
+    cfg = RunConfig(profile="chatbot", model=ModelChoice("builtin:tiny-llama"), data=DataSettings(path="x.jsonl"),
+                    training=TrainingSettings(max_steps=3), name=name)
+    run = store.create_run(cfg, name=name)
+    store.add_metrics(run.id, 1, {"loss": 2.0}, tokens_seen=100)
+    summary: dict[str, Any] = {"duration_seconds": 60.0, "steps": 3}
+    if quality is not None:
+        summary["quality"] = to_dict(quality)
+    store.update_run(run.id, status="completed", summary=summary, finished_at=1_000_000.0)
+    return run.id
+
+
+def test_runs_show_prints_the_parts_and_json_carries_them(capsys: pytest.CaptureFixture[str]) -> None:
+    run_id = stored_run(flagged_score())
+    assert main(["runs", "show", run_id]) == 0
+    out = capsys.readouterr().out
+    assert "Quality score: 60/100  (flagged: the model forgot what it knew)" in out
+    assert "Task" in out and "reference similarity on 8 held-out examples: base 0.10 -> tuned 0.30" in out
+    assert "Retention" in out and "forgot 4 of the 10 general questions" in out
+    assert "Forgotten (4)" in out and "Lower the learning rate to 0.0033" in out
+    assert main(["runs", "show", run_id, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    quality = doc["summary"]["quality"]
+    assert {p["name"] for p in quality["parts"]} >= {"task", "retention", "stability"}
+    assert quality["flags"] == ["forgetting"] and len(quality["checks"]["retention"]["forgotten"]) == 4
+
+
+def test_the_finished_dashboard_shows_each_part_and_what_was_forgotten() -> None:
+    text = presenting.quality_words(to_dict(flagged_score()))
+    lines = text.splitlines()
+    assert lines[0] == "Quality score 60 / 100, flagged: the tuned model forgot what the base model knew."
+    assert any(line.startswith("Task ") and "base 0.10 -> tuned 0.30" in line for line in lines)
+    assert any(line.startswith("Retention ") and "forgot 4 of the 10" in line for line in lines)
+    assert "Forgotten: How many legs does a cat have?" in text
+    assert presenting.quality_words(None) == ""
+
+
+def test_the_comparison_view_shows_task_and_retention() -> None:
+    flagged = stored_run(flagged_score(), "aggressive")
+    gentle_score = attrs.evolve(flagged_score(), flags=(), total=80)
+    stored_run(gentle_score, "gentle")
+    stored_run(None, "old")
+    rows = {r.name: r for r in runs_table(store=open_store())}
+    assert rows["aggressive"].forgotten_answers == 4 and rows["aggressive"].forgetting
+    assert rows["aggressive"].task_score == pytest.approx(30.0)
+    assert present_compare.quality_parts(rows["aggressive"]).endswith("forgot 4 (flagged for forgetting)")
+    assert present_compare.quality_parts(rows["gentle"]).startswith("Task 30 / 50")
+    assert present_compare.quality_parts(rows["old"]) == ""
+    assert rows["aggressive"].run_id == flagged
+
+
+def test_the_version_timeline_shows_the_parts_with_their_direction() -> None:
+    figures = quality_figures({"quality": to_dict(flagged_score())})
+    assert figures["quality_score"] == 60 and figures["forgotten_answers"] == 4
+    assert lower_is_better("forgotten_answers") is True and lower_is_better("task_score") is False
+    words = present_versions.metric_words(figures, {"forgotten_answers": 4.0, "task_score": -5.0}, lower_is_better)
+    assert "quality 60" in words and "task 30 (-5.000, worse)" in words and "forgotten 4 (+4.000, worse)" in words
+
+
+def test_the_demo_prints_the_task_and_retention_parts(capsys: pytest.CaptureFixture[str]) -> None:
+    from peftstudio.cli import demo_flow
+
+    demo_flow._show_quality(to_dict(flagged_score()))
+    out = capsys.readouterr().out
+    assert "Task" in out and "Retention" in out and "Forgotten (4)" in out
+
+
+def test_the_dashboards_finished_card_carries_the_parts() -> None:
+    from types import SimpleNamespace
+
+    from app.screens.dashboard.dashboard import DashboardScreen
+
+    summary = {"steps": 20, "duration_seconds": 120.0, "final_loss": 1.2, "final_val_loss": 1.4,
+               "quality": to_dict(flagged_score())}
+    text = DashboardScreen._finished_text(SimpleNamespace(ctrl=SimpleNamespace(summary=summary, elapsed_seconds=120.0,
+                                                                              step=20)))
+    assert text.startswith("Training finished after 20 steps")
+    assert "Quality score 60 / 100, flagged" in text and "\nTask 30 / 50: " in text and "\nRetention " in text
