@@ -191,7 +191,7 @@ def detect_language(code: str, tag: str = "") -> str:
     """The language of a code block: its fence tag when given, else from keywords ("text" when unknown).
 
     Example:
-        >>> detect_language("SELECT name FROM users;"), detect_language("x = 1", "py")
+        >>> detect_language("select name from users;"), detect_language("x = 1", "py")
         ('sql', 'python')
     """
     if tag:
