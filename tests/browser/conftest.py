@@ -30,7 +30,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(pytest.mark.skip(reason=why))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # not session: its event loop must end with the browser tests (later tests call asyncio.run)
 def chromium() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
