@@ -94,30 +94,19 @@ def hardware(request: Request) -> JSON:
     return JSON(as_json(hardware_of(request)))
 
 
-def _default_model(hw: Any, profile: Any) -> str:
-    """The suggested model to show a use case with: the largest that fits a GPU, the smallest on a CPU."""
-    from peftstudio.planner import plan
-
-    if not hw.gpus:
-        return str(profile.suggested_models[0])
-    for alias in reversed(profile.suggested_models):
-        if plan(hw, alias, profile.id).memory.fits:
-            return str(alias)
-    return str(profile.suggested_models[0])
-
-
 @router.get("/profiles")
 def profiles(request: Request) -> JSON:
-    """The use cases, each with the time and memory its suggested model needs on this machine."""
-    from peftstudio.planner import PROFILES, plan
+    """The use cases, each with the model it picks for this machine (`peftstudio.planner.pick_model`, as the
+    CLI and the app), why, and the time and memory that model needs here."""
+    from peftstudio.planner import PROFILES, pick_model
 
     hw = hardware_of(request)
     rows = []
     for profile in PROFILES:
-        model = _default_model(hw, profile)
-        p = plan(hw, model, profile.id)
+        pick = pick_model(hw, profile.id)
+        p = pick.plan
         rows.append({**as_json(profile), "estimate": {
-            "model": model, "device": p.device_name, "duration_seconds": as_json(p.estimates.duration_seconds),
+            "model": pick.reference, "model_reason": pick.reason, "device": p.device_name, "duration_seconds": as_json(p.estimates.duration_seconds),
             "estimated_peak_bytes": p.memory.estimated_peak_bytes, "available_bytes": p.memory.available_bytes,
             "fits": p.memory.fits, "assumed_examples": p.stats.rows if p.stats_assumed else None}})
     return JSON({"profiles": rows, "device": as_json(hw)})

@@ -73,6 +73,7 @@ def test_hardware_profiles_models(client: httpx.Client) -> None:
     profiles = client.get("/api/profiles").json()["profiles"]
     chat = next(p for p in profiles if p["id"] == "chatbot")
     assert chat["estimate"]["duration_seconds"]["min"] > 0
+    assert chat["estimate"]["model_reason"]  # the same pick, and why, as `peftstudio profiles`
     models = client.get("/api/models", params={"profile": "chatbot"}).json()["models"]
     tiny = next(m for m in models if m["reference"] == "builtin:tiny-llama")
     assert tiny["fits"] is True and tiny["builtin"] is True
