@@ -4,8 +4,10 @@ A small bundled set (`retention.jsonl`, written for PEFT Studio) of general ques
 answers and simple instructions, in several languages, is asked to the base and the tuned model with
 greedy decoding. An answer is right when it contains one of the accepted answers as whole words
 ("4" or "four" for a cat's legs; "14" does not count). What the base got right and the tuned got
-wrong is "forgotten". A run is flagged for forgetting when it forgot at least `FORGET_MIN` answers
-and at least `FORGET_SHARE` of what the base knew.
+wrong is "forgotten", what it got wrong and the tuned got right is "learned". Greedy answers flip both
+ways with any change of the weights, so a run is flagged for forgetting when what it lost on balance
+(forgotten minus learned) is at least `FORGET_MIN` answers and at least `FORGET_SHARE` of what the base
+knew.
 
 Example:
     >>> qs = (Question("cat", "en", "How many legs does a cat have?", ("4", "four")),)
@@ -91,10 +93,13 @@ def forgetting(check: RetentionCheck) -> bool:
     """Whether a run is flagged for forgetting (see the module docstring).
 
     Example:
-        >>> forgetting(RetentionCheck(asked=40, base_right=20, tuned_right=19, forgotten=()))
+        >>> lost = tuple(Forgotten(f"q{i}", ("a",), "a", "b") for i in range(4))
+        >>> forgetting(RetentionCheck(asked=40, base_right=20, tuned_right=16, forgotten=lost))
+        True
+        >>> forgetting(RetentionCheck(asked=40, base_right=20, tuned_right=19, forgotten=lost, learned=3))
         False
     """
-    return check.forgotten_count >= FORGET_MIN and check.forgotten_count >= FORGET_SHARE * check.base_right
+    return check.net_lost >= FORGET_MIN and check.net_lost >= FORGET_SHARE * check.base_right
 
 
 __all__ = ["FORGET_MIN", "FORGET_SHARE", "Question", "answer_right", "forgetting", "questions", "retention_check"]

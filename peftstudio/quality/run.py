@@ -6,6 +6,10 @@ check) and the bundled general questions (the retention check) in small batches,
 time budget is spent: `BUDGET_SHARE` of the training time. At least one batch of each check runs,
 so both parts are measured; what the budget cut short is said in the report's notes.
 
+The base model's greedy answers depend only on its weights, the prompts and the answer length, so they
+are kept in a small cache (`base_answers`): the second run on a model spends the whole budget on the
+tuned model and asks about twice as many questions.
+
 Example:
     >>> budget_seconds(300.0)
     60.0
@@ -40,6 +44,57 @@ def budget_seconds(training_seconds: float) -> float:
         (24.0, 0.0)
     """
     return round(BUDGET_SHARE * max(training_seconds, 0.0), 1)
+
+
+def _base_key(session: Any, conversations: Sequence[Messages], max_new_tokens: int) -> str | None:
+    """What the base model's answers to one batch depend on, as a digest (None: not cacheable)."""
+    import hashlib
+    import json
+
+    from peftstudio.models import model_folder
+
+    try:
+        folder = model_folder(session.base_reference)
+        weights = sorted(folder.glob("*.safetensors"))
+        stamp = [(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in weights]
+    except Exception:  # noqa: BLE001 - a model we cannot stamp is simply not cached
+        return None
+    if not stamp:
+        return None
+    what = [str(folder.resolve()), stamp, list(conversations), max_new_tokens,
+            str(getattr(session.tokenizer, "chat_template", "")), str(session.device)]
+    return hashlib.sha256(json.dumps(what, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def base_answers(session: Any, conversations: Sequence[Messages], *, max_new_tokens: int) -> list[str]:
+    """The base model's greedy answers to one batch, from the cache when the same model answered it before.
+
+    Example:
+        >>> from peftstudio.playground import PlaygroundSession
+        >>> session = PlaygroundSession("builtin:tiny-llama", save_history=False)
+        >>> batch = [[{"role": "user", "content": "Hi"}]]
+        >>> base_answers(session, batch, max_new_tokens=4) == answer(session, batch, use_adapter=False,
+        ...                                                           max_new_tokens=4)
+        True
+    """
+    import json
+
+    from peftstudio import paths
+    from peftstudio.files import atomic_write_text
+
+    key = _base_key(session, conversations, max_new_tokens)
+    path = paths.sub("cache", "base-answers") / f"{key}.json" if key else None
+    if path is not None and path.is_file():
+        try:
+            cached = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(cached, list) and len(cached) == len(conversations):
+                return [str(a) for a in cached]
+        except (OSError, ValueError):
+            pass  # a damaged cache file is answered again and rewritten
+    out = answer(session, conversations, use_adapter=False, max_new_tokens=max_new_tokens)
+    if path is not None:
+        atomic_write_text(path, json.dumps(out, ensure_ascii=False))
+    return out
 
 
 def answer(session: Any, conversations: Sequence[Messages], *, use_adapter: bool, max_new_tokens: int) -> list[str]:
@@ -138,7 +193,7 @@ def run_checks(session: Any, config: Any, *, budget: float, clock: Callable[[], 
                 continue
             began = clock()
             batch = queue[done:done + BATCH]
-            answers[kind][0].extend(answer(session, batch, use_adapter=False, max_new_tokens=tokens[kind]))
+            answers[kind][0].extend(base_answers(session, batch, max_new_tokens=tokens[kind]))
             answers[kind][1].extend(answer(session, batch, use_adapter=True, max_new_tokens=tokens[kind]))
             slowest[kind] = max(slowest[kind], clock() - began)
     notes = []
@@ -173,4 +228,4 @@ def check_run(store: Any, run_id: str, *, budget: float | None = None) -> Checks
     return run_checks(session, run.config, budget=budget, started=started)
 
 
-__all__ = ["BUDGET_SHARE", "answer", "budget_seconds", "check_run", "held_out", "run_checks"]
+__all__ = ["BUDGET_SHARE", "answer", "base_answers", "budget_seconds", "check_run", "held_out", "run_checks"]

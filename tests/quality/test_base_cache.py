@@ -1,0 +1,58 @@
+"""The base model's answers are cached: the same model and questions are answered once, a retrained or damaged
+cache entry is answered again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from peftstudio.playground import PlaygroundSession
+from peftstudio.quality import run as quality_run
+
+BATCH = [[{"role": "user", "content": "How many legs does a cat have?"}],
+         [{"role": "user", "content": "What is the capital of France?"}]]
+
+
+@pytest.fixture()
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the real generations of the base model (the answers themselves are not touched)."""
+    calls: list[int] = []
+    real = quality_run.answer
+
+    def counting(session: Any, conversations: Any, *, use_adapter: bool, max_new_tokens: int) -> list[str]:
+        calls.append(len(conversations))
+        return real(session, conversations, use_adapter=use_adapter, max_new_tokens=max_new_tokens)
+
+    monkeypatch.setattr(quality_run, "answer", counting)
+    return calls
+
+
+def test_the_second_ask_comes_from_the_cache_with_the_same_answers(counted: list[int]) -> None:
+    from peftstudio import paths
+
+    session = PlaygroundSession("builtin:tiny-llama", save_history=False)
+    first = quality_run.base_answers(session, BATCH, max_new_tokens=6)
+    again = quality_run.base_answers(session, BATCH, max_new_tokens=6)
+    assert first == again and counted == [2]
+    longer = quality_run.base_answers(session, BATCH, max_new_tokens=7)  # another length is another question
+    assert counted == [2, 2] and len(longer) == 2
+    for f in (paths.home() / "cache" / "base-answers").glob("*.json"):
+        f.write_text("{not json", encoding="utf-8")  # damaged: answered again and rewritten
+    assert quality_run.base_answers(session, BATCH, max_new_tokens=6) == first and counted == [2, 2, 2]
+    assert quality_run.base_answers(session, BATCH, max_new_tokens=6) == first and counted == [2, 2, 2]
+
+
+def test_a_changed_model_is_not_answered_from_the_cache(counted: list[int], tmp_path: Any) -> None:
+    import shutil
+
+    from peftstudio.models import model_folder
+
+    folder = tmp_path / "model"
+    shutil.copytree(model_folder("builtin:tiny-llama"), folder)
+    session = PlaygroundSession(str(folder), save_history=False)
+    quality_run.base_answers(session, BATCH, max_new_tokens=5)
+    weights = next(folder.glob("*.safetensors"))
+    weights.write_bytes(weights.read_bytes())  # rewritten: a new time stamp, as after retraining
+    quality_run.base_answers(session, BATCH, max_new_tokens=5)
+    assert counted == [2, 2]
