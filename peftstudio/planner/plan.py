@@ -34,8 +34,10 @@ from peftstudio.records.config import DataSettings, ModelChoice, RunConfig
 from peftstudio.records.data import DatasetStats
 from peftstudio.records.hardware import HardwareProfile
 from peftstudio.records.setting import Setting, SettingValue
-from peftstudio.settings import apply_settings, parse_overrides
+from peftstudio.settings import PLANNED, apply_settings, parse_overrides
 from peftstudio.tuples import as_tuple
+
+PLANNED_KEYS = frozenset(s.key for s in PLANNED)
 
 
 @frozen
@@ -81,6 +83,8 @@ class Plan:
     stats: DatasetStats
     stats_assumed: bool
     data_path: str | None = None
+    #: The user's values of settings the planner does not choose (``quality_checks``, ``keep_checkpoints``...).
+    own: dict[str, Any] = field(factory=dict)
 
     def value(self, key: str) -> Any:
         return self.settings[key].value
@@ -90,7 +94,7 @@ class Plan:
         setting of the plan written to its place by the settings schema."""
         base = RunConfig(profile=self.profile, model=ModelChoice(self.model),
                          data=DataSettings(path=data_path or self.data_path or ""), name=name)
-        return apply_settings(base, {key: s.value for key, s in self.settings.items()})
+        return apply_settings(base, {**{key: s.value for key, s in self.settings.items()}, **self.own})
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for ``--json`` and screens; the memory part adds `estimated_peak_bytes` and `fits`."""
@@ -227,7 +231,8 @@ def plan(
     """
     spec = _resolve(model)
     prof = get_profile(profile)
-    user = parse_overrides(overrides)
+    given = parse_overrides(overrides)
+    user = {k: v for k, v in given.items() if k in PLANNED_KEYS}
     choice = choose_settings(hardware, spec, prof, stats, user)
     values = {k: s.value for k, s in choice.settings.items()}
     money = dict(electricity_rate=electricity_rate, currency=currency, grid_intensity=grid_intensity)
@@ -238,7 +243,8 @@ def plan(
     return Plan(model=reference, model_title=spec.title, profile=prof.id, device=choice.device,
                 device_name=device_name, settings=choice.settings, memory=choice.memory, estimates=estimates,
                 alternatives=tuple(alternatives), warnings=choice.warnings, stats=choice.stats,
-                stats_assumed=choice.stats_assumed, data_path=data_path)
+                stats_assumed=choice.stats_assumed, data_path=data_path,
+                own={k: v for k, v in given.items() if k not in user})
 
 
 def summary_lines(p: Plan) -> list[str]:
@@ -251,6 +257,7 @@ def summary_lines(p: Plan) -> list[str]:
     for key, s in p.settings.items():
         mark = " (yours)" if s.source == "user" else ""
         lines.append(f"  {key:<{width}}  {s.value!s:<10} {s.reason}{mark}")
+    lines += [f"  {key:<{width}}  {value!s:<10} (yours)" for key, value in p.own.items()]
     lines += ["", f"Memory: about {gb(m.estimated_peak_bytes)} of {gb(m.available_bytes)} available "
                   f"({'fits' if m.fits else 'does NOT fit'})"]
     lines += [f"  {name.replace('_', ' '):<14} {gb(size)}" for name, size in m.parts().items()]

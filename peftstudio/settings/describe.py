@@ -86,7 +86,8 @@ def settings_table() -> str:
     lines: list[str] = []
     groups = (("Planned settings: the planner chooses each one with a reason; `--set KEY=VALUE` overrides it.",
                [s for s in SETTINGS if s.planned]),
-              ("Settings of a run configuration file or a preset (the planner leaves them at their defaults).",
+              ("Settings the planner leaves at their defaults: set them with `--set`, in a run configuration file "
+               "or a preset.",
                [s for s in SETTINGS if not s.planned]))
     for title, specs in groups:
         lines += [title, "", "| Key | Name | Allowed | In a new run file | What it does |", "|---|---|---|---|---|"]

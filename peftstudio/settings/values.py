@@ -108,14 +108,18 @@ def check_value(key: str, value: Any) -> Any:
 
 
 def parse_overrides(overrides: Mapping[str, Any] | Sequence[str] | None) -> dict[str, Any]:
-    """The user's own values for planned settings, typed and checked: from ``key=value`` strings (the CLI's
-    ``--set``) or a mapping (a form).
+    """The user's own values for settings, typed and checked: from ``key=value`` strings (the CLI's
+    ``--set``) or a mapping (a form). Planned settings and those the planner leaves at their defaults
+    (``quality_checks``, ``keep_checkpoints``...) are both accepted; figures that follow from the others
+    (``steps``) are not.
 
     Raises a plain ``config_invalid`` error naming the key and what is allowed.
 
     Example:
         >>> parse_overrides(["micro_batch_size=2", "gradient_checkpointing=yes", "learning_rate=1e-4"])
         {'micro_batch_size': 2, 'gradient_checkpointing': True, 'learning_rate': 0.0001}
+        >>> parse_overrides(["quality_checks=false"])
+        {'quality_checks': False}
     """
     if not overrides:
         return {}
@@ -128,7 +132,7 @@ def parse_overrides(overrides: Mapping[str, Any] | Sequence[str] | None) -> dict
                 raise _bad(str(item), "expected key=value, e.g. micro_batch_size=2")
             key, _, value = item.partition("=")
             pairs.append((key.strip(), value))
-    allowed = [s.key for s in PLANNED if not s.read_only]
+    allowed = [s.key for s in SETTINGS if not s.read_only]
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key not in allowed:
@@ -141,8 +145,6 @@ def _why_not(key: str, allowed: list[str]) -> str:
     known = {s.key: s for s in SETTINGS}
     if key in known and known[key].read_only:
         return f"{key} follows from the data and the other settings and cannot be set; use max_steps to stop sooner"
-    if key in known:
-        return f"{key} is not planned; write it in a run configuration file (see: peftstudio config settings)"
     return f"unknown setting; allowed: {', '.join(allowed)}"
 
 

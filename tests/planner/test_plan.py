@@ -12,7 +12,7 @@ import pytest
 
 from peftstudio.errors import PlainError
 from peftstudio.hardware import simulated_hardware
-from peftstudio.planner import PROFILES, Plan, Range, parse_overrides, plan
+from peftstudio.planner import PROFILES, Plan, Range, parse_overrides, plan, summary_lines
 from peftstudio.planner.defaults import kept_tokens, truncated_fraction
 from peftstudio.planner.estimates import DEFAULT_ELECTRICITY_RATE, DEFAULT_GRID_INTENSITY
 from peftstudio.records import DatasetStats, RunConfig
@@ -265,3 +265,13 @@ def test_plan_dict_has_memory_totals() -> None:
         ("estimated_peak_bytes", "available_bytes", "held_bytes"))
     assert math.isfinite(d["estimates"]["duration_seconds"]["max"])
     assert isinstance(Plan, type)
+
+
+def test_settings_the_planner_leaves_alone_can_be_set_and_reach_the_run() -> None:
+    p = plan(simulated_hardware(), "builtin:tiny-llama", "chatbot",
+             overrides=["quality_checks=false", "keep_checkpoints=2", "learning_rate=1e-4"])
+    assert p.own == {"quality_checks": False, "keep_checkpoints": 2}
+    assert p.settings["learning_rate"].source == "user"
+    config = p.run_config("chat.jsonl")
+    assert config.training.quality_checks is False and config.training.keep_checkpoints == 2
+    assert any("quality_checks" in line and "(yours)" in line for line in summary_lines(p))

@@ -122,7 +122,7 @@ def test_each_default_written_as_text_reads_back_through_set(s: Any) -> None:
 
 
 @pytest.mark.parametrize(("item", "words"), [
-    ("steps=10", "use max_steps"), ("devices=2", "run configuration file"), ("lora.rank=8", "unknown setting"),
+    ("steps=10", "use max_steps"), ("devices=0", "above 0"), ("lora.rank=8", "unknown setting"),
     ("target_modules=q_proj,,v_proj", "names separated by commas"), ("warmup_ratio=1", "not including"),
     ("weight_decay=-0.1", "0 or more"), ("lr_scheduler=fast", "one of cosine, linear, constant")])
 def test_set_refuses_with_a_plain_message(item: str, words: str) -> None:
