@@ -20,7 +20,7 @@ import attrs
 
 from peftstudio.errors import PlainError, make
 from peftstudio.records.config import RunConfig
-from peftstudio.settings.schema import PLANNED, SETTINGS, SettingSpec, spec
+from peftstudio.settings.schema import SETTINGS, SettingSpec, spec
 
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 _EMPTY = ("none", "null", "")
