@@ -181,6 +181,8 @@ def run_demo(*, model: str = "builtin:smollm2-135m", out: str | None = None, qui
         mark = "[green]passed[/green]" if test and test.passed else "[red]FAILED[/red]"
         console.print(f"{kind:9} {mark}  {result.path} ({human_bytes(result.size_bytes)}, "
                       f"{time.monotonic() - start:.0f} s)")
+        for note in result.notes:
+            console.print(f"          note: {note}")
         if test:
             console.print(f"          {test.message}")
             if test.sample:

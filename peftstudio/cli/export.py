@@ -78,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
         for name in result.files:
             print(f"  {name}")
         print("\n" + result.instructions)
+        for note in result.notes:
+            print(f"\nNote: {note}")
         if result.test is not None:
             verdict = "passed" if result.test.passed else "FAILED"
             print(f"\nTest Export {verdict}: {result.test.message}")

@@ -217,3 +217,4 @@ class ExportResult:
     test: ExportTestResult | None = None
     adapter_file: str | None = None
     base: str | None = None
+    notes: tuple[str, ...] = field(default=(), converter=as_tuple)  # choices made for the user, and why

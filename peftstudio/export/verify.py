@@ -134,8 +134,7 @@ class _Reference:
             texts.append(str(self.tokenizer.apply_chat_template(list(CHAT_EXAMPLE), tokenize=False,
                                                                 add_generation_prompt=True)))
         model = load_model(source)
-        self.ids = [list(self.tokenizer(t, add_special_tokens=not t.startswith(str(self.tokenizer.bos_token)))
-                         ["input_ids"]) for t in texts]
+        self.ids = [self.token_ids(t) for t in texts]
         with torch.no_grad():
             self.logits = [model(torch.tensor([ids])).logits[0].numpy() for ids in self.ids]
         del model
@@ -146,6 +145,12 @@ class _Reference:
         if cls._last is None or cls._last[0] != key:
             cls._last = (key, cls(source, prompts))
         return cls._last[1]
+
+    def token_ids(self, text: str) -> list[int]:
+        """`text`'s token ids as the model reads it: the beginning-of-text token added unless the text (a
+        rendered chat template) starts with it already."""
+        bos = self.tokenizer.bos_token
+        return list(self.tokenizer(text, add_special_tokens=not (bos and text.startswith(str(bos))))["input_ids"])
 
     def chat_prompt(self) -> str:
         messages = [{"role": "user", "content": SAMPLE_QUESTION}]
@@ -260,7 +265,8 @@ def _check_llama_cpp(path: Path, stored: str, ref: _Reference, checks: list[Expo
         check, diff, top1 = _compare("llama.cpp", got, ref.logits, stored, min_top1)
         checks.append(check)
         llm.reset()
-        out = llm.create_completion(ref.chat_prompt(), max_tokens=24, temperature=0.0)
+        # token ids, not text: llama.cpp would add a second beginning-of-text token to a template that has one
+        out = llm.create_completion(ref.token_ids(ref.chat_prompt()), max_tokens=24, temperature=0.0)
         sample = str(out["choices"][0]["text"])  # type: ignore[index]
     finally:
         llm.close()

@@ -56,6 +56,40 @@ def model_folder(reference: str) -> Path:
     return _hub_folder(ref)
 
 
+def quantized_origin(reference: str) -> str | None:
+    """The quantization type of the GGUF file a model's weights came from (``"q4_k_m"``), or None for a model
+    stored at full precision. Weights read from a quantized file sit on that type's grid: re-quantizing a
+    tuned model to the same type rounds much of a small fine-tune back onto the grid.
+
+    Example:
+        >>> quantized_origin("builtin:gemma3-270m"), quantized_origin("builtin:smollm2-135m")
+        ('q4_k_m', 'q4_1')
+        >>> quantized_origin("builtin:tiny-llama") is None
+        True
+    """
+    import re
+
+    from peftstudio.models.builtins import GEMMA3_PACKAGE, SMOLLM2_GGUF
+
+    ref = parse_reference(reference)
+    if ref.kind == "builtin":
+        name = {"smollm2-135m": SMOLLM2_GGUF, "gemma3-270m": GEMMA3_PACKAGE.replace("-", "_")}.get(ref.value, "")
+    elif ref.kind == "gguf":
+        name = Path(ref.value).name
+        try:
+            import gguf
+
+            field = gguf.GGUFReader(ref.value).get_field("general.file_type")
+            if field is not None:
+                name = gguf.LlamaFileType(int(field.contents())).name
+        except Exception:  # noqa: BLE001 - an unreadable type falls back to the file's name
+            pass
+    else:
+        return None
+    found = re.search(r"(?i)(?:^|[^a-z0-9])(?:mostly_)?(q\d_k_[sml]|q\d_k|q\d_[01]|iq\d_\w+)", name)
+    return found.group(1).lower() if found else None
+
+
 def _hub_folder(ref: ModelReference) -> Path:
     try:
         from huggingface_hub import snapshot_download

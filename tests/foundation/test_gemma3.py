@@ -62,6 +62,12 @@ def test_gemma3_trains_20_steps_answers_base_and_tuned_and_exports_q4_k_m(tmp_pa
     assert answer.base.text.strip() and answer.tuned.text.strip() and answer.base.text != answer.tuned.text
     del session
     tuned = resolve_tuned(run_id, store=store)
-    result = export("gguf", ExportSource(tuned.base_reference, str(tuned.adapter_dir), name="gemma3-pirate"),
-                    tmp_path / "gguf", test=True, quant="q4_k_m")
-    assert result.test is not None and result.test.passed, result.test
+    source = ExportSource(tuned.base_reference, str(tuned.adapter_dir), name="gemma3-pirate")
+    # q4_k_m: the Ollama package of the q4_k_m base GGUF with the adapter on top
+    packaged = export("ollama", source, tmp_path / "ollama", test=True, quant="q4_k_m", adapter_only=True)
+    assert packaged.test is not None and packaged.test.passed, packaged.test
+    assert packaged.model_file and "Q4_K_M" in packaged.model_file
+    # merged: the weights came from a q4_k_m file, so the default type is q8_0, and says why
+    merged = export("gguf", source, tmp_path / "gguf", test=True)
+    assert merged.quant == "q8_0" and "q4_k_m file" in merged.notes[0]
+    assert merged.test is not None and merged.test.passed, merged.test
