@@ -24,6 +24,19 @@ CPU time are both reported. Prints ONE JSON line with tokens/s per contender and
 the timed steps spent inside our callbacks' hooks, measured directly in the same runs (target <= 0.03).
 
     .venv/bin/python benchmarks/throughput.py [--steps 6] [--rounds 2] [--seq 128] [--batch 2] [--model builtin:smollm2-135m]
+
+End to end (``--end-to-end``), as a user waits: `peftstudio train` and the Hugging Face script
+(`benchmarks/hf_script.py`: `Trainer` + PEFT, dynamic padding, loss on the answers, the adapter saved) each
+run as a whole process on a generated, seeded chat set of varied length (`benchmarks/varied_chat.py`: 240
+rows, answers of log-normal length), one epoch, LoRA rank 16 on q/k/v/o, sequence 256, 4 rows a step,
+learning rate 2e-4, in rounds ``ours, hf, hf, ours``. Ours is timed from process start to a completed run
+with its quality score and version; the script from start to its saved adapter. Figures (medians):
+``end_to_end_vs_hf`` (target >= 1.5), ``loop_vs_hf`` (useful tokens per second of the training loop,
+target >= 1.7) and ``startup_s`` (from `peftstudio train` to the end of the first optimizer step, less that
+step's own time, estimated as the second step's; target < 5, model cache warm), next to where our time went
+(``ours_phases_s``: start to worker, loading, training loop, checks and saving).
+
+    .venv/bin/python benchmarks/throughput.py --end-to-end [--rounds 1] [--rows 240]
 """
 
 from __future__ import annotations
@@ -169,6 +182,87 @@ def hf_run(config: Any, model: Any, train: list[dict[str, list[int]]], pad_id: i
     return clock.result()
 
 
+def _ours_end_to_end(model: str, data: Path, home: Path, settings: list[str]) -> dict[str, float]:
+    import os
+    import sqlite3
+    import subprocess
+
+    env = {**os.environ, "PEFTSTUDIO_HOME": str(home)}
+    started = time.time()
+    cmd = [sys.executable, "-m", "peftstudio.cli.main", "train", "--profile", "chatbot", "--model", model,
+           "--data", str(data), "--json", "--no-notify"] + [x for kv in settings for x in ("--set", kv)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
+    wall = time.time() - started
+    if done.returncode != 0:
+        raise SystemExit(f"peftstudio train failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    run_id = json.loads(done.stdout)["id"]
+    db = sqlite3.connect(home / "peftstudio.db")
+    events = {kind: t for kind, t in db.execute("select kind, min(time) from events where run_id = ? group by kind",
+                                                (run_id,))}
+    losses = [t for (t,) in db.execute("select time from metrics where run_id = ? and name = 'loss' order by step",
+                                       (run_id,))]
+    db.close()
+    first_step = losses[1] - losses[0] if len(losses) > 1 else 0.0
+    loop = losses[-1] - events["training"] if losses else float("nan")
+    return {"wall_s": wall, "startup_s": losses[0] - started - first_step, "loop_s": loop,
+            "to_worker_s": events["started"] - started, "loading_s": events["training"] - events["started"],
+            "after_loop_s": events["completed"] - losses[-1], "exit_s": started + wall - events["completed"]}
+
+
+def _hf_end_to_end(folder: Path, data: Path, out: Path) -> dict[str, float]:
+    import subprocess
+
+    started = time.time()
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "hf_script.py"), str(folder), str(data),
+                           str(out), "--seq", "256", "--batch", "4", "--lr", "2e-4", "--rank", "16"],
+                          capture_output=True, text=True, cwd=ROOT)
+    wall = time.time() - started
+    if done.returncode != 0:
+        raise SystemExit(f"the Hugging Face script failed:\n{done.stderr[-3000:]}")
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"wall_s": wall, "loop_s": figures["loop_s"], "useful_tokens": figures["useful_tokens"],
+            "first_step_s": figures["first_step_s"]}
+
+
+def end_to_end(model: str, rounds: int, rows: int) -> dict[str, Any]:
+    """Whole processes, both sides in the same run (see the module docstring)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from varied_chat import write
+
+    from peftstudio.models import model_folder
+
+    settings = ["lora_rank=16", "lora_alpha=32", "lora_dropout=0.05", "target_modules=q_proj,k_proj,v_proj,o_proj",
+                "sequence_length=256", "micro_batch_size=4", "gradient_accumulation=1", "learning_rate=2e-4",
+                "epochs=1", "validation_fraction=0.1"]
+    folder = model_folder(model)  # the model cache is warm before anything is timed
+    results: dict[str, list[dict[str, float]]] = {"ours": [], "hf": []}
+    with tempfile.TemporaryDirectory(prefix="e2e-") as tmp:
+        data = write(Path(tmp) / "varied.jsonl", rows, 0)
+        for i, side in enumerate(["ours", "hf", "hf", "ours"] * rounds):
+            if side == "ours":
+                results["ours"].append(_ours_end_to_end(model, data, Path(tmp) / "home", settings))
+            else:
+                results["hf"].append(_hf_end_to_end(folder, data, Path(tmp) / f"hf-{i}"))
+    useful = statistics.median(r["useful_tokens"] for r in results["hf"])
+
+    def med(side: str, key: str) -> float:
+        return statistics.median(r[key] for r in results[side])
+
+    ours_phases = {k: round(med("ours", k), 1) for k in ("to_worker_s", "loading_s", "loop_s", "after_loop_s",
+                                                           "exit_s")}
+    out = {"benchmark": "throughput_end_to_end", "model": model, "rows": rows, "rounds": rounds,
+           "device": "cuda" if torch.cuda.is_available() else "cpu",
+           "ours_wall_s": round(med("ours", "wall_s"), 1), "hf_wall_s": round(med("hf", "wall_s"), 1),
+           "end_to_end_vs_hf": round(med("hf", "wall_s") / med("ours", "wall_s"), 3),
+           # the same trained rows on both sides (10% held out), so tokens per loop second compare as loop times
+           "loop_vs_hf": round(med("hf", "loop_s") / med("ours", "loop_s"), 3),
+           "hf_useful_tokens": int(useful), "hf_loop_tokens_per_s": round(useful / med("hf", "loop_s"), 1),
+           "startup_s": round(med("ours", "startup_s"), 1), "hf_first_step_s": round(med("hf", "first_step_s"), 1),
+           "ours_phases_s": ours_phases}
+    out["pass"] = out["end_to_end_vs_hf"] >= 1.5 and out["loop_vs_hf"] >= 1.7 and out["startup_s"] < 5
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="builtin:smollm2-135m")
@@ -176,7 +270,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seq", type=int, default=128)
     parser.add_argument("--batch", type=int, default=2)
+    parser.add_argument("--end-to-end", action="store_true", help="time whole processes (see the docstring)")
+    parser.add_argument("--rows", type=int, default=240, help="rows of the generated chat set (--end-to-end)")
     args = parser.parse_args()
+    if args.end_to_end:
+        print(json.dumps(end_to_end(args.model, max(1, args.rounds // 2), args.rows)))
+        return
 
     from transformers.utils import logging as hf_logging
 
