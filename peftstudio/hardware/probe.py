@@ -163,13 +163,22 @@ def _torch_gpus() -> tuple[list[GpuInfo], bool]:
     return gpus, mps
 
 
+def _torch_may_see_a_gpu() -> bool:
+    """Whether torch could find a GPU that NVML did not: Apple's MPS, AMD's ROCm (its /dev/kfd device), or
+    torch already loaded. Elsewhere no NVIDIA driver means no CUDA, and importing torch (seconds) to learn
+    that would only slow every command's start."""
+    import sys
+
+    return sys.platform == "darwin" or os.path.exists("/dev/kfd") or "torch" in sys.modules
+
+
 def probe_hardware(*, use_torch: bool = True) -> HardwareProfile:
     """This machine's hardware profile. Without a GPU, `gpus` is empty."""
     vm = psutil.virtual_memory()
     gpus = _nvml_gpus()
     mps = False
-    if gpus is None:  # NVML unusable (no NVIDIA driver, or macOS): ask torch, which also knows MPS
-        gpus, mps = _torch_gpus() if use_torch else ([], False)
+    if gpus is None:  # NVML unusable (no NVIDIA driver, or macOS): ask torch, which also knows MPS and ROCm
+        gpus, mps = _torch_gpus() if use_torch and _torch_may_see_a_gpu() else ([], False)
     disk = shutil.disk_usage(paths.home())
     return HardwareProfile(
         cpu_cores=os.cpu_count() or 1,

@@ -275,3 +275,20 @@ def test_settings_the_planner_leaves_alone_can_be_set_and_reach_the_run() -> Non
     config = p.run_config("chat.jsonl")
     assert config.training.quality_checks is False and config.training.keep_checkpoints == 2
     assert any("quality_checks" in line and "(yours)" in line for line in summary_lines(p))
+
+
+def test_probing_a_machine_without_an_nvidia_driver_does_not_load_torch() -> None:
+    # Where NVML finds no driver and no ROCm or Apple GPU can exist, torch (seconds to load) cannot find a GPU
+    # either; every command's start would pay for nothing.
+    import os
+
+    if sys.platform == "darwin" or os.path.exists("/dev/kfd"):
+        pytest.skip("here torch may find a GPU that NVML cannot see")
+    from peftstudio.hardware.probe import _nvml_gpus
+
+    if _nvml_gpus() is not None:
+        pytest.skip("an NVIDIA driver is present")
+    code = "import sys; from peftstudio.hardware import probe_hardware; h = probe_hardware(); " \
+           "print('torch' in sys.modules, len(h.gpus))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False 0"
