@@ -100,10 +100,14 @@ def build_config(args: argparse.Namespace) -> Any:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from peftstudio.engine.runs import start_run
+    from peftstudio.engine.runs import WarmWorker, start_run
 
-    config = build_config(args)
-    run_id = start_run(config)
+    worker = WarmWorker.start()  # it loads the libraries while the run is planned and the data checked
+    try:
+        config = build_config(args)
+        run_id = start_run(config, worker=worker)
+    finally:
+        worker.cancel()
     if args.detach:
         print(run_id)
         return 0

@@ -62,19 +62,23 @@ def is_worker_alive(pid: int | None) -> bool:
         return False
 
 
+def _worker_env() -> dict[str, str]:
+    from peftstudio import paths
+
+    env = dict(os.environ)
+    env["PEFTSTUDIO_HOME"] = str(paths.home())
+    env.setdefault("TOKENIZERS_PARALLELISM", "false")
+    return env
+
+
 def _spawn(run: RunRow, store: Store) -> int:
     folder = Path(run.folder)
     folder.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    from peftstudio import paths
-
-    env["PEFTSTUDIO_HOME"] = str(paths.home())
-    env.setdefault("TOKENIZERS_PARALLELISM", "false")
     log = open(folder / LOG_FILE, "ab")  # noqa: SIM115 - handed to the child
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", WORKER_MODULE, run.id, "--db", str(store.path)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=_worker_env(),
             start_new_session=True,  # a Ctrl-C in the terminal must not kill training; the CLI pauses instead
         )
     finally:
@@ -84,8 +88,63 @@ def _spawn(run: RunRow, store: Store) -> int:
     return proc.pid
 
 
-def start_run(config: RunConfig, store: Store | None = None, *, detach: bool = True, name: str = "") -> str:
-    """Record a new run and train it in a worker process; returns the run id.
+class WarmWorker:
+    """A worker process started before its run exists, loading torch, Lightning and transformers while the
+    command plans the run and checks the data (seconds that would otherwise come after). `start_run` hands
+    it the run; `cancel` (or this process ending) lets it exit without training.
+
+    Example:
+        >>> worker = WarmWorker.start(open_store())   # doctest: +SKIP
+        >>> run_id = start_run(config, worker=worker)   # doctest: +SKIP
+    """
+
+    def __init__(self, proc: subprocess.Popen, store: Store) -> None:  # type: ignore[type-arg]
+        self.proc = proc
+        self.store_path = Path(store.path)
+
+    @classmethod
+    def start(cls, store: Store | None = None) -> WarmWorker:
+        from peftstudio import paths
+
+        s = open_store(store)
+        log = open(paths.logs_dir() / "worker-start.log", "ab")  # noqa: SIM115 - handed to the child
+        try:
+            proc = subprocess.Popen([sys.executable, "-m", WORKER_MODULE, "--wait", "--db", str(s.path)],
+                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.PIPE, env=_worker_env(),
+                                    start_new_session=True)
+        finally:
+            log.close()
+        _children[proc.pid] = proc
+        return cls(proc, s)
+
+    def take(self, run: RunRow, store: Store) -> int | None:
+        """Hand `run` to the waiting worker; its pid, or None when it is gone (the caller spawns one)."""
+        if self.proc.poll() is not None or self.proc.stdin is None or Path(store.path) != self.store_path:
+            self.cancel()
+            return None
+        folder = Path(run.folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.proc.stdin.write(f"{run.id} {folder / LOG_FILE}\n".encode())
+            self.proc.stdin.close()
+        except OSError:
+            return None
+        store.update_run(run.id, pid=self.proc.pid)
+        return self.proc.pid
+
+    def cancel(self) -> None:
+        """Let the worker exit without a run."""
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+
+
+def start_run(config: RunConfig, store: Store | None = None, *, detach: bool = True, name: str = "",
+              worker: WarmWorker | None = None) -> str:
+    """Record a new run and train it in a worker process (`worker`, already loading, when given); returns the
+    run id.
 
     With ``detach=False`` this waits until the worker has finished (completed, paused or failed).
     """
@@ -95,7 +154,8 @@ def start_run(config: RunConfig, store: Store | None = None, *, detach: bool = T
     check_run_space(config, store=s)  # before anything is written: the disk prompt lists versions to clear
     run = s.create_run(config, name=name)
     s.add_event(run.id, "queued", "The run is waiting for its worker to start.")
-    _spawn(run, s)
+    if worker is None or worker.take(run, s) is None:
+        _spawn(run, s)
     if not detach:
         wait_run(run.id, s)
     return run.id

@@ -220,12 +220,47 @@ def execute(run_id: str, store: Store) -> str:
     return "completed"
 
 
+#: What a worker loads before it has a run: most of a run's start-up is these imports.
+WARM_IMPORTS = ("torch", "lightning.pytorch", "transformers", "peft", "peftstudio.engine.session",
+                "peftstudio.engine.module", "peftstudio.engine.datamodule", "peftstudio.data")
+
+
+def _wait_for_run() -> str | None:
+    """A warm worker: load the libraries while the command that started it plans the run, then read
+    ``RUN_ID LOG_FILE`` from standard input and write to that log. None when standard input closes first
+    (the command gave up: a bad setting, Ctrl-C, or it died)."""
+    import importlib
+
+    for name in WARM_IMPORTS:
+        importlib.import_module(name)
+    line = sys.stdin.readline().strip()
+    if not line:
+        return None
+    run_id, _, log = line.partition(" ")
+    if log:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+    return run_id
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="peftstudio-worker")
-    parser.add_argument("run_id")
+    parser.add_argument("run_id", nargs="?")
     parser.add_argument("--db", default=None, help="the store's database file")
+    parser.add_argument("--wait", action="store_true",
+                        help="load the libraries first, then read the run id (and log file) from standard input")
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if args.wait:
+        args.run_id = _wait_for_run()
+        if args.run_id is None:
+            return 0
+    if not args.run_id:
+        parser.error("a run id is needed (or --wait)")
     store = Store(args.db) if args.db else Store()
     status = execute(args.run_id, store)
     sys.stdout.flush()

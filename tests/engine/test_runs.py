@@ -176,3 +176,33 @@ def test_two_process_ddp_on_the_cpu(micro_batch_size: int) -> None:
     assert run.summary["final_val_loss"] is not None
     assert "All distributed processes registered. Starting with 2 processes" in (
         Path(run.folder) / "worker.log").read_text()
+
+
+def test_a_warm_worker_trains_the_run_it_is_handed_exactly_as_a_fresh_one(
+        reference: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from peftstudio.engine import runs
+    from peftstudio.engine.runs import WarmWorker
+
+    def no_second_worker(*args: Any) -> int:
+        raise AssertionError("a fresh worker was spawned instead of the warm one")
+
+    store = open_store()
+    worker = WarmWorker.start(store)
+    monkeypatch.setattr(runs, "_spawn", no_second_worker)
+    rid = start_run(config(), store, detach=False, worker=worker)
+    run = store.get_run(rid)
+    assert run.status == "completed", run.error
+    assert worker.proc.wait(timeout=60) == 0
+    assert losses(store, rid) == reference[0]  # the same seed, the same numbers
+    assert (Path(run.folder) / "worker.log").is_file()
+
+
+def test_a_warm_worker_with_no_run_exits_by_itself() -> None:
+    from peftstudio.engine.runs import WarmWorker
+
+    store = open_store()
+    before = len(store.list_runs())
+    worker = WarmWorker.start(store)
+    worker.cancel()  # e.g. the command's settings were refused
+    assert worker.proc.wait(timeout=120) == 0
+    assert len(store.list_runs()) == before
