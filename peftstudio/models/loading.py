@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,13 +111,28 @@ def _hub_folder(ref: ModelReference) -> Path:
         raise make("model_offline", reference=ref.value, builtins=builtin_names()) from None
 
 
+def _tokenizer_class(folder: Path) -> str | None:
+    try:
+        found = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8")).get("tokenizer_class")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return found if isinstance(found, str) else None
+
+
 def load_tokenizer(reference: str, *, trust_remote_code: bool = False) -> PreTrainedTokenizerBase:
     """The tokenizer of a model reference (with its chat template)."""
-    from transformers import AutoTokenizer
-
     quiet_transformers()
     folder = model_folder(reference)
-    tok = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code)
+    if not trust_remote_code and _tokenizer_class(folder) == "TokenizersBackend":
+        # the class AutoTokenizer would pick, without its look at the model's config (which loads torch:
+        # seconds at every command's start)
+        from transformers.tokenization_utils_tokenizers import TokenizersBackend
+
+        tok = TokenizersBackend.from_pretrained(folder)
+    else:
+        from transformers import AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     return tok

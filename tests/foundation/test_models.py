@@ -92,3 +92,31 @@ def test_hub_id_offline_gives_the_plain_offline_message(monkeypatch: pytest.Monk
     assert info.code == "model_offline"
     assert "offline" in info.explanation and "builtin:smollm2-135m" in err.value.render()
     assert len(info.actions) >= 2
+
+
+@pytest.mark.parametrize("reference", ["builtin:tiny-llama", "builtin:smollm2-135m"])
+def test_the_quick_tokenizer_path_gives_what_autotokenizer_gives(reference: str) -> None:
+    from transformers import AutoTokenizer
+
+    from peftstudio.models import load_tokenizer, model_folder
+
+    ours, auto = load_tokenizer(reference), AutoTokenizer.from_pretrained(model_folder(reference))
+    if auto.pad_token is None:
+        auto.pad_token = auto.eos_token
+    assert type(ours) is type(auto)
+    texts = ["Hello, world!", "<|im_start|>user\nHi<|im_end|>", "中文 и ελληνικά 🚀", "  spaces\n\ttabs"]
+    assert [ours(t)["input_ids"] for t in texts] == [auto(t)["input_ids"] for t in texts]
+    chat = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]
+    assert ours.apply_chat_template(chat, tokenize=False) == auto.apply_chat_template(chat, tokenize=False)
+    assert (ours.bos_token, ours.eos_token, ours.pad_token, ours.pad_token_id) == (
+        auto.bos_token, auto.eos_token, auto.pad_token, auto.pad_token_id)
+
+
+def test_loading_a_tokenizer_does_not_load_torch() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from peftstudio.models import load_tokenizer; load_tokenizer('builtin:smollm2-135m'); "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
