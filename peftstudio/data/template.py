@@ -90,19 +90,76 @@ def render(example: Example, tokenizer: Any) -> tuple[str, tuple[Span, ...]]:
             continue
         before = _apply(tokenizer, messages[:i], generation=True) if i else ""
         upto = _apply(tokenizer, messages[: i + 1])
-        if full.startswith(upto) and upto.startswith(before) and len(before) >= cursor:
-            start, end = len(before), len(upto)
-        else:  # a template that is not prefix-stable (e.g. it drops earlier reasoning): mark the content itself
-            start = full.find(content, cursor)
-            if start < 0:
-                continue
-            end = start + len(content)
+        span = _answer_span(full, before, upto, content, cursor)
+        if span is None:
+            continue
+        start, end = span
+        # The turn's own closing, as the template writes it when another turn follows: what the last turn
+        # gets beyond it (Phi's eos at the very end of a conversation) is no part of the answer.
+        core = content.split("</think>")[-1].strip()
+        followed = _followed(tokenizer, messages[: i + 1])
+        if followed is not None and followed.startswith(full[:start]):
+            bound = start + _common_prefix(full[start:], followed[start:])
+            if core in full[start:bound]:  # a template that renders the turn otherwise when followed: ignore
+                end = min(end, bound)
         # Trailing newlines after the end-of-turn marker are layout, not something to learn.
-        while end > start and full[end - 1] == "\n" and end - 1 > start + len(content):
+        while end > start and full[end - 1] == "\n" and core in full[start:end - 1]:
             end -= 1
         trained.append((start, end))
         cursor = end
     return full, _spans(full, trained)
+
+
+def _followed(tokenizer: Any, messages: list[dict[str, str]]) -> str | None:
+    """The conversation with one more user turn after it (None when the template refuses that)."""
+    try:
+        return _apply(tokenizer, [*messages, {"role": "user", "content": "\u2063"}])
+    except Exception:  # noqa: BLE001 - templates raise their own errors for shapes they do not accept
+        return None
+
+
+def _common_prefix(a: str, b: str, keep: int = 0) -> int:
+    """Length of the shared start of `a` and `b`; when they part inside a marker (``<|end|>`` against
+    ``<|user|>`` share ``<|``), cut back to the last marker or line end, but never below `keep`."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    if n < len(b):
+        while n > keep and a[n - 1] not in "\n>]":
+            n -= 1
+    return n
+
+
+def _answer_span(full: str, before: str, upto: str, content: str, cursor: int) -> tuple[int, int] | None:
+    """Where one assistant turn's answer, with the template's end-of-turn marker, lies in `full`.
+
+    `before` is the conversation up to the turn with the generation prompt, `upto` the conversation ending
+    with it. Usually `full` continues both, and the answer runs from the end of `before` as far as `upto`
+    and `full` agree (a template that ends the conversation differently, e.g. with an extra eos, keeps
+    only the shared end-of-turn marker). Templates that render a turn differently when it is the last one
+    (Qwen3 drops earlier turns' reasoning; Phi adds eos at the very end) are handled by finding the answer
+    text itself in `full` and extending it by the end-of-turn marker `upto` puts after it.
+    """
+    answer = content.strip()
+    if full.startswith(before) and upto.startswith(before) and len(before) >= cursor:
+        start = len(before)
+        end = start + _common_prefix(full[start:], upto[start:], keep=len(answer))
+        if answer.split("</think>")[-1].strip() in full[start:end]:  # the reasoning may be laid out anew
+            return start, end
+    for text in (content, answer, content.split("</think>")[-1].strip()):  # reasoning dropped by the template
+        if not text:
+            continue
+        found = full.find(text, cursor)
+        if found < 0:
+            continue
+        end = found + len(text)
+        in_upto = upto.rfind(text)
+        if in_upto >= 0:
+            end += _common_prefix(full[end:], upto[in_upto + len(text):])
+        return found, end
+    return None
 
 
 def tokenize(example: Example, tokenizer: Any) -> tuple[list[int], list[int]]:
