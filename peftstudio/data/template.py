@@ -162,6 +162,33 @@ def _answer_span(full: str, before: str, upto: str, content: str, cursor: int) -
     return None
 
 
+def generation_prompt(tokenizer: Any, messages: list[dict[str, str]], *, completion: bool = False) -> str:
+    """The text a model continues to answer `messages`, laid out as it was trained.
+
+    With a chat template: the template with its generation prompt. Without one (a base model): the plain
+    ``### User:`` layout that `render` trains on, up to ``### Assistant:``. With `completion` (a run trained
+    on plain text): the last user message itself, for the model to continue.
+
+    Example:
+        >>> generation_prompt(None, [{"role": "user", "content": "Hi"}])
+        '### User:\\nHi\\n\\n### Assistant:\\n'
+        >>> generation_prompt(None, [{"role": "user", "content": "Once upon a time"}], completion=True)
+        'Once upon a time'
+    """
+    if completion:
+        return next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
+    if _has_template(tokenizer):
+        return _apply(tokenizer, messages, generation=True)
+    return "".join(f"### {m['role'].capitalize()}:\n{m['content']}\n\n" for m in messages) + "### Assistant:\n"
+
+
+def prompt_ids(tokenizer: Any, messages: list[dict[str, str]], *, completion: bool = False) -> list[int]:
+    """Token ids of `generation_prompt`: a completion gets the tokenizer's own start token (as plain-text
+    training does), a chat prompt none beyond what its template writes (as chat training does)."""
+    text = generation_prompt(tokenizer, messages, completion=completion)
+    return list(tokenizer(text, add_special_tokens=completion)["input_ids"])
+
+
 def tokenize(example: Example, tokenizer: Any) -> tuple[list[int], list[int]]:
     """``(input_ids, labels)`` for `example`: labels are the ids in trained spans and -100 elsewhere."""
     text, spans = render(example, tokenizer)
@@ -201,4 +228,5 @@ def estimate_tokens(example: Example, text: str | None = None) -> int:
     return (len(example.text if text is None else text) - n + 1) // 4 + 5 * n + 1
 
 
-__all__ = ["IGNORE_INDEX", "Span", "count_tokens", "estimate_tokens", "render", "tokenize"]
+__all__ = ["IGNORE_INDEX", "Span", "count_tokens", "estimate_tokens", "generation_prompt", "prompt_ids", "render",
+           "tokenize"]
