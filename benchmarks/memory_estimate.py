@@ -12,7 +12,12 @@ same shapes) train two bf16 steps; `torch.cuda.max_memory_allocated` is compared
 peak less the CUDA context (which the allocator does not see). Those figures are also written to
 ``benchmarks/results/memory_estimate_gpu.json``.
 
-Prints one JSON line: every case's estimate, measurement and ratio, and ``pass`` (all within 15%).
+For every catalog family (tests/family_models.py: tiny random-weight Llama, Qwen3, Qwen3.5, Gemma 3,
+SmolLM3, Phi-3/4, Mistral and gpt-oss models), LoRA on the attention and on every linear layer, at batch 2
+and sequence 48 and 96, counted the same way on the CPU.
+
+Prints one JSON line: every case's estimate, measurement and ratio, and ``pass`` (all within 15%; the
+family cases within 10%).
 
     .venv/bin/python benchmarks/memory_estimate.py [--quick]
 """
@@ -32,6 +37,7 @@ from peftstudio.models.catalog import find_model, spec_from_config
 from peftstudio.planner.memory import CUDA_CONTEXT_BYTES, estimate_memory
 
 TOLERANCE = 0.15
+FAMILY_TOLERANCE = 0.10
 RANK, ALPHA, DROPOUT = 8, 16, 0.05
 TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")
 
@@ -111,6 +117,36 @@ def cpu_cases(quick: bool) -> list[dict[str, Any]]:
     return cases
 
 
+def family_cases() -> list[dict[str, Any]]:
+    """Every catalog family's tiny model, counted on the CPU in fp32 (see the module docstring)."""
+    from peft import LoraConfig, get_peft_model
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.family_models import FAMILIES, VOCAB, tiny_model
+
+    cases = []
+    for family in FAMILIES:
+        for targets in ("attention", "all"):
+            for seq in (48, 96):
+                base = tiny_model(family)
+                spec = spec_from_config(base.config.to_dict(), name=family)
+                modules = list(spec.all_modules if targets == "all" else spec.attention_modules)
+                model = get_peft_model(base, LoraConfig(r=RANK, lora_alpha=ALPHA, lora_dropout=0.0,
+                                                        target_modules=modules))
+                m = measure_cpu(model, 2, seq, VOCAB)
+                est = estimate_memory(spec, precision="fp32", quantization="none", micro_batch_size=2,
+                                      sequence_length=seq, lora_rank=RANK, target_modules=modules,
+                                      lora_dropout=0.0, available_bytes=0, device="cpu")
+                measured = sum(m.values())
+                cases.append({"device": "cpu", "model": f"tiny-{family}", "family_of": list(FAMILIES[family]),
+                              "targets": targets, "micro_batch_size": 2, "sequence_length": seq,
+                              "estimate_bytes": est.held_bytes, "measured_bytes": measured,
+                              "ratio": round(est.held_bytes / measured, 4),
+                              "activations_ratio": round((est.activations_bytes + est.logits_bytes)
+                                                         / m["activations_and_logits"], 4)})
+    return cases
+
+
 def gpu_cases() -> list[dict[str, Any]]:
     """bf16 LoRA training on CUDA: allocator peak against the estimate less the CUDA context."""
     from transformers import LlamaConfig, LlamaForCausalLM
@@ -167,18 +203,22 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(0)
     started = time.perf_counter()
     cases = cpu_cases(args.quick)
+    families = family_cases()
     gpu: list[dict[str, Any]] = []
     if torch.cuda.is_available() and not args.quick:
         gpu = gpu_cases()
         results = Path(__file__).parent / "results"
         results.mkdir(exist_ok=True)
         (results / "memory_estimate_gpu.json").write_text(json.dumps(gpu, indent=2) + "\n")
-    every = cases + gpu
-    passed = all(abs(c["ratio"] - 1) <= TOLERANCE for c in every)
+    every = cases + families + gpu
+    passed = (all(abs(c["ratio"] - 1) <= TOLERANCE for c in every)
+              and all(abs(c["ratio"] - 1) <= FAMILY_TOLERANCE for c in families))
     worst = max(every, key=lambda c: abs(c["ratio"] - 1))
     print(json.dumps({
         "benchmark": "memory_estimate", "tolerance": TOLERANCE, "pass": passed,
-        "worst_ratio": worst["ratio"], "cases": every, "gpu_measured": bool(gpu),
+        "worst_ratio": worst["ratio"], "families": sorted({c["model"] for c in families}),
+        "worst_family_ratio": max(families, key=lambda c: abs(c["ratio"] - 1))["ratio"],
+        "cases": every, "gpu_measured": bool(gpu),
         "seconds": round(time.perf_counter() - started, 1),
     }))
     return 0 if passed else 1

@@ -34,7 +34,7 @@ from peftstudio.errors import make
 from peftstudio.records import DatasetReference, DataSettings
 
 #: Bump when the way examples are tokenized changes, so old caches are not reused.
-BUILD_VERSION = 1
+BUILD_VERSION = 2
 
 
 @frozen

@@ -90,19 +90,103 @@ def render(example: Example, tokenizer: Any) -> tuple[str, tuple[Span, ...]]:
             continue
         before = _apply(tokenizer, messages[:i], generation=True) if i else ""
         upto = _apply(tokenizer, messages[: i + 1])
-        if full.startswith(upto) and upto.startswith(before) and len(before) >= cursor:
-            start, end = len(before), len(upto)
-        else:  # a template that is not prefix-stable (e.g. it drops earlier reasoning): mark the content itself
-            start = full.find(content, cursor)
-            if start < 0:
-                continue
-            end = start + len(content)
+        span = _answer_span(full, before, upto, content, cursor)
+        if span is None:
+            continue
+        start, end = span
+        # The turn's own closing, as the template writes it when another turn follows: what the last turn
+        # gets beyond it (Phi's eos at the very end of a conversation) is no part of the answer.
+        core = content.split("</think>")[-1].strip()
+        followed = _followed(tokenizer, messages[: i + 1])
+        if followed is not None and followed.startswith(full[:start]):
+            bound = start + _common_prefix(full[start:], followed[start:])
+            if core in full[start:bound]:  # a template that renders the turn otherwise when followed: ignore
+                end = min(end, bound)
         # Trailing newlines after the end-of-turn marker are layout, not something to learn.
-        while end > start and full[end - 1] == "\n" and end - 1 > start + len(content):
+        while end > start and full[end - 1] == "\n" and core in full[start:end - 1]:
             end -= 1
         trained.append((start, end))
         cursor = end
     return full, _spans(full, trained)
+
+
+def _followed(tokenizer: Any, messages: list[dict[str, str]]) -> str | None:
+    """The conversation with one more user turn after it (None when the template refuses that)."""
+    try:
+        return _apply(tokenizer, [*messages, {"role": "user", "content": "\u2063"}])
+    except Exception:  # noqa: BLE001 - templates raise their own errors for shapes they do not accept
+        return None
+
+
+def _common_prefix(a: str, b: str, keep: int = 0) -> int:
+    """Length of the shared start of `a` and `b`; when they part inside a marker (``<|end|>`` against
+    ``<|user|>`` share ``<|``), cut back to the last marker or line end, but never below `keep`."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    if n < len(b):
+        while n > keep and a[n - 1] not in "\n>]":
+            n -= 1
+    return n
+
+
+def _answer_span(full: str, before: str, upto: str, content: str, cursor: int) -> tuple[int, int] | None:
+    """Where one assistant turn's answer, with the template's end-of-turn marker, lies in `full`.
+
+    `before` is the conversation up to the turn with the generation prompt, `upto` the conversation ending
+    with it. Usually `full` continues both, and the answer runs from the end of `before` as far as `upto`
+    and `full` agree (a template that ends the conversation differently, e.g. with an extra eos, keeps
+    only the shared end-of-turn marker). Templates that render a turn differently when it is the last one
+    (Qwen3 drops earlier turns' reasoning; Phi adds eos at the very end) are handled by finding the answer
+    text itself in `full` and extending it by the end-of-turn marker `upto` puts after it.
+    """
+    answer = content.strip()
+    if full.startswith(before) and upto.startswith(before) and len(before) >= cursor:
+        start = len(before)
+        end = start + _common_prefix(full[start:], upto[start:], keep=len(answer))
+        if answer.split("</think>")[-1].strip() in full[start:end]:  # the reasoning may be laid out anew
+            return start, end
+    for text in (content, answer, content.split("</think>")[-1].strip()):  # reasoning dropped by the template
+        if not text:
+            continue
+        found = full.find(text, cursor)
+        if found < 0:
+            continue
+        end = found + len(text)
+        in_upto = upto.rfind(text)
+        if in_upto >= 0:
+            end += _common_prefix(full[end:], upto[in_upto + len(text):])
+        return found, end
+    return None
+
+
+def generation_prompt(tokenizer: Any, messages: list[dict[str, str]], *, completion: bool = False) -> str:
+    """The text a model continues to answer `messages`, laid out as it was trained.
+
+    With a chat template: the template with its generation prompt. Without one (a base model): the plain
+    ``### User:`` layout that `render` trains on, up to ``### Assistant:``. With `completion` (a run trained
+    on plain text): the last user message itself, for the model to continue.
+
+    Example:
+        >>> generation_prompt(None, [{"role": "user", "content": "Hi"}])
+        '### User:\\nHi\\n\\n### Assistant:\\n'
+        >>> generation_prompt(None, [{"role": "user", "content": "Once upon a time"}], completion=True)
+        'Once upon a time'
+    """
+    if completion:
+        return next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
+    if _has_template(tokenizer):
+        return _apply(tokenizer, messages, generation=True)
+    return "".join(f"### {m['role'].capitalize()}:\n{m['content']}\n\n" for m in messages) + "### Assistant:\n"
+
+
+def prompt_ids(tokenizer: Any, messages: list[dict[str, str]], *, completion: bool = False) -> list[int]:
+    """Token ids of `generation_prompt`: a completion gets the tokenizer's own start token (as plain-text
+    training does), a chat prompt none beyond what its template writes (as chat training does)."""
+    text = generation_prompt(tokenizer, messages, completion=completion)
+    return list(tokenizer(text, add_special_tokens=completion)["input_ids"])
 
 
 def tokenize(example: Example, tokenizer: Any) -> tuple[list[int], list[int]]:
@@ -144,4 +228,5 @@ def estimate_tokens(example: Example, text: str | None = None) -> int:
     return (len(example.text if text is None else text) - n + 1) // 4 + 5 * n + 1
 
 
-__all__ = ["IGNORE_INDEX", "Span", "count_tokens", "estimate_tokens", "render", "tokenize"]
+__all__ = ["IGNORE_INDEX", "Span", "count_tokens", "estimate_tokens", "generation_prompt", "prompt_ids", "render",
+           "tokenize"]

@@ -84,6 +84,19 @@ CATALOG: dict[str, _Entry] = {
             _a("Connect to the internet and try again", None, "Check your network connection, then retry."),
         ),
     ),
+    "model_gated": _Entry(
+        "This model needs its licence accepted first",
+        "{reference} is a gated model on the Hugging Face Hub: its makers let you download it only after you "
+        "accept their licence on the model's page, and the Hub must know who you are.",
+        (
+            _a("Accept the licence and log in", None,
+               "Open https://huggingface.co/{reference} in a browser, sign in and accept the licence.",
+               "In a terminal, run: hf auth login (paste an access token from your Hugging Face settings).",
+               "Start again; the download then works."),
+            _a("Use a model without a licence gate", "use_builtin", "Built-in models: {builtins}.",
+               "Qwen3, SmolLM3, Phi-4-mini and gpt-oss download without accepting a licence."),
+        ),
+    ),
     "disk_full": _Entry(
         "Not enough disk space",
         "Writing {what} needs about {needed} but only {free} is free. The last saved checkpoint is intact, "

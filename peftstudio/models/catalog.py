@@ -63,6 +63,32 @@ class ModelSpec:
     aliases: tuple[str, ...] = field(default=(), converter=as_tuple)
     norms_per_layer: int = 2
     builtin: bool = False
+    #: Layers whose attention sees only the last `sliding_window` tokens (Gemma 3, gpt-oss, Mistral v0.1).
+    sliding_layers: int = 0
+    sliding_window: int | None = None
+    #: RMSNorm over each query and key head (Qwen3, Qwen3.5, Gemma 3).
+    qk_norm: bool = False
+    #: Qwen3.5's full-attention layers gate their output: q_proj is twice as wide (queries and the gate).
+    attention_output_gate: bool = False
+    #: o_proj has a bias too (gpt-oss); `attention_bias` alone is q/k/v only (Qwen2).
+    output_bias: bool = False
+    #: One learned "sink" logit per head and layer (gpt-oss).
+    attention_sinks: bool = False
+    #: Hybrid models (Qwen3.5): layers with linear attention (Gated DeltaNet) instead of softmax attention.
+    linear_layers: int = 0
+    linear_key_heads: int = 0
+    linear_value_heads: int = 0
+    linear_key_head_dim: int = 0
+    linear_value_head_dim: int = 0
+    linear_conv_kernel: int = 4
+    #: Mixture of experts (gpt-oss): every layer stores `experts` MLPs of width `intermediate_size` (with
+    #: biases) and a router; each token computes with `experts_per_token` of them.
+    experts: int = 0
+    experts_per_token: int = 0
+    #: Where each shape was checked (a comment-like note for the catalog's own entries).
+    source: str = ""
+    #: Gated on the Hugging Face Hub: the user must accept the licence on the model's page and log in.
+    gated: bool = False
 
     @property
     def head_dim(self) -> int:
@@ -78,16 +104,32 @@ class ModelSpec:
         """Width of the key (and value) projection; smaller than `q_dim` with grouped-query attention."""
         return self.kv_heads * self.head_dim
 
+    @property
+    def attention_layers(self) -> int:
+        """Layers with softmax attention (all but the hybrid models' linear-attention layers)."""
+        return self.layers - self.linear_layers
+
+    @property
+    def is_moe(self) -> bool:
+        return self.experts > 0
+
     @cached_property
     def layer_linear_shapes(self) -> dict[str, tuple[int, int]]:
-        """(in, out) of every linear layer in one transformer block, by the module name LoRA targets."""
+        """(in, out) of the linear layers LoRA can target in one transformer block, by module name.
+
+        Attention projections exist in the softmax-attention layers only; a mixture of experts keeps its
+        experts as stacked weights, not linear layers, so it offers the attention projections alone.
+        """
         h, i = self.hidden_size, self.intermediate_size
         shapes: dict[str, tuple[int, int]] = {}
+        q_out = self.q_dim * (2 if self.attention_output_gate else 1)
         if self.attention_modules == ("qkv_proj", "o_proj"):  # Phi-3: q, k, v fused in one matrix
             shapes["qkv_proj"] = (h, self.q_dim + 2 * self.kv_dim)
         else:
-            shapes.update(q_proj=(h, self.q_dim), k_proj=(h, self.kv_dim), v_proj=(h, self.kv_dim))
+            shapes.update(q_proj=(h, q_out), k_proj=(h, self.kv_dim), v_proj=(h, self.kv_dim))
         shapes["o_proj"] = (self.q_dim, h)
+        if self.is_moe:
+            return shapes
         if self.mlp_modules == ("gate_up_proj", "down_proj"):  # Phi-3: gate and up fused
             shapes["gate_up_proj"] = (h, 2 * i)
         else:
@@ -95,11 +137,66 @@ class ModelSpec:
         shapes["down_proj"] = (i, h)
         return shapes
 
+    def module_layers(self, module: str) -> int:
+        """How many blocks hold the linear layer `module` (attention projections: softmax layers only)."""
+        if module not in self.layer_linear_shapes:
+            return 0
+        return self.attention_layers if module in self.attention_modules else self.layers
+
+    @property
+    def linear_attention_widths(self) -> tuple[int, int]:
+        """(keys, values) widths of one linear-attention layer: its q and k are `keys` wide each."""
+        return (self.linear_key_heads * self.linear_key_head_dim, self.linear_value_heads * self.linear_value_head_dim)
+
+    @cached_property
+    def linear_attention_projections(self) -> int:
+        """Matrix weights of one Gated DeltaNet layer (Qwen3.5): q/k/v together, z, the a and b gates, out."""
+        if not self.linear_layers:
+            return 0
+        h = self.hidden_size
+        keys, values = self.linear_attention_widths
+        return h * (2 * keys + values) + h * values + 2 * h * self.linear_value_heads + values * h
+
+    @cached_property
+    def linear_attention_parameters(self) -> int:
+        """All weights of one Gated DeltaNet layer: the projections, the short convolution, decay terms, norm."""
+        if not self.linear_layers:
+            return 0
+        keys, values = self.linear_attention_widths
+        return (self.linear_attention_projections + (2 * keys + values) * self.linear_conv_kernel
+                + 2 * self.linear_value_heads + self.linear_value_head_dim)
+
+    @cached_property
+    def expert_parameters(self) -> int:
+        """Weights of one layer's experts and router (all stored, whichever a token uses)."""
+        if not self.is_moe:
+            return 0
+        h, i, n = self.hidden_size, self.intermediate_size, self.experts
+        return n * (h * 2 * i + 2 * i + i * h + h) + (h * n + n)
+
     @cached_property
     def layer_linear_parameters(self) -> int:
-        """Weights of one block's linear layers (the ones 4-/8-bit loading quantizes)."""
+        """Weights of one softmax-attention block's linear layers (the ones 4-/8-bit loading quantizes)."""
         bias = self.q_dim + 2 * self.kv_dim if self.attention_bias else 0
+        bias += self.hidden_size if self.output_bias else 0
         return sum(a * b for a, b in self.layer_linear_shapes.values()) + bias
+
+    @cached_property
+    def linear_parameters(self) -> int:
+        """Every block's matrix weights together: what 4-/8-bit loading quantizes (experts aside)."""
+        attention = sum(a * b for m, (a, b) in self.layer_linear_shapes.items() if m in self.attention_modules)
+        mlp = sum(a * b for m, (a, b) in self.layer_linear_shapes.items() if m not in self.attention_modules)
+        return (self.attention_layers * attention + self.layers * mlp
+                + self.linear_layers * self.linear_attention_projections)
+
+    @cached_property
+    def active_linear_parameters(self) -> int:
+        """Matrix weights one token computes with in all blocks (a mixture of experts uses only its active ones)."""
+        moe = 0
+        if self.is_moe:
+            h, i = self.hidden_size, self.intermediate_size
+            moe = self.layers * (self.experts_per_token * 3 * h * i + h * self.experts)
+        return self.linear_parameters + moe
 
     @property
     def embedding_parameters(self) -> int:
@@ -108,9 +205,16 @@ class ModelSpec:
 
     @cached_property
     def parameters(self) -> int:
-        """Total parameters, computed from the shape (norm weights included)."""
+        """Total parameters, computed from the shape (norm weights, biases, routers and all experts included)."""
         norms = self.layers * self.norms_per_layer * self.hidden_size + self.hidden_size
-        return self.layers * self.layer_linear_parameters + self.embedding_parameters + norms
+        norms += self.attention_layers * 2 * self.head_dim if self.qk_norm else 0
+        sinks = self.attention_layers * self.heads if self.attention_sinks else 0
+        attention = self.attention_layers * self.layer_linear_parameters
+        if not self.is_moe:  # the dense MLP is part of `layer_linear_parameters`, counted once per layer
+            mlp = sum(a * b for m, (a, b) in self.layer_linear_shapes.items() if m in self.mlp_modules)
+            attention += self.linear_layers * mlp
+        blocks = attention + self.linear_layers * self.linear_attention_parameters + self.layers * self.expert_parameters
+        return blocks + self.embedding_parameters + norms + sinks
 
     @property
     def all_modules(self) -> tuple[str, ...]:
@@ -128,21 +232,59 @@ def _spec(alias: str, hub_id: str, title: str, arch: str, layers: int, h: int, i
 
 
 _PHI3 = dict(attention_modules=("qkv_proj", "o_proj"), mlp_modules=("gate_up_proj", "down_proj"))
+_QWEN3 = dict(head_dim_override=128, qk_norm=True)
+_GEMMA3 = dict(tie_embeddings=True, head_dim_override=256, norms_per_layer=4, qk_norm=True, sliding_window=512)
+_LLAMA_GATED = dict(gated=True)
 
+# Each entry's `source` says where its shapes were checked (the published config.json, read through copies
+# quoted in public code, since this machine has no Hub access). Parameter counts are computed from the
+# shapes and checked against the published totals in tests/planner/test_catalog.py.
 MODEL_CATALOG: tuple[ModelSpec, ...] = (
     # The built-ins. tiny-llama's figures are those of peftstudio.models.builtins (vocabulary at most 1024).
     _spec("tiny-llama", "builtin:tiny-llama", "Tiny Llama (built-in, for tests)", "llama", 4, 192, 512, 6, 2,
-          1024, 2048, builtin=True),
+          1024, 2048, builtin=True, source="peftstudio.models.builtins.build_tiny_llama"),
     _spec("smollm2-135m", "builtin:smollm2-135m", "SmolLM2 135M Instruct (built-in)", "llama", 30, 576, 1536,
           9, 3, 49152, 8192, tie_embeddings=True, builtin=True,
-          aliases=("HuggingFaceTB/SmolLM2-135M-Instruct", "HuggingFaceTB/SmolLM2-135M", "smollm2-135m-instruct")),
+          aliases=("HuggingFaceTB/SmolLM2-135M-Instruct", "HuggingFaceTB/SmolLM2-135M", "smollm2-135m-instruct"),
+          source="the shipped GGUF's metadata (tests/foundation)"),
+    # 18 layers, every 6th global: 15 sliding-window layers of 512 tokens.
     _spec("gemma3-270m", "builtin:gemma3-270m", "Gemma 3 270M (built-in, base)", "gemma3_text", 18, 640, 2048, 4, 1,
-          262144, 32768, tie_embeddings=True, head_dim_override=256, norms_per_layer=4, builtin=True,
-          aliases=("google/gemma-3-270m",)),
+          262144, 32768, sliding_layers=15, builtin=True, aliases=("google/gemma-3-270m",),
+          source="the shipped GGUF's metadata, converted (tests/foundation/test_gemma3.py)", **_GEMMA3),
+    # --- Qwen3 (Apache 2.0): config.json of Qwen/Qwen3-{0.6B,1.7B,4B,8B}, as quoted with its URL in public
+    # catalogs (head_dim 128, 8 KV heads, vocabulary 151936, 40960 positions; tied up to 4B).
+    _spec("qwen3-0.6b", "Qwen/Qwen3-0.6B", "Qwen3 0.6B", "qwen3", 28, 1024, 3072, 16, 8, 151936, 40960,
+          tie_embeddings=True, aliases=("Qwen/Qwen3-0.6B-Base",), source="Qwen/Qwen3-0.6B config.json", **_QWEN3),
+    _spec("qwen3-1.7b", "Qwen/Qwen3-1.7B", "Qwen3 1.7B", "qwen3", 28, 2048, 6144, 16, 8, 151936, 40960,
+          tie_embeddings=True, aliases=("Qwen/Qwen3-1.7B-Base",), source="Qwen/Qwen3-1.7B config.json", **_QWEN3),
+    _spec("qwen3-4b", "Qwen/Qwen3-4B", "Qwen3 4B", "qwen3", 36, 2560, 9728, 32, 8, 151936, 40960,
+          tie_embeddings=True, aliases=("Qwen/Qwen3-4B-Base",), source="Qwen/Qwen3-4B config.json", **_QWEN3),
+    _spec("qwen3-8b", "Qwen/Qwen3-8B", "Qwen3 8B", "qwen3", 36, 4096, 12288, 32, 8, 151936, 40960,
+          aliases=("Qwen/Qwen3-8B-Base",), source="Qwen/Qwen3-8B config.json", **_QWEN3),
+    # --- Qwen3.5 (Apache 2.0), hybrid: of every 4 layers 3 use linear attention (Gated DeltaNet), 1 softmax
+    # attention with an output gate. text_config of Qwen/Qwen3.5-0.8B's config.json (two public copies agree).
+    # The language model only: the checkpoint also holds a vision encoder, which text training leaves alone.
+    _spec("qwen3.5-0.8b", "Qwen/Qwen3.5-0.8B", "Qwen3.5 0.8B", "qwen3_5_text", 24, 1024, 3584, 8, 2, 248320,
+          262144, tie_embeddings=True, head_dim_override=256, qk_norm=True, attention_output_gate=True,
+          linear_layers=18, linear_key_heads=16, linear_value_heads=16, linear_key_head_dim=128,
+          linear_value_head_dim=128, linear_conv_kernel=4, aliases=("Qwen/Qwen3.5-0.8B-Base",),
+          source="Qwen/Qwen3.5-0.8B config.json (text_config)"),
+    # --- Gemma 3 (Gemma terms, gated): google/gemma-3-1b-it config.json: 26 layers, every 6th global.
+    _spec("gemma3-1b", "google/gemma-3-1b-it", "Gemma 3 1B Instruct", "gemma3_text", 26, 1152, 6912, 4, 1,
+          262144, 32768, sliding_layers=22, gated=True, aliases=("google/gemma-3-1b-pt", "gemma-3-1b"),
+          source="google/gemma-3-1b-it config.json", **_GEMMA3),
+    # --- SmolLM (Apache 2.0)
     _spec("smollm2-360m", "HuggingFaceTB/SmolLM2-360M-Instruct", "SmolLM2 360M Instruct", "llama", 32, 960, 2560,
-          15, 5, 49152, 8192, tie_embeddings=True, aliases=("HuggingFaceTB/SmolLM2-360M",)),
+          15, 5, 49152, 8192, tie_embeddings=True, aliases=("HuggingFaceTB/SmolLM2-360M",),
+          source="HuggingFaceTB/SmolLM2-360M-Instruct config.json"),
     _spec("smollm2-1.7b", "HuggingFaceTB/SmolLM2-1.7B-Instruct", "SmolLM2 1.7B Instruct", "llama", 24, 2048, 8192,
-          32, 32, 49152, 8192, tie_embeddings=True, aliases=("HuggingFaceTB/SmolLM2-1.7B",)),
+          32, 32, 49152, 8192, tie_embeddings=True, aliases=("HuggingFaceTB/SmolLM2-1.7B",),
+          source="HuggingFaceTB/SmolLM2-1.7B-Instruct config.json"),
+    # SmolLM3: Llama-like with no RoPE in every 4th layer (no weights change), GQA 16/4, head_dim 128.
+    _spec("smollm3-3b", "HuggingFaceTB/SmolLM3-3B", "SmolLM3 3B", "smollm3", 36, 2048, 11008, 16, 4, 128256, 65536,
+          tie_embeddings=True, aliases=("HuggingFaceTB/SmolLM3-3B-Base",),
+          source="HuggingFaceTB/SmolLM3-3B config.json"),
+    # --- Older but still common
     _spec("qwen2.5-0.5b", "Qwen/Qwen2.5-0.5B-Instruct", "Qwen2.5 0.5B Instruct", "qwen2", 24, 896, 4864, 14, 2,
           151936, 32768, tie_embeddings=True, attention_bias=True, aliases=("Qwen/Qwen2.5-0.5B",)),
     _spec("qwen2.5-1.5b", "Qwen/Qwen2.5-1.5B-Instruct", "Qwen2.5 1.5B Instruct", "qwen2", 28, 1536, 8960, 12, 2,
@@ -151,18 +293,34 @@ MODEL_CATALOG: tuple[ModelSpec, ...] = (
           1536, 8960, 12, 2, 151936, 32768, tie_embeddings=True, attention_bias=True),
     _spec("qwen2.5-7b", "Qwen/Qwen2.5-7B-Instruct", "Qwen2.5 7B Instruct", "qwen2", 28, 3584, 18944, 28, 4,
           152064, 32768, attention_bias=True, aliases=("Qwen/Qwen2.5-7B",)),
+    # --- Llama 3.x (Llama community licence, gated): meta-llama config.json files.
     _spec("llama-3.2-1b", "meta-llama/Llama-3.2-1B-Instruct", "Llama 3.2 1B Instruct", "llama", 16, 2048, 8192,
-          32, 8, 128256, 131072, tie_embeddings=True, head_dim_override=64, aliases=("meta-llama/Llama-3.2-1B",)),
+          32, 8, 128256, 131072, tie_embeddings=True, head_dim_override=64, aliases=("meta-llama/Llama-3.2-1B",),
+          source="meta-llama/Llama-3.2-1B-Instruct config.json", **_LLAMA_GATED),
     _spec("llama-3.2-3b", "meta-llama/Llama-3.2-3B-Instruct", "Llama 3.2 3B Instruct", "llama", 28, 3072, 8192,
-          24, 8, 128256, 131072, tie_embeddings=True, aliases=("meta-llama/Llama-3.2-3B",)),
+          24, 8, 128256, 131072, tie_embeddings=True, aliases=("meta-llama/Llama-3.2-3B",),
+          source="meta-llama/Llama-3.2-3B-Instruct config.json", **_LLAMA_GATED),
     _spec("llama-3.1-8b", "meta-llama/Llama-3.1-8B-Instruct", "Llama 3.1 8B Instruct", "llama", 32, 4096, 14336,
-          32, 8, 128256, 131072, aliases=("meta-llama/Llama-3.1-8B", "meta-llama/Meta-Llama-3.1-8B-Instruct")),
+          32, 8, 128256, 131072, aliases=("meta-llama/Llama-3.1-8B", "meta-llama/Meta-Llama-3.1-8B-Instruct"),
+          source="meta-llama/Llama-3.1-8B-Instruct config.json", **_LLAMA_GATED),
     _spec("mistral-7b", "mistralai/Mistral-7B-Instruct-v0.3", "Mistral 7B Instruct v0.3", "mistral", 32, 4096,
-          14336, 32, 8, 32768, 32768, aliases=("mistralai/Mistral-7B-v0.3", "mistral-7b-v0.3")),
+          14336, 32, 8, 32768, 32768, aliases=("mistralai/Mistral-7B-v0.3", "mistral-7b-v0.3"),
+          source="mistralai/Mistral-7B-Instruct-v0.3 config.json (no sliding window in v0.3)"),
     _spec("gemma-2-2b", "google/gemma-2-2b-it", "Gemma 2 2B Instruct", "gemma2", 26, 2304, 9216, 8, 4, 256000,
-          8192, tie_embeddings=True, head_dim_override=256, norms_per_layer=4, aliases=("google/gemma-2-2b",)),
+          8192, tie_embeddings=True, head_dim_override=256, norms_per_layer=4, aliases=("google/gemma-2-2b",),
+          gated=True),
     _spec("phi-3.5-mini", "microsoft/Phi-3.5-mini-instruct", "Phi-3.5 mini Instruct", "phi3", 32, 3072, 8192, 32,
           32, 32064, 131072, **_PHI3),
+    # Phi-4-mini (MIT): the Phi-3 architecture with GQA 24/8, a 200k vocabulary and tied embeddings.
+    _spec("phi-4-mini", "microsoft/Phi-4-mini-instruct", "Phi-4 mini Instruct", "phi3", 32, 3072, 8192, 24, 8,
+          200064, 131072, tie_embeddings=True, source="microsoft/Phi-4-mini-instruct config.json", **_PHI3),
+    # gpt-oss-20b (Apache 2.0): mixture of experts, 32 experts of which 4 per token, in every layer; every
+    # other layer attends within 128 tokens; biases on every attention projection and one sink per head.
+    # The published weights store the experts in MXFP4; training loads them at 16 bits (counted so here).
+    _spec("gpt-oss-20b", "openai/gpt-oss-20b", "gpt-oss 20B", "gpt_oss", 24, 2880, 2880, 64, 8, 201088, 131072,
+          head_dim_override=64, attention_bias=True, output_bias=True, attention_sinks=True, experts=32,
+          experts_per_token=4, sliding_layers=12, sliding_window=128, mlp_modules=(),
+          source="openai/gpt-oss-20b config.json"),
 )
 
 
@@ -198,34 +356,83 @@ def lookup(reference: str) -> ModelSpec | None:
     return _INDEX.get(_norm(reference))
 
 
+#: Families whose config.json may leave out tie_word_embeddings because their config class ties by default.
+_TIED_BY_DEFAULT = ("gemma", "gemma2", "gemma3_text", "gemma3", "qwen3_5_text", "qwen3_5")
+_QK_NORM = ("qwen3", "qwen3_moe", "qwen3_5", "qwen3_5_text", "gemma3", "gemma3_text", "olmo2")
+_FOUR_NORMS = ("gemma2", "gemma3", "gemma3_text")
+
+
+def _layer_kinds(cfg: dict[str, Any], layers: int) -> list[str]:
+    """Each layer's attention kind from ``layer_types`` (or Gemma 3's older ``sliding_window_pattern``)."""
+    kinds = cfg.get("layer_types")
+    if isinstance(kinds, list) and len(kinds) == layers:
+        return [str(k) for k in kinds]
+    pattern = cfg.get("sliding_window_pattern")
+    if isinstance(pattern, int) and pattern > 0 and cfg.get("sliding_window"):
+        return ["full_attention" if (i + 1) % pattern == 0 else "sliding_attention" for i in range(layers)]
+    if str(cfg.get("model_type", "")).startswith("qwen3_5"):  # one softmax layer in every 4 (the default)
+        every = int(cfg.get("full_attention_interval") or 4)
+        return ["full_attention" if (i + 1) % every == 0 else "linear_attention" for i in range(layers)]
+    return ["full_attention"] * layers
+
+
 def spec_from_config(config: dict[str, Any], *, name: str = "model") -> ModelSpec:
-    """A `ModelSpec` from a Hugging Face ``config.json`` mapping.
+    """A `ModelSpec` from a Hugging Face ``config.json`` mapping: how a folder or hub id outside the catalog
+    is planned. Grouped-query attention, head_dim overrides, tied embeddings, sliding-window and
+    linear-attention layers (``layer_types``), q/k norms and mixtures of experts are read from it.
 
     Example:
         >>> spec_from_config({"model_type": "llama", "num_hidden_layers": 2, "hidden_size": 64,
         ...                   "intermediate_size": 128, "num_attention_heads": 4, "vocab_size": 500})
         ... # doctest: +ELLIPSIS
         ModelSpec(alias='model', ...)
+        >>> moe = spec_from_config({"model_type": "gpt_oss", "num_hidden_layers": 2, "hidden_size": 64,
+        ...     "intermediate_size": 64, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 500,
+        ...     "num_local_experts": 8, "num_experts_per_tok": 2, "sliding_window": 16,
+        ...     "layer_types": ["sliding_attention", "full_attention"]})
+        >>> moe.experts, moe.experts_per_token, moe.sliding_layers
+        (8, 2, 1)
     """
+    outer = dict(config)
     cfg = dict(config.get("text_config") or config)  # multimodal configs nest the language model
     try:
         h = int(cfg["hidden_size"])
         heads = int(cfg["num_attention_heads"])
+        layers = int(cfg["num_hidden_layers"])
+        arch = str(cfg.get("model_type", outer.get("model_type", "unknown")))
+        tie = cfg.get("tie_word_embeddings", outer.get("tie_word_embeddings"))
+        kinds = _layer_kinds(cfg, layers)
+        experts = int(cfg.get("num_local_experts") or cfg.get("num_experts") or 0)
         spec_kw: dict[str, Any] = dict(
-            alias=name, hub_id=name, title=name, architecture=str(cfg.get("model_type", "unknown")),
-            layers=int(cfg["num_hidden_layers"]), hidden_size=h,
+            alias=name, hub_id=name, title=name, architecture=arch, layers=layers, hidden_size=h,
             intermediate_size=int(cfg.get("intermediate_size") or 4 * h), heads=heads,
             kv_heads=int(cfg.get("num_key_value_heads") or heads), vocab_size=int(cfg["vocab_size"]),
             max_context=int(cfg.get("max_position_embeddings") or 2048),
-            tie_embeddings=bool(cfg.get("tie_word_embeddings", False)),
+            tie_embeddings=bool(tie) if tie is not None else arch in _TIED_BY_DEFAULT,
             head_dim_override=int(cfg["head_dim"]) if cfg.get("head_dim") else None,
-            attention_bias=bool(cfg.get("attention_bias", cfg.get("model_type") == "qwen2")),
+            attention_bias=bool(cfg.get("attention_bias", arch == "qwen2")),
+            sliding_layers=kinds.count("sliding_attention"),
+            sliding_window=int(cfg["sliding_window"]) if cfg.get("sliding_window") else None,
+            linear_layers=kinds.count("linear_attention"),
+            qk_norm=arch in _QK_NORM,
+            attention_output_gate=arch.startswith("qwen3_5"),
         )
+        if spec_kw["linear_layers"]:
+            spec_kw.update(linear_key_heads=int(cfg["linear_num_key_heads"]),
+                           linear_value_heads=int(cfg["linear_num_value_heads"]),
+                           linear_key_head_dim=int(cfg["linear_key_head_dim"]),
+                           linear_value_head_dim=int(cfg["linear_value_head_dim"]),
+                           linear_conv_kernel=int(cfg.get("linear_conv_kernel_dim") or 4))
+        if experts:
+            spec_kw.update(experts=experts, mlp_modules=(),
+                           experts_per_token=int(cfg.get("num_experts_per_tok") or cfg.get("experts_per_token") or 1))
+        if arch == "gpt_oss":
+            spec_kw.update(output_bias=bool(spec_kw["attention_bias"]), attention_sinks=True)
     except (KeyError, TypeError, ValueError) as exc:
         raise make("model_not_found", reference=f"{name} (its config.json lacks {exc})") from None
     if spec_kw["architecture"] == "phi3":
         spec_kw.update(_PHI3)
-    if spec_kw["architecture"].startswith("gemma2"):
+    if spec_kw["architecture"] in _FOUR_NORMS:
         spec_kw["norms_per_layer"] = 4
     return ModelSpec(**spec_kw)
 

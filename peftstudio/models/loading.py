@@ -104,7 +104,9 @@ def _hub_folder(ref: ModelReference) -> Path:
         return Path(snapshot_download(ref.value, allow_patterns=_HUB_PATTERNS, etag_timeout=10))
     except Exception as exc:  # noqa: BLE001 - sorted into plain errors by name just below
         name = type(exc).__name__
-        if "NotFound" in name or "RepositoryNotFound" in name or "GatedRepo" in name:
+        if _is_gated(ref.value, exc):
+            raise make("model_gated", reference=ref.value, builtins=builtin_names()) from None
+        if "NotFound" in name or "RepositoryNotFound" in name:
             if "Connect" not in str(exc) and "offline" not in str(exc).lower():
                 raise make("model_not_found", reference=ref.value, builtins=builtin_names()) from None
         log.debug("hub download of %s failed: %s", ref.value, exc)
@@ -117,6 +119,18 @@ def _tokenizer_class(folder: Path) -> str | None:
     except (OSError, ValueError, AttributeError):
         return None
     return found if isinstance(found, str) else None
+
+
+def _is_gated(hub_id: str, exc: BaseException) -> bool:
+    """Whether a failed download means "accept the licence and log in": the Hub said so, or it refused a
+    model the catalog knows to be gated (offline errors are not that)."""
+    if "GatedRepo" in type(exc).__name__:
+        return True
+    from peftstudio.models.catalog import lookup
+
+    spec = lookup(hub_id)
+    text = str(exc)
+    return bool(spec and spec.gated and ("401" in text or "403" in text or "gated" in text.lower()))
 
 
 def load_tokenizer(reference: str, *, trust_remote_code: bool = False) -> PreTrainedTokenizerBase:

@@ -10,7 +10,7 @@ Example:
     >>> from peftstudio.hardware import simulated_hardware
     >>> pick = pick_model(simulated_hardware("RTX 4090"), "chatbot")
     >>> pick.reference, pick.plan.memory.fits
-    ('llama-3.1-8b', True)
+    ('qwen3-8b', True)
     >>> "the largest model suited to chatbot" in pick.reason
     True
 """

@@ -105,7 +105,7 @@ def training_flops_per_token(spec: ModelSpec, sequence_length: int, *, gradient_
         >>> round(f / 1e9)
         31
     """
-    matmul = spec.layers * spec.layer_linear_parameters + spec.vocab_size * spec.hidden_size  # blocks + head
+    matmul = spec.active_linear_parameters + spec.vocab_size * spec.hidden_size  # blocks (active experts) + head
     # causal attention: QK^T and AV, half the score matrix, 2 FLOPs per multiply-add
     attention_forward = spec.layers * 2 * sequence_length * spec.q_dim
     forwards = 2 if gradient_checkpointing else 1

@@ -119,7 +119,8 @@ class MemoryBreakdown:
 
 
 def lora_parameters(spec: ModelSpec, rank: int, target_modules: Sequence[str]) -> int:
-    """Trainable LoRA parameters: ``rank * (in + out)`` for every targeted linear layer of every block.
+    """Trainable LoRA parameters: ``rank * (in + out)`` for every targeted linear layer of every block
+    that has it (a hybrid model's attention projections exist in its softmax-attention layers only).
 
     Example:
         >>> from peftstudio.models.catalog import find_model
@@ -127,8 +128,8 @@ def lora_parameters(spec: ModelSpec, rank: int, target_modules: Sequence[str]) -
         6815744
     """
     shapes = spec.layer_linear_shapes
-    per_layer = sum(rank * (shapes[m][0] + shapes[m][1]) for m in target_modules if m in shapes)
-    return spec.layers * per_layer
+    return sum(spec.module_layers(m) * rank * (shapes[m][0] + shapes[m][1]) for m in set(target_modules)
+               if m in shapes)
 
 
 def base_weight_bytes(spec: ModelSpec, precision: str, quantization: str) -> int:
@@ -138,7 +139,7 @@ def base_weight_bytes(spec: ModelSpec, precision: str, quantization: str) -> int
     if quantization == "none":  # fp16 loads in fp32: 16-mixed autocast keeps the residual stream in fp32
         return spec.parameters * (4 if precision == "fp16" else e)
     per = NF4_BYTES if quantization == "4bit" else INT8_BYTES
-    linear = spec.layers * spec.layer_linear_parameters
+    linear = spec.linear_parameters
     return int(linear * per + (spec.parameters - linear) * e)
 
 
@@ -154,7 +155,7 @@ def upcast_bytes(spec: ModelSpec, precision: str, quantization: str) -> int:
     """
     if quantization == "none":
         return 0
-    linear = spec.layers * spec.layer_linear_parameters
+    linear = spec.linear_parameters
     kept = spec.embedding_parameters if precision == "bf16" else 0
     return (spec.parameters - linear - kept) * (4 - DTYPE_BYTES[precision])
 
@@ -183,22 +184,89 @@ def _lora_inputs(spec: ModelSpec, targets: set[str], e: int, dropout: float, cpu
     return total
 
 
-def block_activation_bytes(spec: ModelSpec, *, e: int, rank: int, targets: set[str], dropout: float,
-                           cpu: bool, input_grad: bool, sequence_length: int) -> float:
-    """Bytes per token one transformer block saves for backward (without checkpointing)."""
-    h, i = spec.hidden_size, spec.intermediate_size
-    norm = 4 * h + 4
-    norms = spec.norms_per_layer * norm - (0 if input_grad else norm)
-    # With a mask (padding, or packing's block-diagonal one) SDPA on CUDA gets K/V repeated to the
-    # query width (transformers uses native GQA only without a mask): they are saved at full width.
-    kv = spec.q_dim if not cpu else spec.kv_dim
-    attention = e * (2 * spec.q_dim + 2 * kv) + 4 * spec.heads
+def _attention_bytes(spec: ModelSpec, *, e: int, cpu: bool, masked: bool, sequence_length: int) -> float:
+    """Bytes per token one softmax-attention layer saves (projections' LoRA aside)."""
+    q, kv = spec.q_dim, spec.kv_dim
+    if spec.architecture == "gpt_oss":  # eager attention with sinks: q, k and v at full width, the fp32 scores
+        return e * 4 * q + 4 * spec.heads * (sequence_length + 1) + 8 * spec.heads
+    # SDPA keeps q, k, v, its output and a fp32 log-sum-exp per head. With a mask (padding, packing's
+    # block-diagonal one, or a sliding window) transformers repeats K/V to the query width first (on CUDA
+    # it always passes a mask); without one, native GQA keeps them narrow.
+    saved_kv = q if (masked or not cpu) else kv
+    out = e * (2 * q + 2 * saved_kv) + 4 * spec.heads
+    if spec.qk_norm:  # RMSNorm on every query and key head: its fp32 input and inverse norm
+        out += 4 * (q + kv) + 4 * (spec.heads + spec.kv_heads)
+    if spec.attention_output_gate:  # q_proj's output (queries and gate) stays alive, the gate and product
+        out += e * 4 * q
+    if spec.attention_modules == ("qkv_proj", "o_proj"):  # v is a view of the fused output: all of it stays
+        out += e * (q + kv) + e * q  # ... and o_proj's LoRA keeps its own copy of the attention output
     if spec.architecture.startswith("gemma2"):  # eager attention with soft-capping keeps the score matrices
-        attention += spec.heads * sequence_length * (4 + e)
-    mlp = 3 * e * i
-    lora_inputs = _lora_inputs(spec, targets, e, dropout, cpu, input_grad)
-    lora_outputs = 4 * rank * sum(1 for m in targets if m in spec.layer_linear_shapes)
-    return norms + attention + mlp + lora_inputs + lora_outputs
+        out += spec.heads * sequence_length * (4 + e)
+    return out
+
+
+#: Chunk length of the Gated DeltaNet's chunked recurrence (transformers' torch implementation).
+LINEAR_ATTENTION_CHUNK = 64
+
+
+def _linear_attention_bytes(spec: ModelSpec, *, e: int, sequence_length: int) -> float:
+    """Bytes per token one Gated DeltaNet layer saves (Qwen3.5; transformers' chunked torch path).
+
+    The short convolution keeps its input and output (``2e(2k + v)``); the recurrence works in fp32 on
+    chunks of 64 tokens, keeping about five chunk-by-chunk matrices per value head and a dozen
+    head-width vectors; the gated output norm keeps four value-width tensors.
+    """
+    keys, values = spec.linear_attention_widths
+    hv, dk, dv = spec.linear_value_heads, spec.linear_key_head_dim, spec.linear_value_head_dim
+    chunk = LINEAR_ATTENTION_CHUNK
+    padded = -(-sequence_length // chunk) * chunk / max(sequence_length, 1)  # the last chunk is padded
+    return 2 * e * (2 * keys + values) + padded * 4 * (5 * hv * chunk + 6 * hv * (dk + dv)) + 4 * 4 * values
+
+
+def _mlp_bytes(spec: ModelSpec, *, e: int) -> float:
+    """Bytes per token the MLP saves: gate, up and the activation's output; for a mixture of experts, the
+    router's choice and, for each of the token's active experts, its input, gate/up output, the clamped
+    and gated pieces and its weighted output."""
+    i = spec.intermediate_size
+    if not spec.is_moe:
+        return 3 * e * i
+    k = spec.experts_per_token
+    return 24 + k * (e * (6 * i + spec.hidden_size) + 28)
+
+
+def _layer_kinds(spec: ModelSpec) -> list[str]:
+    """Each layer's attention kind in the usual order: a hybrid's softmax layer closes each group of
+    linear-attention layers; sliding-window layers come before the global one of their group."""
+    kinds = ["full"] * spec.layers
+    if spec.linear_layers and spec.attention_layers:
+        every = spec.layers // spec.attention_layers
+        kinds = ["full" if (n + 1) % every == 0 else "linear" for n in range(spec.layers)]
+    elif spec.sliding_layers:
+        every = max(1, round(spec.layers / max(spec.layers - spec.sliding_layers, 1)))
+        kinds = ["full" if (n + 1) % every == 0 else "sliding" for n in range(spec.layers)]
+    return kinds
+
+
+def block_activation_bytes(spec: ModelSpec, *, e: int, rank: int, targets: set[str], dropout: float,
+                           cpu: bool, input_grad: bool, sequence_length: int, kind: str = "full") -> float:
+    """Bytes per token one transformer block saves for backward (without checkpointing).
+
+    `kind` is the block's attention: ``"full"``, ``"sliding"`` (a sliding window: a mask, so K/V are saved
+    at the query width) or ``"linear"`` (a hybrid model's Gated DeltaNet layer, which holds no attention
+    projections for LoRA).
+    """
+    norm = 4 * spec.hidden_size + 4
+    norms = spec.norms_per_layer * norm - (0 if input_grad else norm)
+    if kind == "linear":
+        mixer = _linear_attention_bytes(spec, e=e, sequence_length=sequence_length) if input_grad else 0.0
+        here = {m for m in targets if m in spec.layer_linear_shapes and m not in spec.attention_modules}
+    else:
+        mixer = _attention_bytes(spec, e=e, cpu=cpu, masked=kind == "sliding", sequence_length=sequence_length)
+        here = {m for m in targets if m in spec.layer_linear_shapes}
+    mlp = _mlp_bytes(spec, e=e)
+    lora_inputs = _lora_inputs(spec, here, e, dropout, cpu, input_grad)
+    lora_outputs = 4 * rank * len(here)
+    return norms + mixer + mlp + lora_inputs + lora_outputs
 
 
 def estimate_memory(
@@ -236,16 +304,26 @@ def estimate_memory(
     optim = 8 * n_lora  # AdamW: two fp32 moments per trainable weight
 
     kw = dict(e=e, rank=lora_rank, targets=targets, dropout=lora_dropout, cpu=cpu, sequence_length=sequence_length)
-    full = block_activation_bytes(spec, input_grad=True, **kw)  # type: ignore[arg-type]
+    kinds = _layer_kinds(spec)
+    # Blocks before the first one holding a LoRA module need no backward at all: they save nothing (a
+    # hybrid model with LoRA on attention only starts its backward at its first softmax layer).
+    has_lora = [bool(targets & {m for m in spec.layer_linear_shapes
+                                if kind != "linear" or m not in spec.attention_modules}) for kind in kinds]
+    first = has_lora.index(True) if any(has_lora) else spec.layers
     final_norm = 4 * spec.hidden_size + 4
     rope = 2 * sequence_length * spec.head_dim * 4  # cos and sin tables, shared by all blocks
     if gradient_checkpointing:
-        # Kept: each block's input. Recomputed during backward: one block at a time.
-        per_token = spec.layers * e * spec.hidden_size + full + final_norm
+        # Kept: each block's input. Recomputed during backward: one block at a time (the largest).
+        largest = max(block_activation_bytes(spec, input_grad=True, kind=k, **kw) for k in set(kinds))  # type: ignore[arg-type]
+        per_token = float(spec.layers * e * spec.hidden_size + largest + final_norm)
     else:
-        first = block_activation_bytes(spec, input_grad=False, **kw)  # type: ignore[arg-type]
-        per_token = first + (spec.layers - 1) * full + final_norm
+        per_token = float(final_norm)
+        for n, kind in enumerate(kinds):
+            if n >= first:
+                per_token += block_activation_bytes(spec, input_grad=n > first, kind=kind, **kw)  # type: ignore[arg-type]
     activations = int(per_token * tokens + rope)
+    if cpu and spec.sliding_layers and not gradient_checkpointing:  # the sliding window's fp32 mask, once
+        activations += 4 * micro_batch_size * sequence_length * sequence_length
 
     vocab = spec.vocab_size
     logits = tokens * (e * vocab + 4 * vocab + 8)  # the logits, their fp32 log-probabilities, the labels

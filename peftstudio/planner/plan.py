@@ -140,10 +140,23 @@ def _whole(value: object) -> int:
     return int(value)
 
 
-def _smaller_model(spec: ModelSpec, profile: Profile) -> ModelSpec | None:
+def _gated(spec: ModelSpec) -> tuple[str, ...]:
+    """The plain note a gated model needs before its first download."""
+    if not spec.gated:
+        return ()
+    return (f"{spec.title} is gated on the Hugging Face Hub: accept its licence on "
+            f"https://huggingface.co/{spec.hub_id} and log in (hf auth login) before the first download.",)
+
+
+def _smaller_model(spec: ModelSpec, profile: Profile, fits: Any = None) -> ModelSpec | None:
+    """The largest catalog model clearly smaller than `spec` that `fits` (a predicate) this machine, else the
+    smallest of them (so the alternative still shows how far off it is)."""
     pool = [find_model(a) for a in profile.suggested_models] + [s for s in MODEL_CATALOG if not s.builtin]
-    smaller = [s for s in pool if s.parameters < spec.parameters * 0.6 and s.alias != spec.alias]
-    return max(smaller, key=lambda s: s.parameters) if smaller else None
+    smaller = sorted({s.alias: s for s in pool if s.parameters < spec.parameters * 0.6 and s.alias != spec.alias
+                      and not s.is_moe}.values(), key=lambda s: s.parameters, reverse=True)
+    if not smaller:
+        return None
+    return next((s for s in smaller if fits is None or fits(s)), smaller[-1])
 
 
 _SHAPE_KEYS = ("quantization", "precision", "gradient_checkpointing", "sequence_length", "micro_batch_size",
@@ -199,7 +212,8 @@ def _alternatives(spec: ModelSpec, hw: HardwareProfile, profile: Profile, choice
     if not values["gradient_checkpointing"]:
         add("Gradient checkpointing", "Recompute intermediate results instead of keeping them",
             {**same, "gradient_checkpointing": True})
-    smaller = _smaller_model(spec, profile)
+    smaller = _smaller_model(spec, profile, lambda other: choose_settings(
+        hw, other, profile, stats, user, explain_overrides=False).memory.fits)
     if smaller is not None:
         add(f"A smaller model: {smaller.title}", f"{smaller.title} instead of {spec.title}", {}, smaller)
     return out
@@ -242,7 +256,7 @@ def plan(
     reference = model.hub_id if isinstance(model, ModelSpec) else model
     return Plan(model=reference, model_title=spec.title, profile=prof.id, device=choice.device,
                 device_name=device_name, settings=choice.settings, memory=choice.memory, estimates=estimates,
-                alternatives=tuple(alternatives), warnings=choice.warnings, stats=choice.stats,
+                alternatives=tuple(alternatives), warnings=choice.warnings + _gated(spec), stats=choice.stats,
                 stats_assumed=choice.stats_assumed, data_path=data_path,
                 own={k: v for k, v in given.items() if k not in user})
 

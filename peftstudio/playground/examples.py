@@ -30,13 +30,26 @@ PROFILE_EXAMPLES: dict[str, tuple[str, ...]] = {
                        "Classify the topic: The team scored twice in the final minutes."),
     "creative-writing": ("Write a four-line poem about autumn.", "Begin a story about a lighthouse keeper.",
                          "Describe a city on the moon in three sentences."),
-    "domain-adaptation": ("Explain the most important idea of your field in simple words.",
-                          "What should a beginner learn first?", "Define the key term of this topic."),
+    # Domain adaptation trains on plain text, so its playground continues text: beginnings, not questions.
+    "domain-adaptation": ("The most important idea in this field is", "A beginner should first learn",
+                          "In simple words, the key term means"),
 }
 
+#: Beginnings of text for a base model or a run trained on plain text, which continue what they are given.
+COMPLETION_EXAMPLES: tuple[str, ...] = ("The capital of France is", "Once upon a time, in a small harbour town,",
+                                        "Three things to know before your first day at work:")
 
-def profile_examples(profile: str) -> tuple[str, ...]:
-    """Example prompts for a profile (the chatbot's when the profile is unknown)."""
+
+def profile_examples(profile: str, *, completion: bool = False) -> tuple[str, ...]:
+    """Example prompts for a profile (the chatbot's when the profile is unknown); with `completion`,
+    beginnings of text to continue (the profile's own when it trains on plain text).
+
+    Example:
+        >>> profile_examples("chatbot", completion=True)[0]
+        'The capital of France is'
+    """
+    if completion and profile != "domain-adaptation":
+        return COMPLETION_EXAMPLES
     return PROFILE_EXAMPLES.get(profile, PROFILE_EXAMPLES["chatbot"])
 
 
@@ -47,10 +60,12 @@ def run_example_prompts(config: RunConfig, n_from_data: int = 3) -> list[str]:
     """
     from peftstudio.data.build import validation_prompts
     from peftstudio.errors import PlainError
+    from peftstudio.playground.session import is_completion_profile
 
-    prompts = list(profile_examples(config.profile))
-    try:
-        held_out = validation_prompts(config.data, config.training.seed, n_from_data)
+    completion = is_completion_profile(config.profile) or config.data.structure == "text"
+    prompts = list(profile_examples(config.profile, completion=completion))
+    try:  # held-out chat turns; plain text has none
+        held_out = [] if completion else validation_prompts(config.data, config.training.seed, n_from_data)
     except (OSError, PlainError):
         held_out = []
     return prompts + [p for p in held_out if p not in prompts]

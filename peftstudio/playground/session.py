@@ -131,6 +131,18 @@ def inference_placement(cuda: bool | None = None, bf16: bool | None = None) -> t
     return "cuda:0", torch.bfloat16 if bf16 else torch.float16
 
 
+def is_completion_profile(profile: str) -> bool:
+    """Whether a profile trains on plain text only (domain adaptation): its playground continues text.
+
+    Example:
+        >>> is_completion_profile("domain-adaptation"), is_completion_profile("chatbot")
+        (True, False)
+    """
+    from peftstudio.planner.profiles import PROFILES
+
+    return any(p.id == profile and p.data_structures == ("text",) for p in PROFILES)
+
+
 class PlaygroundSession:
     """A loaded model ready to answer: the base model with an optional LoRA adapter over it.
 
@@ -149,6 +161,7 @@ class PlaygroundSession:
         profile: str = "chatbot",
         store: Store | None = None,
         save_history: bool = True,
+        completion: bool | None = None,
     ) -> None:
 
         from peftstudio.models import load_model, load_tokenizer
@@ -161,6 +174,9 @@ class PlaygroundSession:
         self.save_history = save_history
         self._lock = threading.Lock()
         self.tokenizer = load_tokenizer(base_reference)
+        #: Plain completion (the prompt is continued as it is) for runs trained on plain text; otherwise the
+        #: prompt is laid out as a chat turn: the model's template, or the plain layout of a base model.
+        self.completion = is_completion_profile(profile) if completion is None else completion
         self.device, dtype = inference_placement()
         placement: dict[str, Any] = {"device_map": {"": self.device}} if self.device != "cpu" else {}
         model: Any = load_model(base_reference, dtype=dtype, **placement)
@@ -183,13 +199,16 @@ class PlaygroundSession:
 
     # ------------------------------------------------------------ generation
     def _prompt_ids(self, prompt: str, settings: GenerationSettings) -> dict[str, Any]:
+        import torch
+
+        from peftstudio.data.template import prompt_ids
+
         messages = []
-        if settings.system_prompt:
+        if settings.system_prompt and not self.completion:
             messages.append({"role": "system", "content": settings.system_prompt})
         messages.append({"role": "user", "content": prompt})
-        encoded: Any = self.tokenizer.apply_chat_template(
-            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
-        return dict(encoded)
+        ids = prompt_ids(self.tokenizer, messages, completion=self.completion)
+        return {"input_ids": torch.tensor([ids]), "attention_mask": torch.ones(1, len(ids), dtype=torch.long)}
 
     def generate(
         self,

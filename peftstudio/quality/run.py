@@ -104,9 +104,11 @@ def answer(session: Any, conversations: Sequence[Messages], *, use_adapter: bool
     """
     import torch
 
+    from peftstudio.data.template import prompt_ids
+
     tok = session.tokenizer
-    encoded = [list(tok.apply_chat_template(m, add_generation_prompt=True, tokenize=True,
-                                            return_dict=True)["input_ids"]) for m in conversations]
+    # The model's chat template, or for a base model without one the plain layout it trained on.
+    encoded = [prompt_ids(tok, list(m)) for m in conversations]
     width = max(len(e) for e in encoded)
     pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
     ids = torch.tensor([[pad] * (width - len(e)) + e for e in encoded], device=session.device)

@@ -120,3 +120,32 @@ def test_loading_a_tokenizer_does_not_load_torch() -> None:
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_gated_model_says_to_accept_the_licence_and_log_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub
+
+    from peftstudio.errors import PlainError
+    from peftstudio.models.loading import model_folder
+
+    class GatedRepoError(Exception):
+        pass
+
+    def refuse(repo_id: str, **_: object) -> str:
+        raise GatedRepoError(f"403 Client Error: access to model {repo_id} is restricted")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", refuse)
+    with pytest.raises(PlainError) as err:
+        model_folder("meta-llama/Llama-3.2-1B-Instruct")
+    assert err.value.code == "model_gated"
+    assert "accept" in err.value.info.explanation and "licence" in err.value.info.explanation
+    assert any("hf auth login" in step for a in err.value.info.actions for step in a.steps)
+
+
+def test_the_plan_of_a_gated_model_warns_before_any_download() -> None:
+    from peftstudio.hardware import simulated_hardware
+    from peftstudio.planner import plan
+
+    gated = plan(simulated_hardware("H100"), "gemma3-1b", "chatbot")
+    assert any("gated" in w and "huggingface.co/google/gemma-3-1b-it" in w for w in gated.warnings)
+    assert not any("gated" in w for w in plan(simulated_hardware("H100"), "qwen3-1.7b", "chatbot").warnings)

@@ -44,3 +44,14 @@ def test_unknown_profile_is_a_plain_error_listing_ids() -> None:
     with pytest.raises(PlainError) as err:
         get_profile("poetry")
     assert err.value.code == "config_invalid" and "chatbot" in err.value.info.explanation
+
+
+def test_profiles_suggest_current_models() -> None:
+    from peftstudio.models.catalog import find_model
+
+    current = {"qwen3", "qwen3_5_text", "gemma3_text", "smollm3", "gpt_oss"}
+    for profile in PROFILES:
+        if profile.id == "code-generation":  # Qwen2.5 Coder is still the small code model
+            continue
+        assert any(find_model(a).architecture in current for a in profile.suggested_models), profile.id
+    assert not any(a.startswith(("qwen2.5-1.5b", "qwen2.5-0.5b")) for p in PROFILES for a in p.suggested_models)
