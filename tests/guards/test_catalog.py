@@ -68,6 +68,21 @@ def model_offline(tmp: Path) -> PlainError:
     return _raises(lambda: load_tokenizer("meta-llama/Llama-3.1-8B"))  # the tests run with the Hub offline
 
 
+def model_gated(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> PlainError:
+    import huggingface_hub
+
+    from peftstudio.models import model_folder
+
+    class GatedRepoError(Exception):  # the Hub's answer to a gated model (no network here)
+        pass
+
+    def refuse(repo_id: str, **_: object) -> str:
+        raise GatedRepoError(f"403 Client Error: access to model {repo_id} is restricted")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", refuse)
+    return _raises(lambda: model_folder("meta-llama/Llama-3.2-1B-Instruct"))
+
+
 def _enospc(*args: object, **kwargs: object) -> None:
     raise OSError(errno.ENOSPC, "No space left on device")
 
@@ -286,7 +301,7 @@ def upload_too_large(tmp: Path) -> PlainError:
 
 RAISERS: dict[str, Callable[..., PlainError]] = {f.__name__: f for f in (
     sign_in_needed, request_refused, path_not_allowed, upload_too_large,
-    out_of_memory, dataset_invalid, file_not_found, model_not_found, model_offline, disk_full, permission_denied,
+    out_of_memory, dataset_invalid, file_not_found, model_not_found, model_offline, model_gated, disk_full, permission_denied,
     file_unreadable, no_gpu, bitsandbytes_missing, tokenizer_mismatch, nan_loss, interrupted_run, checkpoint_corrupt,
     export_unsupported_architecture, export_tools_missing, export_failed, chat_template_untranslatable,
     config_invalid, newer_format, run_not_found,
@@ -298,6 +313,7 @@ EXPECTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "dataset_invalid": (("broken.jsonl", "no usable examples"), ("skip_broken_rows",)),
     "file_not_found": (("missing.jsonl",), ()),
     "model_not_found": (("no-such-model-anywhere",), ("use_builtin",)),
+    "model_gated": (("meta-llama/Llama-3.2-1B-Instruct", "licence"), ("use_builtin",)),
     "model_offline": (("meta-llama/Llama-3.1-8B", "offline"), ("use_builtin",)),
     "disk_full": (("checkpoint is intact",), ("free_space",)),
     "permission_denied": (("locked",), ()),
