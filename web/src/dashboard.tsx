@@ -2,7 +2,7 @@
 // after a dropped connection with Last-Event-ID). Loss chart with zones, progress, ETA with its range,
 // system gauges, the guards' banners with their actions, pause and resume, the error dialog with fixes.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { ApiError, get, post, type Action, type ErrorInfo, type Run } from "./api";
+import { ApiError, get, post, type Action, type ErrorInfo, type Run, type RunFixRequest } from "./api";
 import { LossChart } from "./chart";
 import { ErrorDialog } from "./dialogs";
 import { duration, num, percent } from "./format";
@@ -183,7 +183,7 @@ export function Dashboard({ runId, onError, onHome }: { runId: string; onError: 
   const fix = async (a: Action): Promise<boolean> => {
     if (!a.fix_id) return false;
     try {
-      const r = await post<{ run: Run }>(`/api/runs/${runId}/fixes`, { fix: a.fix_id });
+      const r = await post<{ run: Run }>(`/api/runs/${runId}/fixes`, { fix: a.fix_id } satisfies RunFixRequest);
       setRun(r.run);
       setFailure(null);
       connect();
