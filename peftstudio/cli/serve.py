@@ -46,9 +46,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def _settings(args: argparse.Namespace, host: str, port: int) -> object:
     from peftstudio.server import ServerSettings
 
+    # on loopback the page is on this computer's desktop: the library's desktop notifications follow the runs
     return ServerSettings.create(host, port, allow_hosts=args.allow_host, data_dirs=args.data_dir,
                                  max_upload_bytes=args.max_upload_mb * 1024 * 1024,
-                                 secure_cookie=args.secure_cookie)
+                                 secure_cookie=args.secure_cookie, desktop_notices=True)
 
 
 def _announce(settings: object) -> None:

@@ -9,6 +9,8 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -44,7 +46,7 @@ def _problems(exc: RequestValidationError) -> str:
 def create_app(settings: ServerSettings) -> FastAPI:
     """The studio app for `settings`; serve it with uvicorn (see `peftstudio.server.serve`)."""
     app = FastAPI(title="PEFT Studio", version=_version(), docs_url="/api/docs", redoc_url=None,
-                  openapi_url="/api/openapi.json")
+                  openapi_url="/api/openapi.json", lifespan=_lifespan)
     app.state.settings = settings
     app.state.hardware = None
     for module in (routes_runs, planning, routes_data, routes_reference):
@@ -95,6 +97,23 @@ class PlainFailures:
                 plain_response(exc)  # logged; the response is already on its way and cannot change
                 return
             await plain_response(exc)(scope, receive, send)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """On this person's own desktop, the library's desktop notifications follow the runs while serving."""
+    settings: ServerSettings = app.state.settings
+    notices = None
+    if settings.desktop_notices and settings.own_desktop:
+        from peftstudio.server.desktop import DesktopNotices
+
+        notices = DesktopNotices().start()
+    app.state.desktop_notices = notices
+    try:
+        yield
+    finally:
+        if notices is not None:
+            notices.close()
 
 
 def _page(app: FastAPI, static: Path) -> None:

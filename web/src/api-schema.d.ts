@@ -431,11 +431,32 @@ export interface paths {
         };
         /**
          * Notifications
-         * @description What the page's notifications follow: the library's milestones and default switches, and the
-         *     desktop's Do Not Disturb when the studio runs on this person's own computer (served on loopback).
+         * @description What the page's notifications follow: the library's milestones, the saved switches (`defaults`), the
+         *     desktop's Do Not Disturb when the studio runs on this person's own computer (served on loopback), and
+         *     whether the server sends the library's desktop notifications itself (`desktop_notices`).
          */
         get: operations["notifications_api_notifications_get"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Save Notifications
+         * @description Save the notification switches (kept in the home folder; the desktop notices follow them at once).
+         */
+        put: operations["save_notifications_api_notifications_settings_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -529,6 +550,26 @@ export interface components {
              * @default false
              */
             cpu?: boolean;
+        };
+        /**
+         * NotifySwitches
+         * @description The switches to change (the others keep their saved value).
+         */
+        NotifySwitches: {
+            /** Progress */
+            progress?: boolean | null;
+            /** Completion */
+            completion?: boolean | null;
+            /** Errors */
+            errors?: boolean | null;
+            /** Warnings */
+            warnings?: boolean | null;
+            /** Sound */
+            sound?: boolean | null;
+            /** Launcher */
+            launcher?: boolean | null;
+            /** Respect Do Not Disturb */
+            respect_do_not_disturb?: boolean | null;
         };
         /** PlanRequest */
         PlanRequest: {
@@ -1335,6 +1376,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+        };
+    };
+    save_notifications_api_notifications_settings_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotifySwitches"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -11,6 +11,7 @@ export type PresetRequest = Schemas["PresetRequest"];
 export type CheckRequest = Schemas["CheckRequest"];
 export type DataFixRequest = Schemas["DataFixRequest"];
 export type RunFixRequest = Schemas["RunFixRequest"];
+export type NotifySwitches = Schemas["NotifySwitches"];
 
 export interface Action {
   label: string;
@@ -76,6 +77,8 @@ async function call<T>(method: string, path: string, body?: unknown, raw?: BodyI
 
 export const get = <T>(path: string) => call<T>("GET", path);
 export const post = <T>(path: string, body?: unknown) => call<T>("POST", path, body ?? {});
+export const put = <T>(path: string, body: unknown) => call<T>("PUT", path, body);
+export const del = <T>(path: string) => call<T>("DELETE", path);
 export const upload = <T>(file: File) =>
   call<T>("POST", `/api/data/uploads?name=${encodeURIComponent(file.name)}`, undefined, file);
 
