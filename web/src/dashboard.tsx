@@ -115,6 +115,15 @@ export function Dashboard({ runId, onError, onHome }: { runId: string; onError: 
           actions: suggestions.filter((s): s is { label: string; fix_id: string } => typeof s !== "string" && !!s.fix_id)
             .map((s) => ({ label: s.label, fix_id: s.fix_id, steps: [] })),
         }]);
+        // a guard that stopped the run left its plain error on it: the error's fixes are the banner's actions
+        const code = data.error_code as string | undefined;
+        if (code) {
+          get<Run>(`/api/runs/${runId}`).then((r) => {
+            setRun(r);
+            const fixes = r.error?.code === code ? r.error.actions.filter((a) => a.fix_id) : [];
+            if (fixes.length) setBanners((bs) => bs.map((b) => (b.id === id ? { ...b, actions: fixes } : b)));
+          }).catch(() => {});
+        }
       }
     });
     es.addEventListener("status", (e) => {
@@ -240,7 +249,11 @@ export function Dashboard({ runId, onError, onHome }: { runId: string; onError: 
           <p dir="auto">{b.message}</p>
           {b.advice.length > 0 && <ul>{b.advice.map((a) => <li key={a}>{a}</li>)}</ul>}
           <div className="actions">
-            {b.actions.slice(0, 3).map((a) => <button type="button" key={a.label} onClick={() => fix(a)}>{a.label}</button>)}
+            {b.actions.slice(0, 3).map((a) => (
+              <button type="button" key={a.label} className="primary" onClick={async () => {
+                if (await fix(a)) setBanners((bs) => bs.filter((x) => x.id !== b.id)); // being dealt with
+              }}>{a.label}</button>
+            ))}
             <button type="button" className="link" onClick={() => setBanners((bs) => bs.filter((x) => x.id !== b.id))}>Dismiss</button>
           </div>
         </section>
