@@ -28,7 +28,7 @@ def test_a_divergence_banner_s_action_lowers_the_rate_and_resumes(chromium: obje
     action = banner.get_by_role("button", name="Resume with a smaller learning rate (17)")
     action.wait_for(timeout=30_000)  # the fixes of the run's plain error, not just advice
     assert run_status(live, rid)["status"] == "paused"
-    page.screenshot(path=str(shots / "dashboard-banner-light.png"))
+    page.screenshot(path=str(shots / "dashboard-banner-light.png"), full_page=True)
     stable = run_status(live, rid)["error"]["details"]["stable_step"]
     action.click()
     banner.wait_for(state="detached", timeout=60_000)  # being dealt with: the banner goes
