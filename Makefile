@@ -20,7 +20,9 @@ LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGG
 setup: $(STAMP) $(WEB)
 
 # The studio's page (web/, TypeScript + Vite) built into the package; rebuilt when its sources change.
-$(WEB): web/package.json web/package-lock.json web/index.html web/vite.config.ts web/tsconfig.json $(wildcard web/src/*) | $(BIN)/python
+# (the page's API types derive from the server's OpenAPI schema: a change of the server rebuilds it)
+$(WEB): web/package.json web/package-lock.json web/index.html web/vite.config.ts web/tsconfig.json $(wildcard web/src/*) \
+		web/apitypes/package.json web/apitypes/package-lock.json $(wildcard peftstudio/server/*.py) | $(BIN)/python
 	VENV=$(VENV) tools/build_web.sh
 
 web: $(WEB)

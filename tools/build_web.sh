@@ -15,6 +15,10 @@ if [ "${PEFTSTUDIO_NODE_FROM_PYPI:-}" = 1 ] || ! command -v npm >/dev/null 2>&1 
   npm() { node "$NODE_ROOT/lib/node_modules/npm/bin/npm-cli.js" "$@"; }
 fi
 echo "Building the studio's page with Node.js $(node --version)"
+# the page's API types come from the server's OpenAPI schema: written here, then turned into TypeScript by
+# openapi-typescript (its own small package in web/apitypes: it needs TypeScript 5's JavaScript API)
+"$VENV/bin/python" -m peftstudio.server.schema web/openapi.json
+(cd web/apitypes && npm ci --no-audit --no-fund --loglevel=error && npm run --silent generate)
 cd web
 npm ci --no-audit --no-fund --loglevel=error
 npm run build

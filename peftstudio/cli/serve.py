@@ -1,6 +1,7 @@
 """`peftstudio app` and `peftstudio serve`: the studio in the browser.
 
-``peftstudio app`` serves on 127.0.0.1 on a free port and opens the default browser, signed in.
+``peftstudio app`` serves on 127.0.0.1 on a free port and opens the studio signed in: in a native window
+when the optional `desktop` extra (pywebview) is installed, else in the default browser.
 ``peftstudio serve [--host 0.0.0.0] [--port 8765] [--data-dir FOLDER]`` serves for a browser elsewhere
 (a GPU box): it prints a link with a one-time token; open it once, and the browser keeps a cookie.
 Ctrl-C stops the server; trainings go on in their own processes and are found again on the next start.
@@ -15,7 +16,10 @@ import sys
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     app = subparsers.add_parser("app", help="open the studio in your browser (served on this computer only)")
     _common(app)
-    app.add_argument("--no-browser", action="store_true", help="print the link instead of opening the browser")
+    app.add_argument("--no-browser", action="store_true",
+                     help="print the link instead of opening a window or the browser")
+    app.add_argument("--browser", action="store_true",
+                     help="open the default browser even where the desktop window (pywebview) is installed")
     app.set_defaults(func=_app)
 
     serve = subparsers.add_parser("serve", help="serve the studio for a browser, e.g. from a GPU box",
@@ -42,9 +46,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def _settings(args: argparse.Namespace, host: str, port: int) -> object:
     from peftstudio.server import ServerSettings
 
+    # on loopback the page is on this computer's desktop: the library's desktop notifications follow the runs
     return ServerSettings.create(host, port, allow_hosts=args.allow_host, data_dirs=args.data_dir,
                                  max_upload_bytes=args.max_upload_mb * 1024 * 1024,
-                                 secure_cookie=args.secure_cookie)
+                                 secure_cookie=args.secure_cookie, desktop_notices=True)
 
 
 def _announce(settings: object) -> None:
@@ -57,7 +62,8 @@ def _app(args: argparse.Namespace) -> int:
     from peftstudio.server import serve
 
     settings = _settings(args, "127.0.0.1", 0)
-    serve(settings, open_browser=not args.no_browser, on_ready=_announce)  # type: ignore[arg-type]
+    serve(settings, open_browser=not args.no_browser, window=not (args.no_browser or args.browser),  # type: ignore[arg-type]
+          on_ready=_announce)
     return 0
 
 

@@ -37,6 +37,7 @@ from peftstudio.notify.decide import (
 )
 from peftstudio.notify.dnd import DndReading, DndStatus, read_dnd
 from peftstudio.notify.runner import Delivery, RunNotifier
+from peftstudio.notify.saved import load_settings, save_settings
 from peftstudio.notify.sound import completion_wav, play_completion_sound
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "completion_wav",
     "error_notice",
     "launcher_update",
+    "load_settings",
     "milestones_due",
     "on_completed",
     "on_failed",
@@ -66,6 +68,7 @@ __all__ = [
     "progress_notice",
     "read_dnd",
     "run_fraction",
+    "save_settings",
     "title_with_progress",
     "warning_notice",
 ]

@@ -9,6 +9,8 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -19,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from peftstudio.errors import PlainError, make
-from peftstudio.server import planning, routes_data, routes_reference, routes_runs
+from peftstudio.server import planning, routes_data, routes_reference, routes_runs, routes_versions
 from peftstudio.server.errors import error_response, plain_response
 from peftstudio.server.security import Guard
 from peftstudio.server.settings import ServerSettings
@@ -44,10 +46,10 @@ def _problems(exc: RequestValidationError) -> str:
 def create_app(settings: ServerSettings) -> FastAPI:
     """The studio app for `settings`; serve it with uvicorn (see `peftstudio.server.serve`)."""
     app = FastAPI(title="PEFT Studio", version=_version(), docs_url="/api/docs", redoc_url=None,
-                  openapi_url="/api/openapi.json")
+                  openapi_url="/api/openapi.json", lifespan=_lifespan)
     app.state.settings = settings
     app.state.hardware = None
-    for module in (routes_runs, planning, routes_data, routes_reference):
+    for module in (routes_runs, planning, routes_data, routes_reference, routes_versions):
         app.include_router(module.router)
 
     @app.exception_handler(PlainError)
@@ -95,6 +97,23 @@ class PlainFailures:
                 plain_response(exc)  # logged; the response is already on its way and cannot change
                 return
             await plain_response(exc)(scope, receive, send)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """On this person's own desktop, the library's desktop notifications follow the runs while serving."""
+    settings: ServerSettings = app.state.settings
+    notices = None
+    if settings.desktop_notices and settings.own_desktop:
+        from peftstudio.server.desktop import DesktopNotices
+
+        notices = DesktopNotices().start()
+    app.state.desktop_notices = notices
+    try:
+        yield
+    finally:
+        if notices is not None:
+            notices.close()
 
 
 def _page(app: FastAPI, static: Path) -> None:

@@ -71,12 +71,12 @@ def check(body: CheckRequest, request: Request) -> JSON:
     return JSON(_check(resolve(body.data, settings_of(request)), body, body.data))
 
 
-class FixRequest(CheckRequest):
+class DataFixRequest(CheckRequest):
     fixes: list[str] = Field(min_length=1, max_length=20, description="fix ids or finding codes")
 
 
 @router.post("/fix")
-def fix(body: FixRequest, request: Request) -> JSON:
+def fix(body: DataFixRequest, request: Request) -> JSON:
     """Write a cleaned copy (the original is kept) as a new upload, and check it again."""
     import secrets
 

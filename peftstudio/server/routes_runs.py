@@ -91,12 +91,12 @@ def fixes(run_id: str) -> JSON:
     return JSON(as_json(list_fixes(run_id)))
 
 
-class FixRequest(BaseModel):
+class RunFixRequest(BaseModel):
     fix: str | int = Field(description="a fix id from the run's fixes, or its number")
 
 
 @router.post("/{run_id}/fixes")
-def apply(run_id: str, body: FixRequest) -> JSON:
+def apply(run_id: str, body: RunFixRequest) -> JSON:
     """Apply a fix to the run's settings and resume it where it stopped."""
     from peftstudio.fixes import apply_fix
 

@@ -61,13 +61,20 @@ class ServerSettings:
     failure_delay_s: float = 0.5  # the first failed guess waits this long; each further one longer
     static_dir: str = ""
     secure_cookie: bool = False  # set behind an https proxy: the cookie then never travels in clear
+    #: the library's desktop notifications for the runs (only where served on loopback: this person's desktop)
+    desktop_notices: bool = False
+
+    @property
+    def own_desktop(self) -> bool:
+        """Served on loopback: the page is shown on this computer's desktop."""
+        return self.host in LOOPBACK_NAMES
 
     @classmethod
     def create(cls, host: str = "127.0.0.1", port: int = 0, *, allow_hosts: tuple[str, ...] | list[str] = (),
                data_dirs: tuple[str, ...] | list[str] = (), upload_dir: str | Path | None = None,
                max_upload_bytes: int = DEFAULT_MAX_UPLOAD, failure_delay_s: float = 0.5,
                login_token: str | None = None, session_key: str | None = None,
-               secure_cookie: bool = False) -> ServerSettings:
+               secure_cookie: bool = False, desktop_notices: bool = False) -> ServerSettings:
         """Settings with fresh random keys; a server bound beyond loopback also answers to the machine's names."""
         from peftstudio import paths
 
@@ -84,7 +91,7 @@ class ServerSettings:
             data_dirs=tuple(str(Path(d).expanduser().resolve()) for d in data_dirs),
             upload_dir=str(Path(upload_dir).resolve() if upload_dir else paths.sub("uploads")),
             max_upload_bytes=max_upload_bytes, failure_delay_s=failure_delay_s, static_dir=str(static),
-            secure_cookie=secure_cookie,
+            secure_cookie=secure_cookie, desktop_notices=desktop_notices and host in LOOPBACK_NAMES,
         )
 
     def url_with_token(self, host: str | None = None) -> str:

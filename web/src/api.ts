@@ -1,5 +1,17 @@
 // The typed client of the studio's HTTP API (peftstudio/server). Every answer that is not OK carries a
 // plain error (code, title, explanation, actions, help anchor); it is thrown as an ApiError.
+// What the page sends is typed from the server's OpenAPI schema: api-schema.d.ts is generated from it by
+// the build (tools/build_web.sh: peftstudio.server.schema, then openapi-typescript), never written by hand.
+import type { components } from "./api-schema";
+
+export type Schemas = components["schemas"];
+export type PlanRequest = Schemas["PlanRequest"];
+export type StartRequest = Schemas["StartRequest"];
+export type PresetRequest = Schemas["PresetRequest"];
+export type CheckRequest = Schemas["CheckRequest"];
+export type DataFixRequest = Schemas["DataFixRequest"];
+export type RunFixRequest = Schemas["RunFixRequest"];
+export type NotifySwitches = Schemas["NotifySwitches"];
 
 export interface Action {
   label: string;
@@ -65,6 +77,8 @@ async function call<T>(method: string, path: string, body?: unknown, raw?: BodyI
 
 export const get = <T>(path: string) => call<T>("GET", path);
 export const post = <T>(path: string, body?: unknown) => call<T>("POST", path, body ?? {});
+export const put = <T>(path: string, body: unknown) => call<T>("PUT", path, body);
+export const del = <T>(path: string) => call<T>("DELETE", path);
 export const upload = <T>(file: File) =>
   call<T>("POST", `/api/data/uploads?name=${encodeURIComponent(file.name)}`, undefined, file);
 

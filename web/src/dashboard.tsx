@@ -2,7 +2,7 @@
 // after a dropped connection with Last-Event-ID). Loss chart with zones, progress, ETA with its range,
 // system gauges, the guards' banners with their actions, pause and resume, the error dialog with fixes.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { ApiError, get, post, type Action, type ErrorInfo, type Run } from "./api";
+import { ApiError, get, post, type Action, type ErrorInfo, type Run, type RunFixRequest } from "./api";
 import { LossChart } from "./chart";
 import { ErrorDialog } from "./dialogs";
 import { duration, num, percent } from "./format";
@@ -115,6 +115,15 @@ export function Dashboard({ runId, onError, onHome }: { runId: string; onError: 
           actions: suggestions.filter((s): s is { label: string; fix_id: string } => typeof s !== "string" && !!s.fix_id)
             .map((s) => ({ label: s.label, fix_id: s.fix_id, steps: [] })),
         }]);
+        // a guard that stopped the run left its plain error on it: the error's fixes are the banner's actions
+        const code = data.error_code as string | undefined;
+        if (code) {
+          get<Run>(`/api/runs/${runId}`).then((r) => {
+            setRun(r);
+            const fixes = r.error?.code === code ? r.error.actions.filter((a) => a.fix_id) : [];
+            if (fixes.length) setBanners((bs) => bs.map((b) => (b.id === id ? { ...b, actions: fixes } : b)));
+          }).catch(() => {});
+        }
       }
     });
     es.addEventListener("status", (e) => {
@@ -183,7 +192,7 @@ export function Dashboard({ runId, onError, onHome }: { runId: string; onError: 
   const fix = async (a: Action): Promise<boolean> => {
     if (!a.fix_id) return false;
     try {
-      const r = await post<{ run: Run }>(`/api/runs/${runId}/fixes`, { fix: a.fix_id });
+      const r = await post<{ run: Run }>(`/api/runs/${runId}/fixes`, { fix: a.fix_id } satisfies RunFixRequest);
       setRun(r.run);
       setFailure(null);
       connect();
@@ -240,7 +249,11 @@ export function Dashboard({ runId, onError, onHome }: { runId: string; onError: 
           <p dir="auto">{b.message}</p>
           {b.advice.length > 0 && <ul>{b.advice.map((a) => <li key={a}>{a}</li>)}</ul>}
           <div className="actions">
-            {b.actions.slice(0, 3).map((a) => <button type="button" key={a.label} onClick={() => fix(a)}>{a.label}</button>)}
+            {b.actions.slice(0, 3).map((a) => (
+              <button type="button" key={a.label} className="primary" onClick={async () => {
+                if (await fix(a)) setBanners((bs) => bs.filter((x) => x.id !== b.id)); // being dealt with
+              }}>{a.label}</button>
+            ))}
             <button type="button" className="link" onClick={() => setBanners((bs) => bs.filter((x) => x.id !== b.id))}>Dismiss</button>
           </div>
         </section>

@@ -1,8 +1,9 @@
 // Progress where the person is: the tab title, the browser's notifications at the library's milestones
-// (25/50/75 %) and at the end, urgently on an error, and a soft sound on completion. The switches start
-// from the library's defaults (peftstudio.notify.NotifySettings) and are kept in this browser; the
-// desktop's Do Not Disturb is respected when the studio runs on this person's own computer.
-import { get } from "./api";
+// (25/50/75 %) and at the end, urgently on an error, and a soft sound on completion. The switches are the
+// library's (peftstudio.notify.NotifySettings), saved on the server (and in this browser); the desktop's
+// Do Not Disturb is respected when the studio runs on this person's own computer. There the server sends
+// the library's desktop notifications and plays the sound itself, so the page does not say it twice.
+import { get, put, type NotifySwitches } from "./api";
 
 export interface NotifyPrefs {
   progress: boolean;
@@ -17,6 +18,7 @@ interface NotifyInfo {
   milestones: number[];
   defaults: NotifyPrefs;
   do_not_disturb: { on: boolean } | null;
+  desktop_notices?: boolean;
 }
 
 const KEY = "peftstudio.notifications";
@@ -41,8 +43,14 @@ export function prefs(): NotifyPrefs {
   }
 }
 
-export function setPref(key: keyof NotifyPrefs, on: boolean) {
+export function setPref(key: keyof NotifyPrefs, on: boolean): Promise<unknown> {
   localStorage.setItem(KEY, JSON.stringify({ ...prefs(), [key]: on }));
+  return put("/api/notifications/settings", { [key]: on } satisfies NotifySwitches).catch(() => {});
+}
+
+/** The server tells this desktop itself (the library's notifications): the page stays quiet. */
+export function desktopNotices(): boolean {
+  return !!info.desktop_notices;
 }
 
 function quiet(): boolean {
@@ -59,7 +67,7 @@ export function setTitle(fraction: number | null, status: string) {
 }
 
 export function chime() {
-  if (!prefs().sound || quiet()) return;
+  if (!prefs().sound || quiet() || desktopNotices()) return;
   try {
     const ctx = new AudioContext();
     const osc = ctx.createOscillator();
@@ -78,7 +86,7 @@ export function chime() {
 
 function show(kind: "progress" | "completion" | "errors" | "warnings", title: string, body: string, urgent = false) {
   if (typeof Notification === "undefined" || Notification.permission !== "granted") return;
-  if (!prefs()[kind] || (!urgent && quiet())) return;
+  if (!prefs()[kind] || (!urgent && quiet()) || desktopNotices()) return;
   if (!urgent && document.visibilityState === "visible") return; // the page itself shows it
   new Notification(title, { body, requireInteraction: urgent });
 }

@@ -1,6 +1,6 @@
 // The notification switches (kept in this browser), and asking the browser's permission to notify.
 import { useEffect, useState } from "react";
-import { loadNotifyInfo, prefs, setPref, type NotifyPrefs } from "./notify";
+import { desktopNotices, loadNotifyInfo, prefs, setPref, type NotifyPrefs } from "./notify";
 
 const LABELS: [keyof NotifyPrefs, string][] = [
   ["progress", "Progress at 25, 50 and 75 %"],
@@ -13,9 +13,10 @@ const LABELS: [keyof NotifyPrefs, string][] = [
 
 export function NotificationSettings() {
   const [state, setState] = useState<NotifyPrefs>(prefs());
+  const [desktop, setDesktop] = useState(false);
   const [permission, setPermission] = useState(typeof Notification === "undefined" ? "unsupported" : Notification.permission);
   useEffect(() => {
-    loadNotifyInfo().then(() => setState(prefs()));
+    loadNotifyInfo().then(() => { setState(prefs()); setDesktop(desktopNotices()); });
   }, []);
   return (
     <details className="notify-settings">
@@ -28,7 +29,8 @@ export function NotificationSettings() {
           </label>
         ))}
       </fieldset>
-      {permission === "default" && (
+      {desktop && <p className="muted" data-testid="desktop-notices">This computer's own notifications tell you (the studio runs here).</p>}
+      {!desktop && permission === "default" && (
         <button type="button" onClick={() => Notification.requestPermission().then(setPermission)}>Allow browser notifications</button>
       )}
       {permission === "denied" && <p className="muted">This browser blocks notifications from the studio; the tab title still shows the progress.</p>}

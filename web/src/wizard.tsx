@@ -5,7 +5,8 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
 import {
   ApiError, get, post, upload, type DataCheck, type ModelOption, type Plan, type PreviewExample, type Profile,
-  type Run, type SettingSpec,
+  type Run, type SettingSpec, type PlanRequest, type CheckRequest, type DataFixRequest, type StartRequest,
+  type PresetRequest,
 } from "./api";
 import { bytes, duration, num, range } from "./format";
 import { Term } from "./glossary";
@@ -61,7 +62,7 @@ export function Wizard({ onStarted, onError, onCancel }: {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [profile]);
 
-  const request = useCallback(() => ({
+  const request = useCallback((): PlanRequest => ({
     profile, model, data: check?.ref ?? null, overrides,
     electricity_rate: rate ? Number(rate) : null, currency,
   }), [profile, model, check, overrides, rate, currency]);
@@ -89,8 +90,8 @@ export function Wizard({ onStarted, onError, onCancel }: {
   const runCheck = async (ref: string, fixes?: string[]) => {
     setDataBusy(fixes ? "Applying the fix…" : "Checking the data…");
     try {
-      const body = { data: ref, profile, model, preview_rows: 3, max_tokens: plan?.settings.sequence_length?.value ?? null };
-      const r = fixes ? await post<DataCheck>("/api/data/fix", { ...body, fixes }) : await post<DataCheck>("/api/data/check", body);
+      const body: CheckRequest = { data: ref, profile, model, preview_rows: 3, max_tokens: (plan?.settings.sequence_length?.value as number | undefined) ?? null };
+      const r = fixes ? await post<DataCheck>("/api/data/fix", { ...body, fixes } satisfies DataFixRequest) : await post<DataCheck>("/api/data/check", body);
       setCheck(r);
     } catch (e) {
       onError(e, () => runCheck(ref, fixes));
@@ -122,7 +123,7 @@ export function Wizard({ onStarted, onError, onCancel }: {
   const start = async () => {
     setStarting(true);
     try {
-      onStarted(await post<Run>("/api/runs", { ...request(), name: name || `${profileTitle(profiles, profile)} · ${check?.name ?? ""}` }));
+      onStarted(await post<Run>("/api/runs", { ...request(), name: name || `${profileTitle(profiles, profile)} · ${check?.name ?? ""}` } satisfies StartRequest));
     } catch (e) {
       onError(e, start);
     } finally {
@@ -132,7 +133,7 @@ export function Wizard({ onStarted, onError, onCancel }: {
 
   const savePreset = async () => {
     try {
-      await post("/api/presets", { ...request(), name: name || "My preset", replace: true });
+      await post("/api/presets", { ...request(), name: name || "My preset", replace: true } satisfies PresetRequest);
       setSaved(`Saved as the preset “${name || "My preset"}”.`);
     } catch (e) {
       onError(e);
