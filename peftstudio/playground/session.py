@@ -63,6 +63,7 @@ class Answer:
     seconds: float
     first_token_seconds: float
     model: str  # "tuned" or "base"
+    stopped: bool = False  # cancelled before it ended by itself (Stop): `text` is what came until then
 
     @property
     def tokens_per_second(self) -> float:
@@ -110,6 +111,21 @@ class _Streamer:
 
     def end(self) -> None:
         pass
+
+
+class _Cancelled:
+    """A transformers stopping criterion that ends generation once `event` is set (a Stop from another thread).
+
+    Checked after every new token, so a Stop takes effect within one token's time.
+    """
+
+    def __init__(self, event: threading.Event) -> None:
+        self.event = event
+
+    def __call__(self, input_ids: torch.Tensor, scores: Any, **kwargs: Any) -> torch.Tensor | bool:
+        import torch
+
+        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
 
 
 def inference_placement(cuda: bool | None = None, bf16: bool | None = None) -> tuple[str, torch.dtype]:
@@ -217,13 +233,28 @@ class PlaygroundSession:
         *,
         use_adapter: bool = True,
         on_token: TokenCallback | None = None,
+        cancel: threading.Event | None = None,
     ) -> Answer:
-        """Answer `prompt` with the tuned model (or the base, `use_adapter=False`), streaming to `on_token`."""
+        """Answer `prompt` with the tuned model (or the base, `use_adapter=False`), streaming to `on_token`.
+
+        Setting `cancel` (from any thread) stops the answer after the token being generated: the `Answer`
+        then holds the text so far with ``stopped=True``. An event already set gives an empty stopped answer.
+
+        Example:
+            >>> stop = threading.Event()                                            # doctest: +SKIP
+            >>> answer = session.generate("Hi", on_token=lambda t: stop.set(), cancel=stop)  # doctest: +SKIP
+            >>> answer.stopped, answer.tokens                                       # doctest: +SKIP
+            (True, 1)
+        """
         import contextlib
 
         import torch
+        from transformers import StoppingCriteriaList
 
         settings = settings or GenerationSettings()
+        model_name = "tuned" if use_adapter and self.has_adapter else "base"
+        if cancel is not None and cancel.is_set():
+            return Answer(text="", tokens=0, seconds=0.0, first_token_seconds=0.0, model=model_name, stopped=True)
         inputs = {k: v.to(self.device) for k, v in self._prompt_ids(prompt, settings).items()}
         streamer = _Streamer(self.tokenizer, on_token)
         kwargs: dict[str, Any] = {
@@ -233,6 +264,8 @@ class PlaygroundSession:
             "eos_token_id": self.tokenizer.eos_token_id,
             "streamer": streamer,
         }
+        if cancel is not None:
+            kwargs["stopping_criteria"] = StoppingCriteriaList([_Cancelled(cancel)])
         if not settings.greedy:
             kwargs.update(temperature=settings.temperature, top_p=settings.top_p)
         off = self.model.disable_adapter() if (self.has_adapter and not use_adapter) else contextlib.nullcontext()
@@ -243,7 +276,8 @@ class PlaygroundSession:
             seconds = time.perf_counter() - start
         first = (streamer.first_token_at - start) if streamer.first_token_at else seconds
         return Answer(text=streamer.text.strip(), tokens=len(streamer.ids), seconds=seconds,
-                      first_token_seconds=first, model="tuned" if use_adapter and self.has_adapter else "base")
+                      first_token_seconds=first, model=model_name,
+                      stopped=cancel is not None and cancel.is_set())
 
     def logits(self, text: str, *, use_adapter: bool = True) -> torch.Tensor:
         """Next-token logits for every position of `text` (for checks and comparisons)."""
@@ -263,18 +297,26 @@ class PlaygroundSession:
         *,
         compare_base: bool = True,
         on_token: Callable[[str, str], None] | None = None,
+        cancel: threading.Event | None = None,
+        on_answer: Callable[[Answer], None] | None = None,
     ) -> Exchange:
         """The tuned answer and, with `compare_base`, the base answer; saved to the chat history.
 
-        `on_token(which, text)` receives streamed pieces, `which` being ``"tuned"`` or ``"base"``.
+        `on_token(which, text)` receives streamed pieces, `which` being ``"tuned"`` or ``"base"``;
+        `on_answer` each finished answer. Setting `cancel` stops the answer being generated and skips the
+        base answer if it has not begun (it is then ``None``); what was said so far is saved.
         """
         settings = settings or GenerationSettings()
-        tuned = self.generate(prompt, settings, use_adapter=True,
+        tuned = self.generate(prompt, settings, use_adapter=True, cancel=cancel,
                               on_token=(lambda t: on_token("tuned", t)) if on_token else None)
+        if on_answer:
+            on_answer(tuned)
         base = None
-        if compare_base:
-            base = self.generate(prompt, settings, use_adapter=False,
+        if compare_base and not (cancel is not None and cancel.is_set()):
+            base = self.generate(prompt, settings, use_adapter=False, cancel=cancel,
                                  on_token=(lambda t: on_token("base", t)) if on_token else None)
+            if on_answer:
+                on_answer(base)
         exchange = Exchange(prompt=prompt, tuned=tuned, base=base, settings=settings, time=time.time(),
                             run_id=self.run_id, source={"model": self.base_reference, "version": self.version_id})
         if self.save_history and self.run_id:

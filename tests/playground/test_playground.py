@@ -121,3 +121,55 @@ def test_run_examples_include_held_out_questions_from_its_own_data() -> None:
     missing = RunConfig(profile="chatbot", model=ModelChoice("builtin:tiny-llama"),
                         data=DataSettings(path="/no/such/file.jsonl"))
     assert run_example_prompts(missing) == list(profile_examples("chatbot"))
+
+
+def test_a_stop_ends_the_answer_half_way_and_keeps_what_was_said() -> None:
+    import threading
+
+    session = PlaygroundSession("builtin:tiny-llama", save_history=False)
+    settings = GenerationSettings(temperature=0, max_new_tokens=40)
+    full = session.generate("hello there", settings)
+    assert not full.stopped and full.tokens == 40
+    stop, pieces = threading.Event(), []
+
+    def on_token(text: str) -> None:
+        pieces.append(text)
+        if len(pieces) == 5:
+            stop.set()  # as a Stop button from another thread would, while tokens are coming
+
+    half = session.generate("hello there", settings, on_token=on_token, cancel=stop)  # a piece per token
+    assert half.stopped and 5 <= half.tokens < 40
+    assert full.text.startswith(half.text) and half.text  # the same greedy answer, cut where it was stopped
+    # an event set before anything was generated: nothing is generated
+    early = session.generate("hi", settings, cancel=stop)
+    assert early.stopped and early.tokens == 0 and early.text == ""
+
+
+def test_a_stop_from_another_thread_ends_a_long_generation_soon() -> None:
+    import threading
+    import time
+
+    session = PlaygroundSession("builtin:tiny-llama", save_history=False)
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    start = time.perf_counter()
+    answer = session.generate("hi", GenerationSettings(temperature=0, max_new_tokens=5000), cancel=stop)
+    assert answer.stopped and 0 < answer.tokens < 5000 and time.perf_counter() - start < 20
+
+
+def test_a_stopped_comparison_skips_the_base_and_saves_what_was_said(tuned_run: str) -> None:
+    import threading
+
+    session = open_playground(tuned_run)
+    stop = threading.Event()
+    done = []
+
+    def on_token(which: str, text: str) -> None:
+        stop.set()
+
+    ex = session.compare("Say hello", GenerationSettings(temperature=0, max_new_tokens=30), on_token=on_token,
+                         cancel=stop, on_answer=done.append)
+    assert ex.tuned is not None and ex.tuned.stopped and ex.tuned.tokens < 30 and ex.base is None
+    assert done == [ex.tuned]
+    [saved] = chat_history(tuned_run)
+    assert saved.tuned is not None and saved.tuned.stopped and saved.tuned.text == ex.tuned.text
