@@ -14,7 +14,9 @@ from peftstudio.playground.session import (
     PlaygroundSession,
     chat_history,
     export_history,
+    is_completion_run,
     save_exchange,
+    search_history,
 )
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "TunedModel",
     "chat_history",
     "export_history",
+    "is_completion_run",
     "open_playground",
     "profile_examples",
     "prompts_from_conversations",
@@ -33,4 +36,5 @@ __all__ = [
     "run_adapter_dir",
     "run_example_prompts",
     "save_exchange",
+    "search_history",
 ]

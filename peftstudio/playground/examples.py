@@ -60,9 +60,9 @@ def run_example_prompts(config: RunConfig, n_from_data: int = 3) -> list[str]:
     """
     from peftstudio.data.build import validation_prompts
     from peftstudio.errors import PlainError
-    from peftstudio.playground.session import is_completion_profile
+    from peftstudio.playground.session import is_completion_run
 
-    completion = is_completion_profile(config.profile) or config.data.structure == "text"
+    completion = is_completion_run(config)
     prompts = list(profile_examples(config.profile, completion=completion))
     try:  # held-out chat turns; plain text has none
         held_out = [] if completion else validation_prompts(config.data, config.training.seed, n_from_data)

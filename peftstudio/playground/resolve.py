@@ -58,11 +58,11 @@ def resolve_tuned(ref: str, *, store: Store | None = None) -> TunedModel:
 
 def open_playground(ref: str, *, store: Store | None = None, save_history: bool = True):  # type: ignore[no-untyped-def]
     """A `PlaygroundSession` for a run or version, its adapter loaded over one copy of the base model."""
-    from peftstudio.playground.session import PlaygroundSession, is_completion_profile
+    from peftstudio.playground.session import PlaygroundSession, is_completion_run
 
     tuned = resolve_tuned(ref, store=store)
     # A run trained on plain text continues text; chat data is asked as a chat turn.
-    completion = is_completion_profile(tuned.config.profile) or tuned.config.data.structure == "text"
+    completion = is_completion_run(tuned.config)
     return PlaygroundSession(tuned.base_reference, tuned.adapter_dir, run_id=tuned.run_id,
                              version_id=tuned.version_id, profile=tuned.config.profile, store=store,
                              save_history=save_history, completion=completion)

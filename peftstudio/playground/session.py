@@ -29,6 +29,7 @@ from peftstudio.records import convert
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
+    from peftstudio.records.config import RunConfig
     from peftstudio.store import Store
 
 TokenCallback = Callable[[str], None]
@@ -350,6 +351,33 @@ def chat_history(run_id: str, *, store: Store | None = None) -> list[Exchange]:
 
     return [attrs.evolve(convert.from_dict(Exchange, data), id=chat_id)
             for chat_id, data in chat_rows(open_store(store), run_id)]
+
+
+def search_history(run_id: str, text: str = "", *, store: Store | None = None) -> list[Exchange]:
+    """A run's exchanges, newest first, whose prompt or answers contain `text` (any case; all when empty).
+
+    Example:
+        >>> [e.prompt for e in search_history("a1b2", "PIRATE")]             # doctest: +SKIP
+        ['Talk like a pirate']
+    """
+    needle = text.casefold().strip()
+
+    def says(e: Exchange) -> str:
+        return "\n".join([e.prompt, *(a.text for a in (e.tuned, e.base) if a is not None)]).casefold()
+
+    return [e for e in reversed(chat_history(run_id, store=store)) if not needle or needle in says(e)]
+
+
+def is_completion_run(config: RunConfig) -> bool:
+    """Whether a run's playground continues text (trained on plain text) rather than answering a chat turn.
+
+    Example:
+        >>> from peftstudio.records import DataSettings, ModelChoice, RunConfig
+        >>> is_completion_run(RunConfig(profile="chatbot", model=ModelChoice("builtin:tiny-llama"),
+        ...                             data=DataSettings(path="notes.txt", structure="text")))
+        True
+    """
+    return is_completion_profile(config.profile) or config.data.structure == "text"
 
 
 def export_history(run_id: str, path: str | Path, *, store: Store | None = None) -> Path:

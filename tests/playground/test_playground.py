@@ -18,6 +18,7 @@ from peftstudio.playground import (
     open_playground,
     profile_examples,
     prompts_from_conversations,
+    search_history,
 )
 from peftstudio.records import DataSettings, ModelChoice, RunConfig
 from peftstudio.store import open_store
@@ -66,6 +67,10 @@ def test_compare_streams_and_saves_history(tuned_run: str, tmp_path: Path) -> No
     history = chat_history(tuned_run)
     assert [e.prompt for e in history] == ["Say hello", "Second question"]
     assert history[0].tuned == ex.tuned and history[1].base is None
+    assert [e.prompt for e in search_history(tuned_run)] == ["Second question", "Say hello"]  # newest first
+    assert [e.prompt for e in search_history(tuned_run, "  say HELLO ")] == ["Say hello"]
+    assert [e.prompt for e in search_history(tuned_run, ex.base.text[:6])] == ["Say hello"]  # found by its answer
+    assert search_history(tuned_run, "nothing like this") == []
     out = export_history(tuned_run, tmp_path / "chat.json")
     assert [e["prompt"] for e in json.loads(out.read_text())["exchanges"]] == ["Say hello", "Second question"]
 
