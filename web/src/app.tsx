@@ -1,6 +1,6 @@
 // The page's frame: the screen named by the address (#/, #/new, #/runs/ID, #/versions), the glossary, the
 // error dialog.
-import { useCallback, useEffect, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useState } from "react";
 import { ApiError, get, post, type ErrorInfo, type Run, type Term as TermRecord } from "./api";
 import { Dashboard } from "./dashboard";
 import { ErrorDialog } from "./dialogs";
@@ -9,13 +9,19 @@ import { Home } from "./home";
 import { Versions } from "./versions";
 import { Wizard } from "./wizard";
 
-type Screen = { name: "home" } | { name: "new" } | { name: "run"; id: string } | { name: "versions" };
+// the playground brings markdown and highlighting: loaded when first opened
+const Playground = lazy(() => import("./playground").then((m) => ({ default: m.Playground })));
+
+type Screen = { name: "home" } | { name: "new" } | { name: "run"; id: string } | { name: "versions" }
+  | { name: "playground"; id?: string };
 
 function parse(hash: string): Screen {
   const m = hash.match(/^#\/runs\/([^/]+)/);
   if (m) return { name: "run", id: decodeURIComponent(m[1]) };
   if (hash.startsWith("#/new")) return { name: "new" };
   if (hash.startsWith("#/versions")) return { name: "versions" };
+  const play = hash.match(/^#\/playground(?:\/([^/]+))?/);
+  if (play) return { name: "playground", id: play[1] ? decodeURIComponent(play[1]) : undefined };
   return { name: "home" };
 }
 
@@ -54,13 +60,15 @@ export function App() {
       <a className="skip" href="#content" onClick={(e) => { e.preventDefault(); document.querySelector<HTMLElement>("main h1")?.focus(); }}>Skip to content</a>
       <header className="top">
         <a href="#/" className="brand">PEFT Studio</a>
-        <nav aria-label="Screens"><a href="#/versions" aria-current={screen.name === "versions" ? "page" : undefined}>Versions</a></nav>
+        <nav aria-label="Screens"><a href="#/versions" aria-current={screen.name === "versions" ? "page" : undefined}>Versions</a>
+          <a href="#/playground" aria-current={screen.name === "playground" ? "page" : undefined}>Playground</a></nav>
       </header>
       <div id="content">
         {screen.name === "home" && <Home onNew={() => go("#/new")} onOpen={(id) => go(`#/runs/${encodeURIComponent(id)}`)} onResume={resume} onError={onError} />}
         {screen.name === "new" && <Wizard onStarted={(r) => go(`#/runs/${encodeURIComponent(r.id)}`)} onError={onError} onCancel={() => go("#/")} />}
         {screen.name === "run" && <Dashboard runId={screen.id} onError={onError} onHome={() => go("#/")} />}
         {screen.name === "versions" && <Versions onError={onError} />}
+        {screen.name === "playground" && <Suspense fallback={<main><p>Loading…</p></main>}><Playground key={screen.id ?? ""} target={screen.id} onError={onError} /></Suspense>}
       </div>
       {error && (
         <ErrorDialog info={error.info} onClose={() => setError(null)}
