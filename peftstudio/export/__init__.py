@@ -13,7 +13,7 @@ Example:
     (True, ('Modelfile', 'README.md', 'tiny-llama-Q8_0.gguf'))
 """
 
-from peftstudio.export.dispatch import export
+from peftstudio.export.dispatch import export, export_commands
 from peftstudio.export.gguf.exporter import export_gguf
 from peftstudio.export.hf import export_hf
 from peftstudio.export.lmstudio import export_lmstudio
@@ -45,6 +45,7 @@ __all__ = [
     "ExportTestResult",
     "GenerationDefaults",
     "export",
+    "export_commands",
     "export_gguf",
     "export_hf",
     "export_lmstudio",

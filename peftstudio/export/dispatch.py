@@ -79,3 +79,25 @@ def _quant_notes(kind: str, source: ExportSource, given: dict[str, Any]) -> tupl
                 f"rounds much of the fine-tune away, and Test Export may say so. Choose q8_0, or export the adapter "
                 f"alone (adapter_only) on the {origin} base.",)
     return ()
+
+
+def export_commands(result: ExportResult) -> tuple[str, ...]:
+    """The commands that bring an Ollama or LM Studio export into its app, one per line, ready to copy (none
+    for other kinds). The same names and paths as the export's instructions.
+
+    Example:
+        >>> r = ExportResult(kind="ollama", path="/tmp/bot", files=("Modelfile",), instructions="",
+        ...                  size_bytes=1, source=ExportSource("builtin:tiny-llama", name="My Bot"))
+        >>> export_commands(r)
+        ('ollama create my-bot -f "/tmp/bot/Modelfile"', 'ollama run my-bot')
+        >>> export_commands(attrs.evolve(r, kind="lmstudio", model_file="peftstudio/my-bot/my-bot-Q4_K_M.gguf"))
+        ('lms import "/tmp/bot/peftstudio/my-bot/my-bot-Q4_K_M.gguf"',)
+    """
+    from peftstudio.export.gguf.exporter import slug
+
+    if result.kind == "ollama":
+        name = slug((result.source or ExportSource("model")).display_name).lower()
+        return (f'ollama create {name} -f "{Path(result.path) / "Modelfile"}"', f"ollama run {name}")
+    if result.kind == "lmstudio" and result.model_file:
+        return (f'lms import "{Path(result.path) / result.model_file}"',)
+    return ()

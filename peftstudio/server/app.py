@@ -51,9 +51,10 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.hardware = None
     for module in (routes_runs, planning, routes_data, routes_reference, routes_versions):
         app.include_router(module.router)
-    from peftstudio.server import routes_playground  # issue 19's screens, each its own router
+    from peftstudio.server import routes_export, routes_playground  # issue 19's screens, each its own router
 
     app.include_router(routes_playground.router)
+    app.include_router(routes_export.router)
 
     @app.exception_handler(PlainError)
     async def plain(_: Request, exc: PlainError) -> Response:

@@ -63,6 +63,9 @@ class ServerSettings:
     secure_cookie: bool = False  # set behind an https proxy: the cookie then never travels in clear
     #: the library's desktop notifications for the runs (only where served on loopback: this person's desktop)
     desktop_notices: bool = False
+    #: Test Export's lowest same-next-token share per quantized type, replacing the library's (random-weight
+    #: test models like builtin:tiny-llama agree less than any trained model); empty: the library's limits
+    export_min_top1: dict[str, float] = field(factory=dict)
 
     @property
     def own_desktop(self) -> bool:
