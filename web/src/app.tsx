@@ -11,9 +11,10 @@ import { Wizard } from "./wizard";
 
 // the playground brings markdown and highlighting: loaded when first opened
 const Playground = lazy(() => import("./playground").then((m) => ({ default: m.Playground })));
+const Export = lazy(() => import("./export").then((m) => ({ default: m.Export })));
 
 type Screen = { name: "home" } | { name: "new" } | { name: "run"; id: string } | { name: "versions" }
-  | { name: "playground"; id?: string };
+  | { name: "playground"; id?: string } | { name: "export"; id?: string };
 
 function parse(hash: string): Screen {
   const m = hash.match(/^#\/runs\/([^/]+)/);
@@ -22,6 +23,8 @@ function parse(hash: string): Screen {
   if (hash.startsWith("#/versions")) return { name: "versions" };
   const play = hash.match(/^#\/playground(?:\/([^/]+))?/);
   if (play) return { name: "playground", id: play[1] ? decodeURIComponent(play[1]) : undefined };
+  const exp = hash.match(/^#\/export(?:\/([^/]+))?/);
+  if (exp) return { name: "export", id: exp[1] ? decodeURIComponent(exp[1]) : undefined };
   return { name: "home" };
 }
 
@@ -61,7 +64,8 @@ export function App() {
       <header className="top">
         <a href="#/" className="brand">PEFT Studio</a>
         <nav aria-label="Screens"><a href="#/versions" aria-current={screen.name === "versions" ? "page" : undefined}>Versions</a>
-          <a href="#/playground" aria-current={screen.name === "playground" ? "page" : undefined}>Playground</a></nav>
+          <a href="#/playground" aria-current={screen.name === "playground" ? "page" : undefined}>Playground</a>
+          <a href="#/export" aria-current={screen.name === "export" ? "page" : undefined}>Export</a></nav>
       </header>
       <div id="content">
         {screen.name === "home" && <Home onNew={() => go("#/new")} onOpen={(id) => go(`#/runs/${encodeURIComponent(id)}`)} onResume={resume} onError={onError} />}
@@ -69,6 +73,7 @@ export function App() {
         {screen.name === "run" && <Dashboard runId={screen.id} onError={onError} onHome={() => go("#/")} />}
         {screen.name === "versions" && <Versions onError={onError} />}
         {screen.name === "playground" && <Suspense fallback={<main><p>Loading…</p></main>}><Playground key={screen.id ?? ""} target={screen.id} onError={onError} /></Suspense>}
+        {screen.name === "export" && <Suspense fallback={<main><p>Loading…</p></main>}><Export key={screen.id ?? ""} target={screen.id} onError={onError} /></Suspense>}
       </div>
       {error && (
         <ErrorDialog info={error.info} onClose={() => setError(null)}

@@ -63,7 +63,7 @@ function CodeBlock({ code, lang }: { code: string; lang?: string }) {
       <figcaption><span>{lang || "code"}</span>
         <button type="button" className="small" onClick={copy} aria-label={copied ? "Copied" : `Copy ${lang || ""} code`.replace("  ", " ")}>{copied ? "Copied" : "Copy"}</button>
       </figcaption>
-      <pre><code className="hljs" dangerouslySetInnerHTML={{ __html: highlight(code, lang) }} /></pre>
+      <pre tabIndex={0}><code className="hljs" dangerouslySetInnerHTML={{ __html: highlight(code, lang) }} /></pre>
     </figure>
   );
 }

@@ -155,7 +155,7 @@ function Chat({ target, onError }: { target: string; onError: (e: unknown) => vo
   return (
     <main aria-labelledby="playground-title" className="wide">
       <h1 id="playground-title" tabIndex={-1}>Playground</h1>
-      <p className="lead">The tuned model and <Term word="base model">the model it started from</Term> ({about.model}) {completion ? "continue the same text" : "answer the same question"}, side by side.</p>
+      <p className="lead">The tuned model and <Term word="base model">the model it started from</Term> ({about.model}) {completion ? "continue the same text" : "answer the same question"}, side by side. <a href={`#/export/${encodeURIComponent(target)}`}>Export it</a> when you like it.</p>
       <form className="card ask" onSubmit={(e) => { e.preventDefault(); ask(); }}>
         <label htmlFor="prompt">{completion ? "Text to continue" : "Your message"}</label>
         <textarea id="prompt" rows={completion ? 5 : 3} value={prompt} dir="auto" onChange={(e) => setPrompt(e.target.value)}

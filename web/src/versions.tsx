@@ -138,6 +138,7 @@ export function Versions({ onError }: { onError: (e: unknown) => void }) {
                   <label className="inline"><input type="checkbox" checked={picked.includes(v.id)} onChange={(e) => pick(v.id, e.target.checked)} /> Compare</label>
                   {v.state === "ready" && !v.active && <button type="button" disabled={!!busy} onClick={() => act(v, "activate")}>Set active</button>}
                   {v.state === "ready" && <a className="button" href={`#/playground/${encodeURIComponent(v.id)}`}>Open in playground</a>}
+                  {v.state === "ready" && <a className="button" href={`#/export/${encodeURIComponent(v.id)}`}>Export…</a>}
                   {v.state === "ready" && <button type="button" disabled={!!busy} onClick={() => act(v, "archive")}>Archive</button>}
                   {v.state === "archived" && <button type="button" disabled={!!busy} onClick={() => act(v, "restore")}>Restore</button>}
                   <button type="button" className="danger" disabled={!!busy} onClick={() => setConfirm(v)}>Delete…</button>
