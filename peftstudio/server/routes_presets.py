@@ -72,16 +72,17 @@ async def _file_body(request: Request) -> bytes:
 @router.get("")
 def library(search: str | None = Query(default=None, max_length=200), profile: str | None = Query(default=None, max_length=100),
             model: str | None = Query(default=None, max_length=1000), tag: str | None = Query(default=None, max_length=100)) -> JSON:
-    """The saved presets, most recently changed first, matching the search and filters; and every use case,
-    model and tag in the library (the filters' choices)."""
-    from peftstudio.history.presets import list_presets
+    """The saved presets, most recently changed first, matching the search and filters; every use case, model
+    and tag in the library (the filters' choices); the largest file an import takes."""
+    from peftstudio.history.presets import MAX_PRESET_BYTES, list_presets
 
     everything = list_presets()
     shown = list_presets(search=search, profile=profile, model=model, tag=tag)
     return JSON({"presets": [as_json(p) for p in shown],
                  "filters": {"profiles": sorted({p.profile for p in everything}),
                              "models": sorted({p.model for p in everything}),
-                             "tags": sorted({t for p in everything for t in p.tags}, key=str.casefold)}})
+                             "tags": sorted({t for p in everything for t in p.tags}, key=str.casefold)},
+                 "max_file_bytes": MAX_PRESET_BYTES})
 
 
 @router.post("", status_code=201)

@@ -594,8 +594,8 @@ export interface paths {
         };
         /**
          * Library
-         * @description The saved presets, most recently changed first, matching the search and filters; and every use case,
-         *     model and tag in the library (the filters' choices).
+         * @description The saved presets, most recently changed first, matching the search and filters; every use case, model
+         *     and tag in the library (the filters' choices); the largest file an import takes.
          */
         get: operations["library_api_presets_get"];
         put?: never;
