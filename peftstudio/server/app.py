@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from peftstudio.errors import PlainError, make
 from peftstudio.server import (
     planning,
+    routes_compare,
     routes_data,
     routes_presets,
     routes_reference,
@@ -59,6 +60,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     for module in (routes_runs, planning, routes_data, routes_reference, routes_versions):
         app.include_router(module.router)
     app.include_router(routes_presets.router)
+    app.include_router(routes_compare.router)
 
     @app.exception_handler(PlainError)
     async def plain(_: Request, exc: PlainError) -> Response:
