@@ -133,7 +133,7 @@ function MetricChart({ chart, names }: { chart: Chart; names: Record<string, str
     const text = getComputedStyle(document.documentElement).getPropertyValue("--text").trim() || "#888";
     const axis = { stroke: text, grid: { stroke: "rgba(128,128,128,0.2)" } };
     const plot = new uPlot({
-      width: 420, height: 220, legend: { show: false },
+      width: 420, height: 220, legend: { show: false }, scales: { x: { time: false } },
       series: [{}, ...ids.map((id, i) => ({ label: names[id], stroke: COLOURS[i % COLOURS.length], width: id === chart.best_run_id ? 3 : 1.5, spanGaps: true }))],
       axes: [axis, axis],
     }, [chart.steps, ...ids.map((id) => chart.by_step[id])] as uPlot.AlignedData, box.current);
