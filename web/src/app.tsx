@@ -2,19 +2,24 @@
 // error dialog.
 import { useCallback, useEffect, useState } from "react";
 import { ApiError, get, post, type ErrorInfo, type Run, type Term as TermRecord } from "./api";
+import { Compare } from "./compare";
 import { Dashboard } from "./dashboard";
 import { ErrorDialog } from "./dialogs";
 import { GlossaryContext } from "./glossary";
 import { Home } from "./home";
+import { Presets } from "./presets";
 import { Versions } from "./versions";
-import { Wizard } from "./wizard";
+import { fillFrom, Wizard, type FillFrom } from "./wizard";
 
-type Screen = { name: "home" } | { name: "new" } | { name: "run"; id: string } | { name: "versions" };
+type Screen = { name: "home" } | { name: "new"; from?: FillFrom } | { name: "run"; id: string } | { name: "versions" }
+  | { name: "presets" } | { name: "compare" };
 
 function parse(hash: string): Screen {
   const m = hash.match(/^#\/runs\/([^/]+)/);
   if (m) return { name: "run", id: decodeURIComponent(m[1]) };
-  if (hash.startsWith("#/new")) return { name: "new" };
+  if (hash.startsWith("#/new")) return { name: "new", from: fillFrom(hash) };
+  if (hash.startsWith("#/presets")) return { name: "presets" };
+  if (hash.startsWith("#/compare")) return { name: "compare" };
   if (hash.startsWith("#/versions")) return { name: "versions" };
   return { name: "home" };
 }
@@ -54,13 +59,17 @@ export function App() {
       <a className="skip" href="#content" onClick={(e) => { e.preventDefault(); document.querySelector<HTMLElement>("main h1")?.focus(); }}>Skip to content</a>
       <header className="top">
         <a href="#/" className="brand">PEFT Studio</a>
-        <nav aria-label="Screens"><a href="#/versions" aria-current={screen.name === "versions" ? "page" : undefined}>Versions</a></nav>
+        <nav aria-label="Screens"><a href="#/versions" aria-current={screen.name === "versions" ? "page" : undefined}>Versions</a>
+          {" "}<a href="#/presets" aria-current={screen.name === "presets" ? "page" : undefined}>Presets</a>
+          {" "}<a href="#/compare" aria-current={screen.name === "compare" ? "page" : undefined}>Compare</a></nav>
       </header>
       <div id="content">
         {screen.name === "home" && <Home onNew={() => go("#/new")} onOpen={(id) => go(`#/runs/${encodeURIComponent(id)}`)} onResume={resume} onError={onError} />}
-        {screen.name === "new" && <Wizard onStarted={(r) => go(`#/runs/${encodeURIComponent(r.id)}`)} onError={onError} onCancel={() => go("#/")} />}
+        {screen.name === "new" && <Wizard key={location.hash} from={screen.from} onStarted={(r) => go(`#/runs/${encodeURIComponent(r.id)}`)} onError={onError} onCancel={() => go("#/")} />}
         {screen.name === "run" && <Dashboard runId={screen.id} onError={onError} onHome={() => go("#/")} />}
         {screen.name === "versions" && <Versions onError={onError} />}
+        {screen.name === "compare" && <Compare onError={onError} onTrainAgain={(id) => go(`#/new?run=${encodeURIComponent(id)}`)} />}
+        {screen.name === "presets" && <Presets onError={onError} onOpen={(name) => go(`#/new?preset=${encodeURIComponent(name)}`)} />}
       </div>
       {error && (
         <ErrorDialog info={error.info} onClose={() => setError(null)}
