@@ -104,6 +104,12 @@ def run_demo(*, model: str = "builtin:smollm2-135m", out: str | None = None, qui
     for span in example.spans:
         shown.append(example.text[span.start:span.end], style="bold green" if span.trained else None)
     console.print(shown)
+    from peftstudio.quality.run import warm_base_answers
+
+    asked = warm_base_answers(model)
+    console.print(f"The base model answered {asked} general questions for the retention check (kept for later "
+                  f"runs; the check compares the tuned model's answers with these)." if asked else
+                  "The base model's answers to the general questions are cached from an earlier run.")
     _done(t)
 
     t = _step("3. Training")

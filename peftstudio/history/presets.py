@@ -106,7 +106,8 @@ class PresetEntry:
 
 @frozen
 class ImportResult:
-    """What `import_preset` stored, and which settings it adjusted for this machine."""
+    """What `import_preset` stored (or `check_import` would store), and which settings it adjusted for this
+    machine; `replaced`: a preset of that name was (or would be) replaced."""
 
     preset: Preset
     adjustments: tuple[Adjustment, ...] = ()
@@ -429,20 +430,26 @@ def export_preset(
     return target, notes
 
 
-def import_preset(
+def check_import(
     source: str | Path | bytes,
     *,
     name: str | None = None,
-    replace: bool = False,
     hardware: Any = None,
     store: Store | None = None,
 ) -> ImportResult:
-    """Check a preset file completely, adjust it to `hardware` if given, then store it.
+    """Everything `import_preset` would do, without storing: the preset as it would be kept, the settings
+    it would adjust for `hardware` (each with its reason), and whether it would replace one of that name.
 
-    Nothing is stored when any check fails. A shared preset cannot switch on running code from a
-    model's repository: ``trust_remote_code`` is turned off (and reported as an adjustment).
-    With a `hardware` profile the planner re-checks the memory-related settings and every change is
-    reported with its reason (see `peftstudio.history.fit.fit_to_hardware`).
+    A page shows this before the person agrees to import; nothing changes here.
+
+    Example:
+        >>> from peftstudio.hardware import simulated_hardware
+        >>> from peftstudio.records import RunConfig, ModelChoice, DataSettings, TrainingSettings
+        >>> cfg = RunConfig(profile="chatbot", model=ModelChoice("builtin:tiny-llama", trust_remote_code=True),
+        ...                 data=DataSettings(path="chat.jsonl"), training=TrainingSettings(precision="bf16"))
+        >>> r = check_import(preset_json(Preset(name="shared", config=cfg)).encode(), hardware=simulated_hardware())
+        >>> [a.setting for a in r.adjustments]
+        ['model.trust_remote_code', 'training.precision']
     """
     preset = read_preset_bytes(source) if isinstance(source, bytes) else read_preset_file(source)
     if name is not None:
@@ -461,7 +468,6 @@ def import_preset(
         ))
     notes: list[str] = []
     if hardware is not None:
-
         try:
             fit = fit_to_hardware(preset.config, hardware)
         except PlainError as exc:  # e.g. an unknown profile: keep the settings, say they were not checked
@@ -470,8 +476,29 @@ def import_preset(
             preset = attrs.evolve(preset, config=fit.config)
             adjustments += fit.adjustments
             notes += fit.notes
-    replaced = _write(open_store(store), preset, replace=replace)
-    return ImportResult(preset=preset, adjustments=tuple(adjustments), replaced=replaced, notes=tuple(notes))
+    exists = rows.preset_data(open_store(store), preset.name) is not None
+    return ImportResult(preset=preset, adjustments=tuple(adjustments), replaced=exists, notes=tuple(notes))
+
+
+def import_preset(
+    source: str | Path | bytes,
+    *,
+    name: str | None = None,
+    replace: bool = False,
+    hardware: Any = None,
+    store: Store | None = None,
+) -> ImportResult:
+    """Check a preset file completely, adjust it to `hardware` if given, then store it.
+
+    Nothing is stored when any check fails. A shared preset cannot switch on running code from a
+    model's repository: ``trust_remote_code`` is turned off (and reported as an adjustment).
+    With a `hardware` profile the planner re-checks the memory-related settings and every change is
+    reported with its reason (see `peftstudio.history.fit.fit_to_hardware`); `check_import` shows the
+    same without storing.
+    """
+    checked = check_import(source, name=name, hardware=hardware, store=store)
+    replaced = _write(open_store(store), checked.preset, replace=replace)
+    return attrs.evolve(checked, replaced=replaced)
 
 
 __all__ = [
@@ -480,6 +507,7 @@ __all__ = [
     "ImportResult",
     "Preset",
     "PresetEntry",
+    "check_import",
     "dataset_reference",
     "delete_preset",
     "export_preset",

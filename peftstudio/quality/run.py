@@ -97,6 +97,30 @@ def base_answers(session: Any, conversations: Sequence[Messages], *, max_new_tok
     return out
 
 
+def warm_base_answers(reference: str) -> int:
+    """Ask `reference` (a base model) every bundled general question once, into the cache, in the batches the
+    retention check asks them: later runs on this model spend their whole check budget on the tuned model.
+    Returns how many questions were answered (0 when all were cached already).
+
+    Example:
+        >>> warm_base_answers("builtin:tiny-llama") >= 0
+        True
+    """
+    from peftstudio import paths
+    from peftstudio.playground import PlaygroundSession
+
+    session = PlaygroundSession(reference, save_history=False)
+    batches = [[[{"role": "user", "content": q.question}] for q in questions()[i:i + BATCH]]
+               for i in range(0, len(questions()), BATCH)]
+    fresh = 0
+    for batch in batches:
+        key = _base_key(session, batch, RETENTION_TOKENS)
+        if key is None or not (paths.sub("cache", "base-answers") / f"{key}.json").is_file():
+            fresh += len(batch)
+        base_answers(session, batch, max_new_tokens=RETENTION_TOKENS)
+    return fresh
+
+
 def answer(session: Any, conversations: Sequence[Messages], *, use_adapter: bool, max_new_tokens: int) -> list[str]:
     """Greedy answers of the tuned (`use_adapter`) or the base model to each conversation, in one batch.
 
@@ -230,4 +254,4 @@ def check_run(store: Any, run_id: str, *, budget: float | None = None) -> Checks
     return run_checks(session, run.config, budget=budget, started=started)
 
 
-__all__ = ["BUDGET_SHARE", "answer", "base_answers", "budget_seconds", "check_run", "held_out", "run_checks"]
+__all__ = ["BUDGET_SHARE", "answer", "base_answers", "warm_base_answers", "budget_seconds", "check_run", "held_out", "run_checks"]

@@ -21,7 +21,15 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from peftstudio.errors import PlainError, make
-from peftstudio.server import planning, routes_data, routes_reference, routes_runs, routes_versions
+from peftstudio.server import (
+    planning,
+    routes_compare,
+    routes_data,
+    routes_presets,
+    routes_reference,
+    routes_runs,
+    routes_versions,
+)
 from peftstudio.server.errors import error_response, plain_response
 from peftstudio.server.security import Guard
 from peftstudio.server.settings import ServerSettings
@@ -51,6 +59,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.hardware = None
     for module in (routes_runs, planning, routes_data, routes_reference, routes_versions):
         app.include_router(module.router)
+    app.include_router(routes_presets.router)
+    app.include_router(routes_compare.router)
     from peftstudio.server import routes_export, routes_playground  # issue 19's screens, each its own router
 
     app.include_router(routes_playground.router)

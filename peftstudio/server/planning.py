@@ -1,5 +1,5 @@
 """The wizard's questions: this machine, the use cases with estimates, which models fit, the settings
-schema, a plan for the current choices (re-planned on every change: it takes milliseconds), presets."""
+schema, a plan for the current choices (re-planned on every change: it takes milliseconds)."""
 
 from __future__ import annotations
 
@@ -152,29 +152,3 @@ def make(body: PlanRequest, request: Request) -> JSON:
     """A plan for the choices: every setting with its reason, memory, time, energy, cost, CO2, alternatives."""
     p, _ = make_plan(body, request)
     return JSON(p.as_dict())
-
-
-class PresetRequest(PlanRequest):
-    name: str = Field(min_length=1, max_length=200)
-    tags: list[str] = Field(default_factory=list, max_length=20)
-    notes: str = Field(default="", max_length=5000)
-    replace: bool = False
-
-
-@router.get("/presets")
-def presets() -> JSON:
-    """The saved presets."""
-    from peftstudio.history.presets import list_presets
-
-    return JSON({"presets": [as_json(p) for p in list_presets()]})
-
-
-@router.post("/presets", status_code=201)
-def save(body: PresetRequest, request: Request) -> JSON:
-    """Save the wizard's plan as a preset."""
-    from peftstudio.history.presets import save_preset
-
-    p, path = make_plan(body, request)
-    preset = save_preset(body.name, p.run_config(str(path) if path else ""), tags=body.tags, notes=body.notes,
-                         replace=body.replace)
-    return JSON(as_json(preset), status_code=201)

@@ -56,7 +56,7 @@ def test_a_model_that_does_not_fit_is_marked(ctrl: Controller) -> None:
     small.wait_idle()
     small.choose_profile("chatbot")
     marks = {m["reference"]: m["fits"] for m in small.models}
-    assert marks["builtin:tiny-llama"] is True and marks["llama-3.1-8b"] is False
+    assert marks["builtin:tiny-llama"] is True and marks["qwen3-8b"] is False
 
 
 def test_overrides_replan_at_once_and_bad_values_are_explained(ctrl: Controller) -> None:

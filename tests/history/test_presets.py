@@ -147,3 +147,19 @@ def test_store_rows_match_the_record() -> None:
     row = open_store().query("SELECT * FROM presets")[0]
     assert (row["name"], row["profile"], row["model"], json.loads(row["tags"])) == (
         "p", "chatbot", "builtin:tiny-llama", ["a"])
+
+
+def test_check_import_shows_the_adjustments_and_stores_nothing(tmp_path, fresh_home) -> None:  # type: ignore[no-untyped-def]
+    from peftstudio.hardware import simulated_hardware
+    from peftstudio.history.presets import Preset, check_import, list_presets, preset_json
+    from peftstudio.records import DataSettings, ModelChoice, RunConfig, TrainingSettings
+
+    cfg = RunConfig(profile="chatbot", model=ModelChoice("builtin:tiny-llama", trust_remote_code=True),
+                    data=DataSettings(path="chat.jsonl"), training=TrainingSettings(precision="bf16"))
+    data = preset_json(Preset(name="shared", config=cfg)).encode()
+    r = check_import(data, hardware=simulated_hardware())
+    assert [a.setting for a in r.adjustments] == ["model.trust_remote_code", "training.precision"]
+    assert r.preset.config.training.precision == "fp32" and not r.preset.config.model.trust_remote_code
+    assert r.replaced is False and list_presets() == []  # nothing stored
+    import_preset(data)
+    assert check_import(data).replaced is True  # the same name would replace it

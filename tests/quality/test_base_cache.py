@@ -56,3 +56,28 @@ def test_a_changed_model_is_not_answered_from_the_cache(counted: list[int], tmp_
     weights.write_bytes(weights.read_bytes())  # rewritten: a new time stamp, as after retraining
     quality_run.base_answers(session, BATCH, max_new_tokens=5)
     assert counted == [2, 2]
+
+
+def test_after_warming_the_retention_check_asks_only_the_tuned_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    from peftstudio.data import sample_path
+    from peftstudio.quality.retention import questions
+    from peftstudio.records import DataSettings, ModelChoice, RunConfig
+
+    assert quality_run.warm_base_answers("builtin:tiny-llama") in (0, len(questions()))
+    assert quality_run.warm_base_answers("builtin:tiny-llama") == 0  # all cached now
+    asked: list[tuple[bool, str]] = []
+    real = quality_run.answer
+
+    def recording(session: Any, conversations: Any, *, use_adapter: bool, max_new_tokens: int) -> list[str]:
+        asked.extend((use_adapter, c[-1]["content"]) for c in conversations)
+        return real(session, conversations, use_adapter=use_adapter, max_new_tokens=max_new_tokens)
+
+    monkeypatch.setattr(quality_run, "answer", recording)
+    cfg = RunConfig(profile="chatbot", model=ModelChoice("builtin:tiny-llama"),
+                    data=DataSettings(path=str(sample_path("pirate_chat.jsonl"))))
+    session = PlaygroundSession("builtin:tiny-llama", save_history=False)
+    report = quality_run.run_checks(session, cfg, budget=600.0)
+    general = {q.question for q in questions()}
+    assert report.retention is not None and report.retention.asked == len(general)
+    assert not [q for tuned, q in asked if not tuned and q in general]  # no base answer to a general question
+    assert {q for tuned, q in asked if tuned} >= general

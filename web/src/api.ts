@@ -79,6 +79,7 @@ export const get = <T>(path: string) => call<T>("GET", path);
 export const post = <T>(path: string, body?: unknown) => call<T>("POST", path, body ?? {});
 export const put = <T>(path: string, body: unknown) => call<T>("PUT", path, body);
 export const del = <T>(path: string) => call<T>("DELETE", path);
+export const postFile = <T>(path: string, file: Blob) => call<T>("POST", path, undefined, file);
 export const upload = <T>(file: File) =>
   call<T>("POST", `/api/data/uploads?name=${encodeURIComponent(file.name)}`, undefined, file);
 

@@ -2,24 +2,28 @@
 // error dialog.
 import { lazy, Suspense, useCallback, useEffect, useState } from "react";
 import { ApiError, get, post, type ErrorInfo, type Run, type Term as TermRecord } from "./api";
+import { Compare } from "./compare";
 import { Dashboard } from "./dashboard";
 import { ErrorDialog } from "./dialogs";
 import { GlossaryContext } from "./glossary";
 import { Home } from "./home";
+import { Presets } from "./presets";
 import { Versions } from "./versions";
-import { Wizard } from "./wizard";
+import { fillFrom, Wizard, type FillFrom } from "./wizard";
 
 // the playground brings markdown and highlighting: loaded when first opened
 const Playground = lazy(() => import("./playground").then((m) => ({ default: m.Playground })));
 const Export = lazy(() => import("./export").then((m) => ({ default: m.Export })));
 
-type Screen = { name: "home" } | { name: "new" } | { name: "run"; id: string } | { name: "versions" }
-  | { name: "playground"; id?: string } | { name: "export"; id?: string };
+type Screen = { name: "home" } | { name: "new"; from?: FillFrom } | { name: "run"; id: string } | { name: "versions" }
+  | { name: "presets" } | { name: "compare" } | { name: "playground"; id?: string } | { name: "export"; id?: string };
 
 function parse(hash: string): Screen {
   const m = hash.match(/^#\/runs\/([^/]+)/);
   if (m) return { name: "run", id: decodeURIComponent(m[1]) };
-  if (hash.startsWith("#/new")) return { name: "new" };
+  if (hash.startsWith("#/new")) return { name: "new", from: fillFrom(hash) };
+  if (hash.startsWith("#/presets")) return { name: "presets" };
+  if (hash.startsWith("#/compare")) return { name: "compare" };
   if (hash.startsWith("#/versions")) return { name: "versions" };
   const play = hash.match(/^#\/playground(?:\/([^/]+))?/);
   if (play) return { name: "playground", id: play[1] ? decodeURIComponent(play[1]) : undefined };
@@ -64,14 +68,18 @@ export function App() {
       <header className="top">
         <a href="#/" className="brand">PEFT Studio</a>
         <nav aria-label="Screens"><a href="#/versions" aria-current={screen.name === "versions" ? "page" : undefined}>Versions</a>
-          <a href="#/playground" aria-current={screen.name === "playground" ? "page" : undefined}>Playground</a>
-          <a href="#/export" aria-current={screen.name === "export" ? "page" : undefined}>Export</a></nav>
+          {" "}<a href="#/presets" aria-current={screen.name === "presets" ? "page" : undefined}>Presets</a>
+          {" "}<a href="#/compare" aria-current={screen.name === "compare" ? "page" : undefined}>Compare</a>
+          {" "}<a href="#/playground" aria-current={screen.name === "playground" ? "page" : undefined}>Playground</a>
+          {" "}<a href="#/export" aria-current={screen.name === "export" ? "page" : undefined}>Export</a></nav>
       </header>
       <div id="content">
         {screen.name === "home" && <Home onNew={() => go("#/new")} onOpen={(id) => go(`#/runs/${encodeURIComponent(id)}`)} onResume={resume} onError={onError} />}
-        {screen.name === "new" && <Wizard onStarted={(r) => go(`#/runs/${encodeURIComponent(r.id)}`)} onError={onError} onCancel={() => go("#/")} />}
+        {screen.name === "new" && <Wizard key={location.hash} from={screen.from} onStarted={(r) => go(`#/runs/${encodeURIComponent(r.id)}`)} onError={onError} onCancel={() => go("#/")} />}
         {screen.name === "run" && <Dashboard runId={screen.id} onError={onError} onHome={() => go("#/")} />}
         {screen.name === "versions" && <Versions onError={onError} />}
+        {screen.name === "compare" && <Compare onError={onError} onTrainAgain={(id) => go(`#/new?run=${encodeURIComponent(id)}`)} />}
+        {screen.name === "presets" && <Presets onError={onError} onOpen={(name) => go(`#/new?preset=${encodeURIComponent(name)}`)} />}
         {screen.name === "playground" && <Suspense fallback={<main><p>Loading…</p></main>}><Playground key={screen.id ?? ""} target={screen.id} onError={onError} /></Suspense>}
         {screen.name === "export" && <Suspense fallback={<main><p>Loading…</p></main>}><Export key={screen.id ?? ""} target={screen.id} onError={onError} /></Suspense>}
       </div>

@@ -13,13 +13,34 @@ import { Term } from "./glossary";
 
 const STEPS = ["Welcome", "Use case", "Model", "Data", "Settings", "Review"];
 
+// the wizard opened filled in: from a preset (#/new?preset=NAME) or a finished run (#/new?run=ID)
+export type FillFrom = { kind: "preset" | "run"; id: string };
+
+export function fillFrom(hash: string): FillFrom | undefined {
+  const params = new URLSearchParams(hash.split("?")[1] ?? "");
+  const preset = params.get("preset"), run = params.get("run");
+  if (preset) return { kind: "preset", id: preset };
+  if (run) return { kind: "run", id: run };
+  return undefined;
+}
+
+interface WizardForm {
+  profile: string;
+  model: string;
+  data: string | null;
+  overrides: Record<string, unknown>;
+  name: string;
+  notes: string[];
+}
+
 interface Files {
   samples: { ref: string; name: string }[];
   files: { ref: string; name: string }[];
   max_upload_bytes: number;
 }
 
-export function Wizard({ onStarted, onError, onCancel }: {
+export function Wizard({ from, onStarted, onError, onCancel }: {
+  from?: FillFrom;
   onStarted: (run: Run) => void;
   onError: (e: unknown, retry?: () => void) => void;
   onCancel: () => void;
@@ -43,6 +64,22 @@ export function Wizard({ onStarted, onError, onCancel }: {
   const [starting, setStarting] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
   const planAsked = useRef(0);
+  const [filled, setFilled] = useState<{ what: string; notes: string[] } | null>(null);
+  const [pendingData, setPendingData] = useState<string | null>(null);
+
+  useEffect(() => {
+    if (!from) return;
+    const url = from.kind === "preset" ? `/api/presets/one?name=${encodeURIComponent(from.id)}` : `/api/runs/${encodeURIComponent(from.id)}/clone`;
+    get<{ wizard: WizardForm }>(url).then(({ wizard: f }) => {
+      setProfile(f.profile);
+      setModel(f.model);
+      setOverrides(f.overrides);
+      setName(f.name);
+      setFilled({ what: from.kind === "preset" ? `the preset “${from.id}”` : `the run “${f.name || from.id}”`, notes: f.notes });
+      if (f.data) setPendingData(f.data);
+      setStep(f.data ? 5 : 3);
+    }).catch(onError);
+  }, [from, onError]);
 
   useEffect(() => {
     get<{ profiles: Profile[] }>("/api/profiles").then((r) => setProfiles(r.profiles)).catch(onError);
@@ -100,6 +137,13 @@ export function Wizard({ onStarted, onError, onCancel }: {
     }
   };
 
+  useEffect(() => {
+    if (!pendingData || !profile || !model) return;
+    setPendingData(null);
+    runCheck(pendingData);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [pendingData, profile, model]);
+
   const onFile = async (file: File | undefined) => {
     if (!file) return;
     if (files && file.size > files.max_upload_bytes) {
@@ -152,6 +196,12 @@ export function Wizard({ onStarted, onError, onCancel }: {
         </ol>
       </nav>
       <h1 id="wizard-title" tabIndex={-1} ref={heading}>{STEPS[step]}</h1>
+      {filled && (
+        <div role="status" className="note">
+          <p>Filled in from {filled.what}: every setting as it was saved. Check them, then start.</p>
+          {filled.notes.map((n) => <p key={n} className="muted">{n}</p>)}
+        </div>
+      )}
 
       {step === 0 && (
         <section>
@@ -233,7 +283,7 @@ export function Wizard({ onStarted, onError, onCancel }: {
         <button type="button" onClick={() => (step === 0 ? onCancel() : setStep(step - 1))}>{step === 0 ? "Cancel" : "Back"}</button>
         {step < STEPS.length - 1
           ? <button type="button" className="primary" disabled={!canNext} onClick={() => setStep(step + 1)}>{step === 0 ? "Start" : "Next"}</button>
-          : <button type="button" className="primary" disabled={starting || !!problem || !plan} onClick={start}>{starting ? "Starting…" : "Start training"}</button>}
+          : <button type="button" className="primary" disabled={starting || !!problem || !plan || !check || !!dataBusy} onClick={start}>{starting ? "Starting…" : "Start training"}</button>}
       </div>
     </main>
   );
