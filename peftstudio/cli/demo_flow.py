@@ -132,8 +132,8 @@ def run_demo(*, model: str = "builtin:smollm2-135m", out: str | None = None, qui
     quality = run.summary.get("quality") or store.get_run(run_id).summary.get("quality")
     score = _show_quality(quality)
     if score is not None and score.forgetting:
-        # shown, not yet a failure of the demo: today's forgetting rule flags the demo's own gentle run as
-        # well as one at five times its learning rate (docs/quality.md, "What is still open")
+        # shown, not yet a failure of the demo: its pirate data (capitals only) makes it forget at every
+        # learning rate tried (docs/quality.md, "The demo's settings")
         console.print("[yellow]The retention check flagged forgetting; see docs/quality.md.[/yellow]")
     _done(t)
 
