@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from peftstudio.server import ServerSettings
-from tests.server.conftest import LOGIN, SESSION, Studio, start_server, stop_workers
+from tests.server.conftest import LOGIN, SESSION, Studio, serving
 
 CHROMIUM = os.environ.get("PEFTSTUDIO_CHROMIUM", "/usr/bin/chromium")
 # what Chromium needs on this closed network, as root, headless
@@ -54,11 +54,7 @@ def live(tmp_path: Path, fresh_home: Path) -> Iterator[Studio]:
     data_dir.mkdir()
     settings = ServerSettings.create("127.0.0.1", 0, data_dirs=[str(data_dir)], upload_dir=upload_dir,
                                      login_token=LOGIN, session_key=SESSION, failure_delay_s=0.0)
-    url, settings, server, thread = start_server(settings)
-    yield Studio(url, settings, data_dir, upload_dir)
-    server.should_exit = True  # type: ignore[attr-defined]
-    thread.join(timeout=10)
-    stop_workers()
+    yield from serving(settings, data_dir, upload_dir)
 
 
 def open_page(chromium: object, studio: Studio, *, dark: bool = False, hash: str = "", axe: bool = False) -> object:

@@ -17,7 +17,7 @@ from peftstudio.server import ServerSettings
 from tests.browser.conftest import open_page, wait_until
 from tests.browser.helpers import axe_violations, run_status, start_run
 from tests.export.families import RANDOM_WEIGHTS_MIN_TOP1
-from tests.server.conftest import LOGIN, SESSION, Studio, start_server, stop_workers
+from tests.server.conftest import LOGIN, SESSION, Studio, serving
 
 pytestmark = pytest.mark.slow
 
@@ -27,11 +27,7 @@ def live(tmp_path: Path, fresh_home: Path) -> Iterator[Studio]:
     settings = attrs.evolve(ServerSettings.create("127.0.0.1", 0, login_token=LOGIN, session_key=SESSION,
                                                   failure_delay_s=0.0, upload_dir=tmp_path / "uploads"),
                             export_min_top1=RANDOM_WEIGHTS_MIN_TOP1)
-    url, settings, server, thread = start_server(settings)
-    yield Studio(url, settings, tmp_path, tmp_path / "uploads")
-    server.should_exit = True  # type: ignore[attr-defined]
-    thread.join(timeout=10)
-    stop_workers()
+    yield from serving(settings, tmp_path, tmp_path / "uploads")
 
 
 def test_ollama_q4_k_m_export_tested_commands_copied_file_downloaded(chromium: object, live: Studio,

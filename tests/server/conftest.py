@@ -60,6 +60,16 @@ def stop_workers() -> None:
             os.kill(run.pid, signal.SIGKILL)
 
 
+def serving(settings: ServerSettings, data_dir: Path, upload_dir: Path) -> Iterator[Studio]:
+    """A fixture's body: the studio served with `settings` while the test runs, then stopped with the
+    workers its runs left."""
+    url, settings, server, thread = start_server(settings)
+    yield Studio(url, settings, data_dir, upload_dir)
+    server.should_exit = True  # type: ignore[attr-defined]
+    thread.join(timeout=10)
+    stop_workers()
+
+
 @pytest.fixture
 def studio(tmp_path: Path, fresh_home: Path) -> Iterator[Studio]:
     data_dir, upload_dir = tmp_path / "data", tmp_path / "uploads"
@@ -67,11 +77,7 @@ def studio(tmp_path: Path, fresh_home: Path) -> Iterator[Studio]:
     settings = ServerSettings.create("127.0.0.1", 0, data_dirs=[str(data_dir)], upload_dir=upload_dir,
                                      login_token=LOGIN, session_key=SESSION, failure_delay_s=0.0,
                                      max_upload_bytes=200_000)
-    url, settings, server, thread = start_server(settings)
-    yield Studio(url, settings, data_dir, upload_dir)
-    server.should_exit = True  # type: ignore[attr-defined]
-    thread.join(timeout=10)
-    stop_workers()
+    yield from serving(settings, data_dir, upload_dir)
 
 
 @pytest.fixture
