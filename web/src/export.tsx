@@ -4,6 +4,7 @@
 // studio may run on another computer) and, on this computer, the folder opened.
 import { useEffect, useRef, useState } from "react";
 import { get, post, type ErrorInfo, type Run, type Schemas } from "./api";
+import { useCopy } from "./clipboard";
 import { bytes, num } from "./format";
 import { Term } from "./glossary";
 
@@ -38,19 +39,7 @@ interface Job {
 }
 
 function Copyable({ text, label }: { text: string; label: string }) {
-  const [copied, setCopied] = useState(false);
-  const copy = async () => {
-    try { await navigator.clipboard.writeText(text); } catch {
-      const area = document.createElement("textarea");
-      area.value = text;
-      document.body.appendChild(area);
-      area.select();
-      document.execCommand("copy");
-      area.remove();
-    }
-    setCopied(true);
-    setTimeout(() => setCopied(false), 1500);
-  };
+  const { copied, copy } = useCopy(text);
   return (
     <li className="command"><code>{text}</code>
       <button type="button" className="small" onClick={copy} aria-label={copied ? "Copied" : `Copy ${label}`}>{copied ? "Copied" : "Copy"}</button></li>

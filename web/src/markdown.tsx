@@ -2,7 +2,7 @@
 // as text and only http(s)/mailto links; code blocks are highlighted by highlight.js (its core and a few common
 // languages only) and each gets a Copy button. A half-streamed answer renders too (an open code fence is a
 // code block until it closes).
-import { useState } from "react";
+import { useCopy } from "./clipboard";
 import { Marked, type Token, type TokensList } from "marked";
 import hljs from "highlight.js/lib/core";
 import bash from "highlight.js/lib/languages/bash";
@@ -43,21 +43,7 @@ const md = new Marked({
 });
 
 function CodeBlock({ code, lang }: { code: string; lang?: string }) {
-  const [copied, setCopied] = useState(false);
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(code);
-    } catch { // no clipboard API (plain http from another computer): the old way
-      const area = document.createElement("textarea");
-      area.value = code;
-      document.body.appendChild(area);
-      area.select();
-      document.execCommand("copy");
-      area.remove();
-    }
-    setCopied(true);
-    setTimeout(() => setCopied(false), 1500);
-  };
+  const { copied, copy } = useCopy(code);
   return (
     <figure className="code">
       <figcaption><span>{lang || "code"}</span>
