@@ -33,17 +33,15 @@ from typing import Any
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from peftstudio.models.catalog import find_model, spec_from_config
 from peftstudio.planner.memory import CUDA_CONTEXT_BYTES, estimate_memory
+from tests.family_models import counted_bytes  # the one way bytes are counted (the tests count so too)
 
 TOLERANCE = 0.15
 FAMILY_TOLERANCE = 0.10
 RANK, ALPHA, DROPOUT = 8, 16, 0.05
 TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")
-
-
-def _storage_key(t: torch.Tensor) -> int:
-    return t.untyped_storage().data_ptr()
 
 
 def _with_lora(model: Any) -> Any:
@@ -53,35 +51,6 @@ def _with_lora(model: Any) -> Any:
     cfg = LoraConfig(r=RANK, lora_alpha=ALPHA, lora_dropout=DROPOUT, target_modules=list(TARGETS),
                      task_type="CAUSAL_LM")
     return get_peft_model(model, cfg)
-
-
-def measure_cpu(model: Any, batch: int, seq: int, vocab: int) -> dict[str, int]:
-    """Bytes held by one LoRA training step on the CPU, part by part."""
-    params: dict[int, int] = {}
-    for t in [*model.parameters(), *model.buffers()]:
-        params.setdefault(_storage_key(t), t.untyped_storage().nbytes())
-    saved: dict[int, int] = {}
-
-    def pack(t: torch.Tensor) -> torch.Tensor:
-        key = _storage_key(t)
-        if key not in params:
-            saved.setdefault(key, t.untyped_storage().nbytes())
-        return t
-
-    gen = torch.Generator().manual_seed(0)
-    ids = torch.randint(0, vocab, (batch, seq), generator=gen)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        out = model(input_ids=ids, labels=ids, use_cache=False)
-    saved.setdefault(_storage_key(out.logits), out.logits.untyped_storage().nbytes())  # held by the output
-    out.loss.backward()
-    grads = sum(p.grad.untyped_storage().nbytes() for p in model.parameters() if p.grad is not None)
-    optimizer.step()
-    states = sum(v.untyped_storage().nbytes() for s in optimizer.state.values() for v in s.values()
-                 if torch.is_tensor(v) and v.dim() > 0)
-    optimizer.zero_grad(set_to_none=True)
-    return {"weights": sum(params.values()), "gradients": grads, "optimizer": states,
-            "activations_and_logits": sum(saved.values())}
 
 
 def _load_builtin(ref: str) -> Any:
@@ -99,7 +68,7 @@ def cpu_cases(quick: bool) -> list[dict[str, Any]]:
         model = _with_lora(base)
         for batch in (1, 4):
             for seq in (64, 128):
-                m = measure_cpu(model, batch, seq, spec.vocab_size)
+                m = counted_bytes(model, batch, seq, spec.vocab_size)
                 est = estimate_memory(spec, precision="fp32", quantization="none", micro_batch_size=batch,
                                       sequence_length=seq, lora_rank=RANK, target_modules=TARGETS,
                                       lora_dropout=DROPOUT, available_bytes=0, device="cpu")
@@ -110,8 +79,8 @@ def cpu_cases(quick: bool) -> list[dict[str, Any]]:
                     "estimate_bytes": est.held_bytes, "measured_bytes": measured,
                     "ratio": round(est.held_bytes / measured, 4),
                     "activations_estimate_bytes": est_act,
-                    "activations_measured_bytes": m["activations_and_logits"],
-                    "activations_ratio": round(est_act / m["activations_and_logits"], 4),
+                    "activations_measured_bytes": m["activations"],
+                    "activations_ratio": round(est_act / m["activations"], 4),
                 })
         del model, base
     return cases
@@ -121,7 +90,6 @@ def family_cases() -> list[dict[str, Any]]:
     """Every catalog family's tiny model, counted on the CPU in fp32 (see the module docstring)."""
     from peft import LoraConfig, get_peft_model
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from tests.family_models import FAMILIES, VOCAB, tiny_model
 
     cases = []
@@ -133,7 +101,7 @@ def family_cases() -> list[dict[str, Any]]:
                 modules = list(spec.all_modules if targets == "all" else spec.attention_modules)
                 model = get_peft_model(base, LoraConfig(r=RANK, lora_alpha=ALPHA, lora_dropout=0.0,
                                                         target_modules=modules))
-                m = measure_cpu(model, 2, seq, VOCAB)
+                m = counted_bytes(model, 2, seq, VOCAB)
                 est = estimate_memory(spec, precision="fp32", quantization="none", micro_batch_size=2,
                                       sequence_length=seq, lora_rank=RANK, target_modules=modules,
                                       lora_dropout=0.0, available_bytes=0, device="cpu")
@@ -143,7 +111,7 @@ def family_cases() -> list[dict[str, Any]]:
                               "estimate_bytes": est.held_bytes, "measured_bytes": measured,
                               "ratio": round(est.held_bytes / measured, 4),
                               "activations_ratio": round((est.activations_bytes + est.logits_bytes)
-                                                         / m["activations_and_logits"], 4)})
+                                                         / m["activations"], 4)})
     return cases
 
 

@@ -67,3 +67,35 @@ def tiny_model(family: str, seed: int = 0, vocab_size: int = VOCAB) -> Any:
 
     torch.manual_seed(seed)
     return AutoModelForCausalLM.from_config(tiny_config(family, vocab_size), dtype=torch.float32).train()
+
+
+def counted_bytes(model: Any, batch: int, seq: int, vocab: int, *, first_id: int = 0) -> dict[str, int]:
+    """Bytes one LoRA training step holds on the CPU, part by part: parameters and buffers, gradients, AdamW
+    states, and the tensors autograd saves for backward plus the returned logits (deduplicated by storage,
+    parameters left out). Token ids are drawn from ``first_id`` up to `vocab` with seed 0."""
+    import torch
+
+    params: dict[int, int] = {}
+    for t in [*model.parameters(), *model.buffers()]:
+        params.setdefault(t.untyped_storage().data_ptr(), t.untyped_storage().nbytes())
+    saved: dict[int, int] = {}
+
+    def pack(t: Any) -> Any:
+        key = t.untyped_storage().data_ptr()
+        if key not in params:
+            saved.setdefault(key, t.untyped_storage().nbytes())
+        return t
+
+    ids = torch.randint(first_id, vocab, (batch, seq), generator=torch.Generator().manual_seed(0))
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = model(input_ids=ids, labels=ids, use_cache=False)
+    saved.setdefault(out.logits.untyped_storage().data_ptr(), out.logits.untyped_storage().nbytes())  # held
+    out.loss.backward()
+    grads = sum(p.grad.untyped_storage().nbytes() for p in model.parameters() if p.grad is not None)
+    optimizer.step()
+    states = sum(v.untyped_storage().nbytes() for s in optimizer.state.values() for v in s.values()
+                 if torch.is_tensor(v) and v.dim() > 0)
+    optimizer.zero_grad(set_to_none=True)
+    return {"weights": sum(params.values()), "gradients": grads, "optimizer": states,
+            "activations": sum(saved.values())}

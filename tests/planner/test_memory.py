@@ -8,6 +8,7 @@ import pytest
 
 from peftstudio.models.catalog import find_model, spec_from_config
 from peftstudio.planner.memory import NF4_BYTES, estimate_memory, lora_parameters
+from tests.family_models import counted_bytes
 
 GIB = 1024**3
 
@@ -68,30 +69,6 @@ def test_fits_compares_with_available() -> None:
 torch = pytest.importorskip("torch")
 
 
-def _measure(model: Any, batch: int, seq: int, vocab: int) -> int:
-    """Bytes held in one LoRA step: parameters, gradients, Adam states, saved activations and logits."""
-    params = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes()
-              for t in [*model.parameters(), *model.buffers()]}
-    saved: dict[int, int] = {}
-
-    def pack(t: Any) -> Any:
-        key = t.untyped_storage().data_ptr()
-        if key not in params:
-            saved.setdefault(key, t.untyped_storage().nbytes())
-        return t
-
-    ids = torch.randint(0, vocab, (batch, seq), generator=torch.Generator().manual_seed(0))
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        out = model(input_ids=ids, labels=ids, use_cache=False)
-    saved.setdefault(out.logits.untyped_storage().data_ptr(), out.logits.untyped_storage().nbytes())
-    out.loss.backward()
-    grads = sum(p.grad.untyped_storage().nbytes() for p in model.parameters() if p.grad is not None)
-    opt.step()
-    states = sum(v.untyped_storage().nbytes() for s in opt.state.values() for v in s.values() if v.dim() > 0)
-    return sum(params.values()) + grads + states + sum(saved.values())
-
-
 ATTENTION = ("q_proj", "v_proj")
 ALL = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
@@ -108,7 +85,7 @@ def test_estimate_matches_bytes_torch_holds(dropout: float, targets: tuple[str, 
                          num_key_value_heads=2, vocab_size=300, max_position_embeddings=256)
     model = get_peft_model(LlamaForCausalLM(config).train(),
                            LoraConfig(r=4, lora_alpha=8, lora_dropout=dropout, target_modules=list(targets)))
-    measured = _measure(model, batch, seq, 300)
+    measured = sum(counted_bytes(model, batch, seq, 300).values())
     est = estimate_memory(spec_from_config(config.to_dict()), precision="fp32", quantization="none",
                           micro_batch_size=batch, sequence_length=seq, lora_rank=4, target_modules=targets,
                           lora_dropout=dropout, available_bytes=GIB, device="cpu")

@@ -13,34 +13,9 @@ import pytest
 
 from peftstudio.models.catalog import find_model, spec_from_config
 from peftstudio.planner.memory import estimate_memory
-from tests.family_models import FAMILIES, VOCAB, tiny_model
+from tests.family_models import FAMILIES, VOCAB, counted_bytes, tiny_model
 
 torch = pytest.importorskip("torch")
-
-
-def counted_bytes(model: Any, batch: int, seq: int, vocab: int) -> dict[str, int]:
-    """Bytes one LoRA training step holds, part by part (the benchmark's way of counting)."""
-    params = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes()
-              for t in [*model.parameters(), *model.buffers()]}
-    saved: dict[int, int] = {}
-
-    def pack(t: Any) -> Any:
-        key = t.untyped_storage().data_ptr()
-        if key not in params:
-            saved.setdefault(key, t.untyped_storage().nbytes())
-        return t
-
-    ids = torch.randint(3, vocab, (batch, seq), generator=torch.Generator().manual_seed(0))
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        out = model(input_ids=ids, labels=ids, use_cache=False)
-    saved.setdefault(out.logits.untyped_storage().data_ptr(), out.logits.untyped_storage().nbytes())
-    out.loss.backward()
-    grads = sum(p.grad.untyped_storage().nbytes() for p in model.parameters() if p.grad is not None)
-    opt.step()
-    states = sum(v.untyped_storage().nbytes() for s in opt.state.values() for v in s.values() if v.dim() > 0)
-    return {"weights": sum(params.values()), "gradients": grads, "optimizer": states,
-            "activations": sum(saved.values())}
 
 
 @pytest.mark.parametrize("targets", ["attention", "all"])
@@ -53,7 +28,7 @@ def test_estimate_within_ten_percent_of_counted_bytes(family: str, targets: str)
     modules = list(spec.all_modules if targets == "all" else spec.attention_modules)
     model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=modules))
     batch, seq = 2, 48
-    counted = counted_bytes(model, batch, seq, VOCAB)
+    counted = counted_bytes(model, batch, seq, VOCAB, first_id=3)
     est = estimate_memory(spec, precision="fp32", quantization="none", micro_batch_size=batch,
                           sequence_length=seq, lora_rank=4, target_modules=modules, lora_dropout=0.0,
                           available_bytes=2**30, device="cpu")
