@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from peftstudio.planner.estimates import CHECKS_SHARE
@@ -46,11 +47,13 @@ def budget_seconds(training_seconds: float) -> float:
     return round(BUDGET_SHARE * max(training_seconds, 0.0), 1)
 
 
-def _base_key(session: Any, conversations: Sequence[Messages], max_new_tokens: int) -> str | None:
-    """What the base model's answers to one batch depend on, as a digest (None: not cacheable)."""
+def _base_cache_file(session: Any, conversations: Sequence[Messages], max_new_tokens: int) -> Path | None:
+    """The cache file of the base model's answers to one batch, named by a digest of what they depend on
+    (None: not cacheable)."""
     import hashlib
     import json
 
+    from peftstudio import paths
     from peftstudio.models import model_folder
 
     try:
@@ -63,7 +66,8 @@ def _base_key(session: Any, conversations: Sequence[Messages], max_new_tokens: i
         return None
     what = [str(folder.resolve()), stamp, list(conversations), max_new_tokens,
             str(getattr(session.tokenizer, "chat_template", "")), str(session.device)]
-    return hashlib.sha256(json.dumps(what, sort_keys=True).encode("utf-8")).hexdigest()
+    key = hashlib.sha256(json.dumps(what, sort_keys=True).encode("utf-8")).hexdigest()
+    return paths.sub("cache", "base-answers") / f"{key}.json"
 
 
 def base_answers(session: Any, conversations: Sequence[Messages], *, max_new_tokens: int) -> list[str]:
@@ -79,11 +83,9 @@ def base_answers(session: Any, conversations: Sequence[Messages], *, max_new_tok
     """
     import json
 
-    from peftstudio import paths
     from peftstudio.files import atomic_write_text
 
-    key = _base_key(session, conversations, max_new_tokens)
-    path = paths.sub("cache", "base-answers") / f"{key}.json" if key else None
+    path = _base_cache_file(session, conversations, max_new_tokens)
     if path is not None and path.is_file():
         try:
             cached = json.loads(path.read_text(encoding="utf-8"))
@@ -106,7 +108,6 @@ def warm_base_answers(reference: str) -> int:
         >>> warm_base_answers("builtin:tiny-llama") >= 0
         True
     """
-    from peftstudio import paths
     from peftstudio.playground import PlaygroundSession
 
     session = PlaygroundSession(reference, save_history=False)
@@ -114,8 +115,8 @@ def warm_base_answers(reference: str) -> int:
                for i in range(0, len(questions()), BATCH)]
     fresh = 0
     for batch in batches:
-        key = _base_key(session, batch, RETENTION_TOKENS)
-        if key is None or not (paths.sub("cache", "base-answers") / f"{key}.json").is_file():
+        cached = _base_cache_file(session, batch, RETENTION_TOKENS)
+        if cached is None or not cached.is_file():
             fresh += len(batch)
         base_answers(session, batch, max_new_tokens=RETENTION_TOKENS)
     return fresh
