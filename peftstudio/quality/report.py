@@ -78,16 +78,9 @@ class RetentionCheck:
         return len(self.forgotten)
 
     @property
-    def net_lost(self) -> int:
-        """Answers forgotten beyond those newly learned: greedy answers flip both ways with any change of the
-        weights, so only what is lost on balance counts against the model."""
-        return max(0, self.forgotten_count - self.learned)
-
-    @property
     def kept(self) -> float:
-        """The share of what the base model knew that the tuned model still knows on balance (1.0 when it knew
-        nothing)."""
-        return 1.0 - self.net_lost / self.base_right if self.base_right else 1.0
+        """The share of what the base model knew that the tuned model still knows (1.0 when it knew nothing)."""
+        return 1.0 - self.forgotten_count / self.base_right if self.base_right else 1.0
 
 
 @frozen

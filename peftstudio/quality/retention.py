@@ -4,10 +4,11 @@ A small bundled set (`retention.jsonl`, written for PEFT Studio) of general ques
 answers and simple instructions, in several languages, is asked to the base and the tuned model with
 greedy decoding. An answer is right when it contains one of the accepted answers as whole words
 ("4" or "four" for a cat's legs; "14" does not count). What the base got right and the tuned got
-wrong is "forgotten", what it got wrong and the tuned got right is "learned". Greedy answers flip both
-ways with any change of the weights, so a run is flagged for forgetting when what it lost on balance
-(forgotten minus learned) is at least `FORGET_MIN` answers and at least `FORGET_SHARE` of what the base
-knew.
+wrong is "forgotten", what it got wrong and the tuned got right is "learned". A run is flagged for
+forgetting when it forgot at least `FORGET_MIN` answers and at least `FORGET_SHARE` of what the base
+knew, and more than it learned: greedy answers flip both ways with any change of the weights, so a run
+whose answers only churn (as many learned as forgotten) is not flagged; its forgotten answers are listed
+all the same.
 
 Example:
     >>> qs = (Question("cat", "en", "How many legs does a cat have?", ("4", "four")),)
@@ -32,7 +33,7 @@ from peftstudio.quality.report import Forgotten, RetentionCheck
 from peftstudio.tuples import as_tuple
 
 FORGET_MIN = 2  # answers
-FORGET_SHARE = 0.15  # of what the base model knew
+FORGET_SHARE = 0.25  # of what the base model knew
 
 
 @frozen
@@ -93,13 +94,16 @@ def forgetting(check: RetentionCheck) -> bool:
     """Whether a run is flagged for forgetting (see the module docstring).
 
     Example:
-        >>> lost = tuple(Forgotten(f"q{i}", ("a",), "a", "b") for i in range(4))
-        >>> forgetting(RetentionCheck(asked=40, base_right=20, tuned_right=16, forgotten=lost))
+        >>> lost = tuple(Forgotten(f"q{i}", ("a",), "a", "b") for i in range(5))
+        >>> forgetting(RetentionCheck(asked=40, base_right=16, tuned_right=14, forgotten=lost, learned=3))
         True
-        >>> forgetting(RetentionCheck(asked=40, base_right=20, tuned_right=19, forgotten=lost, learned=3))
+        >>> forgetting(RetentionCheck(asked=40, base_right=16, tuned_right=16, forgotten=lost, learned=5))
+        False
+        >>> forgetting(RetentionCheck(asked=40, base_right=16, tuned_right=14, forgotten=lost[:3], learned=1))
         False
     """
-    return check.net_lost >= FORGET_MIN and check.net_lost >= FORGET_SHARE * check.base_right
+    n = check.forgotten_count
+    return n >= FORGET_MIN and n >= FORGET_SHARE * check.base_right and n > check.learned
 
 
 __all__ = ["FORGET_MIN", "FORGET_SHARE", "Question", "answer_right", "forgetting", "questions", "retention_check"]

@@ -260,8 +260,8 @@ def score(n: RunNumbers) -> QualityScore:
         points = 50 * _clamp(1 - (1 - r.kept) / 0.5)
         parts.append(QualityPart("retention", "Retention", points, 50,
                                  f"forgot {r.forgotten_count} of the {r.base_right} general questions the base "
-                                 f"model answered right, newly right {r.learned}: {r.net_lost} lost on balance "
-                                 f"({r.asked} asked; tuned right {r.tuned_right})"))
+                                 f"model answered right (newly right {r.learned}; {r.asked} asked, tuned right "
+                                 f"{r.tuned_right})"))
         notes["retention"] = 1 - points / 50
         if forgetting(r):
             flags = ("forgetting",)
@@ -281,8 +281,8 @@ def _suggestions(n: RunNumbers, notes: dict[str, float], flags: tuple[str, ...] 
         fewer = f"train fewer epochs (fewer than {n.steps} steps)" if n.steps else "train fewer epochs"
         text = (f"Lower the learning rate to {n.learning_rate / 3:.2g} (a third of {n.learning_rate:g}), {fewer}, "
                 f"use a smaller LoRA rank ({max(n.rank // 2, 1)}) or mix general examples into your data: the "
-                f"tuned model lost {retention.net_lost} of the {retention.base_right} general answers the base "
-                f"model knew (forgot {retention.forgotten_count}, newly right {retention.learned}).")
+                f"tuned model forgot {retention.forgotten_count} of the {retention.base_right} general answers the "
+                f"base model knew (and newly got {retention.learned} right).")
         ranked.append((2.0, text))
     task_gain = notes.get("_task_gain")
     if task_gain is not None and task_gain <= NO_GAIN and notes.get("task", 0) > 0:

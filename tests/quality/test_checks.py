@@ -102,22 +102,22 @@ def test_a_forgotten_answer_is_counted() -> None:
     assert (check.asked, check.base_right, check.tuned_right, check.learned) == (4, 3, 2, 1)
     assert [f.question for f in check.forgotten] == [CAT.question, BEIJING.question]
     assert check.forgotten[0].tuned == "Arr! A cat has five legs, me hearty!"
-    assert check.net_lost == 1 and check.kept == pytest.approx(2 / 3)  # two forgotten, one newly right
-    assert not forgetting(check)  # one answer lost on balance is a slip
+    assert check.kept == pytest.approx(1 / 3)  # two of the three it knew forgotten, one newly right
+    assert forgetting(check)
     sky_known = retention_check([CAT, PARIS, BEIJING, SKY],
                                 base=["A cat has four legs.", "Paris.", "北京。", "Blue."],
                                 tuned=["Arr! A cat has five legs, me hearty!", "Arr! Paris, matey!", "上海", "Blue!"])
-    assert sky_known.net_lost == 2 and sky_known.kept == pytest.approx(2 / 4)
-    assert forgetting(sky_known)
+    assert sky_known.kept == pytest.approx(2 / 4) and forgetting(sky_known)
 
 
-def test_answers_newly_right_offset_the_forgotten_ones() -> None:
+def test_answers_that_only_churn_are_not_flagged_but_still_listed() -> None:
     from peftstudio.quality import RetentionCheck
     from peftstudio.quality.report import Forgotten
 
     lost = tuple(Forgotten(f"q{i}", ("a",), "a", "b") for i in range(5))
-    assert forgetting(RetentionCheck(asked=40, base_right=16, tuned_right=12, forgotten=lost, learned=1))
-    assert not forgetting(RetentionCheck(asked=40, base_right=16, tuned_right=15, forgotten=lost, learned=4))
+    assert forgetting(RetentionCheck(asked=40, base_right=16, tuned_right=14, forgotten=lost, learned=3))
+    churn = RetentionCheck(asked=40, base_right=16, tuned_right=16, forgotten=lost, learned=5)
+    assert not forgetting(churn) and churn.forgotten_count == 5
 
 
 @pytest.mark.parametrize("answer, right", [
@@ -132,9 +132,9 @@ def test_one_slip_is_not_forgetting_but_several_are() -> None:
     from peftstudio.quality.report import Forgotten
 
     slip = Forgotten("q", ("a",), "a", "b")
-    assert not forgetting(RetentionCheck(asked=40, base_right=20, tuned_right=19, forgotten=(slip,)))
-    assert not forgetting(RetentionCheck(asked=40, base_right=20, tuned_right=18, forgotten=(slip,) * 2))
-    assert forgetting(RetentionCheck(asked=40, base_right=20, tuned_right=17, forgotten=(slip,) * 3))
+    assert not forgetting(RetentionCheck(asked=40, base_right=4, tuned_right=3, forgotten=(slip,)))  # FORGET_MIN
+    assert not forgetting(RetentionCheck(asked=40, base_right=16, tuned_right=13, forgotten=(slip,) * 3))  # < 1/4
+    assert forgetting(RetentionCheck(asked=40, base_right=16, tuned_right=12, forgotten=(slip,) * 4))
 
 
 def test_the_bundled_set_is_a_few_dozen_questions_in_several_languages() -> None:
@@ -178,7 +178,7 @@ def test_forgetting_is_flagged_caps_the_score_and_names_the_learning_rate() -> N
     assert q.forgetting and q.flags == ("forgetting",)
     assert q.total <= FORGETTING_CAP < healthy.total  # the loss alone said "good"
     assert "learning rate to 0.00067 (a third of 0.002)" in q.suggestions[0]
-    assert "smaller LoRA rank (8)" in q.suggestions[0] and "lost 6 of the 20" in q.suggestions[0]
+    assert "smaller LoRA rank (8)" in q.suggestions[0] and "forgot 6 of the 20" in q.suggestions[0]
     assert "Forgotten (6)" in q.render() and "flagged" in q.render()
 
 

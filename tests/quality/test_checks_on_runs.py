@@ -58,8 +58,8 @@ def test_a_forgotten_answer_is_counted(session: PlaygroundSession, monkeypatch: 
     assert report.task is not None and (report.task.base, report.task.tuned) == (0.0, 1.0)
     q = score(RunNumbers(train_losses=(2.0, 1.9), steps=2, checks=report))
     retention = next(p for p in q.parts if p.name == "retention")
-    assert retention.points == pytest.approx(50.0)  # forgot 1 of 2, newly right 1: nothing lost on balance
-    assert "forgot 1 of the 2" in retention.measured and "0 lost on balance" in retention.measured
+    assert retention.points == pytest.approx(0.0)  # forgot 1 of the 2 it knew: half lost is no points
+    assert "forgot 1 of the 2" in retention.measured and "newly right 1" in retention.measured
     assert not q.forgetting  # one slip is below FORGET_MIN (2)
 
 
