@@ -12,7 +12,8 @@ from tests.server.conftest import Studio
 AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
 
 
-def start_run(studio: Studio, *, model: str = "builtin:tiny-llama", name: str = "tiny run", **overrides: object) -> str:
+def start_run(studio: Studio, *, model: str = "builtin:tiny-llama", name: str = "tiny run",
+              **overrides: object) -> str:
     """A chatbot run on the bundled pirate chat, started through the API as the wizard's Start does."""
     with studio.client() as c:
         r = c.post("/api/runs", json={"profile": "chatbot", "model": model,

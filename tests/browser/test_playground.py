@@ -2,8 +2,8 @@
 prompts, Advanced settings, an answer streamed and stopped half way (the base not asked), a full answer side by
 side, a saved conversation found by search whose markdown answer shows a highlighted code block with its Copy
 button (tiny-llama answers in noise, so that answer is put in the run's history by the library's own
-`save_exchange`); a run trained on plain text gets a completion box; axe finds nothing serious; screenshots. The
-README's playground comes from a real SmolLM2 run trained as `make demo` trains it, which answers in words."""
+`save_exchange`); a run trained on plain text gets a completion box; axe finds nothing serious; screenshots.
+The README's playground comes from a real SmolLM2 run trained as `make demo` trains it, which answers in words."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ def test_a_run_trained_on_plain_text_gets_a_completion_box(chromium: object, liv
     page.get_by_role("region", name="Base model").locator(".meta").wait_for(timeout=60_000)
 
 
-@pytest.mark.timeout(1800)  # SmolLM2-135M trained for the demo's 20 steps, then checked: several minutes on 2 cores
+@pytest.mark.timeout(1800)  # SmolLM2-135M trained for the demo's 20 steps and checked: 2.5-12 min on 2 cores
 def test_the_readme_s_playground_on_a_real_smollm2_run(chromium: object, live: Studio, shots: Path) -> None:
     """SmolLM2 trained on the pirate chat with `make demo`'s settings, asked one of the demo's questions greedily
     with the demo's answer length: the tuned model answers in words and talks like a pirate, the base model

@@ -1,5 +1,6 @@
 """Where the score's parts are shown: `peftstudio runs show` (text and --json), the comparison table and the
-version timeline's figures (what the studio's compare and versions screens show), and the demo's quality step."""
+version timeline's figures (what the studio's compare and versions screens show), and the demo's quality
+step."""
 
 from __future__ import annotations
 
