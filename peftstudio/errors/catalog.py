@@ -59,7 +59,8 @@ CATALOG: dict[str, _Entry] = {
         (
             _a("Check the path", None, "Make sure the file exists and the name is spelled right.",
                "Use the full path if the file is in another folder."),
-            _a("Pick the file again", None, "Use the file chooser in the app, or drag the file onto the window."),
+            _a("Pick the file again", None,
+               "In the studio's data step, upload it or choose it from the server's files."),
         ),
     ),
     "model_not_found": _Entry(
@@ -121,7 +122,8 @@ CATALOG: dict[str, _Entry] = {
         (
             _a("Point at the file itself", None, "If the path is a link, use the path of the file it stands for.",
                "Copy the file into your home folder and choose the copy."),
-            _a("Pick the file again", None, "Use the file chooser in the app, or drag the file onto the window."),
+            _a("Pick the file again", None,
+               "In the studio's data step, upload it or choose it from the server's files."),
         ),
     ),
     "no_gpu": _Entry(

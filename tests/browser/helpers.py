@@ -12,10 +12,12 @@ from tests.server.conftest import Studio
 AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
 
 
-def start_run(studio: Studio, **overrides: object) -> str:
+def start_run(studio: Studio, *, model: str = "builtin:tiny-llama", name: str = "tiny run",
+              **overrides: object) -> str:
+    """A chatbot run on the bundled pirate chat, started through the API as the wizard's Start does."""
     with studio.client() as c:
-        r = c.post("/api/runs", json={"profile": "chatbot", "model": "builtin:tiny-llama",
-                                      "data": "sample:pirate_chat.jsonl", "name": "tiny run",
+        r = c.post("/api/runs", json={"profile": "chatbot", "model": model,
+                                      "data": "sample:pirate_chat.jsonl", "name": name,
                                       "overrides": {"max_steps": 20, "checkpoint_every_steps": 2, **overrides}})
         assert r.status_code == 201, r.text
         return str(r.json()["id"])

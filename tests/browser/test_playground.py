@@ -2,10 +2,12 @@
 prompts, Advanced settings, an answer streamed and stopped half way (the base not asked), a full answer side by
 side, a saved conversation found by search whose markdown answer shows a highlighted code block with its Copy
 button (tiny-llama answers in noise, so that answer is put in the run's history by the library's own
-`save_exchange`); a run trained on plain text gets a completion box; axe finds nothing serious; screenshots."""
+`save_exchange`); a run trained on plain text gets a completion box; axe finds nothing serious; screenshots.
+The README's playground comes from a real SmolLM2 run trained as `make demo` trains it, which answers in words."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -24,15 +26,15 @@ CODE = "def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)"
 MARKDOWN = f"Here is **Fibonacci** in Python:\n\n```python\n{CODE}\n```\n\nCall `fib(10)` for 55. <b>not bold</b>"
 
 
-def _trained(live: Studio) -> str:
-    rid = start_run(live, max_steps=4)
-    wait_until(lambda: run_status(live, rid)["status"] in ("completed", "failed"), timeout=600)
+def _trained(live: Studio, *, timeout: float = 600, **run: Any) -> str:
+    rid = start_run(live, **run)
+    wait_until(lambda: run_status(live, rid)["status"] in ("completed", "failed"), timeout=timeout)
     assert run_status(live, rid)["status"] == "completed", run_status(live, rid)["error"]
     return rid
 
 
 def test_stream_stop_side_by_side_markdown_and_copy(chromium: object, live: Studio, shots: Path) -> None:
-    rid = _trained(live)
+    rid = _trained(live, max_steps=4)
     page: Any = open_page(chromium, live, axe=True)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live.url)
     page.get_by_role("navigation", name="Screens").get_by_role("link", name="Versions").click()
@@ -125,3 +127,37 @@ def test_a_run_trained_on_plain_text_gets_a_completion_box(chromium: object, liv
     tuned.locator(".meta").wait_for(timeout=60_000)
     assert tuned.locator(".completion").inner_text().startswith(beginning)  # the text, then its continuation
     page.get_by_role("region", name="Base model").locator(".meta").wait_for(timeout=60_000)
+
+
+@pytest.mark.timeout(1800)  # SmolLM2-135M trained for the demo's 20 steps and checked: 2.5-12 min on 2 cores
+def test_the_readme_s_playground_on_a_real_smollm2_run(chromium: object, live: Studio, shots: Path) -> None:
+    """SmolLM2 trained on the pirate chat with `make demo`'s settings, asked one of the demo's questions greedily
+    with the demo's answer length: the tuned model answers in words and talks like a pirate, the base model
+    answers in plain words; the picture is the README's playground."""
+    from peftstudio.cli.demo_flow import DEMO_PROMPTS, demo_overrides, is_pirate
+    from peftstudio.settings import parse_overrides
+
+    rid = _trained(live, timeout=1500, model="builtin:smollm2-135m", name="pirate SmolLM2",
+                   **parse_overrides(demo_overrides(False)))
+    page: Any = open_page(chromium, live, hash=f"#/playground/{rid}")
+    box = page.get_by_label("Your message")
+    box.wait_for(timeout=120_000)
+    page.get_by_text("Advanced", exact=True).click()
+    page.get_by_label("Temperature").fill("0")
+    page.get_by_label("Longest answer (tokens)").fill("40")
+    page.get_by_text("Advanced", exact=True).click()  # closed again: the answers are the picture
+    question = DEMO_PROMPTS[0]
+    assert question == "What is the capital of Italy?"
+    box.fill(question)
+    page.get_by_role("button", name="Ask").click()
+    tuned = page.get_by_role("region", name="Tuned model")
+    base = page.get_by_role("region", name="Base model")
+    base.locator(".meta").wait_for(timeout=300_000)
+    tuned_text, base_text = tuned.locator(".markdown").inner_text(), base.locator(".markdown").inner_text()
+    print(f"tuned: {tuned_text!r}\nbase: {base_text!r}")
+    # the tuned model answers the question in the sample's pirate words, the base model plainly
+    assert is_pirate(tuned_text) and "rome" in tuned_text.lower(), tuned_text
+    assert not is_pirate(base_text), base_text
+    for text in (tuned_text, base_text):  # words and punctuation, not a random model's noise
+        assert re.fullmatch(r"[A-Za-z][A-Za-z0-9\s,.;:!?'\"()-]*", text), text
+    page.screenshot(path=str(shots / "playground-smollm2-light.png"), full_page=True)

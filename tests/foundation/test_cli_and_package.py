@@ -63,10 +63,10 @@ def test_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
         assert command in out
 
 
-def test_import_is_light_and_never_imports_kivy() -> None:
+def test_import_is_light_and_never_imports_the_web_stack() -> None:
     code = ("import sys, time; t = time.perf_counter(); import peftstudio; d = time.perf_counter() - t; "
             "import peftstudio.records, peftstudio.store, peftstudio.errors, peftstudio.hardware; "
-            "print(d, 'kivy' in sys.modules, 'torch' in sys.modules, 'transformers' in sys.modules)")
+            "print(d, 'fastapi' in sys.modules, 'torch' in sys.modules, 'transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out[1:] == ["False", "False", "False"]
 

@@ -17,8 +17,7 @@ SQL = re.compile(r"\.(execute|executemany|executescript)\(|\.query\(|sqlite3"
 
 
 def sources() -> list[Path]:
-    files = [*(ROOT / "peftstudio").rglob("*.py"), *(ROOT / "app").rglob("*.py")]
-    return [f for f in files if STORE not in f.parents]
+    return [f for f in (ROOT / "peftstudio").rglob("*.py") if STORE not in f.parents]
 
 
 def test_the_pattern_finds_sql_in_each_form() -> None:

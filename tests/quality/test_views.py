@@ -1,5 +1,6 @@
-"""Where the score's parts are shown: `peftstudio runs show` (text and --json), the app's finished dashboard,
-the comparison view and the version timeline, and the demo's quality step."""
+"""Where the score's parts are shown: `peftstudio runs show` (text and --json), the comparison table and the
+version timeline's figures (what the studio's compare and versions screens show), and the demo's quality
+step."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from typing import Any
 import attrs
 import pytest
 
-from app import present_compare, present_versions, presenting
 from peftstudio.cli.main import main
 from peftstudio.history import lower_is_better, runs_table
 from peftstudio.history.compare import quality_figures
@@ -65,17 +65,7 @@ def test_runs_show_prints_the_parts_and_json_carries_them(capsys: pytest.Capture
     assert quality["flags"] == ["forgetting"] and len(quality["checks"]["retention"]["forgotten"]) == 4
 
 
-def test_the_finished_dashboard_shows_each_part_and_what_was_forgotten() -> None:
-    text = presenting.quality_words(to_dict(flagged_score()))
-    lines = text.splitlines()
-    assert lines[0] == "Quality score 60 / 100, flagged: the tuned model forgot what the base model knew."
-    assert any(line.startswith("Task ") and "base 0.10 -> tuned 0.30" in line for line in lines)
-    assert any(line.startswith("Retention ") and "forgot 4 of the 10" in line for line in lines)
-    assert "Forgotten: How many legs does a cat have?" in text
-    assert presenting.quality_words(None) == ""
-
-
-def test_the_comparison_view_shows_task_and_retention() -> None:
+def test_the_comparison_table_carries_task_and_retention() -> None:
     flagged = stored_run(flagged_score(), "aggressive")
     gentle_score = attrs.evolve(flagged_score(), flags=(), total=80)
     stored_run(gentle_score, "gentle")
@@ -83,18 +73,16 @@ def test_the_comparison_view_shows_task_and_retention() -> None:
     rows = {r.name: r for r in runs_table(store=open_store())}
     assert rows["aggressive"].forgotten_answers == 4 and rows["aggressive"].forgetting
     assert rows["aggressive"].task_score == pytest.approx(30.0)
-    assert present_compare.quality_parts(rows["aggressive"]).endswith("forgot 4 (flagged for forgetting)")
-    assert present_compare.quality_parts(rows["gentle"]).startswith("Task 30 / 50")
-    assert present_compare.quality_parts(rows["old"]) == ""
+    assert rows["gentle"].task_score == pytest.approx(30.0) and not rows["gentle"].forgetting
+    assert rows["old"].task_score is None and rows["old"].forgotten_answers is None
     assert rows["aggressive"].run_id == flagged
 
 
-def test_the_version_timeline_shows_the_parts_with_their_direction() -> None:
+def test_the_version_timeline_s_figures_carry_the_parts_with_their_direction() -> None:
     figures = quality_figures({"quality": to_dict(flagged_score())})
     assert figures["quality_score"] == 60 and figures["forgotten_answers"] == 4
+    assert figures["task_score"] == pytest.approx(30.0)
     assert lower_is_better("forgotten_answers") is True and lower_is_better("task_score") is False
-    words = present_versions.metric_words(figures, {"forgotten_answers": 4.0, "task_score": -5.0}, lower_is_better)
-    assert "quality 60" in words and "task 30 (-5.000, worse)" in words and "forgotten 4 (+4.000, worse)" in words
 
 
 def test_the_demo_prints_the_task_and_retention_parts(capsys: pytest.CaptureFixture[str]) -> None:
@@ -104,15 +92,3 @@ def test_the_demo_prints_the_task_and_retention_parts(capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert "Task" in out and "Retention" in out and "Forgotten (4)" in out
 
-
-def test_the_dashboards_finished_card_carries_the_parts() -> None:
-    from types import SimpleNamespace
-
-    from app.screens.dashboard.dashboard import DashboardScreen
-
-    summary = {"steps": 20, "duration_seconds": 120.0, "final_loss": 1.2, "final_val_loss": 1.4,
-               "quality": to_dict(flagged_score())}
-    text = DashboardScreen._finished_text(SimpleNamespace(ctrl=SimpleNamespace(summary=summary, elapsed_seconds=120.0,
-                                                                              step=20)))
-    assert text.startswith("Training finished after 20 steps")
-    assert "Quality score 60 / 100, flagged" in text and "\nTask 30 / 50: " in text and "\nRetention " in text

@@ -1,1 +1,0 @@
-"""The export screen: four kinds of export, progress, Test Export."""

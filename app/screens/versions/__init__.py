@@ -1,1 +1,0 @@
-"""The versions screen: a model line's versions as a timeline."""
