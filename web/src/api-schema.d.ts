@@ -481,6 +481,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/versions/space": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Space
+         * @description What the disk-space prompt shows: the free space on the disk that holds the home folder and the
+         *     versions that could be archived or deleted (the inactive ones, oldest first), with what each frees.
+         *
+         *     With `needed_bytes` (a ``disk_full`` error's ``details.needed_bytes``, its margin included): whether that
+         *     fits now (`enough`), how much is missing, and the suggested set (the fewest versions from the oldest whose
+         *     deletion frees enough; empty when even all of them would not). Without it (a disk that filled up while
+         *     writing, the need not known): every candidate, nothing suggested.
+         */
+        get: operations["space_api_versions_space_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/versions/compare": {
         parameters: {
             query?: never;
@@ -1964,6 +1990,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+        };
+    };
+    space_api_versions_space_get: {
+        parameters: {
+            query?: {
+                needed_bytes?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

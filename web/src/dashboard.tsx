@@ -40,7 +40,7 @@ function emptyLive(): Live {
   return { steps: [], loss: [], val: [], latest: {}, reading: null };
 }
 
-export function Dashboard({ runId, onError, onHome }: { runId: string; onError: (e: unknown) => void; onHome: () => void }) {
+export function Dashboard({ runId, onError, onHome }: { runId: string; onError: (e: unknown, retry?: () => void) => void; onHome: () => void }) {
   const [run, setRun] = useState<Run | null>(null);
   const [live, setLive] = useState<Live>(emptyLive);
   const [banners, setBanners] = useState<Banner[]>([]);
@@ -189,7 +189,7 @@ export function Dashboard({ runId, onError, onHome }: { runId: string; onError: 
       setRun(r);
       if (path === "resume") connect();
     } catch (e) {
-      onError(e);
+      onError(e, () => act(path));
     } finally {
       setBusy(false);
     }
@@ -271,7 +271,8 @@ export function Dashboard({ runId, onError, onHome }: { runId: string; onError: 
         <h2><Term word="loss">Loss</Term> over training</h2>
         <LossChart steps={live.steps} loss={live.loss} val={live.val} zones={run?.loss_zones ?? null} />
       </section>
-      {failure && <ErrorDialog info={failure} onClose={() => setFailure(null)} onAction={fix} />}
+      {failure && <ErrorDialog info={failure} onClose={() => setFailure(null)} onAction={fix}
+        onTryAgain={() => { const a = failure.actions.find((x) => x.fix_id === "free_space"); if (a) fix(a); }} />}
     </main>
   );
 }
