@@ -195,6 +195,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/models/local": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Local Model
+         * @description A model on the server's disk, named by its full path: checked (a folder with config.json, or a .gguf
+         *     file), then listed as the model step lists the others; its reference is the path itself.
+         */
+        post: operations["local_model_api_models_local_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/settings": {
         parameters: {
             query?: never;
@@ -1108,6 +1129,16 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /** LocalModelRequest */
+        LocalModelRequest: {
+            /**
+             * Path
+             * @description the full path, on the server, of a model folder or a .gguf file
+             */
+            path: string;
+            /** Profile */
+            profile: string;
+        };
         /**
          * Machine
          * @description Plan for this machine (all empty), a known GPU, a GPU with this much memory, or the processor.
@@ -1608,6 +1639,39 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    local_model_api_models_local_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LocalModelRequest"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
