@@ -12,7 +12,10 @@ function Modal({ label, onClose, children }: { label: string; onClose: () => voi
     const first = ref.current?.querySelector<HTMLElement>("button, a, input, select, textarea");
     first?.focus();
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === "Escape") onClose();
+      if (e.key === "Escape") {
+        e.preventDefault(); // the dialog's: the screen underneath (the wizard's Escape is Back) leaves it alone
+        onClose();
+      }
       if (e.key === "Tab" && ref.current) {
         const items = [...ref.current.querySelectorAll<HTMLElement>("button, a[href], input, select, textarea")];
         if (!items.length) return;

@@ -2,7 +2,8 @@
 // data (format, structure, findings with rows and one-click fixes, preview as the model sees it),
 // settings (rendered from the one settings schema, each value with its reason; a change re-plans at once),
 // review (time, GPU-hours, energy, cost at your rate, CO2, alternatives, save as preset) and start. The model
-// may also be a folder or a .gguf file on the server, named by its path and checked there.
+// may also be a folder or a .gguf file on the server, named by its path and checked there. Escape goes back a
+// step (when no dialog is open), Ctrl+Enter is Next.
 import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
 import {
   ApiError, get, post, upload, type DataCheck, type ModelOption, type Plan, type PreviewExample, type Profile,
@@ -211,6 +212,26 @@ export function Wizard({ from, onStarted, onError, onCancel }: {
   };
 
   const canNext = [true, !!profile, !!model, !!check && check.report.rows > 0 && !dataBusy, !problem && !!plan, false][step];
+
+  // Escape is Back and Ctrl+Enter is Next, as the buttons are (not on the first step's Cancel or the review's
+  // Start training); a dialog open over the wizard keeps its Escape
+  const keys = useRef({ step, canNext });
+  keys.current = { step, canNext };
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.defaultPrevented || document.querySelector("[role=dialog]")) return;
+      const { step: at, canNext: can } = keys.current;
+      if (e.key === "Escape" && at > 0) {
+        e.preventDefault();
+        setStep(at - 1);
+      } else if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && at < STEPS.length - 1) {
+        e.preventDefault();
+        if (can) setStep(at + 1);
+      }
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, []);
 
   return (
     <main aria-labelledby="wizard-title">
