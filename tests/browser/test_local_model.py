@@ -1,6 +1,7 @@
 """A model from the server's own disk in Chromium: the wizard's model step takes a path, says plainly what is
 wrong with a path that is no model (not there, a plain file), lists a model folder as a choice with whether it
-fits, plans it through the review, and starts the run with that folder as the run's model."""
+fits, plans it through the review, and starts the run with that folder as the run's model; training again
+with that run's settings opens the wizard with the folder checked again and the settings kept."""
 
 from __future__ import annotations
 
@@ -66,3 +67,16 @@ def test_a_model_folder_on_the_server_is_checked_planned_and_trained(chromium: o
     with live.client() as c:
         [run] = c.get("/api/runs").json()["runs"]
     assert run["config"]["model"]["reference"] == str(folder)
+
+    # Train again with its settings: the wizard opens filled in, the folder checked again and kept as the model
+    page.goto(f"{live.url}/#/new?run={run['id']}")
+    page.get_by_role("heading", name="Review").wait_for()
+    expect(page.locator("dl.review")).to_contain_text(folder.name)
+    for _ in range(3):
+        page.get_by_role("button", name="Back", exact=True).click()
+    expect(page.locator(f"input[type=radio][value='{folder}']")).to_be_checked()
+    expect(page.get_by_label("Or a model on the server")).to_have_value(str(folder))
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_text("Advanced settings").click()
+    expect(page.get_by_label("Step limit")).to_have_value("2")  # the run's own settings, not the defaults

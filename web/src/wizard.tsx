@@ -101,14 +101,15 @@ export function Wizard({ from, onStarted, onError, onCancel }: {
         setModels(r.models);
         if (!model) setModel(r.models.find((m) => m.fits)?.reference ?? r.models[0]?.reference ?? "");
         // a model of the server's disk (chosen before, or from a preset or a run): checked again for this use case
-        else if (!r.models.some((m) => m.reference === model) && /^(\/|~|[A-Za-z]:[\\/])/.test(model)) checkLocal(model);
+        else if (!r.models.some((m) => m.reference === model) && /^(\/|~|[A-Za-z]:[\\/])/.test(model)) checkLocal(model, true);
       })
       .catch(onError);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [profile]);
 
-  // a model folder or .gguf file on the server: the server checks the path and plans it as it plans the others
-  const checkLocal = async (path: string) => {
+  // a model folder or .gguf file on the server: the server checks the path and plans it as it plans the others;
+  // a model checked again (`again`: from a preset or a run) keeps the settings it came with
+  const checkLocal = async (path: string, again = false) => {
     if (!path.trim()) return;
     setLocalBusy(true);
     setLocalProblem("");
@@ -117,7 +118,7 @@ export function Wizard({ from, onStarted, onError, onCancel }: {
       setLocal(option);
       setLocalPath(path);
       setModel(option.reference);
-      if (option.reference !== model) setOverrides({});
+      if (option.reference !== model && !again) setOverrides({});
     } catch (e) {
       if (e instanceof ApiError && e.status < 500) setLocalProblem(`${e.info.title}: ${e.info.explanation}`);
       else onError(e);
