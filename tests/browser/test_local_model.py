@@ -53,7 +53,7 @@ def test_a_model_folder_on_the_server_is_checked_planned_and_trained(chromium: o
 
     page.get_by_role("button", name="Next").click()
     page.get_by_label("Sample data").select_option("sample:pirate_chat.jsonl")
-    page.get_by_test_id("data-summary").wait_for()
+    page.get_by_test_id("data-summary").wait_for(timeout=60_000)  # slow beside a training
     page.get_by_role("button", name="Next").click()
     page.get_by_text("Advanced settings").click()
     page.get_by_label("Step limit").fill("2")

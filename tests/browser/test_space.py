@@ -53,7 +53,7 @@ def test_the_disk_prompt_clears_the_suggested_version_and_tries_again(
     page: Any = open_page(chromium, live, hash="#/new?preset=short%20disk")
     page.get_by_role("heading", name="Review").wait_for()
     start = page.get_by_role("button", name="Start training")
-    expect(start).to_be_enabled()
+    expect(start).to_be_enabled(timeout=60_000)  # the preset's data checked again first
     start.click()
     dialog = page.get_by_role("dialog", name="Not enough disk space")
     expect(dialog).to_contain_text("this run's checkpoints and model version")
