@@ -72,6 +72,17 @@ CATALOG: dict[str, _Entry] = {
             _a("Point to a model folder", None, "Give the path of a folder with config.json and weights."),
         ),
     ),
+    "model_path_invalid": _Entry(
+        "This is not a model PEFT Studio can use",
+        "{path} {reason}. A model on this computer is a folder holding config.json (with the tokenizer and "
+        "the .safetensors weights beside it), or a single .gguf file.",
+        (
+            _a("Give the model's full path", None,
+               "Give the full path of the folder that holds config.json, or of the .gguf file itself.",
+               "The path is read on the computer that runs PEFT Studio."),
+            _a("Use a built-in model", "use_builtin", "Choose one of the built-in models in the model step."),
+        ),
+    ),
     "model_offline": _Entry(
         "This model must be downloaded, and there is no internet connection",
         "{reference} is a Hugging Face Hub name. Downloading it needs a connection, and this computer is "

@@ -2,7 +2,7 @@
 
 from peftstudio.models.builtins import build_smollm2, build_tiny_llama, smollm2_gguf_path
 from peftstudio.models.loading import load_model, load_tokenizer, model_folder, resolve_model
-from peftstudio.models.references import BUILTIN_MODELS, ModelReference, parse_reference
+from peftstudio.models.references import BUILTIN_MODELS, ModelReference, local_model, parse_reference
 
 __all__ = [
     "BUILTIN_MODELS",
@@ -11,6 +11,7 @@ __all__ = [
     "build_tiny_llama",
     "load_model",
     "load_tokenizer",
+    "local_model",
     "model_folder",
     "parse_reference",
     "resolve_model",

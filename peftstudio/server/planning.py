@@ -112,12 +112,23 @@ def profiles(request: Request) -> JSON:
     return JSON({"profiles": rows, "device": as_json(hw)})
 
 
+def model_option(hw: Any, ref: str, profile: str, *, builtin: bool, about: str) -> dict[str, Any]:
+    """One model as the model step lists it: whether it fits here, the memory, the time, the warnings."""
+    from peftstudio.planner import plan
+
+    p = plan(hw, ref, profile)
+    return {"reference": ref, "title": p.model_title, "fits": p.memory.fits,
+            "estimated_peak_bytes": p.memory.estimated_peak_bytes, "available_bytes": p.memory.available_bytes,
+            "device": p.device_name, "duration_seconds": as_json(p.estimates.duration_seconds),
+            "warnings": list(p.warnings), "builtin": builtin, "about": about}
+
+
 @router.get("/models")
 def models(request: Request, profile: str) -> JSON:
     """The models to choose from for a use case (built-ins first), each with whether it fits here and why."""
     from peftstudio.errors import as_plain
     from peftstudio.models import BUILTIN_MODELS
-    from peftstudio.planner import get_profile, plan
+    from peftstudio.planner import get_profile
 
     hw = hardware_of(request)
     builtins = [f"builtin:{name}" for name in BUILTIN_MODELS]
@@ -126,17 +137,35 @@ def models(request: Request, profile: str) -> JSON:
     for ref in refs:
         about = BUILTIN_MODELS.get(ref.removeprefix("builtin:"), "")
         try:
-            p = plan(hw, ref, profile)
-            out.append({"reference": ref, "title": p.model_title, "fits": p.memory.fits,
-                        "estimated_peak_bytes": p.memory.estimated_peak_bytes,
-                        "available_bytes": p.memory.available_bytes, "device": p.device_name,
-                        "duration_seconds": as_json(p.estimates.duration_seconds),
-                        "warnings": list(p.warnings), "builtin": ref in builtins, "about": about})
+            out.append(model_option(hw, ref, profile, builtin=ref in builtins, about=about))
         except Exception as exc:  # noqa: BLE001 - a model the catalog cannot plan is listed with the reason
             info = as_plain(exc).info
             out.append({"reference": ref, "title": ref, "fits": False, "problem": info.explanation,
                         "builtin": ref in builtins, "about": about})
     return JSON({"models": out})
+
+
+class LocalModelRequest(BaseModel):
+    path: str = Field(max_length=4096, description="the full path, on the server, of a model folder or a .gguf file")
+    profile: str = Field(max_length=100)
+
+
+#: what the model step says about a model of each kind found on the server
+LOCAL_ABOUT = {"folder": "A model folder on the server.",
+               "gguf": "A .gguf file on the server; it is converted once into a folder PEFT Studio can train."}
+
+
+@router.post("/models/local")
+def local_model(body: LocalModelRequest, request: Request) -> JSON:
+    """A model on the server's disk, named by its full path: checked (a folder with config.json, or a .gguf
+    file), then listed as the model step lists the others; its reference is the path itself."""
+    from peftstudio.models import local_model as check
+    from peftstudio.planner import get_profile
+
+    get_profile(body.profile)  # an unknown use case: a plain error before the disk is looked at
+    ref = check(body.path)
+    return JSON({**model_option(hardware_of(request), ref.value, body.profile, builtin=False,
+                                about=LOCAL_ABOUT[ref.kind]), "kind": ref.kind})
 
 
 @router.get("/settings")

@@ -1,5 +1,6 @@
 """Model versions: the timeline of each model line (metrics and the change from the previous version, sizes),
-set active, archive, restore, delete, and two versions compared; all through `peftstudio.history`."""
+set active, archive, restore, delete, two versions compared, and the disk-space prompt (what to clear when a
+``disk_full`` error says the disk is short); all through `peftstudio.history`."""
 
 from __future__ import annotations
 
@@ -42,6 +43,37 @@ def timelines() -> JSON:
     # which way is better for each number (the library's rule; None: neither, e.g. the learning rate)
     return JSON({"lines": out, "free_bytes": free_space(versions_root()),
                  "lower_is_better": {k: lower_is_better(k) for k in sorted(names)}})
+
+
+#: the most bytes a space question may name (an exabyte: anything larger is a mistake)
+MAX_NEEDED = 2**60
+
+
+@router.get("/space")
+def space(needed_bytes: int | None = Query(default=None, ge=0, le=MAX_NEEDED)) -> JSON:
+    """What the disk-space prompt shows: the free space on the disk that holds the home folder and the
+    versions that could be archived or deleted (the inactive ones, oldest first), with what each frees.
+
+    With `needed_bytes` (a ``disk_full`` error's ``details.needed_bytes``, its margin included): whether that
+    fits now (`enough`), how much is missing, and the suggested set (the fewest versions from the oldest whose
+    deletion frees enough; empty when even all of them would not). Without it (a disk that filled up while
+    writing, the need not known): every candidate, nothing suggested."""
+    from peftstudio.history.disk import check_space, free_space
+
+    free = free_space()
+    if needed_bytes is None:
+        listing = check_space(1, 0, margin_bytes=0)  # one byte short of an empty disk: every candidate listed
+        candidates = listing.candidates if listing is not None else ()
+        return JSON({"needed_bytes": None, "free_bytes": free, "missing_bytes": None, "enough": None,
+                     "candidates": [as_json(c) for c in candidates], "suggested": [],
+                     "enough_if_all_deleted": None})
+    prompt = check_space(needed_bytes, free, margin_bytes=0)  # the error's need already holds its margin
+    if prompt is None:
+        return JSON({"needed_bytes": needed_bytes, "free_bytes": free, "missing_bytes": 0, "enough": True,
+                     "candidates": [], "suggested": [], "enough_if_all_deleted": True})
+    return JSON({"needed_bytes": needed_bytes, "free_bytes": free, "missing_bytes": prompt.missing_bytes,
+                 "enough": False, "candidates": [as_json(c) for c in prompt.candidates],
+                 "suggested": list(prompt.suggested), "enough_if_all_deleted": prompt.enough_if_all_deleted})
 
 
 @router.get("/compare")

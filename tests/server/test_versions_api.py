@@ -71,6 +71,11 @@ def test_set_active_archive_restore_delete(client: httpx.Client, two) -> None:  
     ("delete", "/api/versions/v9-nothing", "item_not_found"),
     ("get", "/api/versions/compare?a=v1", "config_invalid"),
     ("get", "/api/versions/compare?a=v1&b=v9-nothing", "item_not_found"),
+    ("get", "/api/versions/space?needed_bytes=-1", "config_invalid"),
+    ("get", "/api/versions/space?needed_bytes=lots", "config_invalid"),
+    ("get", "/api/versions/space?needed_bytes=1.5", "config_invalid"),
+    ("get", f"/api/versions/space?needed_bytes={2**61}", "config_invalid"),
+    ("post", "/api/versions/space", "request_refused"),
 ])
 def test_bad_input_is_a_plain_error(client: httpx.Client, two, method: str, path: str, code: str) -> None:  # type: ignore[no-untyped-def]
     r = client.request(method.upper(), path, headers=_origin(client))
@@ -92,3 +97,25 @@ def test_refusals_change_nothing(client: httpx.Client, studio, two) -> None:  # 
         assert anonymous.delete(f"/api/versions/{v2}", headers=h).status_code == 401
     states = {v["id"]: v["state"] for v in client.get("/api/versions").json()["lines"][0]["versions"]}
     assert states == {v1: "archived", v2: "ready"}
+
+
+def test_the_space_prompt_lists_what_each_version_frees_and_a_suggested_set(
+        client: httpx.Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    v1, v2 = _version(tmp_path, 1, 2.0, 3e-4), _version(tmp_path, 2, 1.9, 3e-4)
+    v3 = _version(tmp_path, 3, 1.5, 1e-4)  # the newest: the active one, never offered
+    free = {"bytes": 10 * 2**20}
+    monkeypatch.setattr("peftstudio.history.disk.free_space", lambda path=None: free["bytes"])
+    size = client.get(f"/api/versions/{v1}").json()["size_bytes"]
+    short = client.get("/api/versions/space", params={"needed_bytes": free["bytes"] + size // 2}).json()
+    assert short["enough"] is False and short["missing_bytes"] == size // 2 and short["free_bytes"] == free["bytes"]
+    assert [c["version_id"] for c in short["candidates"]] == [v1, v2] and v3 not in short["suggested"]
+    assert short["suggested"] == [v1] and short["enough_if_all_deleted"] is True  # the oldest frees enough
+    first = short["candidates"][0]
+    assert first["label"] == "v1" and first["frees_if_deleted"] == size and 0 < first["frees_if_archived"] < size
+    assert client.get("/api/versions/space", params={"needed_bytes": free["bytes"] + 3 * size}).json()[
+        "suggested"] == []  # even all of them would not free enough: nothing suggested
+    listing = client.get("/api/versions/space").json()  # the need not known: every candidate, none suggested
+    assert listing["enough"] is None and listing["suggested"] == [] and len(listing["candidates"]) == 2
+    free["bytes"] = 2**40
+    enough = client.get("/api/versions/space", params={"needed_bytes": 2**30}).json()
+    assert enough["enough"] is True and enough["candidates"] == [] and enough["missing_bytes"] == 0

@@ -195,6 +195,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/models/local": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Local Model
+         * @description A model on the server's disk, named by its full path: checked (a folder with config.json, or a .gguf
+         *     file), then listed as the model step lists the others; its reference is the path itself.
+         */
+        post: operations["local_model_api_models_local_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/settings": {
         parameters: {
             query?: never;
@@ -473,6 +494,32 @@ export interface paths {
          *     the active version, the free space on the disk that holds them, and which way each number is better.
          */
         get: operations["timelines_api_versions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/versions/space": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Space
+         * @description What the disk-space prompt shows: the free space on the disk that holds the home folder and the
+         *     versions that could be archived or deleted (the inactive ones, oldest first), with what each frees.
+         *
+         *     With `needed_bytes` (a ``disk_full`` error's ``details.needed_bytes``, its margin included): whether that
+         *     fits now (`enough`), how much is missing, and the suggested set (the fewest versions from the oldest whose
+         *     deletion frees enough; empty when even all of them would not). Without it (a disk that filled up while
+         *     writing, the need not known): every candidate, nothing suggested.
+         */
+        get: operations["space_api_versions_space_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1082,6 +1129,16 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /** LocalModelRequest */
+        LocalModelRequest: {
+            /**
+             * Path
+             * @description the full path, on the server, of a model folder or a .gguf file
+             */
+            path: string;
+            /** Profile */
+            profile: string;
+        };
         /**
          * Machine
          * @description Plan for this machine (all empty), a known GPU, a GPU with this much memory, or the processor.
@@ -1603,6 +1660,39 @@ export interface operations {
             };
         };
     };
+    local_model_api_models_local_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LocalModelRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     settings_schema_api_settings_get: {
         parameters: {
             query?: never;
@@ -1964,6 +2054,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+        };
+    };
+    space_api_versions_space_get: {
+        parameters: {
+            query?: {
+                needed_bytes?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -12,6 +12,7 @@ export type CheckRequest = Schemas["CheckRequest"];
 export type DataFixRequest = Schemas["DataFixRequest"];
 export type RunFixRequest = Schemas["RunFixRequest"];
 export type NotifySwitches = Schemas["NotifySwitches"];
+export type LocalModelRequest = Schemas["LocalModelRequest"];
 
 export interface Action {
   label: string;
@@ -119,6 +120,7 @@ export interface ModelOption {
   problem?: string;
   builtin: boolean;
   about: string;
+  kind?: "folder" | "gguf"; // a model on the server's disk (POST /api/models/local)
 }
 
 export interface SettingSpec {

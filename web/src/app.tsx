@@ -86,6 +86,7 @@ export function App() {
       {error && (
         <ErrorDialog info={error.info} onClose={() => setError(null)}
           extraActions={error.retry ? [{ label: "Try again", run: error.retry }] : undefined}
+          onTryAgain={error.retry}
           onAction={(a) => {
             if (a.fix_id === "retry" && error.retry) { error.retry(); return true; }
             if (a.fix_id === "use_builtin") { go("#/new"); return true; }

@@ -1,11 +1,12 @@
 // Compare runs: the sortable table of every finished run (best first; which way is better is the library's
 // rule), 2–5 runs chosen and their charts side by side with the best run per metric marked, the settings that
-// differ, and "Train again with these settings" (the wizard filled in).
+// differ, the quality score's parts of each run, and "Train again with these settings" (the wizard filled in).
 import { Fragment, useEffect, useRef, useState } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { get } from "./api";
+import { get, type Run } from "./api";
 import { duration, num } from "./format";
+import { flagged, points, qualityOf, type Quality } from "./quality";
 
 interface Row {
   run_id: string;
@@ -19,6 +20,10 @@ interface Row {
   duration_seconds: number | null;
   tokens_per_second: number | null;
   cost: number | null;
+  task_score: number | null;
+  retention_score: number | null;
+  forgotten_answers: number | null;
+  forgetting: boolean;
 }
 
 interface Chart {
@@ -54,6 +59,7 @@ export function Compare({ onError, onTrainAgain }: { onError: (e: unknown) => vo
   const [sort, setSort] = useState<{ by: string; descending: boolean | null }>({ by: "date", descending: null });
   const [picked, setPicked] = useState<string[]>([]);
   const [comparison, setComparison] = useState<Comparison | null>(null);
+  const [qualities, setQualities] = useState<Record<string, Quality | null>>({});
 
   useEffect(() => {
     const p = new URLSearchParams({ sort: sort.by });
@@ -64,7 +70,11 @@ export function Compare({ onError, onTrainAgain }: { onError: (e: unknown) => vo
   const toggle = (id: string, on: boolean) => setPicked((p) => (on ? [...p.filter((x) => x !== id), id] : p.filter((x) => x !== id)));
   const compare = async () => {
     try {
-      setComparison(await get<Comparison>(`/api/compare?${picked.map((id) => `runs=${encodeURIComponent(id)}`).join("&")}`));
+      const c = await get<Comparison>(`/api/compare?${picked.map((id) => `runs=${encodeURIComponent(id)}`).join("&")}`);
+      // each run's quality score with every part (the table rows carry the task and retention points only)
+      const runs = await Promise.all(c.run_ids.map((id) => get<Run>(`/api/runs/${encodeURIComponent(id)}`)));
+      setQualities(Object.fromEntries(runs.map((r) => [r.id, qualityOf(r.summary)])));
+      setComparison(c);
     } catch (e) {
       onError(e);
     }
@@ -86,13 +96,14 @@ export function Compare({ onError, onTrainAgain }: { onError: (e: unknown) => vo
       <p className="lead">Every finished training. Choose 2 to 5 to see their charts side by side; the best is marked (lower is better for a loss, higher for a score).</p>
       {rows === null ? <p>Loading…</p> : rows.length === 0 ? <p className="muted">No finished runs yet.</p> : (
         <table aria-label="Finished runs">
-          <thead><tr><th scope="col">Compare</th>{header("name", "Run")}{COLUMNS.map(([k, label]) => <Fragment key={k}>{header(k, label)}</Fragment>)}</tr></thead>
+          <thead><tr><th scope="col">Compare</th>{header("name", "Run")}{COLUMNS.map(([k, label]) => <Fragment key={k}>{header(k, label)}</Fragment>)}<th scope="col">Quality parts</th></tr></thead>
           <tbody>
             {rows.map((r) => (
               <tr key={r.run_id}>
                 <td><input type="checkbox" aria-label={`Compare ${r.name}`} checked={picked.includes(r.run_id)} disabled={!picked.includes(r.run_id) && picked.length >= 5} onChange={(e) => toggle(r.run_id, e.target.checked)} /></td>
                 <th scope="row" dir="auto">{r.name}</th>
                 {COLUMNS.map(([k, , f]) => <td key={k}>{r[k] == null ? "–" : f(r[k] as number)}</td>)}
+                <td>{rowParts(r)}</td>
               </tr>
             ))}
           </tbody>
@@ -108,6 +119,7 @@ export function Compare({ onError, onTrainAgain }: { onError: (e: unknown) => vo
           <div className="chart-grid">
             {comparison.charts.map((c) => <MetricChart key={c.name} chart={c} names={names} />)}
           </div>
+          <QualityParts ids={comparison.run_ids} names={names} qualities={qualities} />
           <h2>Settings that differ</h2>
           {comparison.differences.length === 0 ? <p className="muted">None: the same settings.</p> : (
             <table aria-label="Settings that differ">
@@ -122,6 +134,53 @@ export function Compare({ onError, onTrainAgain }: { onError: (e: unknown) => vo
         </section>
       )}
     </main>
+  );
+}
+
+// a table row's task and retention parts (points; the checks after training ran), as the CLI's table has them
+function rowParts(r: Row) {
+  const out: string[] = [];
+  if (r.task_score != null) out.push(`Task ${Math.round(r.task_score)}`);
+  if (r.retention_score != null) out.push(`Retention ${Math.round(r.retention_score)}`);
+  else if (r.forgotten_answers != null) out.push("Retention not scored");
+  let text = out.join(" · ");
+  if (r.forgotten_answers != null) text += `, forgot ${r.forgotten_answers}`;
+  if (!text && !r.forgetting) return "–";
+  return <>{text}{r.forgetting && <> <span className="badge bad">flagged for forgetting</span></>}</>;
+}
+
+// every part of each compared run's quality score, side by side: points of the most, what it measured
+function QualityParts({ ids, names, qualities }: { ids: string[]; names: Record<string, string>; qualities: Record<string, Quality | null> }) {
+  const parts: { name: string; title: string }[] = [];
+  for (const id of ids) {
+    for (const p of qualities[id]?.parts ?? []) if (!parts.some((x) => x.name === p.name)) parts.push({ name: p.name, title: p.title });
+  }
+  if (!ids.some((id) => qualities[id])) return <><h2>Quality score</h2><p className="muted">None of these runs has a quality score.</p></>;
+  const cell = (q: Quality | null | undefined, name: string) => {
+    const p = q?.parts.find((x) => x.name === name);
+    if (!q) return "–";
+    if (!p) return <span className="muted">not measured</span>;
+    return <>{points(p)}<br /><span className="muted small">{p.measured}</span></>;
+  };
+  return (
+    <>
+      <h2>Quality score</h2>
+      <table aria-label="Quality score's parts by run" className="parts">
+        <thead><tr><th scope="col">Part</th>{ids.map((id) => <th key={id} scope="col" dir="auto">{names[id]}</th>)}</tr></thead>
+        <tbody>
+          <tr><th scope="row">Total</th>{ids.map((id) => <td key={id}>{qualities[id] ? `${qualities[id]!.total}/100` : "–"}</td>)}</tr>
+          {parts.map((p) => <tr key={p.name}><th scope="row">{p.title}</th>{ids.map((id) => <td key={id}>{cell(qualities[id], p.name)}</td>)}</tr>)}
+          <tr><th scope="row">Forgotten answers</th>{ids.map((id) => {
+            const r = qualities[id]?.checks?.retention;
+            return <td key={id}>{r ? `${r.forgotten.length} of the ${r.base_right} the base model knew` : "–"}</td>;
+          })}</tr>
+          <tr><th scope="row">Flagged</th>{ids.map((id) => {
+            const q = qualities[id];
+            return <td key={id}>{!q ? "–" : flagged(q) ? <span className="badge bad">forgetting</span> : "no"}</td>;
+          })}</tr>
+        </tbody>
+      </table>
+    </>
   );
 }
 

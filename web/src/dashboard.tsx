@@ -1,6 +1,7 @@
 // The live dashboard: the run's updates arrive as Server-Sent Events (the browser's EventSource resumes
 // after a dropped connection with Last-Event-ID). Loss chart with zones, progress, ETA with its range,
-// system gauges, the guards' banners with their actions, pause and resume, the error dialog with fixes.
+// system gauges, the guards' banners with their actions, pause and resume, the error dialog with fixes; once
+// finished, the quality score with its parts (quality.tsx).
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, get, post, type Action, type ErrorInfo, type Run, type RunFixRequest } from "./api";
 import { LossChart } from "./chart";
@@ -9,6 +10,7 @@ import { duration, num, percent } from "./format";
 import { Term } from "./glossary";
 import { loadNotifyInfo, Milestones, setTitle } from "./notify";
 import { NotificationSettings } from "./notifysettings";
+import { QualityCard, qualityOf } from "./quality";
 
 interface Banner {
   id: number;
@@ -24,7 +26,6 @@ const BANNER_TITLES: Record<string, string> = {
   overfitting: "The model is starting to memorise the examples",
   memory_pressure: "Memory is running short",
   gradient_explosion: "A sudden jump in training",
-  quality: "How well did it learn?",
 };
 
 interface Live {
@@ -39,13 +40,14 @@ function emptyLive(): Live {
   return { steps: [], loss: [], val: [], latest: {}, reading: null };
 }
 
-export function Dashboard({ runId, onError, onHome }: { runId: string; onError: (e: unknown) => void; onHome: () => void }) {
+export function Dashboard({ runId, onError, onHome }: { runId: string; onError: (e: unknown, retry?: () => void) => void; onHome: () => void }) {
   const [run, setRun] = useState<Run | null>(null);
   const [live, setLive] = useState<Live>(emptyLive);
   const [banners, setBanners] = useState<Banner[]>([]);
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<ErrorInfo | null>(null);
   const [connected, setConnected] = useState(true);
+  const [checking, setChecking] = useState("");
   const points = useRef(new Map<number, { loss: number | null; val: number | null }>());
   const latest = useRef<Record<string, number>>({});
   const reading = useRef<Record<string, unknown> | null>(null);
@@ -102,16 +104,19 @@ export function Dashboard({ runId, onError, onHome }: { runId: string; onError: 
       if (ev.kind === "resumed" || ev.kind === "started") {
         // steps after the checkpoint are redone: their points will arrive again
       }
+      if (ev.kind === "checking") setChecking(ev.message);
+      // the quality score's suggestions are shown with its parts once the run is finished, not as a banner
+      if (ev.kind === "quality") return;
       const suggestions = data.suggestions as (string | { label: string; fix_id?: string })[] | undefined;
       if (suggestions && suggestions.length) {
         const id = Number((e as MessageEvent).lastEventId.split(".")[1]);
-        if (ev.kind !== "quality") milestones.current?.warning(data.title || BANNER_TITLES[ev.kind] || ev.kind);
+        milestones.current?.warning(data.title || BANNER_TITLES[ev.kind] || ev.kind);
         setBanners((bs) => bs.some((b) => b.id === id) ? bs : [...bs, {
           id,
           title: data.title || BANNER_TITLES[ev.kind] || ev.kind,
           message: ev.message,
           advice: suggestions.map((s) => (typeof s === "string" ? s : s.label)),
-          severity: data.severity || (data.error_code || data.action === "pause" ? "error" : ev.kind === "quality" ? "info" : "warning"),
+          severity: data.severity || (data.error_code || data.action === "pause" ? "error" : "warning"),
           actions: suggestions.filter((s): s is { label: string; fix_id: string } => typeof s !== "string" && !!s.fix_id)
             .map((s) => ({ label: s.label, fix_id: s.fix_id, steps: [] })),
         }]);
@@ -157,6 +162,7 @@ export function Dashboard({ runId, onError, onHome }: { runId: string; onError: 
     milestones.current = null;
     setLive(emptyLive());
     setBanners([]);
+    setChecking("");
     get<Run>(`/api/runs/${runId}`).then(setRun).catch(onError);
     let gone = false;
     loadNotifyInfo().finally(() => gone || connect());
@@ -183,7 +189,7 @@ export function Dashboard({ runId, onError, onHome }: { runId: string; onError: 
       setRun(r);
       if (path === "resume") connect();
     } catch (e) {
-      onError(e);
+      onError(e, () => act(path));
     } finally {
       setBusy(false);
     }
@@ -207,6 +213,7 @@ export function Dashboard({ runId, onError, onHome }: { runId: string; onError: 
   const eta = live.latest.eta_seconds;
   const paused = status === "paused";
   const active = status === "running" || status === "queued";
+  const quality = status === "completed" ? qualityOf(run?.summary) : null;
 
   return (
     <main aria-labelledby="dash-title">
@@ -229,6 +236,7 @@ export function Dashboard({ runId, onError, onHome }: { runId: string; onError: 
             {active && <button type="button" disabled={busy} onClick={() => act("pause")}>Pause</button>}
             {(paused || status === "failed") && <button type="button" className="primary" disabled={busy} onClick={() => act("resume")}>Resume</button>}
           </div>
+          {checking && status === "running" && <p role="status">{checking}</p>}
           {paused && <p role="status">Paused at step {String((run?.summary.pause as { step?: number } | undefined)?.step ?? step)}. Its memory is free; Resume continues exactly there.</p>}
           <NotificationSettings />
           {status === "completed" && <p role="status" className="good">Finished: {String(run?.summary.steps ?? step)} steps, final loss {num(run?.summary.final_loss as number)}.{run?.summary.adapter_path ? " The adapter is saved." : ""}</p>}
@@ -243,6 +251,7 @@ export function Dashboard({ runId, onError, onHome }: { runId: string; onError: 
           ))}
         </div>
       </section>
+      {quality && <QualityCard quality={quality} />}
       {banners.map((b) => (
         <section key={b.id} className={`banner ${b.severity}`} role="alert" aria-label={b.title}>
           <h2>{b.title}</h2>
@@ -262,7 +271,8 @@ export function Dashboard({ runId, onError, onHome }: { runId: string; onError: 
         <h2><Term word="loss">Loss</Term> over training</h2>
         <LossChart steps={live.steps} loss={live.loss} val={live.val} zones={run?.loss_zones ?? null} />
       </section>
-      {failure && <ErrorDialog info={failure} onClose={() => setFailure(null)} onAction={fix} />}
+      {failure && <ErrorDialog info={failure} onClose={() => setFailure(null)} onAction={fix}
+        onTryAgain={() => { const a = failure.actions.find((x) => x.fix_id === "free_space"); if (a) fix(a); }} />}
     </main>
   );
 }

@@ -1,7 +1,9 @@
 // Plain error dialogs (a title, an explanation, 2-3 actions that fix or list steps, Get help) and the
-// offline help page. Both are modal dialogs that keep keyboard focus and close with Escape.
+// offline help page. Both are modal dialogs that keep keyboard focus and close with Escape. The disk_full
+// error's "Archive or delete old model versions" opens the disk-space prompt inside the dialog (space.tsx).
 import { useEffect, useRef, useState, type ReactNode } from "react";
 import { get, type Action, type ErrorInfo } from "./api";
+import { SpacePrompt } from "./space";
 
 function Modal({ label, onClose, children }: { label: string; onClose: () => void; children: ReactNode }) {
   const ref = useRef<HTMLDivElement>(null);
@@ -10,7 +12,10 @@ function Modal({ label, onClose, children }: { label: string; onClose: () => voi
     const first = ref.current?.querySelector<HTMLElement>("button, a, input, select, textarea");
     first?.focus();
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === "Escape") onClose();
+      if (e.key === "Escape") {
+        e.preventDefault(); // the dialog's: the screen underneath (the wizard's Escape is Back) leaves it alone
+        onClose();
+      }
       if (e.key === "Tab" && ref.current) {
         const items = [...ref.current.querySelectorAll<HTMLElement>("button, a[href], input, select, textarea")];
         if (!items.length) return;
@@ -44,10 +49,15 @@ export function ErrorDialog(props: {
   onClose: () => void;
   onAction?: (a: Action) => boolean | Promise<boolean>;
   extraActions?: { label: string; run: () => void }[];
+  // what the disk-space prompt's Try again does once the dialog is closed: repeat what ran short (a failure
+  // again opens its own dialog)
+  onTryAgain?: () => unknown;
 }) {
-  const { info, onClose, onAction, extraActions } = props;
+  const { info, onClose, onAction, extraActions, onTryAgain } = props;
   const [steps, setSteps] = useState<Action | null>(null);
   const [help, setHelp] = useState(false);
+  const [space, setSpace] = useState(false);
+  const tryAgain = onTryAgain && (() => { onClose(); onTryAgain(); });
   return (
     <Modal label={info.title} onClose={onClose}>
       <h2 className="error-title">{info.title}</h2>
@@ -59,19 +69,21 @@ export function ErrorDialog(props: {
             type="button"
             className={a.fix_id ? "primary" : ""}
             onClick={async () => {
-              if (a.fix_id && onAction && (await onAction(a))) onClose();
+              if (a.fix_id === "free_space") setSpace(true);
+              else if (a.fix_id && onAction && (await onAction(a))) onClose();
               else setSteps(a);
             }}
           >
             {a.label}
           </button>
         ))}
-        {extraActions?.map((x) => (
+        {!space && extraActions?.map((x) => (
           <button key={x.label} type="button" className="primary" onClick={() => { x.run(); onClose(); }}>
             {x.label}
           </button>
         ))}
       </div>
+      {space && <SpacePrompt details={info.details} onTryAgain={tryAgain} />}
       {steps && steps.steps.length > 0 && (
         <ol className="steps" aria-label={`How to: ${steps.label}`}>
           {steps.steps.map((s) => <li key={s}>{s}</li>)}

@@ -3,7 +3,7 @@
 // a sample answer; notes on choices made; the commands for Ollama and LM Studio; the files to download (the
 // studio may run on another computer) and, on this computer, the folder opened.
 import { useEffect, useRef, useState } from "react";
-import { get, post, type ErrorInfo, type Run, type Schemas } from "./api";
+import { ApiError, get, post, type ErrorInfo, type Run, type Schemas } from "./api";
 import { useCopy } from "./clipboard";
 import { bytes, num } from "./format";
 import { Term } from "./glossary";
@@ -64,12 +64,12 @@ function Picker({ onError }: { onError: (e: unknown) => void }) {
   );
 }
 
-export function Export({ target, onError }: { target?: string; onError: (e: unknown) => void }) {
+export function Export({ target, onError }: { target?: string; onError: (e: unknown, retry?: () => void) => void }) {
   if (!target) return <Picker onError={onError} />;
   return <Exporter target={target} onError={onError} />;
 }
 
-function Exporter({ target, onError }: { target: string; onError: (e: unknown) => void }) {
+function Exporter({ target, onError }: { target: string; onError: (e: unknown, retry?: () => void) => void }) {
   const [options, setOptions] = useState<Options | null>(null);
   const [kind, setKind] = useState<ExportRequest["kind"]>("ollama");
   const [quant, setQuant] = useState("q4_k_m");
@@ -89,6 +89,8 @@ function Exporter({ target, onError }: { target: string; onError: (e: unknown) =
     get<Job>(`/api/exports/${id}`).then((j) => {
       setJob(j);
       if (j.status === "running") timer.current = window.setTimeout(() => follow(id), 400);
+      // short of disk space: the error's dialog offers the versions to clear, then Try again exports again
+      else if (j.error?.code === "disk_full") onError(new ApiError(j.error, 507), start);
     }).catch(onError);
   };
   const start = async () => {
@@ -100,7 +102,7 @@ function Exporter({ target, onError }: { target: string; onError: (e: unknown) =
       setJob(j);
       follow(j.id);
     } catch (e) {
-      onError(e);
+      onError(e, start);
     }
   };
   const openFolder = async () => {

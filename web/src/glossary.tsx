@@ -25,7 +25,12 @@ export function Term({ word, children, label }: { word: string; children?: React
         aria-label={label}
         onFocus={() => setOpen(true)}
         onBlur={() => setOpen(false)}
-        onKeyDown={(e) => e.key === "Escape" && setOpen(false)}
+        onKeyDown={(e) => {
+          if (e.key === "Escape" && open) {
+            e.preventDefault(); // this Escape closes the entry; the screen's own Escape (the wizard's Back) waits
+            setOpen(false);
+          }
+        }}
         onClick={() => setOpen((o) => !o)}
         onPointerDown={(e) => {
           if (e.pointerType === "touch") timer.current = window.setTimeout(() => setOpen(true), 450);

@@ -1,7 +1,8 @@
 // The playground: the tuned model and its base model answer the same prompt side by side, streamed as they
 // generate, with Stop; answers as markdown (code highlighted, a Copy button each); example prompts from the
 // run's profile and its held-out data; generation settings under Advanced; the run's saved conversations,
-// searchable. A run trained on plain text gets a completion box: the model continues the text.
+// searchable; Back to the defaults restores the generation settings the server gave (the run's profile's
+// temperature). A run trained on plain text gets a completion box: the model continues the text.
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, get, post, type Run, type Schemas } from "./api";
 import { num } from "./format";
@@ -179,6 +180,7 @@ function Chat({ target, onError }: { target: string; onError: (e: unknown) => vo
             {!completion && <label className="full">System prompt <textarea rows={2} value={settings.system_prompt} onChange={(e) => setting("system_prompt", e.target.value)} /></label>}
           </div>
           <p className="muted">Temperature 0 always picks the most likely word: the same answer every time.</p>
+          <button type="button" onClick={() => setSettings(about.settings)}>Back to the defaults</button>
         </details>
       </form>
       <div className="side-by-side">

@@ -37,7 +37,7 @@ interface Comparison {
 // the numbers shown first, in this order; the rest under "All numbers"
 const METRIC_LABELS: Record<string, string> = {
   val_loss: "Validation loss", final_val_loss: "Validation loss", loss: "Loss", final_loss: "Loss",
-  quality_score: "Quality score", task_score: "Task score", forgotten_answers: "Forgotten answers", base_val_loss: "Base model's validation loss",
+  quality_score: "Quality score", task_score: "Task score", retention_score: "Retention score", forgotten_answers: "Forgotten answers", base_val_loss: "Base model's validation loss",
 };
 
 function Metrics({ v }: { v: Version }) {

@@ -1,12 +1,14 @@
 // The guided wizard: welcome, use case (with estimates for this machine), model (fits or not, and why),
 // data (format, structure, findings with rows and one-click fixes, preview as the model sees it),
 // settings (rendered from the one settings schema, each value with its reason; a change re-plans at once),
-// review (time, GPU-hours, energy, cost at your rate, CO2, alternatives, save as preset) and start.
+// review (time, GPU-hours, energy, cost at your rate, CO2, alternatives, save as preset) and start. The model
+// may also be a folder or a .gguf file on the server, named by its path and checked there. Escape goes back a
+// step (when no dialog is open), Ctrl+Enter is Next.
 import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
 import {
   ApiError, get, post, upload, type DataCheck, type ModelOption, type Plan, type PreviewExample, type Profile,
   type Run, type SettingSpec, type PlanRequest, type CheckRequest, type DataFixRequest, type StartRequest,
-  type PresetRequest,
+  type PresetRequest, type LocalModelRequest,
 } from "./api";
 import { bytes, duration, num, range } from "./format";
 import { Term } from "./glossary";
@@ -66,6 +68,10 @@ export function Wizard({ from, onStarted, onError, onCancel }: {
   const planAsked = useRef(0);
   const [filled, setFilled] = useState<{ what: string; notes: string[] } | null>(null);
   const [pendingData, setPendingData] = useState<string | null>(null);
+  const [localPath, setLocalPath] = useState("");
+  const [local, setLocal] = useState<ModelOption | null>(null);
+  const [localBusy, setLocalBusy] = useState(false);
+  const [localProblem, setLocalProblem] = useState("");
 
   useEffect(() => {
     if (!from) return;
@@ -94,10 +100,32 @@ export function Wizard({ from, onStarted, onError, onCancel }: {
       .then((r) => {
         setModels(r.models);
         if (!model) setModel(r.models.find((m) => m.fits)?.reference ?? r.models[0]?.reference ?? "");
+        // a model of the server's disk (chosen before, or from a preset or a run): checked again for this use case
+        else if (!r.models.some((m) => m.reference === model) && /^(\/|~|[A-Za-z]:[\\/])/.test(model)) checkLocal(model, true);
       })
       .catch(onError);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [profile]);
+
+  // a model folder or .gguf file on the server: the server checks the path and plans it as it plans the others;
+  // a model checked again (`again`: from a preset or a run) keeps the settings it came with
+  const checkLocal = async (path: string, again = false) => {
+    if (!path.trim()) return;
+    setLocalBusy(true);
+    setLocalProblem("");
+    try {
+      const option = await post<ModelOption>("/api/models/local", { path, profile } satisfies LocalModelRequest);
+      setLocal(option);
+      setLocalPath(path);
+      setModel(option.reference);
+      if (option.reference !== model && !again) setOverrides({});
+    } catch (e) {
+      if (e instanceof ApiError && e.status < 500) setLocalProblem(`${e.info.title}: ${e.info.explanation}`);
+      else onError(e);
+    } finally {
+      setLocalBusy(false);
+    }
+  };
 
   const request = useCallback((): PlanRequest => ({
     profile, model, data: check?.ref ?? null, overrides,
@@ -186,6 +214,26 @@ export function Wizard({ from, onStarted, onError, onCancel }: {
 
   const canNext = [true, !!profile, !!model, !!check && check.report.rows > 0 && !dataBusy, !problem && !!plan, false][step];
 
+  // Escape is Back and Ctrl+Enter is Next, as the buttons are (not on the first step's Cancel or the review's
+  // Start training); a dialog open over the wizard keeps its Escape
+  const keys = useRef({ step, canNext });
+  keys.current = { step, canNext };
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.defaultPrevented || document.querySelector("[role=dialog]")) return;
+      const { step: at, canNext: can } = keys.current;
+      if (e.key === "Escape" && at > 0) {
+        e.preventDefault();
+        setStep(at - 1);
+      } else if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && at < STEPS.length - 1) {
+        e.preventDefault();
+        if (can) setStep(at + 1);
+      }
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, []);
+
   return (
     <main aria-labelledby="wizard-title">
       <nav aria-label="Wizard steps">
@@ -229,7 +277,7 @@ export function Wizard({ from, onStarted, onError, onCancel }: {
       {step === 2 && (
         <fieldset className="choices">
           <legend>Which <Term word="base model" /> to start from?</legend>
-          {models === null ? <p>Checking which models fit…</p> : models.map((m) => (
+          {models === null ? <p>Checking which models fit…</p> : [...models, ...(local && !models.some((m) => m.reference === local.reference) ? [local] : [])].map((m) => (
             <label key={m.reference} className={`choice ${model === m.reference ? "chosen" : ""}`}>
               <input type="radio" name="model" value={m.reference} checked={model === m.reference} onChange={() => { setModel(m.reference); setOverrides({}); }} />
               <span className="choice-title">{m.title} <span className={m.fits ? "badge good" : "badge bad"}>{m.fits ? "fits" : "does not fit"}</span></span>
@@ -238,8 +286,20 @@ export function Wizard({ from, onStarted, onError, onCancel }: {
                 <span className="muted">needs about {bytes(m.estimated_peak_bytes)} of {bytes(m.available_bytes)} on {m.device} · {range(m.duration_seconds, duration)}</span>
               )}
               {m.warnings?.map((w) => <span key={w} className="muted">{w}</span>)}
+              {!m.builtin && m === local && <span className="muted" dir="auto">{m.reference}</span>}
             </label>
           ))}
+          <form className="local-model" onSubmit={(e) => { e.preventDefault(); checkLocal(localPath); }}>
+            <label htmlFor="model-path">Or a model on the server: the full path of a model folder (with config.json) or of a .gguf file</label>
+            <div className="inline-fields">
+              <input id="model-path" type="text" value={localPath} dir="auto" spellCheck={false} autoComplete="off"
+                placeholder="/home/you/models/my-model" maxLength={4096}
+                aria-describedby={localProblem ? "model-path-problem" : undefined}
+                onChange={(e) => { setLocalPath(e.target.value); setLocalProblem(""); }} />
+              <button type="submit" disabled={localBusy || !localPath.trim()}>{localBusy ? "Checking…" : "Use this model"}</button>
+            </div>
+            {localProblem && <p id="model-path-problem" className="problem" role="alert" dir="auto">{localProblem}</p>}
+          </form>
         </fieldset>
       )}
 
