@@ -26,8 +26,8 @@ _EXPORTS: dict[str, str] = {
     "Finding": "peftstudio.data.findings",
     "FixResult": "peftstudio.data.fixes",
     "HistogramBin": "peftstudio.data.findings",
-    "Preview": "peftstudio.data.preview",
-    "PreviewExample": "peftstudio.data.preview",
+    "Preview": "peftstudio.data.previews",
+    "PreviewExample": "peftstudio.data.previews",
     "Span": "peftstudio.data.template",
     "Structure": "peftstudio.data.findings",
     "TokenizedSplits": "peftstudio.data.build",
@@ -36,7 +36,7 @@ _EXPORTS: dict[str, str] = {
     "check_file": "peftstudio.data.check",
     "dataset_reference": "peftstudio.data.build",
     "planning_stats": "peftstudio.data.planning",
-    "preview": "peftstudio.data.preview",
+    "preview": "peftstudio.data.previews",
     "sample_path": "peftstudio.data.samples",
     "stats_of": "peftstudio.data.planning",
 }
@@ -58,6 +58,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from peftstudio.data.findings import CODES, FIXES, DataReport, DataStats, Finding, HistogramBin, Structure
     from peftstudio.data.fixes import FixResult, apply_fixes
     from peftstudio.data.planning import planning_stats, stats_of
-    from peftstudio.data.preview import Preview, PreviewExample, preview
+    from peftstudio.data.previews import Preview, PreviewExample, preview
     from peftstudio.data.samples import SAMPLES, sample_path
     from peftstudio.data.template import Span
