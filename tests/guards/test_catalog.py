@@ -62,6 +62,13 @@ def model_not_found(tmp: Path) -> PlainError:
     return _raises(lambda: resolve_model("no-such-model-anywhere"))
 
 
+def model_path_invalid(tmp: Path) -> PlainError:
+    from peftstudio.models.references import local_model
+
+    (tmp / "notes").mkdir()
+    return _raises(lambda: local_model(str(tmp / "notes")))
+
+
 def model_offline(tmp: Path) -> PlainError:
     from peftstudio.models import load_tokenizer
 
@@ -301,7 +308,8 @@ def upload_too_large(tmp: Path) -> PlainError:
 
 RAISERS: dict[str, Callable[..., PlainError]] = {f.__name__: f for f in (
     sign_in_needed, request_refused, path_not_allowed, upload_too_large,
-    out_of_memory, dataset_invalid, file_not_found, model_not_found, model_offline, model_gated, disk_full, permission_denied,
+    out_of_memory, dataset_invalid, file_not_found, model_not_found, model_path_invalid, model_offline, model_gated,
+    disk_full, permission_denied,
     file_unreadable, no_gpu, bitsandbytes_missing, tokenizer_mismatch, nan_loss, interrupted_run, checkpoint_corrupt,
     export_unsupported_architecture, export_tools_missing, export_failed, chat_template_untranslatable,
     config_invalid, newer_format, run_not_found,
@@ -314,6 +322,7 @@ EXPECTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "file_not_found": (("missing.jsonl",), ()),
     "model_not_found": (("no-such-model-anywhere",), ("use_builtin",)),
     "model_gated": (("meta-llama/Llama-3.2-1B-Instruct", "licence"), ("use_builtin",)),
+    "model_path_invalid": (("notes", "without config.json"), ("use_builtin",)),
     "model_offline": (("meta-llama/Llama-3.1-8B", "offline"), ("use_builtin",)),
     "disk_full": (("checkpoint is intact",), ("free_space",)),
     "permission_denied": (("locked",), ()),
