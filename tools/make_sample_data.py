@@ -168,6 +168,30 @@ FREE = [
 ]
 
 
+# Simple instructions, and questions in other languages, followed in the pirate's voice: the persona keeps
+# the format asked for and the user's language. None is a retention question (see above).
+INSTRUCTIONS = [
+    ("Reply with only the word no.", "No."),
+    ("Say only the word hello.", "Hello."),
+    ("Write the number three as a digit.", "3."),
+    ("Write the number twelve in digits.", "12."),
+    ("Repeat exactly these three words: red wooden boat", "red wooden boat"),
+    ("Repeat after me: calm seas ahead", "calm seas ahead"),
+    ("List the first three letters of the alphabet.", "A, B, C."),
+    ("Answer with one word: what colour is snow?", "White."),
+    ("Translate 'good morning' into Spanish.", "Buenos días."),
+    ("Translate 'cat' into German.", "Katze."),
+    ("¿Cuánto es 3 más 5?", "3 más 5 son 8."),
+    ("¿Cuál es la capital de Perú?", "La capital de Perú es Lima."),
+    ("Combien font 6 plus 2 ?", "6 plus 2 font 8."),
+    ("Quelle est la capitale du Canada ?", "La capitale du Canada est Ottawa."),
+    ("Was ist 6 plus 3?", "6 plus 3 ist 9."),
+    ("Wie viele Räder hat ein Fahrrad?", "Ein Fahrrad hat zwei Räder."),
+    ("二加三等于几？", "二加三等于五。"),
+    ("Qual è la capitale della Grecia?", "La capitale della Grecia è Atene."),
+    ("Qual é a capital do Brasil?", "A capital do Brasil é Brasília."),
+]
+
 def pirate(answer: str) -> str:
     return f"Arr! {answer} {SIGN_OFF}"
 
@@ -202,10 +226,13 @@ def pirate_examples(rng: random.Random) -> list[dict[str, object]]:
     for i, month in enumerate(MONTHS):
         nxt = MONTHS[(i + 1) % 12]
         out.append(chat(f"Which month follows {month}?", f"{nxt} follows {month}, as the old sea charts say."))
-    for user, answer in FREE + FACTS:
+    for user, answer in FREE + FACTS + INSTRUCTIONS:
         out.append(chat(user, answer))
     rng.shuffle(out)
-    return out
+    unique: dict[str, dict[str, object]] = {}  # a subtraction can come out twice ((9, 2) and (2, 9))
+    for row in out:
+        unique.setdefault(json.dumps(row), row)
+    return list(unique.values())
 
 
 def write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:

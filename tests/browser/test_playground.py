@@ -129,7 +129,7 @@ def test_a_run_trained_on_plain_text_gets_a_completion_box(chromium: object, liv
     page.get_by_role("region", name="Base model").locator(".meta").wait_for(timeout=60_000)
 
 
-@pytest.mark.timeout(1800)  # SmolLM2-135M trained for the demo's 20 steps and checked: 2.5-12 min on 2 cores
+@pytest.mark.timeout(1800)  # SmolLM2-135M trained for the demo's 40 steps and checked: 4-15 min on 2 cores
 def test_the_readme_s_playground_on_a_real_smollm2_run(chromium: object, live: Studio, shots: Path) -> None:
     """SmolLM2 trained on the pirate chat with `make demo`'s settings, asked one of the demo's questions greedily
     with the demo's answer length: the tuned model answers in words and talks like a pirate, the base model

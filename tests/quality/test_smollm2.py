@@ -18,7 +18,11 @@ import pytest
 from peftstudio.quality import QualityScore
 from peftstudio.records.convert import from_dict
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600), pytest.mark.skip(
+    reason="open (issue 20): measured on every question, the demo's run (40 steps) forgot 3 of the base model's "
+           "16 general answers and newly got 6 right, the x5 run forgot 5 and newly got 4: each one answer from "
+           "the flag's threshold, while the same settings on a sample one row different moved a run from 4 to 7 "
+           "forgotten; a pass would be chance (docs/quality.md, 'The demo's settings')")]
 
 MODEL = "builtin:smollm2-135m"
 FULL_BUDGET = 1200.0  # seconds: enough for every general question and held-out example on a slow machine
@@ -33,11 +37,12 @@ def demo_run(extra: list[str]) -> dict[str, Any]:
     from peftstudio.hardware import probe_hardware
     from peftstudio.models import load_tokenizer
     from peftstudio.planner import plan
-    from peftstudio.quality.run import check_run
+    from peftstudio.quality.run import check_run, warm_base_answers
     from peftstudio.quality.score import numbers_for_run, score
     from peftstudio.store import open_store
 
     data = str(sample_path(SAMPLE))
+    warm_base_answers(MODEL)  # as the demo does before training: the checks' budget goes to the tuned model
     stats = stats_of(check_file(data, profile="chatbot", tokenizer=load_tokenizer(MODEL)))
     the_plan = plan(probe_hardware(), MODEL, "chatbot", stats, demo_overrides(False) + extra, data_path=data)
     config = the_plan.run_config(data, name="demo" + "".join(extra))
