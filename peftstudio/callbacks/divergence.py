@@ -2,8 +2,10 @@
 
 `decide` is pure: the per-step losses so far -> a `Decision`. A non-finite loss always
 triggers; a rising loss triggers only after warm-up, when each of the last `patience`
-steps is both `ratio` times and `margin` nats above the lowest loss before them (normal
-step-to-step noise is far smaller). The callback decides right before the optimizer
+steps is both `ratio` times and `margin` nats above the lowest loss before them, taken as
+the lowest median of `min_history` consecutive steps (`typical_lowest`: a single lucky
+batch of varied-length data sat a quarter under its neighbours and made a healthy run look
+diverged). The callback decides right before the optimizer
 step and asks the session control to stop there (`peftstudio.callbacks.control`), so the
 update that would carry NaN into the weights never happens; the run pauses with the
 checkpoints it has (none is written for the bad step). The suggestions
@@ -40,6 +42,19 @@ def third(learning_rate: float) -> float:
     return float(f"{learning_rate / 3:.2g}")
 
 
+def typical_lowest(losses: Sequence[float], span: int) -> float:
+    """The lowest the loss has been, as the lowest median of `span` consecutive steps: one lucky batch (a few
+    short or easy examples) is not where the loss stood, and rising above it is noise, not divergence.
+
+    Example:
+        >>> typical_lowest([3.7, 3.3, 2.56, 3.5, 3.3, 3.9], 3), typical_lowest([2.0, 1.0], 3)
+        (3.3, 1.0)
+    """
+    if len(losses) < span:
+        return min(losses)
+    return min(sorted(losses[i:i + span])[span // 2] for i in range(len(losses) - span + 1))
+
+
 def decide(losses: Sequence[float], *, step: int, warmup_steps: int, learning_rate: float, clipping: bool = True,
            patience: int = 3, ratio: float = 1.5, margin: float = 1.0, min_history: int = 3) -> Decision:
     """Whether training diverged, from the per-optimizer-step `losses` (oldest first, latest last).
@@ -63,7 +78,7 @@ def decide(losses: Sequence[float], *, step: int, warmup_steps: int, learning_ra
     window = [float(v) for v in losses[-patience:]]
     if not before:
         return Decision.ok()
-    lowest = min(before)
+    lowest = typical_lowest(before, min_history)
     if all(v > lowest * ratio and v - lowest > margin for v in window):
         details.update(running_min=lowest, window=window)
         message = (f"Training diverged at step {step}: the loss rose to {latest:.3g}, far above its lowest value "

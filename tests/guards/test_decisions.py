@@ -234,3 +234,14 @@ def test_apply_changes_to_a_run_config() -> None:
     new = apply_changes(cfg, {"training.micro_batch_size": 2, "training.gradient_accumulation": 2, "name": "x"})
     assert (new.training.micro_batch_size, new.training.gradient_accumulation, new.name) == (2, 2, "x")
     assert new.lora == cfg.lora
+
+
+def test_one_lucky_batch_is_not_where_the_loss_stood() -> None:
+    """SmolLM2 at 2e-4 on varied-length chat, batches of 4 rows (benchmarks/varied_chat.py): the losses of a
+    healthy run, which the guard paused at step 20 when it measured the rise from the single 2.56."""
+    healthy = [3.71, 4.33, 4.44, 3.89, 3.31, 2.56, 3.52, 3.31, 3.91, 2.84, 3.37, 4.31, 3.78, 3.92, 3.05, 4.1, 3.25,
+               3.85, 3.92, 4.21]
+    assert not divergence.decide(healthy, step=20, warmup_steps=0, learning_rate=2e-4).triggered
+    diverged = [3.9, 3.6, 3.5, 3.42, 3.8, 10.4, 13.1, 17.5]  # SmolLM2 at 0.02 on the pirate sample
+    d = divergence.decide(diverged, step=8, warmup_steps=0, learning_rate=2e-2)
+    assert d.triggered and d.reason == Reason.LOSS_RISING
