@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from peftstudio.server import ServerSettings
-from tests.server.conftest import LOGIN, SESSION, Studio, serving
+from tests.server.conftest import LOGIN, Studio, local_studio
 
 CHROMIUM = os.environ.get("PEFTSTUDIO_CHROMIUM", "/usr/bin/chromium")
 # what Chromium needs on this closed network, as root, headless
@@ -50,11 +49,7 @@ def shots(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def live(tmp_path: Path, fresh_home: Path) -> Iterator[Studio]:
-    data_dir, upload_dir = tmp_path / "data", tmp_path / "uploads"
-    data_dir.mkdir()
-    settings = ServerSettings.create("127.0.0.1", 0, data_dirs=[str(data_dir)], upload_dir=upload_dir,
-                                     login_token=LOGIN, session_key=SESSION, failure_delay_s=0.0)
-    yield from serving(settings, data_dir, upload_dir)
+    yield from local_studio(tmp_path)
 
 
 def open_page(chromium: object, studio: Studio, *, dark: bool = False, hash: str = "", axe: bool = False) -> object:

@@ -12,21 +12,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from peftstudio.server import ServerSettings
 from tests.browser.conftest import open_page
-from tests.server.conftest import LOGIN, SESSION, Studio, serving
+from tests.server.conftest import Studio, local_studio
 from tests.server.tuned import make_tuned_run
 
 
 @pytest.fixture
 def small_uploads(tmp_path: Path, fresh_home: Path) -> Iterator[Studio]:
     """The studio with a 1 KB upload limit: a larger file opens the upload_too_large dialog over the wizard."""
-    data_dir, upload_dir = tmp_path / "data", tmp_path / "uploads"
-    data_dir.mkdir()
-    settings = ServerSettings.create("127.0.0.1", 0, data_dirs=[str(data_dir)], upload_dir=upload_dir,
-                                     login_token=LOGIN, session_key=SESSION, failure_delay_s=0.0,
-                                     max_upload_bytes=1000)
-    yield from serving(settings, data_dir, upload_dir)
+    yield from local_studio(tmp_path, max_upload_bytes=1000)
 
 
 def _at(page: Any, step: str) -> None:

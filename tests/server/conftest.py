@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import attrs
 import httpx
@@ -70,14 +71,20 @@ def serving(settings: ServerSettings, data_dir: Path, upload_dir: Path) -> Itera
     stop_workers()
 
 
-@pytest.fixture
-def studio(tmp_path: Path, fresh_home: Path) -> Iterator[Studio]:
+def local_studio(tmp_path: Path, **options: Any) -> Iterator[Studio]:
+    """A studio on 127.0.0.1 serving a data folder and an upload folder under `tmp_path`, signed in with the
+    test tokens; `options` go to `ServerSettings.create` (e.g. ``max_upload_bytes``)."""
     data_dir, upload_dir = tmp_path / "data", tmp_path / "uploads"
     data_dir.mkdir()
     settings = ServerSettings.create("127.0.0.1", 0, data_dirs=[str(data_dir)], upload_dir=upload_dir,
                                      login_token=LOGIN, session_key=SESSION, failure_delay_s=0.0,
-                                     max_upload_bytes=200_000)
+                                     **options)
     yield from serving(settings, data_dir, upload_dir)
+
+
+@pytest.fixture
+def studio(tmp_path: Path, fresh_home: Path) -> Iterator[Studio]:
+    yield from local_studio(tmp_path, max_upload_bytes=200_000)
 
 
 @pytest.fixture
