@@ -39,9 +39,7 @@ def test_full_demo_on_smollm2_teaches_the_sample_behaviour(tmp_path: Path, capsy
     print(f"demo took {time.monotonic() - start:.0f} s")
     assert code == 0, out[-3000:]  # 0 only if every export passed its test and the tuned answers changed
     assert "The tuned model learned the sample's pirate voice" in out
-    # the score's task and retention parts are shown, with what was forgotten; whether the demo's own run is
-    # flagged is decided by a few answers flipping (docs/quality.md: "The demo's settings"; issue 20 open), so
-    # the demo must say it in plain words when it is, and stay quiet when it is not
-    assert "  Task " in out and "  Retention " in out, out
-    flagged = "(flagged: the model forgot what it knew)" in out
-    assert ("The retention check flagged forgetting" in out) == flagged, out
+    # the score's task and retention parts are shown (with the drift); the demo's own run is not flagged
+    assert "  Task " in out and "  Retention " in out and " drift " in out, out
+    assert "(flagged: the model forgot what it knew)" not in out, out
+    assert "The retention check flagged forgetting" not in out, out

@@ -72,6 +72,8 @@ class RetentionCheck:
     tuned_right: int
     forgotten: tuple[Forgotten, ...] = field(default=(), converter=as_tuple)
     learned: int = 0  # wrong before, right after
+    drift: float | None = None  # nats per question (peftstudio.quality.retention.drift); None: not measured
+    drift_asked: int = 0  # the questions the drift was measured on
 
     @property
     def forgotten_count(self) -> int:

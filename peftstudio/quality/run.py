@@ -6,9 +6,12 @@ check) and the bundled general questions (the retention check) in small batches,
 time budget is spent: `BUDGET_SHARE` of the training time. At least one batch of each check runs,
 so both parts are measured; what the budget cut short is said in the report's notes.
 
-The base model's greedy answers depend only on its weights, the prompts and the answer length, so they
-are kept in a small cache (`base_answers`): the second run on a model spends the whole budget on the
-tuned model and asks about twice as many questions.
+Before the answers, both models score every general question's completed statements (`likelihoods`:
+one forward pass each, no generation), which gives the retention check its drift whatever the budget.
+
+The base model's greedy answers and likelihoods depend only on its weights and what is asked, so they
+are kept in a small cache (`base_answers`, `base_likelihoods`): the second run on a model spends the
+whole budget on the tuned model and asks about twice as many questions.
 
 Example:
     >>> budget_seconds(300.0)
@@ -26,11 +29,13 @@ from typing import Any
 from peftstudio.planner.estimates import CHECKS_SHARE
 from peftstudio.quality.checks import LABEL_ACCURACY, metric_for, task_check, words
 from peftstudio.quality.report import ChecksReport
-from peftstudio.quality.retention import Question, questions, retention_check
+from peftstudio.quality.retention import Question, drift, questions, retention_check
 
 BUDGET_SHARE = CHECKS_SHARE  # of the training time, as the plan states it
 TASK_EXAMPLES = 16  # held-out examples asked at most
 BATCH = 8  # prompts answered together
+SAFETY = 1.25  # a batch may take longer than the slowest so far (longer answers): stop with room to spare
+LIKELIHOOD_BATCH = 16  # completed statements scored together
 RETENTION_TOKENS = 32  # new tokens for a general question's answer
 TASK_TOKENS = (16, 64)  # the fewest and most new tokens for a held-out answer (from its reference's length)
 
@@ -47,9 +52,9 @@ def budget_seconds(training_seconds: float) -> float:
     return round(BUDGET_SHARE * max(training_seconds, 0.0), 1)
 
 
-def _base_cache_file(session: Any, conversations: Sequence[Messages], max_new_tokens: int) -> Path | None:
-    """The cache file of the base model's answers to one batch, named by a digest of what they depend on
-    (None: not cacheable)."""
+def _base_cache_file(session: Any, asked: Any) -> Path | None:
+    """The cache file of what the base model said to `asked` (any JSON value: the prompts and how they were
+    asked), named by a digest of what the result depends on (None: not cacheable)."""
     import hashlib
     import json
 
@@ -64,8 +69,8 @@ def _base_cache_file(session: Any, conversations: Sequence[Messages], max_new_to
         return None
     if not stamp:
         return None
-    what = [str(folder.resolve()), stamp, list(conversations), max_new_tokens,
-            str(getattr(session.tokenizer, "chat_template", "")), str(session.device)]
+    what = [str(folder.resolve()), stamp, asked, str(getattr(session.tokenizer, "chat_template", "")),
+            str(session.device)]
     key = hashlib.sha256(json.dumps(what, sort_keys=True).encode("utf-8")).hexdigest()
     return paths.sub("cache", "base-answers") / f"{key}.json"
 
@@ -81,21 +86,92 @@ def base_answers(session: Any, conversations: Sequence[Messages], *, max_new_tok
         ...                                                           max_new_tokens=4)
         True
     """
+    out = _cached(session, [list(conversations), max_new_tokens], len(conversations),
+                  lambda: answer(session, conversations, use_adapter=False, max_new_tokens=max_new_tokens))
+    return [str(a) for a in out]
+
+
+def base_likelihoods(session: Any, asked: Sequence[Question]) -> list[list[float]]:
+    """The base model's `likelihoods` of the questions' completed statements, from the cache when it has
+    scored them before.
+
+    Example:
+        >>> from peftstudio.playground import PlaygroundSession
+        >>> session = PlaygroundSession("builtin:tiny-llama", save_history=False)
+        >>> cat = [q for q in questions() if q.id == "en-cat-legs"]
+        >>> base_likelihoods(session, cat) == likelihoods(session, cat, use_adapter=False)
+        True
+    """
+    key = ["likelihoods", [[q.question, *q.completions()] for q in asked]]
+    out = _cached(session, key, len(asked), lambda: likelihoods(session, asked, use_adapter=False))
+    return [[float(x) for x in row] for row in out]
+
+
+def _cached(session: Any, asked: Any, n: int, compute: Callable[[], list[Any]]) -> list[Any]:
+    """`compute()`'s list of `n` results for the base model, kept in the cache under `asked`."""
     import json
 
     from peftstudio.files import atomic_write_text
 
-    path = _base_cache_file(session, conversations, max_new_tokens)
+    path = _base_cache_file(session, asked)
     if path is not None and path.is_file():
         try:
             cached = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(cached, list) and len(cached) == len(conversations):
-                return [str(a) for a in cached]
+            if isinstance(cached, list) and len(cached) == n:
+                return cached
         except (OSError, ValueError):
-            pass  # a damaged cache file is answered again and rewritten
-    out = answer(session, conversations, use_adapter=False, max_new_tokens=max_new_tokens)
+            pass  # a damaged cache file is computed again and rewritten
+    out = compute()
     if path is not None:
         atomic_write_text(path, json.dumps(out, ensure_ascii=False))
+    return out
+
+
+def likelihoods(session: Any, asked: Sequence[Question], *, use_adapter: bool) -> list[list[float]]:
+    """Each question's completed statements scored by the tuned (`use_adapter`) or the base model: the summed
+    log-probability of the statement's tokens after the question (as the model's answer), one list per question.
+
+    Rows are left-padded so that every statement ends the row, and only the last positions' logits are
+    computed (a large vocabulary times every prompt token would not fit a small machine).
+
+    Example:
+        >>> from peftstudio.playground import PlaygroundSession
+        >>> session = PlaygroundSession("builtin:tiny-llama", save_history=False)
+        >>> cat = [q for q in questions() if q.id == "en-cat-legs"]
+        >>> scores = likelihoods(session, cat, use_adapter=False)
+        >>> len(scores[0]) == len(cat[0].choices), all(x < 0 for x in scores[0])
+        (True, True)
+    """
+    import torch
+
+    from peftstudio.data.template import prompt_ids
+
+    tok = session.tokenizer
+    rows: list[tuple[list[int], list[int]]] = []
+    for q in asked:
+        prompt = prompt_ids(tok, [{"role": "user", "content": q.question}])
+        rows += [(prompt, tok(text, add_special_tokens=False)["input_ids"]) for text in q.completions()]
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    scores: list[float] = []
+    off = session.model.disable_adapter() if session.has_adapter and not use_adapter else contextlib.nullcontext()
+    with off, torch.no_grad():
+        for i in range(0, len(rows), LIKELIHOOD_BATCH):
+            chunk = rows[i:i + LIKELIHOOD_BATCH]
+            width = max(len(p) + len(a) for p, a in chunk)
+            keep = max(len(a) for _, a in chunk) + 1
+            ids = torch.tensor([[pad] * (width - len(p) - len(a)) + p + a for p, a in chunk], device=session.device)
+            mask = torch.tensor([[0] * (width - len(p) - len(a)) + [1] * (len(p) + len(a)) for p, a in chunk],
+                                device=session.device)
+            positions = (mask.cumsum(-1) - 1).clamp(min=0)
+            logits = session.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=False,
+                                   logits_to_keep=keep).logits[:, -keep:].float().log_softmax(-1)
+            for row, (_, a) in zip(logits, chunk, strict=True):
+                target = torch.tensor(a, device=session.device)
+                scores.append(float(row[keep - len(a) - 1:keep - 1].gather(-1, target[:, None]).sum()))
+    out, at = [], 0
+    for q in asked:
+        out.append(scores[at:at + len(q.choices)])
+        at += len(q.choices)
     return out
 
 
@@ -113,9 +189,10 @@ def warm_base_answers(reference: str) -> int:
     session = PlaygroundSession(reference, save_history=False)
     batches = [[[{"role": "user", "content": q.question}] for q in questions()[i:i + BATCH]]
                for i in range(0, len(questions()), BATCH)]
+    base_likelihoods(session, [q for q in questions() if q.choices])
     fresh = 0
     for batch in batches:
-        cached = _base_cache_file(session, batch, RETENTION_TOKENS)
+        cached = _base_cache_file(session, [batch, RETENTION_TOKENS])
         if cached is None or not cached.is_file():
             fresh += len(batch)
         base_answers(session, batch, max_new_tokens=RETENTION_TOKENS)
@@ -208,6 +285,8 @@ def run_checks(session: Any, config: Any, *, budget: float, clock: Callable[[], 
         _task_tokens(references, session.tokenizer) if references else 0)
     queues = {"retention": [[{"role": "user", "content": q.question}] for q in general], "task": conversations}
     tokens = {"retention": RETENTION_TOKENS, "task": task_tokens}
+    scored = [q for q in general if q.choices]  # the drift: every question with choices, whatever the budget
+    moved = drift(base_likelihoods(session, scored), likelihoods(session, scored, use_adapter=True)) if scored else None
     answers: dict[str, tuple[list[str], list[str]]] = {"retention": ([], []), "task": ([], [])}
     slowest = {kind: 0.0 for kind in queues}  # the longest batch of each kind so far, to stop before the budget
     while any(len(answers[k][0]) < len(queues[k]) for k in queues):
@@ -215,7 +294,7 @@ def run_checks(session: Any, config: Any, *, budget: float, clock: Callable[[], 
             done = len(answers[kind][0])
             if done >= len(queue):
                 continue
-            if done and clock() - start + slowest[kind] > budget:
+            if done and clock() - start + SAFETY * slowest[kind] > budget:
                 queues[kind] = queue[:done]  # the budget is spent: what was answered so far is the check
                 continue
             began = clock()
@@ -230,7 +309,8 @@ def run_checks(session: Any, config: Any, *, budget: float, clock: Callable[[], 
                      f"and {n_task} of {len(conversations)} held-out examples")
     if not conversations:
         notes.append("no held-out examples with an answer to compare: the task check was left out")
-    retention = retention_check(general[:n_general], *answers["retention"]) if n_general else None
+    retention = retention_check(general[:n_general], *answers["retention"], drift=moved,
+                                drift_asked=len(scored)) if n_general else None
     task = None
     if n_task:
         prompts = [c[-1]["content"] for c in conversations[:n_task]]
@@ -255,4 +335,4 @@ def check_run(store: Any, run_id: str, *, budget: float | None = None) -> Checks
     return run_checks(session, run.config, budget=budget, started=started)
 
 
-__all__ = ["BUDGET_SHARE", "answer", "base_answers", "warm_base_answers", "budget_seconds", "check_run", "held_out", "run_checks"]
+__all__ = ["BUDGET_SHARE", "answer", "base_answers", "base_likelihoods", "likelihoods", "warm_base_answers", "budget_seconds", "check_run", "held_out", "run_checks"]

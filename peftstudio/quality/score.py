@@ -43,7 +43,7 @@ from attrs import field, frozen
 
 from peftstudio.quality.checks import FULL_MARKS
 from peftstudio.quality.report import ChecksReport
-from peftstudio.quality.retention import forgetting
+from peftstudio.quality.retention import DRIFT_LIMIT, forgetting, forgetting_said
 from peftstudio.tuples import as_tuple
 
 SMALL_DATA = 200  # examples; fewer than this and coverage points shrink
@@ -190,10 +190,11 @@ def score(n: RunNumbers) -> QualityScore:
         >>> from peftstudio.quality.report import Forgotten, RetentionCheck, TaskCheck
         >>> lost = (Forgotten("q", ("a",), "a", "b"),) * 5
         >>> checks = ChecksReport(task=TaskCheck("label accuracy", 20, base=0.4, tuned=0.9),
-        ...                       retention=RetentionCheck(asked=40, base_right=20, tuned_right=15, forgotten=lost))
+        ...                       retention=RetentionCheck(asked=40, base_right=20, tuned_right=15, forgotten=lost,
+        ...                                          drift=1.1, drift_asked=40))
         >>> q = score(RunNumbers(train_losses=(2.0, 1.9, 1.8), steps=3, learning_rate=1e-3, checks=checks))
         >>> q.total, q.flags, [p.name for p in q.parts]
-        (60, ('forgetting',), ['stability', 'task', 'retention'])
+        (54, ('forgetting',), ['stability', 'task', 'retention'])
         >>> q.suggestions[0][:60]
         'Lower the learning rate to 0.00033 (a third of 0.001), train'
     """
@@ -257,11 +258,12 @@ def score(n: RunNumbers) -> QualityScore:
         notes["_task_gain"] = t.gain
     if checks is not None and checks.retention is not None and checks.retention.base_right:  # else: nothing to forget
         r = checks.retention
-        points = 50 * _clamp(1 - (1 - r.kept) / 0.5)
+        points = 50 * _clamp(1 - (1 - r.kept) / 0.5) * drift_factor(r.drift)
+        moved = f"; drift {r.drift:.2f} on {r.drift_asked}" if r.drift is not None else ""
         parts.append(QualityPart("retention", "Retention", points, 50,
                                  f"forgot {r.forgotten_count} of the {r.base_right} general questions the base "
                                  f"model answered right (newly right {r.learned}; {r.asked} asked, tuned right "
-                                 f"{r.tuned_right})"))
+                                 f"{r.tuned_right}{moved})"))
         notes["retention"] = 1 - points / 50
         if forgetting(r):
             flags = ("forgetting",)
@@ -273,6 +275,16 @@ def score(n: RunNumbers) -> QualityScore:
     return QualityScore(total, tuple(parts), _suggestions(n, notes, flags), checks=checks, flags=flags)
 
 
+def drift_factor(drift: float | None) -> float:
+    """The share of the retention points the drift leaves: all up to half of `DRIFT_LIMIT`, none from 1.5 times it.
+
+    Example:
+        >>> drift_factor(None), drift_factor(0.2), round(drift_factor(DRIFT_LIMIT), 6), drift_factor(0.7)
+        (1.0, 1.0, 0.5, 0.0)
+    """
+    return 1.0 if drift is None else _clamp((1.5 * DRIFT_LIMIT - drift) / DRIFT_LIMIT)
+
+
 def _suggestions(n: RunNumbers, notes: dict[str, float], flags: tuple[str, ...] = ()) -> tuple[str, ...]:
     ranked: list[tuple[float, str]] = []
     epochs_seen = notes.get("_epochs")
@@ -280,9 +292,8 @@ def _suggestions(n: RunNumbers, notes: dict[str, float], flags: tuple[str, ...] 
     if "forgetting" in flags and retention is not None:
         fewer = f"train fewer epochs (fewer than {n.steps} steps)" if n.steps else "train fewer epochs"
         text = (f"Lower the learning rate to {n.learning_rate / 3:.2g} (a third of {n.learning_rate:g}), {fewer}, "
-                f"use a smaller LoRA rank ({max(n.rank // 2, 1)}) or mix general examples into your data: the "
-                f"tuned model forgot {retention.forgotten_count} of the {retention.base_right} general answers the "
-                f"base model knew (and newly got {retention.learned} right).")
+                f"use a smaller LoRA rank ({max(n.rank // 2, 1)}) or mix general examples into your data: "
+                + forgetting_said(retention))
         ranked.append((2.0, text))
     task_gain = notes.get("_task_gain")
     if task_gain is not None and task_gain <= NO_GAIN and notes.get("task", 0) > 0:

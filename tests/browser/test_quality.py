@@ -69,8 +69,9 @@ def test_the_parts_on_the_dashboard_and_in_compare(chromium: object, live: Studi
     card = page.get_by_role("region", name=re.compile("^Quality score"))
     _shows_parts(card, q)
     expect(card.get_by_test_id("forgetting")).to_contain_text(
-        "Flagged for forgetting: the tuned model forgot what the base model knew. Of the 10 general questions the "
-        "base model answered right, the tuned model got 4 wrong")
+        "Flagged for forgetting: the tuned model lost what the base model knew. Its beliefs about general facts "
+        "moved 1.30 nats per question from the base model's (the drift, over 40 questions). Of the 10 general "
+        "questions the base model answered right, the tuned model got 4 wrong")
     forgotten = card.get_by_role("list", name="Forgotten questions").get_by_role("listitem")
     expect(forgotten).to_have_count(4)
     expect(forgotten.first).to_contain_text("How many legs does a cat have? (expected 4 / four)")

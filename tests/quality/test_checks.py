@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import attrs
 import pytest
 
@@ -20,7 +22,7 @@ from peftstudio.quality import (
     task_check,
     token_f1,
 )
-from peftstudio.quality.retention import Question, answer_right, questions
+from peftstudio.quality.retention import Question, answer_right, forgetting_said, questions
 
 LABELS = ("positive", "negative", "neutral")
 
@@ -115,8 +117,8 @@ def test_answers_that_only_churn_are_not_flagged_but_still_listed() -> None:
     from peftstudio.quality.report import Forgotten
 
     lost = tuple(Forgotten(f"q{i}", ("a",), "a", "b") for i in range(5))
-    assert forgetting(RetentionCheck(asked=40, base_right=16, tuned_right=14, forgotten=lost, learned=3))
-    churn = RetentionCheck(asked=40, base_right=16, tuned_right=16, forgotten=lost, learned=5)
+    assert forgetting(RetentionCheck(asked=40, base_right=8, tuned_right=6, forgotten=lost, learned=3))
+    churn = RetentionCheck(asked=40, base_right=8, tuned_right=8, forgotten=lost, learned=5)
     assert not forgetting(churn) and churn.forgotten_count == 5
 
 
@@ -132,9 +134,42 @@ def test_one_slip_is_not_forgetting_but_several_are() -> None:
     from peftstudio.quality.report import Forgotten
 
     slip = Forgotten("q", ("a",), "a", "b")
-    assert not forgetting(RetentionCheck(asked=40, base_right=4, tuned_right=3, forgotten=(slip,)))  # FORGET_MIN
-    assert not forgetting(RetentionCheck(asked=40, base_right=16, tuned_right=13, forgotten=(slip,) * 3))  # < 1/4
-    assert forgetting(RetentionCheck(asked=40, base_right=16, tuned_right=12, forgotten=(slip,) * 4))
+    assert not forgetting(RetentionCheck(asked=40, base_right=1, tuned_right=0, forgotten=(slip,)))  # FORGET_MIN
+    # a few answers flip with any change of the weights: without a large drift, under half is not forgetting
+    assert not forgetting(RetentionCheck(asked=40, base_right=16, tuned_right=12, forgotten=(slip,) * 5))
+    assert forgetting(RetentionCheck(asked=40, base_right=16, tuned_right=8, forgotten=(slip,) * 8))
+
+
+def test_the_drift_is_the_mean_divergence_of_the_choice_shares() -> None:
+    from peftstudio.quality.retention import drift, shares
+
+    same = [[-1.0, -2.0, -3.0], [-0.5, -4.0, -4.0]]
+    assert drift(same, same) == 0.0
+    assert drift(same, [[x + 7.0 for x in row] for row in same]) == 0.0  # a shift of every choice alike: style
+    # one question of two swaps its belief from 0.9/0.1 to 0.1/0.9: KL = 0.8 ln 9, over two questions
+    base, tuned = [[math.log(0.9), math.log(0.1)], [0.0, 0.0]], [[math.log(0.1), math.log(0.9)], [0.0, 0.0]]
+    assert drift(base, tuned) == pytest.approx(0.8 * math.log(9) / 2, abs=1e-4)
+    assert sum(shares([-1.0, -2.0])) == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        drift(same, same[:1])
+
+
+def test_a_large_drift_flags_forgetting_whatever_the_greedy_answers() -> None:
+    from peftstudio.quality import RetentionCheck
+    from peftstudio.quality.retention import DRIFT_LIMIT
+
+    gentle = RetentionCheck(asked=40, base_right=16, tuned_right=16, drift=DRIFT_LIMIT / 2, drift_asked=40)
+    moved = RetentionCheck(asked=40, base_right=16, tuned_right=16, drift=DRIFT_LIMIT * 2, drift_asked=40)
+    assert not forgetting(gentle) and forgetting(moved)
+    assert f"drift {DRIFT_LIMIT * 2:.2f} nats per question over 40" in forgetting_said(moved)
+
+
+def test_every_bundled_question_has_a_statement_and_right_first_choices() -> None:
+    for q in questions():
+        assert q.statement.count("{}") == 1 and len(q.choices) >= 3, q.id
+        assert len(set(q.choices)) == len(q.choices), q.id
+        assert answer_right(q.choices[0], q.accepted), q.id
+        assert not any(answer_right(c, q.accepted) for c in q.choices[1:]), q.id
 
 
 def test_the_bundled_set_is_a_few_dozen_questions_in_several_languages() -> None:
@@ -152,14 +187,15 @@ HEALTHY = RunNumbers(train_losses=tuple(2.5 - 0.01 * i for i in range(100)), val
                      learning_rate=2e-3, rank=16)
 
 
-def _with(task_tuned: float, base_right: int, forgotten: int) -> RunNumbers:
+def _with(task_tuned: float, base_right: int, forgotten: int, drift: float | None = None) -> RunNumbers:
     from peftstudio.quality import RetentionCheck, TaskCheck
     from peftstudio.quality.report import Forgotten
 
     lost = tuple(Forgotten(f"q{i}", ("a",), "a", "b") for i in range(forgotten))
     checks = ChecksReport(task=TaskCheck("reference similarity", 16, base=0.2, tuned=task_tuned),
                           retention=RetentionCheck(asked=40, base_right=base_right,
-                                                   tuned_right=base_right - forgotten, forgotten=lost))
+                                                   tuned_right=base_right - forgotten, forgotten=lost,
+                                                   drift=drift, drift_asked=40))
     return attrs.evolve(HEALTHY, checks=checks)
 
 
@@ -174,8 +210,12 @@ def test_the_score_shows_task_and_retention_with_what_they_measured() -> None:
 
 def test_forgetting_is_flagged_caps_the_score_and_names_the_learning_rate() -> None:
     healthy = score(HEALTHY)
-    q = score(_with(0.45, 20, 6))
+    q = score(_with(0.45, 20, 6, drift=1.1))
     assert q.forgetting and q.flags == ("forgetting",)
+    assert "drift 1.10 nats per question" in q.suggestions[0]
+    assert "drift 1.10 on 40" in q.parts[-1].measured
+    gentle = score(_with(0.45, 20, 6, drift=0.25))  # the same answers lost, the beliefs barely moved: churn
+    assert not gentle.forgetting and gentle.total > q.total
     assert q.total <= FORGETTING_CAP < healthy.total  # the loss alone said "good"
     assert "learning rate to 0.00067 (a third of 0.002)" in q.suggestions[0]
     assert "smaller LoRA rank (8)" in q.suggestions[0] and "forgot 6 of the 20" in q.suggestions[0]

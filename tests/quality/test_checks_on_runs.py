@@ -132,3 +132,33 @@ def test_the_suggestions_follow_from_what_went_wrong(session: PlaygroundSession,
     assert not flat.forgetting
     assert any(s.startswith("Add more or cleaner examples, or train for more steps") for s in flat.suggestions)
     assert not any("Lower the learning rate" in s for s in flat.suggestions)
+
+
+def test_the_likelihoods_of_padded_rows_are_those_of_each_statement_alone(session: PlaygroundSession) -> None:
+    import torch
+
+    from peftstudio.data.template import prompt_ids
+    from peftstudio.quality.retention import questions
+    from peftstudio.quality.run import likelihoods
+
+    asked = [q for q in questions() if q.id in ("en-cat-legs", "en-capital-uk", "zh-capital", "en-count")]
+    batched = likelihoods(session, asked, use_adapter=False)  # rows of several lengths, left-padded together
+    tok = session.tokenizer
+    for q, scores in zip(asked, batched, strict=True):
+        prompt = prompt_ids(tok, [{"role": "user", "content": q.question}])
+        for text, got in zip(q.completions(), scores, strict=True):
+            answer = tok(text, add_special_tokens=False)["input_ids"]
+            with torch.no_grad():
+                logits = session.model(input_ids=torch.tensor([prompt + answer])).logits[0].float().log_softmax(-1)
+            alone = sum(float(logits[len(prompt) + i - 1, t]) for i, t in enumerate(answer))
+            assert got == pytest.approx(alone, abs=1e-3), text
+
+
+def test_the_drift_is_measured_on_every_question_whatever_the_budget(session: PlaygroundSession) -> None:
+    from peftstudio.data import sample_path
+    from peftstudio.quality.retention import questions
+
+    cfg = config(sample_path("pirate_chat.jsonl"))
+    report = run_checks(session, cfg, budget=0.0)  # no adapter: the tuned model is the base, no drift at all
+    assert report.retention is not None and report.retention.asked < len(questions())
+    assert report.retention.drift == 0.0 and report.retention.drift_asked == len(questions())

@@ -27,7 +27,8 @@ def flagged_score() -> QualityScore:
         task=TaskCheck("reference similarity", 8, base=0.1, tuned=0.3,
                        changed=(ExampleChange("What is the capital of Italy?", "Arr! Rome.", "Rome.", "Arr! Rome!",
                                               0.2, 0.9),)),
-        retention=RetentionCheck(asked=40, base_right=10, tuned_right=6, forgotten=(CAT,) * 4),
+        retention=RetentionCheck(asked=40, base_right=10, tuned_right=6, forgotten=(CAT,) * 4, drift=1.3,
+                                 drift_asked=40),
         seconds=12.0, budget_seconds=30.0)
     n = RunNumbers(train_losses=tuple(2.5 - 0.01 * i for i in range(40)), val_losses=(2.0, 1.8), base_val_loss=2.4,
                    final_val_loss=1.8, steps=40, steps_per_epoch=20, train_examples=300, learning_rate=1e-2,

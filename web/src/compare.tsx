@@ -172,7 +172,8 @@ function QualityParts({ ids, names, qualities }: { ids: string[]; names: Record<
           {parts.map((p) => <tr key={p.name}><th scope="row">{p.title}</th>{ids.map((id) => <td key={id}>{cell(qualities[id], p.name)}</td>)}</tr>)}
           <tr><th scope="row">Forgotten answers</th>{ids.map((id) => {
             const r = qualities[id]?.checks?.retention;
-            return <td key={id}>{r ? `${r.forgotten.length} of the ${r.base_right} the base model knew` : "–"}</td>;
+            return <td key={id}>{r ? `${r.forgotten.length} of the ${r.base_right} the base model knew`
+              + (r.drift != null ? `; drift ${r.drift.toFixed(2)}` : "") : "–"}</td>;
           })}</tr>
           <tr><th scope="row">Flagged</th>{ids.map((id) => {
             const q = qualities[id];

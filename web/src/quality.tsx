@@ -30,7 +30,10 @@ interface Forgotten {
 
 export interface Checks {
   task: { metric: string; examples: number; base: number; tuned: number; changed: ExampleChange[]; language: string } | null;
-  retention: { asked: number; base_right: number; tuned_right: number; forgotten: Forgotten[]; learned: number } | null;
+  retention: {
+    asked: number; base_right: number; tuned_right: number; forgotten: Forgotten[]; learned: number;
+    drift?: number | null; drift_asked?: number;
+  } | null;
   seconds: number;
   budget_seconds: number;
   notes: string[];
@@ -72,7 +75,9 @@ export function QualityCard({ quality: q }: { quality: Quality }) {
       <h2 id="quality-title">Quality score <span data-testid="quality-total">{q.total}/100</span></h2>
       {flagged(q) && retention && (
         <p className="problem" data-testid="forgetting">
-          Flagged for forgetting: the tuned model forgot what the base model knew. Of the {retention.base_right} general
+          Flagged for forgetting: the tuned model lost what the base model knew.
+          {retention.drift != null ? ` Its beliefs about general facts moved ${retention.drift.toFixed(2)} nats per question
+          from the base model's (the drift, over ${retention.drift_asked} questions).` : ""} Of the {retention.base_right} general
           questions the base model answered right, the tuned model got {retention.forgotten.length} wrong
           {retention.learned ? ` (and ${retention.learned} newly right)` : ""}. The score is held down for it, whatever the loss.
         </p>
