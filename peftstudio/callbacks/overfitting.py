@@ -214,7 +214,10 @@ class OverfittingGuard(L.Callback):
 
 
 def base_validation_loss(trainer: L.Trainer, pl_module: L.LightningModule) -> tuple[float | None, int]:
-    """The token-weighted validation loss of the model as it is now (no gradients, eval mode)."""
+    """The token-weighted validation loss of the model as it is now (no gradients, eval mode).
+
+    A module with a ``loss(batch)`` method (`peftstudio.engine.module.LoraModule`: output logits for the
+    predicted tokens only) computes it as validation does; any other is asked for ``module(batch).loss``."""
     datamodule = getattr(trainer, "datamodule", None)
     if datamodule is None or not hasattr(datamodule, "val_dataloader"):
         return None, 0
@@ -231,7 +234,7 @@ def base_validation_loss(trainer: L.Trainer, pl_module: L.LightningModule) -> tu
                 predicted = int((batch["labels"][:, 1:] != -100).sum())
                 if not predicted:  # nothing to predict (a rank's filler batch): it weighs nothing
                     continue
-                loss = pl_module(batch).loss
+                loss = pl_module.loss(batch) if callable(getattr(pl_module, "loss", None)) else pl_module(batch).loss
                 total += torch.tensor([float(loss) * predicted, predicted], dtype=torch.float64, device=total.device)
     finally:
         pl_module.train(was_training)

@@ -54,3 +54,24 @@ def test_soft_capped_logits_are_left_to_the_model() -> None:
     model = tiny_llama()
     model.config.final_logit_softcapping = 30.0
     assert not supports_selective_loss(model)
+
+
+def test_the_base_validation_loss_through_the_selective_loss_is_the_models_own() -> None:
+    """The base model's validation loss (before the first step) now takes the selective path: same value."""
+    from types import SimpleNamespace
+
+    from peftstudio.callbacks.overfitting import base_validation_loss
+    from peftstudio.engine.module import LoraModule
+    from peftstudio.records import TrainingSettings
+
+    batches = list(_batches().values())
+    module = LoraModule(tiny_llama(), LoraSettings(rank=4, alpha=8, dropout=0.0), TrainingSettings())
+    trainer = SimpleNamespace(datamodule=SimpleNamespace(val_dataloader=lambda: batches), world_size=1)
+    loss, tokens = base_validation_loss(trainer, module)  # type: ignore[arg-type]
+    assert module.training  # left as it was found
+    module.eval()
+    weights = [int((b["labels"][:, 1:] != -100).sum()) for b in batches]
+    with torch.no_grad():
+        own = sum(float(_own_loss(module.model, b)) * w for b, w in zip(batches, weights, strict=True))
+    assert tokens == sum(weights)
+    assert loss == pytest.approx(own / sum(weights), rel=1e-6)
