@@ -32,9 +32,31 @@ GB = 1024**3  # binary gigabytes, as operating systems and nvidia-smi count them
 MEMORY_BUDGET = 0.85
 #: On a processor, micro-batches beyond this are no faster; they only take memory.
 CPU_MAX_MICRO_BATCH = 4
+#: The most of the training time the checks on held-out examples may take, all evaluations together.
+EVAL_SHARE = 0.1
+#: What a forward pass costs against a LoRA training step on the same tokens (the frozen weights need no
+#: gradients of their own, so the backward pass costs about one forward).
+FORWARD_SHARE = 0.5
 #: What the planner assumes about the data when it has no statistics.
 ASSUMED_STATS = DatasetStats(rows=1000, tokens_min=30, tokens_median=250, tokens_p95=600, tokens_max=1000,
                              tokens_total=280_000)
+
+
+def _eval_cost(validation_fraction: float) -> float:
+    """One evaluation's cost as a share of one pass of training."""
+    held = min(max(validation_fraction, 0.0), 0.9)
+    return held / (1 - held) * FORWARD_SHARE
+
+
+def evaluations_per_epoch(wanted: int, validation_fraction: float) -> int:
+    """How many times per pass to evaluate: the profile's `wanted`, fewer when they would take more than
+    `EVAL_SHARE` of the training time, and at least once.
+
+    Example:
+        >>> evaluations_per_epoch(4, 0.1), evaluations_per_epoch(4, 0.02), evaluations_per_epoch(4, 0.3)
+        (1, 4, 1)
+    """
+    return max(1, min(wanted, int(EVAL_SHARE / _eval_cost(validation_fraction)))) if validation_fraction > 0 else wanted
 
 
 def truncated_fraction(stats: DatasetStats, length: int) -> float:
@@ -344,10 +366,17 @@ def choose_settings(hw: HardwareProfile, spec: ModelSpec, profile: Profile, stat
         if values["max_steps"]:
             steps = values["max_steps"]
             values["steps"] = steps
-    every = max(1, steps_per_epoch // profile.evaluations_per_epoch)
-    put("eval_every_steps", every, f"Checks the model on the held-out examples {profile.evaluations_per_epoch} "
-        "times per pass, to catch overfitting early.")
-    put("checkpoint_every_steps", every, "Saves progress as often as it checks the model, so a stop loses little.")
+    evaluations = evaluations_per_epoch(profile.evaluations_per_epoch, values["validation_fraction"])
+    every = max(1, steps_per_epoch // evaluations)
+    cost = "" if evaluations == profile.evaluations_per_epoch else (
+        f" (not {profile.evaluations_per_epoch}: with {values['validation_fraction']:.0%} held out, each check costs "
+        f"about {_eval_cost(values['validation_fraction']):.0%} of a pass, and the checks may take "
+        f"{EVAL_SHARE:.0%} of the training time)")
+    put("eval_every_steps", every, f"Checks the model on the held-out examples {evaluations} time"
+        f"{'s' if evaluations > 1 else ''} per pass, to catch overfitting early{cost}.")
+    every_save = max(1, steps_per_epoch // profile.evaluations_per_epoch)
+    put("checkpoint_every_steps", every_save, f"Saves progress {profile.evaluations_per_epoch} times per pass, so a "
+        "stop loses little.")
     put("warmup_ratio", 0.03, "The learning rate rises gently over the first 3% of steps, which avoids an "
         "unstable start.")
     put("lr_scheduler", "cosine", "The learning rate then falls smoothly to zero (cosine), which usually ends "

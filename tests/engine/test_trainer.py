@@ -195,3 +195,12 @@ def test_deterministic_runs_turn_on_torchs_deterministic_algorithms(tmp_path: Pa
         assert exact.deterministic and torch.are_deterministic_algorithms_enabled()
     finally:
         torch.use_deterministic_algorithms(before)
+
+
+def test_fewer_evaluations_leave_the_training_losses_unchanged(tmp_path: Path, examples: Examples) -> None:
+    """The planner now evaluates once per pass where four would cost too much (issue 21): evaluation must not
+    touch training (eval mode draws no dropout masks; the data order has its own generator)."""
+    often, reports_often = _run(tmp_path / "often", examples, max_steps=12, eval_every_steps=2)
+    rarely, reports_rarely = _run(tmp_path / "rarely", examples, max_steps=12, eval_every_steps=12)
+    assert _losses(reports_often) == _losses(reports_rarely)  # bit for bit, dropout 0.1 included
+    assert often.status == rarely.status == "completed"

@@ -292,3 +292,16 @@ def test_probing_a_machine_without_an_nvidia_driver_does_not_load_torch() -> Non
            "print('torch' in sys.modules, len(h.gpus))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False 0"
+
+
+def test_evaluations_are_capped_by_their_cost_with_the_reason() -> None:
+    """Four evaluations a pass over 10% held out cost about 22% of the training time: the plan evaluates once a
+    pass and says why; a small held-out share keeps the profile's four; checkpoints keep their cadence."""
+    p = plan(cpu_machine(), "builtin:smollm2-135m", "chatbot", STATS)
+    steps_per_epoch = p.settings["steps"].value // p.settings["epochs"].value
+    every = p.settings["eval_every_steps"]
+    assert every.value == steps_per_epoch and "1 time per pass" in every.reason
+    assert "(not 4: with 10% held out, each check costs about 6% of a pass" in every.reason
+    assert p.settings["checkpoint_every_steps"].value == steps_per_epoch // 4
+    small = plan(cpu_machine(), "builtin:smollm2-135m", "chatbot", STATS, ["validation_fraction=0.02"])
+    assert "4 times per pass" in small.settings["eval_every_steps"].reason
