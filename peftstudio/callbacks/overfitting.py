@@ -234,7 +234,8 @@ def base_validation_loss(trainer: L.Trainer, pl_module: L.LightningModule) -> tu
                 predicted = int((batch["labels"][:, 1:] != -100).sum())
                 if not predicted:  # nothing to predict (a rank's filler batch): it weighs nothing
                     continue
-                loss = pl_module.loss(batch) if callable(getattr(pl_module, "loss", None)) else pl_module(batch).loss
+                own_loss = getattr(pl_module, "loss", None)
+                loss = own_loss(batch) if callable(own_loss) else pl_module(batch).loss
                 total += torch.tensor([float(loss) * predicted, predicted], dtype=torch.float64, device=total.device)
     finally:
         pl_module.train(was_training)
