@@ -25,7 +25,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "phi3": ("phi-4-mini", "phi-3.5-mini"),
     "mistral": ("mistral-7b",),
     "gpt_oss": ("gpt-oss-20b",),
-    "gemma4": (),
+    "gemma4": ("gemma4-e2b", "gemma4-e4b"),
 }
 
 VOCAB = 512

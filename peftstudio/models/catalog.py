@@ -36,6 +36,14 @@ _PHI3 = dict(attention_modules=("qkv_proj", "o_proj"), mlp_modules=("gate_up_pro
 _QWEN3 = dict(head_dim_override=128, qk_norm=True)
 _GEMMA3 = dict(tie_embeddings=True, head_dim_override=256, norms_per_layer=4, qk_norm=True, sliding_window=512)
 _LLAMA_GATED = dict(gated=True)
+_QWEN3_5 = dict(head_dim_override=256, qk_norm=True, attention_output_gate=True, linear_key_heads=16,
+                linear_key_head_dim=128, linear_value_head_dim=128, linear_conv_kernel=4)
+# Gemma 4: 512-wide heads in the global layers, values normed too, per-layer embeddings of 256 values per
+# layer over the whole vocabulary, logits soft-capped at 30.
+_GEMMA4 = dict(tie_embeddings=True, head_dim_override=256, global_head_dim=512, norms_per_layer=4, qk_norm=True,
+               value_norm=True, sliding_window=512, per_layer_input_size=256, per_layer_vocab_size=262144,
+               logit_softcap=True)
+
 # Each entry's `source` says where its shapes were checked (the published config.json, read through copies
 # quoted in public code, since this machine has no Hub access). Parameter counts are computed from the
 # shapes and checked against the published totals in tests/planner/test_catalog.py.
@@ -65,14 +73,43 @@ MODEL_CATALOG: tuple[ModelSpec, ...] = (
     # attention with an output gate. text_config of Qwen/Qwen3.5-0.8B's config.json (two public copies agree).
     # The language model only: the checkpoint also holds a vision encoder, which text training leaves alone.
     _spec("qwen3.5-0.8b", "Qwen/Qwen3.5-0.8B", "Qwen3.5 0.8B", "qwen3_5_text", 24, 1024, 3584, 8, 2, 248320,
-          262144, tie_embeddings=True, head_dim_override=256, qk_norm=True, attention_output_gate=True,
-          linear_layers=18, linear_key_heads=16, linear_value_heads=16, linear_key_head_dim=128,
-          linear_value_head_dim=128, linear_conv_kernel=4, aliases=("Qwen/Qwen3.5-0.8B-Base",),
-          source="Qwen/Qwen3.5-0.8B config.json (text_config)"),
+          262144, tie_embeddings=True, linear_layers=18, linear_value_heads=16, aliases=("Qwen/Qwen3.5-0.8B-Base",),
+          source="Qwen/Qwen3.5-0.8B config.json (text_config)", **_QWEN3_5),
+    # The larger small sizes: text_config of Qwen/Qwen3.5-{2B,4B,9B}'s config.json as quoted in public code
+    # (Megatron argument scripts of the miles/slime trainers, a JAX port's table of the four sizes, and
+    # the 9B's whole text_config in a test); they agree. 9B unties its output head.
+    _spec("qwen3.5-2b", "Qwen/Qwen3.5-2B", "Qwen3.5 2B", "qwen3_5_text", 24, 2048, 6144, 8, 2, 248320, 262144,
+          tie_embeddings=True, linear_layers=18, linear_value_heads=16, aliases=("Qwen/Qwen3.5-2B-Base",),
+          source="Qwen/Qwen3.5-2B config.json (text_config), two public copies agree", **_QWEN3_5),
+    _spec("qwen3.5-4b", "Qwen/Qwen3.5-4B", "Qwen3.5 4B", "qwen3_5_text", 32, 2560, 9216, 16, 4, 248320, 262144,
+          tie_embeddings=True, linear_layers=24, linear_value_heads=32, aliases=("Qwen/Qwen3.5-4B-Base",),
+          source="Qwen/Qwen3.5-4B config.json (text_config), three public copies agree", **_QWEN3_5),
+    _spec("qwen3.5-9b", "Qwen/Qwen3.5-9B", "Qwen3.5 9B", "qwen3_5_text", 32, 4096, 12288, 16, 4, 248320, 262144,
+          linear_layers=24, linear_value_heads=32, aliases=("Qwen/Qwen3.5-9B-Base",),
+          source="Qwen/Qwen3.5-9B config.json (text_config), two public copies agree", **_QWEN3_5),
     # --- Gemma 3 (Gemma terms, gated): google/gemma-3-1b-it config.json: 26 layers, every 6th global.
     _spec("gemma3-1b", "google/gemma-3-1b-it", "Gemma 3 1B Instruct", "gemma3_text", 26, 1152, 6912, 4, 1,
           262144, 32768, sliding_layers=22, gated=True, aliases=("google/gemma-3-1b-pt", "gemma-3-1b"),
           source="google/gemma-3-1b-it config.json", **_GEMMA3),
+    # google/gemma-3-4b-it: the language model's text_config (the checkpoint also holds a SigLIP vision
+    # encoder): 34 layers, every 6th global, 1024-token windows; 262144 tokens plus 64 image tokens. Public
+    # copies of the config.json and transformers' convert_gemma3_weights.py (gemma3_4b) agree.
+    _spec("gemma3-4b", "google/gemma-3-4b-it", "Gemma 3 4B Instruct", "gemma3_text", 34, 2560, 10240, 8, 4,
+          262208, 131072, sliding_layers=29, gated=True, aliases=("google/gemma-3-4b-pt", "gemma-3-4b"),
+          source="google/gemma-3-4b-it config.json (text_config)", **dict(_GEMMA3, sliding_window=1024)),
+    # --- Gemma 4 (Apache 2.0), E2B and E4B: text_config of the multimodal checkpoints (their vision and
+    # audio encoders stay out of text training). Per-layer embeddings, 512-wide global heads, and the last
+    # layers reuse the keys and values of earlier ones; E2B's layers that do have twice as wide an MLP.
+    # Public copies of the config.json and transformers' convert_gemma4_weights.py agree (E4B: NVIDIA's
+    # Megatron Bridge recipe too).
+    _spec("gemma4-e2b", "google/gemma-4-E2B-it", "Gemma 4 E2B Instruct", "gemma4_text", 35, 1536, 6144, 8, 1,
+          262144, 131072, sliding_layers=28, kv_shared_layers=20, double_wide_mlp=True,
+          aliases=("google/gemma-4-E2B", "gemma-4-e2b"), source="google/gemma-4-E2B-it config.json (text_config)",
+          **_GEMMA4),
+    _spec("gemma4-e4b", "google/gemma-4-E4B-it", "Gemma 4 E4B Instruct", "gemma4_text", 42, 2560, 10240, 8, 2,
+          262144, 131072, sliding_layers=35, kv_shared_layers=18,
+          aliases=("google/gemma-4-E4B", "gemma-4-e4b"), source="google/gemma-4-E4B-it config.json (text_config)",
+          **_GEMMA4),
     # --- SmolLM (Apache 2.0)
     _spec("smollm2-360m", "HuggingFaceTB/SmolLM2-360M-Instruct", "SmolLM2 360M Instruct", "llama", 32, 960, 2560,
           15, 5, 49152, 8192, tie_embeddings=True, aliases=("HuggingFaceTB/SmolLM2-360M",),
