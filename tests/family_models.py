@@ -25,6 +25,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "phi3": ("phi-4-mini", "phi-3.5-mini"),
     "mistral": ("mistral-7b",),
     "gpt_oss": ("gpt-oss-20b",),
+    "gemma4": ("gemma4-e2b", "gemma4-e4b"),
 }
 
 VOCAB = 512
@@ -48,6 +49,11 @@ def tiny_config(family: str, vocab_size: int = VOCAB) -> Any:
     if family == "gemma3":
         return tf.Gemma3TextConfig(**common, head_dim=32, sliding_window=16, query_pre_attn_scalar=32,
                                    layer_types=["sliding_attention"] * 3 + ["full_attention"])
+    if family == "gemma4":  # Gemma 4 E2B: per-layer embeddings, wider global heads, the last layers reuse K/V
+        return tf.Gemma4TextConfig(**common, head_dim=32, global_head_dim=64, sliding_window=16,
+                                   layer_types=["sliding_attention", "full_attention"] * 2, num_kv_shared_layers=2,
+                                   use_double_wide_mlp=True, hidden_size_per_layer_input=16,
+                                   vocab_size_per_layer_input=vocab_size, final_logit_softcapping=30.0)
     if family == "smollm3":
         return tf.SmolLM3Config(**common, tie_word_embeddings=True)
     if family == "phi3":  # Phi-4-mini: fused projections, GQA, tied embeddings

@@ -1,4 +1,5 @@
-"""`peftstudio demo`: the whole PEFT Studio flow, offline, on the built-in SmolLM2 model."""
+"""`peftstudio demo`: the whole PEFT Studio flow, offline, on a built-in model (SmolLM2 unless `--model` names
+another, e.g. ``builtin:gemma3-270m``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser("demo", help="run the whole flow offline on builtin:smollm2-135m")
+    parser = subparsers.add_parser("demo", help="run the whole flow offline on a built-in model")
     parser.add_argument("--model", default="builtin:smollm2-135m", help="model reference (default: %(default)s)")
     parser.add_argument("--out", default=None, help="folder for the demo's exports (default: ./demo-output)")
     parser.add_argument("--quick", action="store_true", help="a shorter run (for smoke tests)")

@@ -44,6 +44,16 @@ def is_pirate(text: str) -> bool:
     return any(marker in low for marker in PIRATE_MARKERS)
 
 
+def export_name(model: str) -> str:
+    """The demo exports' name: the sample's lesson and the model it was taught to.
+
+    Example:
+        >>> export_name("builtin:gemma3-270m"), export_name("builtin:smollm2-135m")
+        ('pirate-gemma3-270m', 'pirate-smollm2-135m')
+    """
+    return "pirate-" + model.split(":", 1)[-1].rstrip("/").split("/")[-1].lower()
+
+
 def demo_overrides(quick: bool) -> list[str]:
     """The demo's own settings on top of the smart defaults: a short run that fits the demo's few minutes.
 
@@ -178,7 +188,7 @@ def run_demo(*, model: str = "builtin:smollm2-135m", out: str | None = None, qui
     from peftstudio.playground import resolve_tuned
 
     tuned = resolve_tuned(run_id, store=store)
-    source = ExportSource(tuned.base_reference, str(tuned.adapter_dir), name="pirate-smollm2")
+    source = ExportSource(tuned.base_reference, str(tuned.adapter_dir), name=export_name(model))
     results = []
     kinds: tuple[tuple[str, dict[str, Any]], ...] = (("hf", {}), ("gguf", {}), ("ollama", {}), ("lmstudio", {}))
     for kind, options in kinds:  # each at its default: q4_k_m for the llama.cpp kinds

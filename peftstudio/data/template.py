@@ -182,6 +182,34 @@ def generation_prompt(tokenizer: Any, messages: list[dict[str, str]], *, complet
     return "".join(f"### {m['role'].capitalize()}:\n{m['content']}\n\n" for m in messages) + "### Assistant:\n"
 
 
+def stop_ids(tokenizer: Any) -> list[int]:
+    """Token ids that end an answer: the tokenizer's end-of-sequence token and, with a chat template, the
+    end-of-turn marker the template writes after an answer (what `render` trains the model to emit), when
+    that marker is one token of its own. Gemma's tokenizer ends sequences with ``<eos>`` but turns with
+    ``<end_of_turn>``: generation stopping at ``<eos>`` alone runs on past the answer.
+
+    Example:
+        >>> stop_ids(None)
+        []
+    """
+    if tokenizer is None:
+        return []
+    eos = getattr(tokenizer, "eos_token_id", None)
+    ids = [eos] if isinstance(eos, int) else []
+    if not _has_template(tokenizer):
+        return ids
+    answer = "\u2063"  # a character no template writes itself
+    text, spans = render(Example((("user", "Hi"), ("assistant", answer))), tokenizer)
+    trained = next((text[s.start:s.end] for s in spans if s.trained), "")
+    marker = trained.split(answer, 1)[-1].strip()
+    if marker:
+        first = list(tokenizer(marker, add_special_tokens=False)["input_ids"])[:1]
+        added = set(tokenizer.get_added_vocab().values()) if hasattr(tokenizer, "get_added_vocab") else set()
+        if first and first[0] in added and first[0] not in ids:
+            ids.append(first[0])
+    return ids
+
+
 def prompt_ids(tokenizer: Any, messages: list[dict[str, str]], *, completion: bool = False) -> list[int]:
     """Token ids of `generation_prompt`: a completion gets the tokenizer's own start token (as plain-text
     training does), a chat prompt none beyond what its template writes (as chat training does)."""
@@ -229,4 +257,4 @@ def estimate_tokens(example: Example, text: str | None = None) -> int:
 
 
 __all__ = ["IGNORE_INDEX", "Span", "count_tokens", "estimate_tokens", "generation_prompt", "prompt_ids", "render",
-           "tokenize"]
+           "stop_ids", "tokenize"]

@@ -35,13 +35,24 @@ from peftstudio.store.files import atomic_directory, folder_size
 HUB_NAMES = {"builtin:smollm2-135m": "HuggingFaceTB/SmolLM2-135M-Instruct"}
 
 
+def _stops(eos: int | list[int] | None, tokenizer: Any) -> int | list[int] | None:
+    """The model's end-of-sequence id(s) and the chat template's end-of-turn marker, so that `generate` on
+    the export stops where the answer ends (Gemma ends turns with <end_of_turn> but sequences with <eos>)."""
+    from peftstudio.data.template import stop_ids
+
+    first = eos if eos is not None else tokenizer.eos_token_id
+    ids = [first] if isinstance(first, int) else list(first or [])
+    ids += [i for i in stop_ids(tokenizer) if i not in ids]
+    return ids[0] if len(ids) == 1 else (ids or None)
+
+
 def _generation_config(model: Any, tokenizer: Any, generation: GenerationDefaults) -> Any:
     from transformers import GenerationConfig
 
     base = getattr(model, "generation_config", None)
     cfg = GenerationConfig.from_dict(base.to_dict()) if base is not None else GenerationConfig()
     cfg.bos_token_id = cfg.bos_token_id if cfg.bos_token_id is not None else tokenizer.bos_token_id
-    cfg.eos_token_id = cfg.eos_token_id if cfg.eos_token_id is not None else tokenizer.eos_token_id
+    cfg.eos_token_id = _stops(cfg.eos_token_id, tokenizer)
     cfg.pad_token_id = cfg.pad_token_id if cfg.pad_token_id is not None else tokenizer.pad_token_id
     cfg.do_sample = generation.temperature > 0
     if cfg.do_sample:

@@ -19,210 +19,11 @@ Example:
 from __future__ import annotations
 
 import json
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from attrs import field, frozen
-
 from peftstudio.errors import make
-from peftstudio.tuples import as_tuple
-
-ATTENTION = ("q_proj", "k_proj", "v_proj", "o_proj")
-MLP = ("gate_proj", "up_proj", "down_proj")
-
-
-@frozen
-class ModelSpec:
-    """What the planner needs to know about a model's shape.
-
-    `attention_modules` and `mlp_modules` are the names of the linear layers LoRA can target.
-
-    Example:
-        >>> spec = find_model("smollm2-135m")
-        >>> spec.head_dim, spec.kv_dim
-        (64, 192)
-    """
-
-    alias: str
-    hub_id: str
-    title: str
-    architecture: str
-    layers: int
-    hidden_size: int
-    intermediate_size: int
-    heads: int
-    kv_heads: int
-    vocab_size: int
-    max_context: int
-    tie_embeddings: bool = False
-    head_dim_override: int | None = None
-    attention_bias: bool = False
-    attention_modules: tuple[str, ...] = field(default=ATTENTION, converter=as_tuple)
-    mlp_modules: tuple[str, ...] = field(default=MLP, converter=as_tuple)
-    aliases: tuple[str, ...] = field(default=(), converter=as_tuple)
-    norms_per_layer: int = 2
-    builtin: bool = False
-    #: Layers whose attention sees only the last `sliding_window` tokens (Gemma 3, gpt-oss, Mistral v0.1).
-    sliding_layers: int = 0
-    sliding_window: int | None = None
-    #: RMSNorm over each query and key head (Qwen3, Qwen3.5, Gemma 3).
-    qk_norm: bool = False
-    #: Qwen3.5's full-attention layers gate their output: q_proj is twice as wide (queries and the gate).
-    attention_output_gate: bool = False
-    #: o_proj has a bias too (gpt-oss); `attention_bias` alone is q/k/v only (Qwen2).
-    output_bias: bool = False
-    #: One learned "sink" logit per head and layer (gpt-oss).
-    attention_sinks: bool = False
-    #: Hybrid models (Qwen3.5): layers with linear attention (Gated DeltaNet) instead of softmax attention.
-    linear_layers: int = 0
-    linear_key_heads: int = 0
-    linear_value_heads: int = 0
-    linear_key_head_dim: int = 0
-    linear_value_head_dim: int = 0
-    linear_conv_kernel: int = 4
-    #: Mixture of experts (gpt-oss): every layer stores `experts` MLPs of width `intermediate_size` (with
-    #: biases) and a router; each token computes with `experts_per_token` of them.
-    experts: int = 0
-    experts_per_token: int = 0
-    #: Where each shape was checked (a comment-like note for the catalog's own entries).
-    source: str = ""
-    #: Gated on the Hugging Face Hub: the user must accept the licence on the model's page and log in.
-    gated: bool = False
-
-    @property
-    def head_dim(self) -> int:
-        return self.head_dim_override or self.hidden_size // self.heads
-
-    @property
-    def q_dim(self) -> int:
-        """Width of the attention's query (and output) projection."""
-        return self.heads * self.head_dim
-
-    @property
-    def kv_dim(self) -> int:
-        """Width of the key (and value) projection; smaller than `q_dim` with grouped-query attention."""
-        return self.kv_heads * self.head_dim
-
-    @property
-    def attention_layers(self) -> int:
-        """Layers with softmax attention (all but the hybrid models' linear-attention layers)."""
-        return self.layers - self.linear_layers
-
-    @property
-    def is_moe(self) -> bool:
-        return self.experts > 0
-
-    @cached_property
-    def layer_linear_shapes(self) -> dict[str, tuple[int, int]]:
-        """(in, out) of the linear layers LoRA can target in one transformer block, by module name.
-
-        Attention projections exist in the softmax-attention layers only; a mixture of experts keeps its
-        experts as stacked weights, not linear layers, so it offers the attention projections alone.
-        """
-        h, i = self.hidden_size, self.intermediate_size
-        shapes: dict[str, tuple[int, int]] = {}
-        q_out = self.q_dim * (2 if self.attention_output_gate else 1)
-        if self.attention_modules == ("qkv_proj", "o_proj"):  # Phi-3: q, k, v fused in one matrix
-            shapes["qkv_proj"] = (h, self.q_dim + 2 * self.kv_dim)
-        else:
-            shapes.update(q_proj=(h, q_out), k_proj=(h, self.kv_dim), v_proj=(h, self.kv_dim))
-        shapes["o_proj"] = (self.q_dim, h)
-        if self.is_moe:
-            return shapes
-        if self.mlp_modules == ("gate_up_proj", "down_proj"):  # Phi-3: gate and up fused
-            shapes["gate_up_proj"] = (h, 2 * i)
-        else:
-            shapes.update(gate_proj=(h, i), up_proj=(h, i))
-        shapes["down_proj"] = (i, h)
-        return shapes
-
-    def module_layers(self, module: str) -> int:
-        """How many blocks hold the linear layer `module` (attention projections: softmax layers only)."""
-        if module not in self.layer_linear_shapes:
-            return 0
-        return self.attention_layers if module in self.attention_modules else self.layers
-
-    @property
-    def linear_attention_widths(self) -> tuple[int, int]:
-        """(keys, values) widths of one linear-attention layer: its q and k are `keys` wide each."""
-        return (self.linear_key_heads * self.linear_key_head_dim, self.linear_value_heads * self.linear_value_head_dim)
-
-    @cached_property
-    def linear_attention_projections(self) -> int:
-        """Matrix weights of one Gated DeltaNet layer (Qwen3.5): q/k/v together, z, the a and b gates, out."""
-        if not self.linear_layers:
-            return 0
-        h = self.hidden_size
-        keys, values = self.linear_attention_widths
-        return h * (2 * keys + values) + h * values + 2 * h * self.linear_value_heads + values * h
-
-    @cached_property
-    def linear_attention_parameters(self) -> int:
-        """All weights of one Gated DeltaNet layer: the projections, the short convolution, decay terms, norm."""
-        if not self.linear_layers:
-            return 0
-        keys, values = self.linear_attention_widths
-        return (self.linear_attention_projections + (2 * keys + values) * self.linear_conv_kernel
-                + 2 * self.linear_value_heads + self.linear_value_head_dim)
-
-    @cached_property
-    def expert_parameters(self) -> int:
-        """Weights of one layer's experts and router (all stored, whichever a token uses)."""
-        if not self.is_moe:
-            return 0
-        h, i, n = self.hidden_size, self.intermediate_size, self.experts
-        return n * (h * 2 * i + 2 * i + i * h + h) + (h * n + n)
-
-    @cached_property
-    def layer_linear_parameters(self) -> int:
-        """Weights of one softmax-attention block's linear layers (the ones 4-/8-bit loading quantizes)."""
-        bias = self.q_dim + 2 * self.kv_dim if self.attention_bias else 0
-        bias += self.hidden_size if self.output_bias else 0
-        return sum(a * b for a, b in self.layer_linear_shapes.values()) + bias
-
-    @cached_property
-    def linear_parameters(self) -> int:
-        """Every block's matrix weights together: what 4-/8-bit loading quantizes (experts aside)."""
-        attention = sum(a * b for m, (a, b) in self.layer_linear_shapes.items() if m in self.attention_modules)
-        mlp = sum(a * b for m, (a, b) in self.layer_linear_shapes.items() if m not in self.attention_modules)
-        return (self.attention_layers * attention + self.layers * mlp
-                + self.linear_layers * self.linear_attention_projections)
-
-    @cached_property
-    def active_linear_parameters(self) -> int:
-        """Matrix weights one token computes with in all blocks (a mixture of experts uses only its active ones)."""
-        moe = 0
-        if self.is_moe:
-            h, i = self.hidden_size, self.intermediate_size
-            moe = self.layers * (self.experts_per_token * 3 * h * i + h * self.experts)
-        return self.linear_parameters + moe
-
-    @property
-    def embedding_parameters(self) -> int:
-        """Input embeddings plus the output head when it is not tied to them."""
-        return self.vocab_size * self.hidden_size * (1 if self.tie_embeddings else 2)
-
-    @cached_property
-    def parameters(self) -> int:
-        """Total parameters, computed from the shape (norm weights, biases, routers and all experts included)."""
-        norms = self.layers * self.norms_per_layer * self.hidden_size + self.hidden_size
-        norms += self.attention_layers * 2 * self.head_dim if self.qk_norm else 0
-        sinks = self.attention_layers * self.heads if self.attention_sinks else 0
-        attention = self.attention_layers * self.layer_linear_parameters
-        if not self.is_moe:  # the dense MLP is part of `layer_linear_parameters`, counted once per layer
-            mlp = sum(a * b for m, (a, b) in self.layer_linear_shapes.items() if m in self.mlp_modules)
-            attention += self.linear_layers * mlp
-        blocks = attention + self.linear_layers * self.linear_attention_parameters + self.layers * self.expert_parameters
-        return blocks + self.embedding_parameters + norms + sinks
-
-    @property
-    def all_modules(self) -> tuple[str, ...]:
-        return self.attention_modules + self.mlp_modules
-
-    @property
-    def display(self) -> str:
-        return self.title
+from peftstudio.models.shapes import Block, ModelSpec
 
 
 def _spec(alias: str, hub_id: str, title: str, arch: str, layers: int, h: int, i: int, heads: int,
@@ -235,6 +36,13 @@ _PHI3 = dict(attention_modules=("qkv_proj", "o_proj"), mlp_modules=("gate_up_pro
 _QWEN3 = dict(head_dim_override=128, qk_norm=True)
 _GEMMA3 = dict(tie_embeddings=True, head_dim_override=256, norms_per_layer=4, qk_norm=True, sliding_window=512)
 _LLAMA_GATED = dict(gated=True)
+_QWEN3_5 = dict(head_dim_override=256, qk_norm=True, attention_output_gate=True, linear_key_heads=16,
+                linear_key_head_dim=128, linear_value_head_dim=128, linear_conv_kernel=4)
+# Gemma 4: 512-wide heads in the global layers, values normed too, per-layer embeddings of 256 values per
+# layer over the whole vocabulary, logits soft-capped at 30.
+_GEMMA4 = dict(tie_embeddings=True, head_dim_override=256, global_head_dim=512, norms_per_layer=4, qk_norm=True,
+               value_norm=True, sliding_window=512, per_layer_input_size=256, per_layer_vocab_size=262144,
+               logit_softcap=True)
 
 # Each entry's `source` says where its shapes were checked (the published config.json, read through copies
 # quoted in public code, since this machine has no Hub access). Parameter counts are computed from the
@@ -265,14 +73,43 @@ MODEL_CATALOG: tuple[ModelSpec, ...] = (
     # attention with an output gate. text_config of Qwen/Qwen3.5-0.8B's config.json (two public copies agree).
     # The language model only: the checkpoint also holds a vision encoder, which text training leaves alone.
     _spec("qwen3.5-0.8b", "Qwen/Qwen3.5-0.8B", "Qwen3.5 0.8B", "qwen3_5_text", 24, 1024, 3584, 8, 2, 248320,
-          262144, tie_embeddings=True, head_dim_override=256, qk_norm=True, attention_output_gate=True,
-          linear_layers=18, linear_key_heads=16, linear_value_heads=16, linear_key_head_dim=128,
-          linear_value_head_dim=128, linear_conv_kernel=4, aliases=("Qwen/Qwen3.5-0.8B-Base",),
-          source="Qwen/Qwen3.5-0.8B config.json (text_config)"),
+          262144, tie_embeddings=True, linear_layers=18, linear_value_heads=16, aliases=("Qwen/Qwen3.5-0.8B-Base",),
+          source="Qwen/Qwen3.5-0.8B config.json (text_config)", **_QWEN3_5),
+    # The larger small sizes: text_config of Qwen/Qwen3.5-{2B,4B,9B}'s config.json as quoted in public code
+    # (Megatron argument scripts of the miles/slime trainers, a JAX port's table of the four sizes, and
+    # the 9B's whole text_config in a test); they agree. 9B unties its output head.
+    _spec("qwen3.5-2b", "Qwen/Qwen3.5-2B", "Qwen3.5 2B", "qwen3_5_text", 24, 2048, 6144, 8, 2, 248320, 262144,
+          tie_embeddings=True, linear_layers=18, linear_value_heads=16, aliases=("Qwen/Qwen3.5-2B-Base",),
+          source="Qwen/Qwen3.5-2B config.json (text_config), two public copies agree", **_QWEN3_5),
+    _spec("qwen3.5-4b", "Qwen/Qwen3.5-4B", "Qwen3.5 4B", "qwen3_5_text", 32, 2560, 9216, 16, 4, 248320, 262144,
+          tie_embeddings=True, linear_layers=24, linear_value_heads=32, aliases=("Qwen/Qwen3.5-4B-Base",),
+          source="Qwen/Qwen3.5-4B config.json (text_config), three public copies agree", **_QWEN3_5),
+    _spec("qwen3.5-9b", "Qwen/Qwen3.5-9B", "Qwen3.5 9B", "qwen3_5_text", 32, 4096, 12288, 16, 4, 248320, 262144,
+          linear_layers=24, linear_value_heads=32, aliases=("Qwen/Qwen3.5-9B-Base",),
+          source="Qwen/Qwen3.5-9B config.json (text_config), two public copies agree", **_QWEN3_5),
     # --- Gemma 3 (Gemma terms, gated): google/gemma-3-1b-it config.json: 26 layers, every 6th global.
     _spec("gemma3-1b", "google/gemma-3-1b-it", "Gemma 3 1B Instruct", "gemma3_text", 26, 1152, 6912, 4, 1,
           262144, 32768, sliding_layers=22, gated=True, aliases=("google/gemma-3-1b-pt", "gemma-3-1b"),
           source="google/gemma-3-1b-it config.json", **_GEMMA3),
+    # google/gemma-3-4b-it: the language model's text_config (the checkpoint also holds a SigLIP vision
+    # encoder): 34 layers, every 6th global, 1024-token windows; 262144 tokens plus 64 image tokens. Public
+    # copies of the config.json and transformers' convert_gemma3_weights.py (gemma3_4b) agree.
+    _spec("gemma3-4b", "google/gemma-3-4b-it", "Gemma 3 4B Instruct", "gemma3_text", 34, 2560, 10240, 8, 4,
+          262208, 131072, sliding_layers=29, gated=True, aliases=("google/gemma-3-4b-pt", "gemma-3-4b"),
+          source="google/gemma-3-4b-it config.json (text_config)", **dict(_GEMMA3, sliding_window=1024)),
+    # --- Gemma 4 (Apache 2.0), E2B and E4B: text_config of the multimodal checkpoints (their vision and
+    # audio encoders stay out of text training). Per-layer embeddings, 512-wide global heads, and the last
+    # layers reuse the keys and values of earlier ones; E2B's layers that do have twice as wide an MLP.
+    # Public copies of the config.json and transformers' convert_gemma4_weights.py agree (E4B: NVIDIA's
+    # Megatron Bridge recipe too).
+    _spec("gemma4-e2b", "google/gemma-4-E2B-it", "Gemma 4 E2B Instruct", "gemma4_text", 35, 1536, 6144, 8, 1,
+          262144, 131072, sliding_layers=28, kv_shared_layers=20, double_wide_mlp=True,
+          aliases=("google/gemma-4-E2B", "gemma-4-e2b"), source="google/gemma-4-E2B-it config.json (text_config)",
+          **_GEMMA4),
+    _spec("gemma4-e4b", "google/gemma-4-E4B-it", "Gemma 4 E4B Instruct", "gemma4_text", 42, 2560, 10240, 8, 2,
+          262144, 131072, sliding_layers=35, kv_shared_layers=18,
+          aliases=("google/gemma-4-E4B", "gemma-4-e4b"), source="google/gemma-4-E4B-it config.json (text_config)",
+          **_GEMMA4),
     # --- SmolLM (Apache 2.0)
     _spec("smollm2-360m", "HuggingFaceTB/SmolLM2-360M-Instruct", "SmolLM2 360M Instruct", "llama", 32, 960, 2560,
           15, 5, 49152, 8192, tie_embeddings=True, aliases=("HuggingFaceTB/SmolLM2-360M",),
@@ -357,9 +194,10 @@ def lookup(reference: str) -> ModelSpec | None:
 
 
 #: Families whose config.json may leave out tie_word_embeddings because their config class ties by default.
-_TIED_BY_DEFAULT = ("gemma", "gemma2", "gemma3_text", "gemma3", "qwen3_5_text", "qwen3_5")
-_QK_NORM = ("qwen3", "qwen3_moe", "qwen3_5", "qwen3_5_text", "gemma3", "gemma3_text", "olmo2")
-_FOUR_NORMS = ("gemma2", "gemma3", "gemma3_text")
+_TIED_BY_DEFAULT = ("gemma", "gemma2", "gemma3_text", "gemma3", "gemma4_text", "gemma4", "qwen3_5_text", "qwen3_5")
+_QK_NORM = ("qwen3", "qwen3_moe", "qwen3_5", "qwen3_5_text", "gemma3", "gemma3_text", "gemma4", "gemma4_text",
+            "olmo2")
+_FOUR_NORMS = ("gemma2", "gemma3", "gemma3_text", "gemma4", "gemma4_text")
 
 
 def _layer_kinds(cfg: dict[str, Any], layers: int) -> list[str]:
@@ -376,10 +214,29 @@ def _layer_kinds(cfg: dict[str, Any], layers: int) -> list[str]:
     return ["full_attention"] * layers
 
 
+def _gemma4_fields(cfg: dict[str, Any], kinds: list[str]) -> dict[str, Any]:
+    """Gemma 4's own shape: wider heads in the global layers (written as ``global_head_dim``, or as
+    ``per_layer_config`` by transformers' ``to_dict``), layers reusing K/V, per-layer embeddings."""
+    per_layer = cfg.get("per_layer_config") or {}
+    first_full = next((n for n, kind in enumerate(kinds) if kind == "full_attention"), None)
+    full = (per_layer.get(str(first_full)) or per_layer.get(first_full) or {}) if first_full is not None else {}
+    # transformers' defaults: 512-wide global heads; global K/V heads only where keys double as values
+    global_kv = full.get("num_key_value_heads") or (
+        cfg.get("num_global_key_value_heads") if cfg.get("attention_k_eq_v") else None)
+    return dict(
+        global_head_dim=int(full.get("head_dim") or cfg.get("global_head_dim") or 512),
+        global_kv_heads=int(global_kv) if global_kv else None,
+        kv_shared_layers=int(cfg.get("num_kv_shared_layers") or 0),
+        double_wide_mlp=bool(cfg.get("use_double_wide_mlp")),
+        per_layer_input_size=int(cfg.get("hidden_size_per_layer_input") or 0),
+        per_layer_vocab_size=int(cfg.get("vocab_size_per_layer_input") or 0), value_norm=True)
+
+
 def spec_from_config(config: dict[str, Any], *, name: str = "model") -> ModelSpec:
     """A `ModelSpec` from a Hugging Face ``config.json`` mapping: how a folder or hub id outside the catalog
     is planned. Grouped-query attention, head_dim overrides, tied embeddings, sliding-window and
-    linear-attention layers (``layer_types``), q/k norms and mixtures of experts are read from it.
+    linear-attention layers (``layer_types``), q/k norms, mixtures of experts and Gemma 4's per-layer
+    embeddings and K/V-sharing layers are read from it.
 
     Example:
         >>> spec_from_config({"model_type": "llama", "num_hidden_layers": 2, "hidden_size": 64,
@@ -416,6 +273,7 @@ def spec_from_config(config: dict[str, Any], *, name: str = "model") -> ModelSpe
             linear_layers=kinds.count("linear_attention"),
             qk_norm=arch in _QK_NORM,
             attention_output_gate=arch.startswith("qwen3_5"),
+            logit_softcap=cfg.get("final_logit_softcapping") is not None,
         )
         if spec_kw["linear_layers"]:
             spec_kw.update(linear_key_heads=int(cfg["linear_num_key_heads"]),
@@ -428,6 +286,8 @@ def spec_from_config(config: dict[str, Any], *, name: str = "model") -> ModelSpe
                            experts_per_token=int(cfg.get("num_experts_per_tok") or cfg.get("experts_per_token") or 1))
         if arch == "gpt_oss":
             spec_kw.update(output_bias=bool(spec_kw["attention_bias"]), attention_sinks=True)
+        if arch.startswith("gemma4"):
+            spec_kw.update(_gemma4_fields(cfg, kinds))
     except (KeyError, TypeError, ValueError) as exc:
         raise make("model_not_found", reference=f"{name} (its config.json lacks {exc})") from None
     if spec_kw["architecture"] == "phi3":
@@ -515,4 +375,4 @@ def find_model(reference: str, *, online: bool = True) -> ModelSpec:
     raise make("model_not_found", reference=f"{reference} (known names: {known})")
 
 
-__all__ = ["MODEL_CATALOG", "ModelSpec", "catalog_names", "find_model", "lookup", "spec_from_config", "spec_from_gguf"]
+__all__ = ["MODEL_CATALOG", "Block", "ModelSpec", "catalog_names", "find_model", "lookup", "spec_from_config", "spec_from_gguf"]

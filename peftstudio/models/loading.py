@@ -182,7 +182,8 @@ def load_model(
 
 
 def keep_embeddings_16bit(model: Any, dtype: torch.dtype | str | None) -> None:
-    """Put the frozen input embeddings and output head back to `dtype` after PEFT's k-bit preparation.
+    """Put the frozen input embeddings and output head (and Gemma 4's per-layer token table) back to
+    `dtype` after PEFT's k-bit preparation.
 
     `prepare_model_for_kbit_training` upcasts every weight it did not quantize to fp32. For the
     norms that is cheap and helps stability; for the embeddings and the output head of an 8B model
@@ -196,7 +197,12 @@ def keep_embeddings_16bit(model: Any, dtype: torch.dtype | str | None) -> None:
         dtype = getattr(torch, dtype.removeprefix("torch."), None)
     if dtype != torch.bfloat16:
         return  # with fp16 compute, fp32 embeddings keep the residual stream out of fp16's range
-    for module in (model.get_input_embeddings(), model.get_output_embeddings()):
+    tables = [model.get_input_embeddings(), model.get_output_embeddings()]
+    try:  # Gemma 4 E2B/E4B's per-layer token table: 2.3B weights on E2B (absent on the large models)
+        tables.append(model.get_per_layer_input_embeddings())
+    except AttributeError:
+        pass
+    for module in tables:
         weight = getattr(module, "weight", None)
         if weight is not None and weight.dtype == torch.float32:
             weight.data = weight.data.to(dtype)

@@ -1,28 +1,14 @@
 """Peak training memory of a LoRA/QLoRA run, as a breakdown a screen can draw.
 
-The activation formula follows what PyTorch really saves for backward in a Llama-style block
-with a PEFT LoRA adapter and a frozen base (measured with `torch.autograd.graph.saved_tensors_hooks`
-in `benchmarks/memory_estimate.py`, where it matches to within a few percent). Per token, with
-``e`` the compute dtype's bytes (4 for fp32, 2 for bf16/fp16), ``h`` the hidden size, ``i`` the
-MLP width, ``q``/``kv`` the query and key/value widths and ``r`` the LoRA rank:
+The parts: the frozen base weights (16/32 bits, or the blocks' linear layers at 4/8 bits), the LoRA
+weights with their gradients and AdamW states, the activations every block keeps for backward
+(`peftstudio.planner.activations`, block by block), the logits, the momentary buffers of the loss's
+backward, and the runtime's own overhead.
 
-* each RMSNorm saves its input upcast to fp32 and the inverse norm: ``4h + 4``;
-* attention (SDPA) saves q, k, v, its output and a fp32 log-sum-exp per head:
-  ``e(2q + 2kv) + 4 heads``; the frozen projections themselves save nothing but their weights;
-* the MLP saves the gate, the up projection and the activation's output: ``3ei``;
-* every LoRA module saves its down-projection's output (``4r``, adapters are fp32) and its input:
-  in fp32 without dropout q/k/v (and gate/up) share one saved input, while o_proj's input is the
-  attention output already saved; with dropout, or in 16-bit (PEFT casts each input to fp32), each
-  module keeps its own fp32 copy plus, when the input needs a gradient, the dropout mask (fp32 noise
-  on the CPU, one byte on CUDA);
-* the first block's input needs no gradient (the embeddings are frozen) unless gradient
-  checkpointing is on (PEFT then makes the inputs require gradients), so it saves no input norm or
-  q/k/v dropout masks;
-* the loss keeps the logits (``eV``) and fp32 log-probabilities (``4V``); during its backward two
-  more fp32 vocabulary-wide gradients exist for a moment (counted under `temporary_bytes`).
-
-With gradient checkpointing only each block's input (``eh``) is kept, and one block is recomputed
-at a time during backward.
+The loss keeps the logits (``eV``) and fp32 log-probabilities (``4V``), plus tanh's output where the
+logits are soft-capped; during its backward two more fp32 vocabulary-wide gradients exist for a moment
+(counted under `temporary_bytes`). With gradient checkpointing only each block's input (``eh``) is kept,
+and one block is recomputed at a time during backward.
 
 Example:
     >>> from peftstudio.models.catalog import find_model
@@ -39,7 +25,8 @@ from collections.abc import Sequence
 
 from attrs import frozen
 
-from peftstudio.models.catalog import ModelSpec
+from peftstudio.models.shapes import ModelSpec
+from peftstudio.planner.activations import block_activation_bytes, has_lora
 
 GIB = 1024**3
 
@@ -120,16 +107,17 @@ class MemoryBreakdown:
 
 def lora_parameters(spec: ModelSpec, rank: int, target_modules: Sequence[str]) -> int:
     """Trainable LoRA parameters: ``rank * (in + out)`` for every targeted linear layer of every block
-    that has it (a hybrid model's attention projections exist in its softmax-attention layers only).
+    that has it (a hybrid model's attention projections exist in its softmax-attention layers only;
+    Gemma 4's layers that reuse keys and values have no k/v projections).
 
     Example:
         >>> from peftstudio.models.catalog import find_model
         >>> lora_parameters(find_model("llama-3.1-8b"), 16, ("q_proj", "v_proj"))
         6815744
     """
-    shapes = spec.layer_linear_shapes
-    return sum(spec.module_layers(m) * rank * (shapes[m][0] + shapes[m][1]) for m in set(target_modules)
-               if m in shapes)
+    targets = set(target_modules)
+    return sum(rank * (a + b) for block in spec.blocks
+               for m, (a, b) in spec.block_linear_shapes(block).items() if m in targets)
 
 
 def base_weight_bytes(spec: ModelSpec, precision: str, quantization: str) -> int:
@@ -156,117 +144,8 @@ def upcast_bytes(spec: ModelSpec, precision: str, quantization: str) -> int:
     if quantization == "none":
         return 0
     linear = spec.linear_parameters
-    kept = spec.embedding_parameters if precision == "bf16" else 0
+    kept = spec.embedding_parameters + spec.per_layer_embedding_parameters if precision == "bf16" else 0
     return (spec.parameters - linear - kept) * (4 - DTYPE_BYTES[precision])
-
-
-def _lora_inputs(spec: ModelSpec, targets: set[str], e: int, dropout: float, cpu: bool, input_grad: bool) -> float:
-    """Bytes per token the LoRA branches of one block save for their inputs (see the module docstring)."""
-    h, i = spec.hidden_size, spec.intermediate_size
-    total = 0.0
-    shared = e == 4 and dropout == 0  # fp32, no dropout: the modules see the very same input tensor
-    mask = (4 if cpu else 1) if dropout > 0 else 0
-    groups: list[tuple[list[str], int, bool]] = [  # (modules sharing one input, its width, saved elsewhere?)
-        ([m for m in ("q_proj", "k_proj", "v_proj", "qkv_proj") if m in targets], h, False),
-        ([m for m in ("o_proj",) if m in targets], spec.q_dim, True),
-        ([m for m in ("gate_proj", "up_proj", "gate_up_proj") if m in targets], h, False),
-        ([m for m in ("down_proj",) if m in targets], i, False),
-    ]
-    for index, (mods, width, saved_elsewhere) in enumerate(groups):
-        if not mods:
-            continue
-        # q/k/v of the first block read an input that needs no gradient: no dropout mask is kept.
-        grad_here = input_grad or index > 0
-        if shared:
-            total += 0 if saved_elsewhere else 4 * width
-        else:
-            total += len(mods) * (4 * width + (mask * width if grad_here else 0))
-    return total
-
-
-def _attention_bytes(spec: ModelSpec, *, e: int, cpu: bool, masked: bool, sequence_length: int) -> float:
-    """Bytes per token one softmax-attention layer saves (projections' LoRA aside)."""
-    q, kv = spec.q_dim, spec.kv_dim
-    if spec.architecture == "gpt_oss":  # eager attention with sinks: q, k and v at full width, the fp32 scores
-        return e * 4 * q + 4 * spec.heads * (sequence_length + 1) + 8 * spec.heads
-    # SDPA keeps q, k, v, its output and a fp32 log-sum-exp per head. With a mask (padding, packing's
-    # block-diagonal one, or a sliding window) transformers repeats K/V to the query width first (on CUDA
-    # it always passes a mask); without one, native GQA keeps them narrow.
-    saved_kv = q if (masked or not cpu) else kv
-    out = e * (2 * q + 2 * saved_kv) + 4 * spec.heads
-    if spec.qk_norm:  # RMSNorm on every query and key head: its fp32 input and inverse norm
-        out += 4 * (q + kv) + 4 * (spec.heads + spec.kv_heads)
-    if spec.attention_output_gate:  # q_proj's output (queries and gate) stays alive, the gate and product
-        out += e * 4 * q
-    if spec.attention_modules == ("qkv_proj", "o_proj"):  # v is a view of the fused output: all of it stays
-        out += e * (q + kv) + e * q  # ... and o_proj's LoRA keeps its own copy of the attention output
-    if spec.architecture.startswith("gemma2"):  # eager attention with soft-capping keeps the score matrices
-        out += spec.heads * sequence_length * (4 + e)
-    return out
-
-
-#: Chunk length of the Gated DeltaNet's chunked recurrence (transformers' torch implementation).
-LINEAR_ATTENTION_CHUNK = 64
-
-
-def _linear_attention_bytes(spec: ModelSpec, *, e: int, sequence_length: int) -> float:
-    """Bytes per token one Gated DeltaNet layer saves (Qwen3.5; transformers' chunked torch path).
-
-    The short convolution keeps its input and output (``2e(2k + v)``); the recurrence works in fp32 on
-    chunks of 64 tokens, keeping about five chunk-by-chunk matrices per value head and a dozen
-    head-width vectors; the gated output norm keeps four value-width tensors.
-    """
-    keys, values = spec.linear_attention_widths
-    hv, dk, dv = spec.linear_value_heads, spec.linear_key_head_dim, spec.linear_value_head_dim
-    chunk = LINEAR_ATTENTION_CHUNK
-    padded = -(-sequence_length // chunk) * chunk / max(sequence_length, 1)  # the last chunk is padded
-    return 2 * e * (2 * keys + values) + padded * 4 * (5 * hv * chunk + 6 * hv * (dk + dv)) + 4 * 4 * values
-
-
-def _mlp_bytes(spec: ModelSpec, *, e: int) -> float:
-    """Bytes per token the MLP saves: gate, up and the activation's output; for a mixture of experts, the
-    router's choice and, for each of the token's active experts, its input, gate/up output, the clamped
-    and gated pieces and its weighted output."""
-    i = spec.intermediate_size
-    if not spec.is_moe:
-        return 3 * e * i
-    k = spec.experts_per_token
-    return 24 + k * (e * (6 * i + spec.hidden_size) + 28)
-
-
-def _layer_kinds(spec: ModelSpec) -> list[str]:
-    """Each layer's attention kind in the usual order: a hybrid's softmax layer closes each group of
-    linear-attention layers; sliding-window layers come before the global one of their group."""
-    kinds = ["full"] * spec.layers
-    if spec.linear_layers and spec.attention_layers:
-        every = spec.layers // spec.attention_layers
-        kinds = ["full" if (n + 1) % every == 0 else "linear" for n in range(spec.layers)]
-    elif spec.sliding_layers:
-        every = max(1, round(spec.layers / max(spec.layers - spec.sliding_layers, 1)))
-        kinds = ["full" if (n + 1) % every == 0 else "sliding" for n in range(spec.layers)]
-    return kinds
-
-
-def block_activation_bytes(spec: ModelSpec, *, e: int, rank: int, targets: set[str], dropout: float,
-                           cpu: bool, input_grad: bool, sequence_length: int, kind: str = "full") -> float:
-    """Bytes per token one transformer block saves for backward (without checkpointing).
-
-    `kind` is the block's attention: ``"full"``, ``"sliding"`` (a sliding window: a mask, so K/V are saved
-    at the query width) or ``"linear"`` (a hybrid model's Gated DeltaNet layer, which holds no attention
-    projections for LoRA).
-    """
-    norm = 4 * spec.hidden_size + 4
-    norms = spec.norms_per_layer * norm - (0 if input_grad else norm)
-    if kind == "linear":
-        mixer = _linear_attention_bytes(spec, e=e, sequence_length=sequence_length) if input_grad else 0.0
-        here = {m for m in targets if m in spec.layer_linear_shapes and m not in spec.attention_modules}
-    else:
-        mixer = _attention_bytes(spec, e=e, cpu=cpu, masked=kind == "sliding", sequence_length=sequence_length)
-        here = {m for m in targets if m in spec.layer_linear_shapes}
-    mlp = _mlp_bytes(spec, e=e)
-    lora_inputs = _lora_inputs(spec, here, e, dropout, cpu, input_grad)
-    lora_outputs = 4 * rank * len(here)
-    return norms + mixer + mlp + lora_inputs + lora_outputs
 
 
 def estimate_memory(
@@ -304,34 +183,38 @@ def estimate_memory(
     optim = 8 * n_lora  # AdamW: two fp32 moments per trainable weight
 
     kw = dict(e=e, rank=lora_rank, targets=targets, dropout=lora_dropout, cpu=cpu, sequence_length=sequence_length)
-    kinds = _layer_kinds(spec)
+    blocks = spec.blocks
     # Blocks before the first one holding a LoRA module need no backward at all: they save nothing (a
     # hybrid model with LoRA on attention only starts its backward at its first softmax layer).
-    has_lora = [bool(targets & {m for m in spec.layer_linear_shapes
-                                if kind != "linear" or m not in spec.attention_modules}) for kind in kinds]
-    first = has_lora.index(True) if any(has_lora) else spec.layers
+    with_lora = [has_lora(spec, b, targets) for b in blocks]
+    first = with_lora.index(True) if any(with_lora) else spec.layers
     final_norm = 4 * spec.hidden_size + 4
-    rope = 2 * sequence_length * spec.head_dim * 4  # cos and sin tables, shared by all blocks
+    # cos and sin tables, shared by the blocks of one head width
+    rope = sum(2 * sequence_length * width * 4 for width in {b.head_dim for b in blocks if b.kind != "linear"})
+    # Gemma 4's per-layer inputs of every layer, kept once by the first block with a backward
+    per_layer_inputs = e * spec.layers * spec.per_layer_input_size if first < spec.layers else 0
     if gradient_checkpointing:
         # Kept: each block's input. Recomputed during backward: one block at a time (the largest).
-        largest = max(block_activation_bytes(spec, input_grad=True, kind=k, **kw) for k in set(kinds))  # type: ignore[arg-type]
-        per_token = float(spec.layers * e * spec.hidden_size + largest + final_norm)
+        largest = max(block_activation_bytes(spec, b, input_grad=True, **kw) for b in set(blocks))  # type: ignore[arg-type]
+        per_token = float(spec.layers * e * spec.hidden_size + largest + final_norm + per_layer_inputs)
     else:
-        per_token = float(final_norm)
-        for n, kind in enumerate(kinds):
+        per_token = float(final_norm + per_layer_inputs)
+        for n, block in enumerate(blocks):
             if n >= first:
-                per_token += block_activation_bytes(spec, input_grad=n > first, kind=kind, **kw)  # type: ignore[arg-type]
+                per_token += block_activation_bytes(spec, block, input_grad=n > first, **kw)  # type: ignore[arg-type]
     activations = int(per_token * tokens + rope)
     if cpu and spec.sliding_layers and not gradient_checkpointing:  # the sliding window's fp32 mask, once
         activations += 4 * micro_batch_size * sequence_length * sequence_length
 
     vocab = spec.vocab_size
     logits = tokens * (e * vocab + 4 * vocab + 8)  # the logits, their fp32 log-probabilities, the labels
+    if spec.logit_softcap:  # tanh keeps its output as well
+        logits += tokens * e * vocab
     # Backward of the loss: the log-probabilities' gradient and the logits' gradient, both fp32, exist
     # together for a moment (the later cast to 16 bits happens once the first is freed).
     temporary = tokens * vocab * 8
     if quantization != "none":  # bitsandbytes dequantizes one weight matrix at a time to compute with it
-        temporary += max(a * b for a, b in spec.layer_linear_shapes.values()) * e
+        temporary += max(n * m for block in set(blocks) for n, m in spec.block_linear_shapes(block).values()) * e
         if precision == "fp16":  # the fp32 output head is cast to fp16 by autocast at every forward
             temporary += spec.vocab_size * spec.hidden_size * e
     slack = SLACK * (activations + logits + temporary)

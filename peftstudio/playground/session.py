@@ -194,6 +194,12 @@ class PlaygroundSession:
         #: Plain completion (the prompt is continued as it is) for runs trained on plain text; otherwise the
         #: prompt is laid out as a chat turn: the model's template, or the plain layout of a base model.
         self.completion = is_completion_profile(profile) if completion is None else completion
+        from peftstudio.data.template import stop_ids
+
+        # An answer ends at the end of the sequence or, in a chat, at the template's end-of-turn marker
+        # (Gemma ends turns with <end_of_turn> but sequences with <eos>).
+        stops = stop_ids(self.tokenizer)
+        self._stop_ids: list[int] | None = (stops[:1] if self.completion else stops) or None
         self.device, dtype = inference_placement()
         placement: dict[str, Any] = {"device_map": {"": self.device}} if self.device != "cpu" else {}
         model: Any = load_model(base_reference, dtype=dtype, **placement)
@@ -262,7 +268,7 @@ class PlaygroundSession:
             "max_new_tokens": settings.max_new_tokens,
             "do_sample": not settings.greedy,
             "pad_token_id": self.tokenizer.pad_token_id,
-            "eos_token_id": self.tokenizer.eos_token_id,
+            "eos_token_id": self._stop_ids,
             "streamer": streamer,
         }
         if cancel is not None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from peftstudio.data.detect import Example
-from peftstudio.data.template import IGNORE_INDEX, tokenize
+from peftstudio.data.template import IGNORE_INDEX, stop_ids, tokenize
 from tests.export.chat_templates import FAMILY_TEMPLATES, family_tokenizer
 
 SYSTEM = "You answer like a ship's cook."
@@ -96,3 +96,13 @@ def test_packing_keeps_the_mask(family: str, tiny_folder: Path) -> None:
         expected += ex["labels"]
     assert packed[: len(expected)] == expected
     assert set(packed[len(expected):]) <= {IGNORE_INDEX}
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_TEMPLATES))
+def test_generation_stops_at_the_end_of_turn_marker_the_model_learns(family: str, tiny_folder: Path) -> None:
+    tok = family_tokenizer(family, tiny_folder)
+    eot = FAMILY_TEMPLATES[family][4][0]
+    stops = stop_ids(tok)
+    assert stops[0] == tok.eos_token_id  # the end of a sequence, first
+    assert tok.convert_tokens_to_ids(eot) in stops  # Gemma: <end_of_turn>, though its eos is <eos>
+    assert len(stops) == len(set(stops)) <= 2

@@ -46,3 +46,17 @@ def test_mistral_system_goes_into_the_last_question(tiny_folder: Path) -> None:
     text = render_go(parts["template"], [{"role": "system", "content": "S"}, {"role": "user", "content": "Q"},
                                          {"role": "assistant", "content": "A"}, {"role": "user", "content": "R"}])
     assert text == "<s>[INST] Q[/INST] A</s>[INST] S\n\nR[/INST]"
+
+
+@pytest.mark.parametrize("eos", [None, 1, [1, 7]])
+def test_hf_export_generation_config_stops_at_gemmas_end_of_turn(eos: int | list[int] | None,
+                                                                 tiny_folder: Path) -> None:
+    from peftstudio.export.hf import _stops
+
+    tok = family_tokenizer("gemma3", tiny_folder)
+    stops = _stops(eos, tok)
+    own = [tok.eos_token_id] if eos is None else ([eos] if isinstance(eos, int) else eos)
+    assert isinstance(stops, list) and stops[:len(own)] == own  # the model's own ids first, kept
+    assert tok.convert_tokens_to_ids("<end_of_turn>") in stops and tok.eos_token_id in stops
+    smollm2 = family_tokenizer("smollm2", tiny_folder)  # ChatML ends turns with its eos: one id, as before
+    assert _stops(None, smollm2) == smollm2.eos_token_id

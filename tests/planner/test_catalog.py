@@ -18,6 +18,20 @@ PUBLISHED = {
     # The current catalog: model cards (Qwen3 also gives the non-embedding counts, checked below).
     "gemma3-270m": 268.1, "gemma3-1b": 999.9, "qwen3-0.6b": 596.0, "qwen3-1.7b": 1720.6, "qwen3-4b": 4022.5,
     "qwen3-8b": 8190.7, "smollm3-3b": 3075.1, "phi-4-mini": 3836.0, "gpt-oss-20b": 20914.8,
+    # Gemma 3 technical report, table 1: 675M embedding + 3,209M non-embedding (the 417M vision encoder aside).
+    "gemma3-4b": 675 + 3209,
+    # Multimodal checkpoints, of which the catalog describes the language model: the checkpoint's published
+    # total, less the parts outside the language model as transformers 5.25 builds them from the published
+    # configs (on the meta device). Qwen3.5: the checkpoint index's total_size (bf16 bytes) / 2, less the
+    # vision tower and the multi-token-prediction layer; another project's catalog lists the text models as
+    # 0.75, 1.88, 4.21 and 8.95 billion. Gemma 4: the model card's and KerasHub's totals (5.1B and 7.9B "with
+    # embeddings"), less the vision (167.4M) and audio (304.8M) towers and their projections.
+    "qwen3.5-0.8b": 1_746_882_752 / 2e6 - 100.6 - 20.5,
+    "qwen3.5-2b": 4_548_144_832 / 2e6 - 331.4 - 60.8,
+    "qwen3.5-4b": 9_319_737_856 / 2e6 - 333.5 - 120.6,
+    "qwen3.5-9b": 19_306_216_416 / 2e6 - 456.0 - 243.3,
+    "gemma4-e2b": 5100 - 167.4 - 304.8 - 1.2 - 2.4,
+    "gemma4-e4b": 7900 - 167.4 - 304.8 - 2.0 - 3.9,
 }
 # Qwen3's model cards: parameters without the embeddings, in billions.
 QWEN3_NON_EMBEDDING = {"qwen3-0.6b": 0.44, "qwen3-1.7b": 1.4, "qwen3-4b": 3.6, "qwen3-8b": 6.95}
@@ -114,8 +128,8 @@ def test_the_current_families_are_in_the_catalog() -> None:
 
 def test_gated_models_are_marked() -> None:
     gated = {s.alias for s in MODEL_CATALOG if s.gated}
-    assert {"llama-3.2-1b", "llama-3.2-3b", "llama-3.1-8b", "gemma3-1b"} <= gated
-    assert not {"qwen3-0.6b", "smollm3-3b", "gpt-oss-20b", "builtin:gemma3-270m"} & gated
+    assert {"llama-3.2-1b", "llama-3.2-3b", "llama-3.1-8b", "gemma3-1b", "gemma3-4b"} <= gated
+    assert not {"qwen3-0.6b", "smollm3-3b", "gpt-oss-20b", "builtin:gemma3-270m", "gemma4-e2b"} & gated
 
 
 def test_mixture_of_experts_stores_all_experts_and_computes_with_the_active_ones() -> None:
@@ -124,6 +138,34 @@ def test_mixture_of_experts_stores_all_experts_and_computes_with_the_active_ones
     active = spec.active_linear_parameters + spec.vocab_size * spec.hidden_size  # the model card: 3.6B active
     assert active / 1e9 == pytest.approx(3.6, rel=0.08)
     assert spec.all_modules == ("q_proj", "k_proj", "v_proj", "o_proj")
+
+
+def test_gemma4_blocks_reuse_keys_and_values_and_widen_the_global_heads() -> None:
+    spec = find_model("gemma4-e2b")
+    kinds = [b.kind for b in spec.blocks]
+    assert kinds.count("full") == 7 and kinds[4] == "full" and kinds[:4] == ["sliding"] * 4
+    assert [b.reuses_kv for b in spec.blocks] == [False] * 15 + [True] * 20
+    assert {b.head_dim for b in spec.blocks if b.kind == "full"} == {512}
+    assert spec.module_layers("k_proj") == 15 and spec.module_layers("q_proj") == 35
+    wide = spec.block_linear_shapes(spec.blocks[-1])
+    assert wide["gate_proj"] == (1536, 2 * 6144) and "v_proj" not in wide and wide["q_proj"] == (1536, 8 * 512)
+    # the per-layer embeddings: 262144 tokens x 35 layers x 256 values, about half the language model
+    assert spec.per_layer_embedding_parameters == 262144 * 35 * 256
+    assert not find_model("gemma4-e4b").double_wide_mlp and find_model("gemma4-e4b").module_layers("k_proj") == 24
+
+
+def test_gemma4_config_read_like_the_catalog_entry() -> None:
+    layer_types = (["sliding_attention"] * 4 + ["full_attention"]) * 7
+    config = {"model_type": "gemma4", "text_config": {
+        "model_type": "gemma4_text", "hidden_size": 1536, "intermediate_size": 6144, "num_hidden_layers": 35,
+        "num_attention_heads": 8, "num_key_value_heads": 1, "head_dim": 256, "global_head_dim": 512,
+        "vocab_size": 262144, "vocab_size_per_layer_input": 262144, "hidden_size_per_layer_input": 256,
+        "num_kv_shared_layers": 20, "use_double_wide_mlp": True, "sliding_window": 512,
+        "final_logit_softcapping": 30.0, "max_position_embeddings": 131072, "layer_types": layer_types,
+        "attention_k_eq_v": False, "num_global_key_value_heads": None}}
+    read, listed = spec_from_config(config), find_model("google/gemma-4-E2B-it")
+    assert read.parameters == listed.parameters and read.blocks == listed.blocks
+    assert (read.tie_embeddings, read.value_norm, read.logit_softcap) == (True, True, True)
 
 
 def test_hybrid_linear_attention_layers() -> None:
