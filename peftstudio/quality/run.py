@@ -69,8 +69,10 @@ def _base_cache_file(session: Any, asked: Any) -> Path | None:
         return None
     if not stamp:
         return None
+    from peftstudio.data.template import stop_ids
+
     what = [str(folder.resolve()), stamp, asked, str(getattr(session.tokenizer, "chat_template", "")),
-            str(session.device)]
+            stop_ids(session.tokenizer), str(session.device)]
     key = hashlib.sha256(json.dumps(what, sort_keys=True).encode("utf-8")).hexdigest()
     return paths.sub("cache", "base-answers") / f"{key}.json"
 
@@ -206,7 +208,7 @@ def answer(session: Any, conversations: Sequence[Messages], *, use_adapter: bool
     """
     import torch
 
-    from peftstudio.data.template import prompt_ids
+    from peftstudio.data.template import prompt_ids, stop_ids
 
     tok = session.tokenizer
     # The model's chat template, or for a base model without one the plain layout it trained on.
@@ -218,7 +220,7 @@ def answer(session: Any, conversations: Sequence[Messages], *, use_adapter: bool
     off = session.model.disable_adapter() if session.has_adapter and not use_adapter else contextlib.nullcontext()
     with off, torch.no_grad():
         out = session.model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens,
-                                     do_sample=False, pad_token_id=pad, eos_token_id=tok.eos_token_id)
+                                     do_sample=False, pad_token_id=pad, eos_token_id=stop_ids(tok) or tok.eos_token_id)
     return [tok.decode(row[width:], skip_special_tokens=True).strip() for row in out]
 
 
