@@ -88,9 +88,14 @@ def base_answers(session: Any, conversations: Sequence[Messages], *, max_new_tok
         ...                                                           max_new_tokens=4)
         True
     """
-    out = _cached(session, [list(conversations), max_new_tokens], len(conversations),
+    out = _cached(session, _answers_key(conversations, max_new_tokens), len(conversations),
                   lambda: answer(session, conversations, use_adapter=False, max_new_tokens=max_new_tokens))
     return [str(a) for a in out]
+
+
+def _answers_key(conversations: Sequence[Messages], max_new_tokens: int) -> list[Any]:
+    """What the base model's answers to one batch depend on, besides the model (the cache's key)."""
+    return [list(conversations), max_new_tokens]
 
 
 def base_likelihoods(session: Any, asked: Sequence[Question]) -> list[list[float]]:
@@ -129,6 +134,16 @@ def _cached(session: Any, asked: Any, n: int, compute: Callable[[], list[Any]]) 
     return out
 
 
+def _left_padded(rows: Sequence[list[int]], pad: int, device: Any) -> tuple[Any, Any]:
+    """(input ids, attention mask) of token rows padded on the left to the longest, so that they all end together."""
+    import torch
+
+    width = max(len(r) for r in rows)
+    ids = torch.tensor([[pad] * (width - len(r)) + r for r in rows], device=device)
+    mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], device=device)
+    return ids, mask
+
+
 def likelihoods(session: Any, asked: Sequence[Question], *, use_adapter: bool) -> list[list[float]]:
     """Each question's completed statements scored by the tuned (`use_adapter`) or the base model: the summed
     log-probability of the statement's tokens after the question (as the model's answer), one list per question.
@@ -159,11 +174,8 @@ def likelihoods(session: Any, asked: Sequence[Question], *, use_adapter: bool) -
     with off, torch.no_grad():
         for i in range(0, len(rows), LIKELIHOOD_BATCH):
             chunk = rows[i:i + LIKELIHOOD_BATCH]
-            width = max(len(p) + len(a) for p, a in chunk)
             keep = max(len(a) for _, a in chunk) + 1
-            ids = torch.tensor([[pad] * (width - len(p) - len(a)) + p + a for p, a in chunk], device=session.device)
-            mask = torch.tensor([[0] * (width - len(p) - len(a)) + [1] * (len(p) + len(a)) for p, a in chunk],
-                                device=session.device)
+            ids, mask = _left_padded([p + a for p, a in chunk], pad, session.device)
             positions = (mask.cumsum(-1) - 1).clamp(min=0)
             logits = session.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=False,
                                    logits_to_keep=keep).logits[:, -keep:].float().log_softmax(-1)
@@ -194,7 +206,7 @@ def warm_base_answers(reference: str) -> int:
     base_likelihoods(session, [q for q in questions() if q.choices])
     fresh = 0
     for batch in batches:
-        cached = _base_cache_file(session, [batch, RETENTION_TOKENS])
+        cached = _base_cache_file(session, _answers_key(batch, RETENTION_TOKENS))
         if cached is None or not cached.is_file():
             fresh += len(batch)
         base_answers(session, batch, max_new_tokens=RETENTION_TOKENS)
@@ -213,10 +225,9 @@ def answer(session: Any, conversations: Sequence[Messages], *, use_adapter: bool
     tok = session.tokenizer
     # The model's chat template, or for a base model without one the plain layout it trained on.
     encoded = [prompt_ids(tok, list(m)) for m in conversations]
-    width = max(len(e) for e in encoded)
     pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    ids = torch.tensor([[pad] * (width - len(e)) + e for e in encoded], device=session.device)
-    mask = torch.tensor([[0] * (width - len(e)) + [1] * len(e) for e in encoded], device=session.device)
+    ids, mask = _left_padded(encoded, pad, session.device)
+    width = ids.shape[1]
     off = session.model.disable_adapter() if session.has_adapter and not use_adapter else contextlib.nullcontext()
     with off, torch.no_grad():
         out = session.model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens,
