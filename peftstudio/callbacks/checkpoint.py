@@ -14,6 +14,9 @@ Example:
     >>> [c.step for c in to_remove([CheckpointInfo(s, f"step-{s}") for s in (10, 20, 30, 40)],
     ...                            keep_last=2, best_step=10)]
     [20]
+    >>> [c.step for c in to_remove([CheckpointInfo(s, f"step-{s}") for s in (10, 20, 30, 40)],
+    ...                            keep_last=2, best_step=None, kept=(10,))]
+    [20]
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import json
 import math
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,10 +69,12 @@ def is_due(*, step: int, every: int, last_saved: int) -> bool:
     return step > 0 and step != last_saved and step % every == 0
 
 
-def to_remove(saved: Sequence[CheckpointInfo], *, keep_last: int, best_step: int | None) -> list[CheckpointInfo]:
-    """Checkpoints to delete: all but the newest `keep_last` and the best one."""
+def to_remove(saved: Sequence[CheckpointInfo], *, keep_last: int, best_step: int | None,
+              kept: Iterable[int] = ()) -> list[CheckpointInfo]:
+    """Checkpoints to delete: all but the newest `keep_last`, the best one and the steps in `kept`."""
     ordered = sorted(saved, key=lambda c: c.step)
     keep = {c.step for c in ordered[-keep_last:]} if keep_last > 0 else set()
+    keep.update(kept)
     if best_step is not None:
         keep.add(best_step)
     return [c for c in ordered if c.step not in keep]
@@ -145,7 +150,8 @@ def restore_rng_states(states: dict[str, Any]) -> None:
 
 
 class CheckpointCallback(L.Callback):
-    """Saves to `folder` every `every_n_steps` optimizer steps; keeps the last `keep_last` and the best."""
+    """Saves to `folder` every `every_n_steps` optimizer steps; keeps the last `keep_last`, the best and
+    those a guard went back to (`keep`): the last stable weights a pause must be able to resume from."""
 
     def __init__(self, folder: str | Path, *, every_n_steps: int = 50, keep_last: int = 2,
                  monitor: str = "val_loss", listeners: Sequence[Callable[[CheckpointInfo], None]] = ()) -> None:
@@ -160,6 +166,7 @@ class CheckpointCallback(L.Callback):
         self.best_step: int | None = None
         self.best_score: float | None = None
         self.val_losses: dict[int, float] = {}
+        self.kept: set[int] = set()
         self._pending_rng: dict[str, Any] | None = None
 
     # ------------------------------------------------------------ saving
@@ -174,11 +181,17 @@ class CheckpointCallback(L.Callback):
         info = CheckpointInfo(step, str(path), self.val_losses.get(step))
         if trainer.is_global_zero:
             self._write_index()
-            for old in to_remove(list_checkpoints(self.folder), keep_last=self.keep_last, best_step=self.best_step):
+            for old in to_remove(list_checkpoints(self.folder), keep_last=self.keep_last, best_step=self.best_step,
+                                 kept=self.kept):
                 trainer.strategy.remove_checkpoint(old.path)
             for listener in self.listeners:
                 listener(info)
         return info
+
+    def keep(self, step: int) -> None:
+        """Never delete the checkpoint of `step` in this run (a guard rolled back to it: it is the newest
+        weights known to be stable, which a later pause for divergence resumes from)."""
+        self.kept.add(step)
 
     def _check_space(self, step: int) -> None:
         """Before writing: is there room for one more checkpoint the size of the last one? If not, stop with
@@ -239,7 +252,8 @@ class CheckpointCallback(L.Callback):
 
     def state_dict(self) -> dict[str, Any]:
         return {"last_saved_step": self.last_saved_step, "best_step": self.best_step, "best_score": self.best_score,
-                "val_loss_steps": list(self.val_losses), "val_loss_values": list(self.val_losses.values())}
+                "val_loss_steps": list(self.val_losses), "val_loss_values": list(self.val_losses.values()),
+                "kept_steps": sorted(self.kept)}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.last_saved_step = int(state_dict.get("last_saved_step", -1))
@@ -249,3 +263,4 @@ class CheckpointCallback(L.Callback):
         self.best_score = None if score is None else float(score)
         self.val_losses = {int(s): float(v) for s, v in zip(state_dict.get("val_loss_steps", []),
                                                             state_dict.get("val_loss_values", []), strict=False)}
+        self.kept = {int(s) for s in state_dict.get("kept_steps", [])}

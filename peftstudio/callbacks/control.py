@@ -190,6 +190,9 @@ def _rollback(trainer: Any, checkpoint: CheckpointInfo, optimizer: Any) -> None:
 
     module = trainer.lightning_module
     _drop_update(module)
+    callback = checkpoints_of(trainer)
+    if callback is not None:
+        callback.keep(checkpoint.step)  # the stable weights stay while later checkpoints come and go
     state = read_checkpoint(checkpoint.path)
     module.load_state_dict(state["state_dict"], strict=False)
     optimizers = [optimizer] if optimizer is not None else list(trainer.optimizers)

@@ -30,18 +30,20 @@ def test_is_due(step: int, every: int, last: int, due: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    ("steps", "keep", "best", "removed"),
+    ("steps", "keep", "best", "kept", "removed"),
     [
-        ([10, 20, 30], 2, None, [10]),
-        ([10, 20, 30, 40], 2, 10, [20]),
-        ([10, 20, 30, 40], 2, 40, [10, 20]),
-        ([10], 3, None, []),
-        ([40, 10, 30, 20], 1, 20, [10, 30]),  # order of discovery does not matter
+        ([10, 20, 30], 2, None, (), [10]),
+        ([10, 20, 30, 40], 2, 10, (), [20]),
+        ([10, 20, 30, 40], 2, 40, (), [10, 20]),
+        ([10], 3, None, (), []),
+        ([40, 10, 30, 20], 1, 20, (), [10, 30]),  # order of discovery does not matter
+        ([10, 20, 30, 40], 1, 30, (10,), [20]),  # a step a guard went back to stays
     ],
 )
-def test_to_remove_keeps_last_n_and_best(steps: list[int], keep: int, best: int | None, removed: list[int]) -> None:
+def test_to_remove_keeps_last_n_the_best_and_the_kept(steps: list[int], keep: int, best: int | None,
+                                                      kept: tuple[int, ...], removed: list[int]) -> None:
     infos = [CheckpointInfo(s, checkpoint_name(s)) for s in steps]
-    assert [c.step for c in to_remove(infos, keep_last=keep, best_step=best)] == removed
+    assert [c.step for c in to_remove(infos, keep_last=keep, best_step=best, kept=kept)] == removed
 
 
 @pytest.mark.parametrize(("value", "best", "better"), [(1.0, None, True), (0.9, 1.0, True), (1.0, 1.0, False),

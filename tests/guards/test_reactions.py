@@ -79,7 +79,8 @@ def test_gradient_spike_turns_clipping_on_and_rolls_back() -> None:
 
 
 def test_divergence_rolls_back_then_pauses_the_session_before_the_bad_update() -> None:
-    cfg = config(learning_rate=50.0, max_steps=30, max_grad_norm=None, checkpoint_every_steps=1, keep_checkpoints=30)
+    # two checkpoints kept, as by default: the one a rollback went to must outlive the later ones
+    cfg = config(learning_rate=50.0, max_steps=30, max_grad_norm=None, checkpoint_every_steps=1, keep_checkpoints=2)
     store, run, sink, (model, tok), splits = _session(cfg)
     weights: dict[int, dict[str, torch.Tensor]] = {}
 
