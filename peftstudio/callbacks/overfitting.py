@@ -5,9 +5,11 @@
 loss rose every time (and by more than noise: `min_rise` of its best value in total)
 while the training loss fell, or when the gap between them grew every time to at least
 `min_gap` while the validation loss stopped improving. With early stopping allowed it stops training and keeps the best checkpoint's
-weights; otherwise it recommends what to change. At the start of a fresh run the guard
-also measures the base model's validation loss (the LoRA adapter starts as a no-op), the
-reference the quality score compares against.
+weights; otherwise it recommends what to change. The guard also measures the base model's
+validation loss, the reference the quality score compares against: at the run's first
+validation, with the adapter switched off (the same number as before the first step, since
+the LoRA adapter starts as a no-op), so the first step comes sooner; a model without an
+adapter switch is measured before its first step.
 
 Example:
     >>> train = [(s, 3.0 - 0.1 * s) for s in range(1, 21)]
@@ -21,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Sequence
 from itertools import pairwise
@@ -38,7 +41,7 @@ Point = tuple[int, float]  # (optimizer step, loss)
 
 @frozen
 class BaseLossReport:
-    """The base model's validation loss, measured before the first training step."""
+    """The base model's validation loss (at step 0: the model before training)."""
 
     step: int
     base_val_loss: float
@@ -126,8 +129,9 @@ def _suggestions(early_stopping: bool, best_step: int, dropout: float | None,
 class OverfittingGuard(L.Callback):
     """Watches validation against training loss (see the module docstring); reusable in any Lightning project.
 
-    Reads ``val_loss`` from the logged metrics after each validation. With `measure_base` it logs the
-    base model's validation loss (a `BaseLossReport`) before a fresh run's first step.
+    Reads ``val_loss`` from the logged metrics after each validation. With `measure_base` it reports the
+    base model's validation loss (a `BaseLossReport`) at the first validation of a fresh run, measured
+    with the adapter switched off (or at the end of training when no validation came first).
     """
 
     def __init__(self, listeners: Sequence[Callable[[Any], None]] = (), *, early_stopping: bool = False,
@@ -150,13 +154,22 @@ class OverfittingGuard(L.Callback):
 
     # ------------------------------------------------------------ base model
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if self.measure_base and trainer.global_step == 0 and self.base_val_loss is None:
+        if adapter_switch(pl_module) is None:  # no way to see the base model later: measure it now
+            self._measure_base(trainer, pl_module)
+
+    def _measure_base(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not self.measure_base or self.base_val_loss is not None:
+            return
+        switch = adapter_switch(pl_module)
+        if switch is None and trainer.global_step > 0:
+            return  # the weights have changed and cannot be switched back
+        with switch() if switch is not None else contextlib.nullcontext():
             loss, tokens = base_validation_loss(trainer, pl_module)
-            if loss is not None:
-                self.base_val_loss = loss
-                if trainer.is_global_zero:
-                    for listener in self.listeners:
-                        listener(BaseLossReport(step=0, base_val_loss=loss, tokens=tokens))
+        if loss is not None:
+            self.base_val_loss = loss
+            if trainer.is_global_zero:
+                for listener in self.listeners:
+                    listener(BaseLossReport(step=0, base_val_loss=loss, tokens=tokens))
 
     # ------------------------------------------------------------ losses
     def on_before_backward(self, trainer: L.Trainer, pl_module: L.LightningModule, loss: Any) -> None:
@@ -174,6 +187,7 @@ class OverfittingGuard(L.Callback):
         value = trainer.callback_metrics.get(self.monitor)
         if value is None or trainer.sanity_checking or trainer.state.fn != "fit" or trainer.global_step == 0:
             return
+        self._measure_base(trainer, pl_module)
         self.val.append((trainer.global_step, float(value)))
         if self.fired is not None:
             return  # one recommendation per run is enough
@@ -192,6 +206,7 @@ class OverfittingGuard(L.Callback):
             trainer.should_stop = True
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._measure_base(trainer, pl_module)  # no validation during training
         if self.stopped_early:
             restore_best_weights(trainer, pl_module)
 
@@ -211,6 +226,13 @@ class OverfittingGuard(L.Callback):
         self.base_val_loss = None if base is None else float(base)
         self.stopped_early = bool(state_dict.get("stopped_early", False))
         self._micro = [(float(v), 1) for v in state_dict.get("micro", [])]  # a step begun before a pause
+
+
+def adapter_switch(pl_module: L.LightningModule) -> Callable[[], Any] | None:
+    """The context manager that runs `pl_module`'s model without its adapter (PEFT's ``disable_adapter``),
+    or None for a model without one."""
+    switch = getattr(getattr(pl_module, "model", None), "disable_adapter", None)
+    return switch if callable(switch) else None
 
 
 def base_validation_loss(trainer: L.Trainer, pl_module: L.LightningModule) -> tuple[float | None, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -204,3 +205,34 @@ def test_fewer_evaluations_leave_the_training_losses_unchanged(tmp_path: Path, e
     rarely, reports_rarely = _run(tmp_path / "rarely", examples, max_steps=12, eval_every_steps=12)
     assert _losses(reports_often) == _losses(reports_rarely)  # bit for bit, dropout 0.1 included
     assert often.status == rarely.status == "completed"
+
+
+def test_the_base_validation_loss_comes_with_the_first_validation_and_changes_nothing(tmp_path: Path,
+                                                                                   examples: Examples) -> None:
+    """The base model's validation loss is measured at the first validation with the adapter switched off, not
+    before the first step (issue 21: the first step comes seconds sooner): the same number as the untrained
+    model's, and the training losses bit for bit those of a run that does not measure it."""
+    from peftstudio.callbacks.overfitting import BaseLossReport, OverfittingGuard, base_validation_loss
+    from peftstudio.engine.datamodule import TextDataModule
+
+    def run(folder: Path, measure: bool) -> list[Any]:
+        reports: list[Any] = []
+        fit(tiny_config(max_steps=6, eval_every_steps=3), tiny_llama(), *examples, pad_id=0, folder=folder,
+            sink=reports.append, extra_callbacks=[OverfittingGuard([reports.append], measure_base=measure)],
+            monitor_interval=60)
+        return reports
+
+    measured, plain = run(tmp_path / "measured", True), run(tmp_path / "plain", False)
+    assert _losses(measured) == _losses(plain)
+    [base] = [r for r in measured if isinstance(r, BaseLossReport)]
+    assert not [r for r in plain if isinstance(r, BaseLossReport)]
+    kinds = [type(r).__name__ for r in measured if type(r).__name__ in ("StepReport", "BaseLossReport")]
+    assert kinds.index("BaseLossReport") == 3  # after step 3, with the first validation
+    # the same number as the model before any training
+    cfg = tiny_config()
+    data = TextDataModule(*examples, micro_batch_size=cfg.training.micro_batch_size,
+                          sequence_length=cfg.training.sequence_length, pad_id=0, packing=True, seed=cfg.training.seed)
+    module = LoraModule(tiny_llama(), cfg.lora, cfg.training)
+    trainer = SimpleNamespace(datamodule=data, world_size=1)
+    before, tokens = base_validation_loss(trainer, module)  # type: ignore[arg-type]
+    assert base.step == 0 and base.tokens == tokens and base.base_val_loss == pytest.approx(before, rel=1e-6)
