@@ -187,6 +187,7 @@ class ProgressCallback(L.Callback):
         self.loss_steps: list[int] = []
         self.loss_values: list[float] = []
         self.last: StepReport | None = None
+        self.validated_step: int | None = None  # the step of this session's last validation
         self._session_start = time.monotonic()
         self._step_start: float | None = None
         self._micro_losses: list[tuple[Any, int]] = []  # (loss, scale), read at the step's end
@@ -248,6 +249,7 @@ class ProgressCallback(L.Callback):
         value = trainer.callback_metrics.get("val_loss")
         if value is None or trainer.sanity_checking:
             return
+        self.validated_step = trainer.global_step
         self._notify(trainer, ValidationReport(step=trainer.global_step, epoch=trainer.current_epoch,
                                                val_loss=float(value), tokens_seen=self.tokens_seen))
 

@@ -242,8 +242,8 @@ def fit(config: RunConfig, model: torch.nn.Module, train: Sequence[Example], val
         return FitOutcome(status="paused", step=paused.report.step, final_loss=_last(progress.loss_values),
                           val_loss=_val(trainer), tokens_seen=progress.tokens_seen,
                           elapsed_seconds=progress.elapsed_seconds, pause=paused.report, **common)  # type: ignore[arg-type]
-    if validation:  # the final validation loss (every process takes part)
-        trainer.validate(module, datamodule=data, verbose=False)
+    if validation and progress.validated_step != trainer.global_step:  # the final validation loss, unless the
+        trainer.validate(module, datamodule=data, verbose=False)      # last step was just validated (all ranks)
     adapter = None
     if save_adapter and trainer.is_global_zero:
         adapter = str(module.save_adapter(root / "adapter"))

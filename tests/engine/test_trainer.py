@@ -236,3 +236,14 @@ def test_the_base_validation_loss_comes_with_the_first_validation_and_changes_no
     trainer = SimpleNamespace(datamodule=data, world_size=1)
     before, tokens = base_validation_loss(trainer, module)  # type: ignore[arg-type]
     assert base.step == 0 and base.tokens == tokens and base.base_val_loss == pytest.approx(before, rel=1e-6)
+
+
+@pytest.mark.parametrize("every, validated", [(3, [3, 6]), (4, [4, 6])])
+def test_the_final_validation_is_not_repeated_when_the_last_step_was_just_validated(
+        tmp_path: Path, examples: Examples, every: int, validated: list[int]) -> None:
+    """A run whose last step falls on its validation cadence (a one-pass run validating once a pass) was
+    validated twice at that step (issue 21); otherwise the final validation still comes after training."""
+    outcome, reports = _run(tmp_path, examples, max_steps=6, eval_every_steps=every)
+    steps = [r.step for r in reports if type(r).__name__ == "ValidationReport"]
+    assert steps == validated and outcome.val_loss == [r for r in reports if type(r).__name__ ==
+                                                       "ValidationReport"][-1].val_loss
