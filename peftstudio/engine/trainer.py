@@ -62,6 +62,23 @@ def steps_per_epoch(batches_per_epoch: int, accumulation: int) -> int:
     return max(1, math.ceil(batches_per_epoch / max(accumulation, 1)))
 
 
+def validation_interval(eval_every_steps: int, accumulation: int, batches_per_epoch: int) -> int:
+    """Lightning's validation cadence in micro-batches for a validation every `eval_every_steps` optimizer steps.
+
+    A cadence within a fifth of a pass of the pass itself means once a pass (the planner counts the steps of a
+    pass before the data is packed): it is taken at the pass's end, so a one-pass run is not validated a
+    step before its end and then again at its end.
+
+    Example:
+        >>> validation_interval(29, 1, 30), validation_interval(5, 3, 30), validation_interval(12, 1, 30)
+        (30, 15, 12)
+    """
+    per_epoch = steps_per_epoch(batches_per_epoch, accumulation)
+    if abs(eval_every_steps - per_epoch) <= per_epoch / 5:
+        return max(1, batches_per_epoch)
+    return eval_every_steps * accumulation
+
+
 def plan_trainer(training: TrainingSettings, *, batches_per_epoch: int, has_validation: bool,
                  cuda: bool) -> TrainerPlan:
     """The Trainer's arguments for `training` on data of `batches_per_epoch` micro-batches per device."""
@@ -76,8 +93,8 @@ def plan_trainer(training: TrainingSettings, *, batches_per_epoch: int, has_vali
         gradient_clip_val=training.max_grad_norm,
         max_steps=total,
         steps_per_epoch=per_epoch,
-        # Lightning counts validation cadence in micro-batches
-        val_check_interval=training.eval_every_steps * training.gradient_accumulation,
+        val_check_interval=validation_interval(training.eval_every_steps, training.gradient_accumulation,
+                                               batches_per_epoch),
         limit_val_batches=1.0 if has_validation else 0.0,
         deterministic=training.deterministic,
     )

@@ -111,6 +111,23 @@ def kept_tokens(stats: DatasetStats, length: int) -> int:
     return int(min(stats.tokens_total * share, stats.rows * length))
 
 
+def packed_rows(tokens: int, examples: int, length: int) -> int:
+    """Rows of `length` tokens that `examples` examples of `tokens` tokens in all fill when packed one after
+    another, as the engine packs them (a row closes when the next example does not fit): a row holds its
+    length less about half an example, and never fewer than one example.
+
+    Example:
+        >>> packed_rows(24_000, 200, 256)  # examples of 120 tokens: about 196 of 256 filled, not 256
+        123
+        >>> packed_rows(2_560, 10, 256)  # every example fills a row of its own
+        10
+    """
+    if examples <= 0 or tokens <= 0:
+        return 1
+    mean = tokens / examples
+    return max(1, min(examples, math.ceil(tokens / max(length - mean / 2, 1.0))))
+
+
 def _round_up(n: int, step: int) -> int:
     return max(step, int(math.ceil(n / step) * step))
 
@@ -325,7 +342,8 @@ def choose_settings(hw: HardwareProfile, spec: ModelSpec, profile: Profile, stat
     seq = values["sequence_length"]
     train_share = 1 - values["validation_fraction"]
     train_tokens = int(kept_tokens(data, seq) * train_share)
-    sequences = math.ceil(train_tokens / seq) if values["packing"] else max(1, int(data.rows * train_share))
+    train_rows = max(1, int(data.rows * train_share))
+    sequences = packed_rows(train_tokens, train_rows, seq) if values["packing"] else train_rows
     if sequences < effective:  # small data: a learning step cannot hold more sequences than there are
         effective = sequences
         if "micro_batch_size" not in user and values["micro_batch_size"] > sequences:

@@ -33,6 +33,11 @@ Examples = tuple[list[dict[str, list[int]]], list[dict[str, list[int]]]]
         ({"precision": "fp16"}, 10, True, {"precision": "16-mixed"}),
         ({"precision": "fp16"}, 10, False, {"precision": "32-true"}),
         ({"eval_every_steps": 5, "gradient_accumulation": 3}, 10, False, {"val_check_interval": 15}),
+        # once a pass, planned from an estimate of the pass: at the pass's end (the last partial step included)
+        ({"eval_every_steps": 29}, 30, False, {"val_check_interval": 30}),
+        ({"eval_every_steps": 31}, 30, False, {"val_check_interval": 30}),
+        ({"eval_every_steps": 4, "gradient_accumulation": 3}, 10, False, {"val_check_interval": 10}),
+        ({"eval_every_steps": 15}, 30, False, {"val_check_interval": 15}),
         ({"max_grad_norm": None}, 10, False, {"gradient_clip_val": None}),
         ({"devices": 4, "strategy": "fsdp"}, 10, True, {"devices": 4, "strategy": "fsdp"}),
     ],
