@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,3 +29,43 @@ def fresh_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("PEFTSTUDIO_HOME", str(home))
     return home
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """`make demo` on SmolLM2, run once: its exit code, what it printed, its home and exports folder."""
+
+    code: int
+    out: str
+    home: Path
+    exports: Path
+    seconds: float
+
+    def store(self) -> Any:
+        """The demo home's store (its one run is the demo's training)."""
+        from peftstudio.store.db import Store
+
+        return Store(self.home / "peftstudio.db")
+
+    def run(self) -> Any:
+        [run] = [r for r in self.store().list_runs() if r.name == "demo"]
+        return run
+
+
+@pytest.fixture(scope="session")
+def smollm2_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """The full demo on SmolLM2 in a home of its own, for every test that looks at it (the demo test, the
+    quality test's gentle run, the README's playground picture): training SmolLM2 takes minutes, once."""
+    import contextlib
+    import io
+    import time
+
+    from peftstudio.cli.demo_flow import run_demo
+
+    root = tmp_path_factory.mktemp("smollm2-demo")
+    printed = io.StringIO()
+    start = time.monotonic()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(printed):
+        mp.setenv("PEFTSTUDIO_HOME", str(root / "home"))
+        code = run_demo(model="builtin:smollm2-135m", out=str(root / "out"))
+    return DemoRun(code, printed.getvalue(), root / "home", root / "out", time.monotonic() - start)

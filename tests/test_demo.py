@@ -8,6 +8,7 @@ import pytest
 
 from peftstudio.cli.demo_flow import is_pirate, run_demo
 from peftstudio.history import list_versions
+from tests.conftest import DemoRun
 
 
 @pytest.mark.slow
@@ -29,17 +30,16 @@ def test_pirate_detector() -> None:
 
 
 @pytest.mark.slow
-def test_full_demo_on_smollm2_teaches_the_sample_behaviour(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.timeout(1800)  # the shared demo runs here when no earlier test asked for it
+def test_full_demo_on_smollm2_teaches_the_sample_behaviour(smollm2_demo: DemoRun) -> None:
     """What `make demo` runs: every step passes and the tuned answers talk like the sample data's pirate."""
-    import time
-
-    start = time.monotonic()
-    code = run_demo(model="builtin:smollm2-135m", out=str(tmp_path / "out"))
-    out = capsys.readouterr().out
-    print(f"demo took {time.monotonic() - start:.0f} s")
-    assert code == 0, out[-3000:]  # 0 only if every export passed its test and the tuned answers changed
+    out = smollm2_demo.out
+    print(f"demo took {smollm2_demo.seconds:.0f} s")
+    assert smollm2_demo.code == 0, out[-3000:]  # 0 only if every export passed its test and the answers changed
     assert "The tuned model learned the sample's pirate voice" in out
     # the score's task and retention parts are shown (with the drift); the demo's own run is not flagged
     assert "  Task " in out and "  Retention " in out and " drift " in out, out
     assert "(flagged: the model forgot what it knew)" not in out, out
     assert "The retention check flagged forgetting" not in out, out
+    for kind in ("hf", "gguf", "ollama", "lmstudio"):
+        assert (smollm2_demo.exports / kind).is_dir()

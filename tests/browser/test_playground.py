@@ -18,6 +18,7 @@ import torch
 from peftstudio.playground import Answer, Exchange, GenerationSettings, save_exchange
 from tests.browser.conftest import open_page, wait_until
 from tests.browser.helpers import axe_violations, run_status, start_run
+from tests.conftest import DemoRun
 from tests.server.conftest import Studio
 
 pytestmark = pytest.mark.slow
@@ -129,16 +130,17 @@ def test_a_run_trained_on_plain_text_gets_a_completion_box(chromium: object, liv
     page.get_by_role("region", name="Base model").locator(".meta").wait_for(timeout=60_000)
 
 
-@pytest.mark.timeout(1800)  # SmolLM2-135M trained for the demo's 40 steps and checked: 4-15 min on 2 cores
-def test_the_readme_s_playground_on_a_real_smollm2_run(chromium: object, live: Studio, shots: Path) -> None:
-    """SmolLM2 trained on the pirate chat with `make demo`'s settings, asked one of the demo's questions greedily
-    with the demo's answer length: the tuned model answers in words and talks like a pirate, the base model
-    answers in plain words; the picture is the README's playground."""
-    from peftstudio.cli.demo_flow import DEMO_PROMPTS, demo_overrides, is_pirate
-    from peftstudio.settings import parse_overrides
+@pytest.mark.timeout(1800)  # the shared demo (SmolLM2 trained for 40 steps, checked, exported) may run first
+def test_the_readme_s_playground_on_a_real_smollm2_run(chromium: object, live: Studio, shots: Path,
+                                                       smollm2_demo: DemoRun, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SmolLM2 trained on the pirate chat by `make demo` (its run, shared with the demo test, served from the
+    demo's home), asked one of the demo's questions greedily with the demo's answer length: the tuned model
+    answers in words and talks like a pirate, the base model answers in plain words; the picture is the
+    README's playground."""
+    from peftstudio.cli.demo_flow import DEMO_PROMPTS, is_pirate
 
-    rid = _trained(live, timeout=1500, model="builtin:smollm2-135m", name="pirate SmolLM2",
-                   **parse_overrides(demo_overrides(False)))
+    monkeypatch.setenv("PEFTSTUDIO_HOME", str(smollm2_demo.home))  # the studio reads the store of the home
+    rid = smollm2_demo.run().id
     page: Any = open_page(chromium, live, hash=f"#/playground/{rid}")
     box = page.get_by_label("Your message")
     box.wait_for(timeout=120_000)

@@ -16,6 +16,7 @@ import pytest
 from peftstudio.quality import QualityScore
 from peftstudio.quality.retention import DRIFT_LIMIT
 from peftstudio.records.convert import from_dict
+from tests.conftest import DemoRun
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
@@ -47,10 +48,15 @@ def demo_run(extra: list[str]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def runs() -> dict[str, dict[str, Any]]:
+def runs(smollm2_demo: DemoRun) -> dict[str, dict[str, Any]]:
+    """The demo's own run (`make demo`'s, shared with the demo test) and the aggressive one trained here."""
     from peftstudio.cli.demo_flow import DEMO_LEARNING_RATE
 
-    return {"demo": demo_run([]), "aggressive": demo_run([f"learning_rate={DEMO_LEARNING_RATE * 5:g}"])}
+    demo = smollm2_demo.run()
+    assert demo.status == "completed", demo.error
+    return {"demo": {"quality": from_dict(QualityScore, demo.summary["quality"]), "summary": demo.summary,
+                     "config": demo.config},
+            "aggressive": demo_run([f"learning_rate={DEMO_LEARNING_RATE * 5:g}"])}
 
 
 def test_the_demos_run_is_not_flagged_and_its_checks_cost_under_a_fifth(runs: dict[str, Any]) -> None:
