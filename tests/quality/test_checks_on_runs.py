@@ -5,6 +5,7 @@ caught; and the suggestions follow from what went wrong."""
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from peftstudio.playground import PlaygroundSession
 from peftstudio.quality import RunNumbers, score
 from peftstudio.quality.retention import Question
 from peftstudio.quality.run import held_out, run_checks
+from tests.family_models import FAMILIES, tiny_model
 from tests.guards.helpers import config
 
 CAT = Question("cat", "en", "How many legs does a cat have?", ("4", "four"))
@@ -162,3 +164,29 @@ def test_the_drift_is_measured_on_every_question_whatever_the_budget(session: Pl
     report = run_checks(session, cfg, budget=0.0)  # no adapter: the tuned model is the base, no drift at all
     assert report.retention is not None and report.retention.asked < len(questions())
     assert report.retention.drift == 0.0 and report.retention.drift_asked == len(questions())
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_the_question_read_once_scores_as_every_row_read_whole(family: str) -> None:
+    """The drift's statements after a question read once (its cache copied to each statement's row) score
+    as rows read whole, in every family; a family whose cache cannot be copied (Qwen3.5's linear attention)
+    reads rows whole."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from peftstudio.quality.run import _shared_prompt_scores, _whole_row_scores
+
+    rng = random.Random(0)
+    session = SimpleNamespace(model=tiny_model(family).eval(), device=torch.device("cpu"))
+    prompts = [[rng.randrange(3, 500) for _ in range(n)] for n in (7, 12, 4)]  # left-padded together
+    answers = [[[rng.randrange(3, 500) for _ in range(k)] for k in lengths] for lengths in ((3, 1, 5), (2, 2), (4,))]
+    with torch.no_grad():
+        whole = _whole_row_scores(session, prompts, answers, pad=0)
+        shared = _shared_prompt_scores(session, prompts, answers, pad=0)
+    if family == "qwen3_5":
+        assert shared is None
+        return
+    assert shared is not None and [len(s) for s in shared] == [3, 2, 1]
+    for got, want in zip(shared, whole, strict=True):
+        assert got == pytest.approx(want, abs=2e-4), family
