@@ -15,9 +15,9 @@ the **drift**: each question also has a statement with a blank and a few choices
 likelihood after the question; the shares of the choices (a softmax over their log-likelihoods) say
 what each model believes, and the drift is the mean Kullback-Leibler divergence, in nats per question,
 from the base model's shares to the tuned model's. It is continuous (every question counts a little,
-none flips), cheap (one forward pass per statement, no generation) and blind to style (a pirate's
-"Arr!" changes every choice alike). Measured on SmolLM2 (docs/quality.md): gentle runs drifted 0.23 to
-0.35, runs at five times the demo's learning rate or more 0.67 to 2.3.
+none flips), cheap (no generation; the question is read once for all its statements) and blind to
+style (a pirate's "Arr!" changes every choice alike). Measured on SmolLM2 (docs/quality.md): gentle
+runs drifted 0.23 to 0.35, runs at five times the demo's learning rate or more 0.67 to 2.3.
 
 A run is flagged for forgetting when its drift reaches `DRIFT_LIMIT`. Questions without a statement
 (a user's own set) have no drift; there the answers decide: flagged when the tuned model forgot at least

@@ -7,7 +7,8 @@ time budget is spent: `BUDGET_SHARE` of the training time. At least one batch of
 so both parts are measured; what the budget cut short is said in the report's notes.
 
 Before the answers, both models score every general question's completed statements (`likelihoods`:
-one forward pass each, no generation), which gives the retention check its drift whatever the budget.
+no generation, each question read once for all its statements), which gives the retention check its
+drift whatever the budget.
 
 The base model's greedy answers and likelihoods depend only on its weights and what is asked, so they
 are kept in a small cache (`base_answers`, `base_likelihoods`): the second run on a model spends the
