@@ -150,7 +150,8 @@ class TextDataModule(L.LightningDataModule):
     """
 
     def __init__(self, train: Sequence[Example], validation: Sequence[Example], *, micro_batch_size: int,
-                 sequence_length: int, pad_id: int, packing: bool = True, seed: int = 42) -> None:
+                 sequence_length: int, pad_id: int, packing: bool = True, flat: bool = False,
+                 seed: int = 42) -> None:
         super().__init__()
         self.train_examples = list(train)
         self.validation_examples = list(validation)
@@ -158,6 +159,7 @@ class TextDataModule(L.LightningDataModule):
         self.sequence_length = sequence_length
         self.pad_id = pad_id
         self.packing = packing
+        self.flat = flat  # a micro-batch's packed rows laid in one row (`collate_packed`)
         self.seed = seed
         self.position: tuple[int, int] = (0, 0)  # next (epoch, batch) to train on
         self._rows: list[list[int]] = []
@@ -204,7 +206,7 @@ class TextDataModule(L.LightningDataModule):
     def _collate(self, items: list[tuple[Any, list[Example]]]) -> dict[str, torch.Tensor]:
         rows = [row for _key, row in items]
         if self.packing:
-            batch = collate_packed(rows, self.pad_id)
+            batch = collate_packed(rows, self.pad_id, flat=self.flat)
         else:
             batch = collate_padded([row[0] for row in rows], self.pad_id)
         key = items[0][0]

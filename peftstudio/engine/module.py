@@ -23,6 +23,7 @@ from typing import Any
 import lightning as L
 import torch
 
+from peftstudio.engine.dropout import use_row_dropout
 from peftstudio.errors import make
 from peftstudio.records.config import LoraSettings, TrainingSettings
 
@@ -88,6 +89,8 @@ class LoraModule(L.LightningModule):
                 model.enable_input_require_grads()
         self.model = apply_lora(model, lora, quantized=quantized) if lora is not None else model
         self.model.train()
+        # a micro-batch laid in one row gets the dropout masks of its padded rows (engine.dropout)
+        self.row_layout = use_row_dropout(self.model)
         # resuming loads only the adapter: the frozen base weights come from the model files
         self.strict_loading = False
 
@@ -104,6 +107,7 @@ class LoraModule(L.LightningModule):
         return causal_lm_loss(self.model, batch)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> dict[str, Any]:
+        self.row_layout.set(batch)  # kept through backward (a checkpointed layer draws its masks again)
         loss = self.loss(batch)
         return {"loss": loss, "train_loss": loss.detach()}
 

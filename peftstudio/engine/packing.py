@@ -56,11 +56,23 @@ def plan_rows(lengths: Sequence[int], capacity: int) -> list[list[int]]:
     return rows
 
 
-def collate_packed(rows: Sequence[Sequence[Example]], pad_id: int) -> dict[str, torch.Tensor]:
+def collate_packed(rows: Sequence[Sequence[Example]], pad_id: int, *, flat: bool = False) -> dict[str, torch.Tensor]:
     """Tensors for a micro-batch of packed rows: input_ids, labels, position_ids, token_count.
 
     No attention_mask on purpose: transformers builds the block-diagonal mask from the
-    restarting positions only when the mask is absent.
+    restarting positions only when the mask is absent. `flat` lays the rows' tokens, in order, in a
+    single row with no padding (for `engine.attention.segment_attention`): the same examples and the
+    same loss, and no padding tokens to compute. It adds where each token sat in the padded rows
+    (``row_index`` into the ``row_shape`` grid), from which `engine.dropout.RowDropout` draws the
+    very dropout masks the padded rows would have had.
+
+    Example:
+        >>> rows = [[{"input_ids": [5, 6], "labels": [5, 6]}], [{"input_ids": [7], "labels": [7]}]]
+        >>> collate_packed(rows, pad_id=0)["input_ids"].tolist()
+        [[5, 6], [7, 0]]
+        >>> flat = collate_packed(rows, pad_id=0, flat=True)
+        >>> flat["position_ids"].tolist(), flat["row_index"].tolist(), flat["row_shape"].tolist()
+        ([[0, 1, 0]], [0, 1, 2], [2, 2])
     """
     ids_rows: list[list[int]] = []
     label_rows: list[list[int]] = []
@@ -81,6 +93,15 @@ def collate_packed(rows: Sequence[Sequence[Example]], pad_id: int) -> dict[str, 
         pos_rows.append(pos)
     width = max(len(r) for r in ids_rows)
     real = sum(len(r) for r in ids_rows)
+    if flat:
+        return {
+            "input_ids": torch.tensor([[t for r in ids_rows for t in r]], dtype=torch.long),
+            "labels": torch.tensor([[t for r in label_rows for t in r]], dtype=torch.long),
+            "position_ids": torch.tensor([[t for r in pos_rows for t in r]], dtype=torch.long),
+            "token_count": torch.tensor(real, dtype=torch.long),
+            "row_index": torch.tensor([i * width + j for i, r in enumerate(ids_rows) for j in range(len(r))]),
+            "row_shape": torch.tensor([len(ids_rows), width]),
+        }
     for ids, labels, pos in zip(ids_rows, label_rows, pos_rows, strict=True):
         pad = width - len(ids)
         ids.extend([pad_id] * pad)

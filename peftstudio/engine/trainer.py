@@ -229,44 +229,75 @@ def fit(config: RunConfig, model: torch.nn.Module, train: Sequence[Example], val
     ETA, system readings, checkpoints, pause).
     """
     from peftstudio.callbacks import ProgressCallback, RunPaused, SessionControl, latest_checkpoint
+    from peftstudio.engine.attention import restore_attention
     from peftstudio.engine.datamodule import TextDataModule
     from peftstudio.engine.module import LoraModule, check_quantization
-    from peftstudio.engine.packing import packing_supported
 
     t = config.training
     check_quantization(t.quantization)
     root = Path(folder)
-    packing = t.packing and packing_supported(model)
-    L.seed_everything(t.seed, workers=True, verbose=False)
-    module = LoraModule(model, config.lora, t, quantized=t.quantization != "none")
-    data = TextDataModule(train, validation, micro_batch_size=t.micro_batch_size, sequence_length=t.sequence_length,
-                          pad_id=pad_id, packing=packing, seed=t.seed)
     cuda = torch.cuda.is_available()
-    per_device = max(1, math.ceil(data.train_rows / t.micro_batch_size) // max(t.devices, 1))
-    plan = plan_trainer(t, batches_per_epoch=per_device, has_validation=bool(validation), cuda=cuda)
-    if sink is not None:
-        sink(plan)
-    callbacks = standard_callbacks(root, t, sink, monitor_interval=monitor_interval,
-                                   pause_flag=Path(pause_flag) if pause_flag else None)
-    # the session control comes last: it carries out what the callbacks before it asked for
-    trainer = build_trainer(plan, [*callbacks, *extra_callbacks, SessionControl()], root_dir=root)
-    ckpt = latest_checkpoint(root / "checkpoints") if resume else None
-    progress = next(cb for cb in callbacks if isinstance(cb, ProgressCallback))
-    common = {"packing": packing, "resumed_from": ckpt.step if ckpt else None}
+    packing, flat = packing_layout(model, t.packing, cuda=cuda)
     try:
-        trainer.fit(module, datamodule=data, ckpt_path=ckpt.path if ckpt else None, weights_only=True)
-    except RunPaused as paused:
-        return FitOutcome(status="paused", step=paused.report.step, final_loss=_last(progress.loss_values),
+        L.seed_everything(t.seed, workers=True, verbose=False)
+        module = LoraModule(model, config.lora, t, quantized=t.quantization != "none")
+        data = TextDataModule(train, validation, micro_batch_size=t.micro_batch_size,
+                              sequence_length=t.sequence_length, pad_id=pad_id, packing=packing, flat=flat, seed=t.seed)
+        per_device = max(1, math.ceil(data.train_rows / t.micro_batch_size) // max(t.devices, 1))
+        plan = plan_trainer(t, batches_per_epoch=per_device, has_validation=bool(validation), cuda=cuda)
+        if sink is not None:
+            sink(plan)
+        callbacks = standard_callbacks(root, t, sink, monitor_interval=monitor_interval,
+                                       pause_flag=Path(pause_flag) if pause_flag else None)
+        # the session control comes last: it carries out what the callbacks before it asked for
+        trainer = build_trainer(plan, [*callbacks, *extra_callbacks, SessionControl()], root_dir=root)
+        ckpt = latest_checkpoint(root / "checkpoints") if resume else None
+        progress = next(cb for cb in callbacks if isinstance(cb, ProgressCallback))
+        common = {"packing": packing, "resumed_from": ckpt.step if ckpt else None}
+        try:
+            trainer.fit(module, datamodule=data, ckpt_path=ckpt.path if ckpt else None, weights_only=True)
+        except RunPaused as paused:
+            return FitOutcome(status="paused", step=paused.report.step, final_loss=_last(progress.loss_values),
+                              val_loss=_val(trainer), tokens_seen=progress.tokens_seen,
+                              elapsed_seconds=progress.elapsed_seconds, pause=paused.report, **common)  # type: ignore[arg-type]
+        if validation and progress.validated_step != trainer.global_step:  # the final validation loss, unless the
+            trainer.validate(module, datamodule=data, verbose=False)      # last step was just validated (all ranks)
+        adapter = None
+        if save_adapter and trainer.is_global_zero:
+            adapter = str(module.save_adapter(root / "adapter"))
+        return FitOutcome(status="completed", step=trainer.global_step, final_loss=_last(progress.loss_values),
                           val_loss=_val(trainer), tokens_seen=progress.tokens_seen,
-                          elapsed_seconds=progress.elapsed_seconds, pause=paused.report, **common)  # type: ignore[arg-type]
-    if validation and progress.validated_step != trainer.global_step:  # the final validation loss, unless the
-        trainer.validate(module, datamodule=data, verbose=False)      # last step was just validated (all ranks)
-    adapter = None
-    if save_adapter and trainer.is_global_zero:
-        adapter = str(module.save_adapter(root / "adapter"))
-    return FitOutcome(status="completed", step=trainer.global_step, final_loss=_last(progress.loss_values),
-                      val_loss=_val(trainer), tokens_seen=progress.tokens_seen,
-                      elapsed_seconds=progress.elapsed_seconds, adapter_path=adapter, **common)  # type: ignore[arg-type]
+                          elapsed_seconds=progress.elapsed_seconds, adapter_path=adapter, **common)  # type: ignore[arg-type]
+    finally:
+        restore_attention(model)
+
+
+def packing_layout(model: torch.nn.Module, wanted: bool, *, cuda: bool) -> tuple[bool, bool]:
+    """(packing, flat): whether `model` packs examples, and whether a micro-batch's rows go in one row.
+
+    On the CPU an SDPA model switches to `engine.attention.segment_attention` and packs each micro-batch
+    into a single row with no padding; the packing probe then checks that very path. On a GPU many small
+    attention calls would cost more than the padding saves: rows stay as they are (SDPA's block mask).
+    `fit` puts the model back on SDPA when it ends (`engine.attention.restore_attention`).
+
+    Example:
+        >>> from transformers import LlamaConfig, LlamaForCausalLM
+        >>> model = LlamaForCausalLM(LlamaConfig(vocab_size=32, hidden_size=16, intermediate_size=32,
+        ...                          num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1))
+        >>> model.set_attn_implementation("sdpa")
+        >>> packing_layout(model, True, cuda=False), packing_layout(model, False, cuda=False)
+        ((True, True), (False, False))
+    """
+    from peftstudio.engine.attention import restore_attention, use_segment_attention
+    from peftstudio.engine.packing import packing_supported
+
+    if not wanted:
+        return False, False
+    if not cuda and use_segment_attention(model):
+        if packing_supported(model):
+            return True, True
+        restore_attention(model)
+    return packing_supported(model), False
 
 
 def _last(values: Sequence[float]) -> float | None:

@@ -7,6 +7,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import attrs
+import lightning as L
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -252,3 +254,45 @@ def test_the_final_validation_is_not_repeated_when_the_last_step_was_just_valida
     steps = [r.step for r in reports if type(r).__name__ == "ValidationReport"]
     assert steps == validated and outcome.val_loss == [r for r in reports if type(r).__name__ ==
                                                        "ValidationReport"][-1].val_loss
+
+
+class _Shapes(L.Callback):
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+
+    def on_train_batch_start(self, trainer: L.Trainer, pl_module: object, batch: Any, batch_idx: int) -> None:
+        self.rows.append(int(batch["input_ids"].shape[0]))
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.1])
+def test_a_micro_batch_in_one_row_trains_as_its_padded_rows(tmp_path: Path, examples: Examples, dropout: float,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 21: on the CPU a micro-batch's packed rows go in one row with no padding, attention one example at
+    a time (engine.attention) and dropout masks drawn as over the padded rows (engine.dropout). The same seed
+    gives the same losses as the padded rows, to float precision, dropout included."""
+    import peftstudio.engine.trainer as trainer_module
+
+    def run(folder: Path) -> tuple[Any, list[Any], list[int]]:
+        shapes, reports = _Shapes(), []
+        config = tiny_config(max_steps=8, eval_every_steps=4)
+        config = attrs.evolve(config, lora=attrs.evolve(config.lora, dropout=dropout))
+        outcome = fit(config, tiny_llama(), *examples, pad_id=0, folder=folder,
+                      sink=reports.append, extra_callbacks=[shapes])
+        return outcome, reports, shapes.rows
+
+    flat, flat_reports, flat_rows = run(tmp_path / "flat")
+    monkeypatch.setattr(trainer_module, "packing_layout", lambda model, wanted, cuda: (True, False))
+    rows, rows_reports, rows_rows = run(tmp_path / "rows")
+    assert set(flat_rows) == {1} and max(rows_rows) == 2  # the layouts really differ
+    assert flat.packing and rows.packing
+    got, want = _losses(flat_reports), _losses(rows_reports)
+    assert [s for s, _ in got] == [s for s, _ in want] == list(range(1, 9))
+    assert [v for _, v in got] == pytest.approx([v for _, v in want], rel=1e-5, abs=1e-6)
+    assert flat.val_loss == pytest.approx(rows.val_loss, rel=1e-5)
+
+
+def test_the_model_gets_its_attention_back_after_training(tmp_path: Path, examples: Examples) -> None:
+    model = tiny_llama()
+    model.set_attn_implementation("sdpa")
+    fit(tiny_config(max_steps=2), model, *examples, pad_id=0, folder=tmp_path)
+    assert model.config._attn_implementation == "sdpa"
