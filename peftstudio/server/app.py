@@ -115,7 +115,8 @@ class PlainFailures:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """On this person's own desktop, the library's desktop notifications follow the runs while serving."""
+    """On this person's own desktop, the library's desktop notifications follow the runs while serving; with
+    `ServerSettings.spare_worker` a worker waits, libraries loaded, for the next run (`engine.runs.SpareWorker`)."""
     settings: ServerSettings = app.state.settings
     notices = None
     if settings.desktop_notices and settings.own_desktop:
@@ -123,11 +124,19 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
         notices = DesktopNotices().start()
     app.state.desktop_notices = notices
+    spare = None
+    if settings.spare_worker:
+        from peftstudio.engine.runs import SpareWorker
+
+        spare = SpareWorker()  # runs start and resume in a worker that has loaded its libraries already
+    app.state.spare_worker = spare
     try:
         yield
     finally:
         if notices is not None:
             notices.close()
+        if spare is not None:
+            spare.close()
 
 
 def _page(app: FastAPI, static: Path) -> None:

@@ -62,7 +62,7 @@ def start(body: StartRequest, request: Request) -> JSON:
         from peftstudio.errors import make
 
         raise make("config_invalid", problems="`data`: choose the training data before starting")
-    run_id = start_run(p.run_config(str(data_path), name=body.name), name=body.name)
+    run_id = start_run(p.run_config(str(data_path), name=body.name), name=body.name, worker=_spare(request))
     return JSON(run_json(runs.get(run_id)), status_code=201)
 
 
@@ -76,11 +76,11 @@ def pause(run_id: str) -> JSON:
 
 
 @router.post("/{run_id}/resume")
-def resume(run_id: str) -> JSON:
+def resume(run_id: str, request: Request) -> JSON:
     """Continue a paused or failed run from its newest checkpoint, in a new worker."""
     from peftstudio.engine.runs import resume_run
 
-    return JSON(run_json(runs.get(resume_run(run_id))))
+    return JSON(run_json(runs.get(resume_run(run_id, worker=_spare(request)))))
 
 
 @router.get("/{run_id}/fixes")
@@ -96,12 +96,20 @@ class RunFixRequest(BaseModel):
 
 
 @router.post("/{run_id}/fixes")
-def apply(run_id: str, body: RunFixRequest) -> JSON:
+def apply(run_id: str, body: RunFixRequest, request: Request) -> JSON:
     """Apply a fix to the run's settings and resume it where it stopped."""
+    from peftstudio.engine.runs import resume_run
     from peftstudio.fixes import apply_fix
 
-    applied = apply_fix(run_id, body.fix)
+    applied = apply_fix(run_id, body.fix, start=False)
+    resume_run(applied.run_id, worker=_spare(request))
     return JSON({"applied": as_json(applied), "run": run_json(runs.get(applied.run_id))})
+
+
+def _spare(request: Request) -> Any:
+    """The studio's waiting worker, if it keeps one (`ServerSettings.spare_worker`), for the run starting now."""
+    spare = getattr(request.app.state, "spare_worker", None)
+    return spare.take() if spare is not None else None
 
 
 def _message(update: runs.Update) -> str:

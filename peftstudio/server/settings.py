@@ -63,6 +63,9 @@ class ServerSettings:
     secure_cookie: bool = False  # set behind an https proxy: the cookie then never travels in clear
     #: the library's desktop notifications for the runs (only where served on loopback: this person's desktop)
     desktop_notices: bool = False
+    #: keep a worker waiting with its libraries loaded, so that a run starts or resumes seconds sooner
+    #: (`engine.runs.SpareWorker`; about 0.5 GB of memory while the studio is open)
+    spare_worker: bool = False
     #: Test Export's lowest same-next-token share per quantized type, replacing the library's (random-weight
     #: test models like builtin:tiny-llama agree less than any trained model); empty: the library's limits
     export_min_top1: dict[str, float] = field(factory=dict)
@@ -77,7 +80,8 @@ class ServerSettings:
                data_dirs: tuple[str, ...] | list[str] = (), upload_dir: str | Path | None = None,
                max_upload_bytes: int = DEFAULT_MAX_UPLOAD, failure_delay_s: float = 0.5,
                login_token: str | None = None, session_key: str | None = None,
-               secure_cookie: bool = False, desktop_notices: bool = False) -> ServerSettings:
+               secure_cookie: bool = False, desktop_notices: bool = False,
+               spare_worker: bool = False) -> ServerSettings:
         """Settings with fresh random keys; a server bound beyond loopback also answers to the machine's names."""
         from peftstudio import paths
 
@@ -95,6 +99,7 @@ class ServerSettings:
             upload_dir=str(Path(upload_dir).resolve() if upload_dir else paths.sub("uploads")),
             max_upload_bytes=max_upload_bytes, failure_delay_s=failure_delay_s, static_dir=str(static),
             secure_cookie=secure_cookie, desktop_notices=desktop_notices and host in LOOPBACK_NAMES,
+            spare_worker=spare_worker,
         )
 
     def url_with_token(self, host: str | None = None) -> str:

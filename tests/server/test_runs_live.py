@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -85,3 +86,60 @@ def test_pause_and_resume_through_the_api(client: httpx.Client) -> None:
 def test_start_needs_data(client: httpx.Client) -> None:
     r = client.post("/api/runs", json={k: v for k, v in START.items() if k != "data"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "config_invalid"
+
+
+def _waiting_workers() -> set[int]:
+    """This process's worker children waiting for a run (started with ``--wait``, no run's worker yet)."""
+    import psutil
+
+    training = {run.pid for run in open_store().list_runs()}
+    out = set()
+    for child in psutil.Process().children():
+        try:
+            if "--wait" in child.cmdline() and child.status() != psutil.STATUS_ZOMBIE and child.pid not in training:
+                out.add(child.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+def _one_waiting(timeout: float = 30) -> set[int]:
+    """The one waiting worker, once a worker that just finished its run has exited."""
+    deadline = time.monotonic() + timeout
+    while len(waiting := _waiting_workers()) != 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(waiting) == 1, waiting
+    return waiting
+
+
+def test_a_spare_worker_takes_each_run_and_another_waits(tmp_path: Path, fresh_home: Path) -> None:
+    """Issue 21: the studio keeps a worker waiting with its libraries loaded; starting and resuming a run hand
+    the run to it (the run's process is the spare's), a new spare waits behind it, and stopping the studio
+    lets the spare go."""
+    import psutil
+
+    from tests.server.conftest import local_studio
+
+    serving = local_studio(tmp_path, spare_worker=True)
+    studio = next(serving)
+    try:
+        with studio.client() as client:
+            spare = _one_waiting()
+            run_id = _start(client, max_steps=400)
+            assert {open_store().get_run(run_id).pid} == spare  # the run went to the waiting worker
+            for _, event, data in messages(client, f"/api/runs/{run_id}/stream"):
+                if event == "metric" and data["name"] == "loss":
+                    break
+            second = _one_waiting()
+            assert second != spare  # the next one waits
+            client.post(f"/api/runs/{run_id}/pause")
+            assert _wait(client, run_id, ("paused", "completed"))["status"] == "paused"
+            assert client.post(f"/api/runs/{run_id}/resume").status_code == 200
+            assert {open_store().get_run(run_id).pid} == second  # resumed in the spare as well
+            client.post(f"/api/runs/{run_id}/pause")
+            assert _wait(client, run_id, ("paused", "completed"))["status"] in ("paused", "completed")
+            last = _one_waiting()
+    finally:
+        next(serving, None)
+    gone, alive = psutil.wait_procs([psutil.Process(pid) for pid in last if psutil.pid_exists(pid)], timeout=30)
+    assert not alive  # the studio's stop let its spare exit
