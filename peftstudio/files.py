@@ -149,3 +149,25 @@ def folder_size(path: str | Path) -> int:
     if p.is_file():
         return p.stat().st_size
     return sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+
+
+#: The files that hold a model's weights (`weights_stamp`).
+WEIGHT_FILES = ("*.safetensors", "*.bin", "*.gguf")
+
+
+def weights_stamp(folder: str | Path) -> list[tuple[str, int, int]]:
+    """Name, size and modification time of each weight file in `folder` (empty when there are none): the key a
+    cache of what a model computed is filed under, so that other weights find nothing.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> d = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = atomic_write_bytes(d / "model.safetensors", b"12345")
+        >>> [(name, size) for name, size, _ in weights_stamp(d)], weights_stamp(d / "missing")
+        ([('model.safetensors', 5)], [])
+    """
+    root = Path(folder) if str(folder) else None
+    if root is None or not root.is_dir():
+        return []
+    files = sorted({f for pattern in WEIGHT_FILES for f in root.glob(pattern) if f.is_file()})
+    return [(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files]

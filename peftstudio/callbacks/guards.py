@@ -8,6 +8,7 @@ training to do goes through the session control (`peftstudio.callbacks.control`)
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from peftstudio.callbacks.divergence import DivergenceGuard
@@ -17,8 +18,10 @@ from peftstudio.callbacks.overfitting import OverfittingGuard
 
 
 def guard_callbacks(config: Any, listeners: Sequence[Callable[[Any], None]] = (), *,
-                    memory_reader: Callable[[], Any] | None = None, measure_base: bool = True) -> list[Any]:
-    """The four guards, set up for a `RunConfig`, reporting to `listeners`.
+                    memory_reader: Callable[[], Any] | None = None, measure_base: bool = True,
+                    base_cache: str | Path | None = None) -> list[Any]:
+    """The four guards, set up for a `RunConfig`, reporting to `listeners`; `base_cache` is the folder where the
+    overfitting guard keeps base models' validation losses (`OverfittingGuard`).
 
     Example:
         >>> from peftstudio.records import DataSettings, ModelChoice, RunConfig
@@ -31,7 +34,7 @@ def guard_callbacks(config: Any, listeners: Sequence[Callable[[Any], None]] = ()
         DivergenceGuard(listeners, learning_rate=t.learning_rate, warmup_ratio=t.warmup_ratio,
                         clipping=t.max_grad_norm is not None),
         OverfittingGuard(listeners, early_stopping=t.early_stopping, dropout=config.lora.dropout,
-                         measure_base=measure_base),
+                         measure_base=measure_base, base_cache=base_cache),
         MemoryGuard(listeners, micro_batch_size=t.micro_batch_size, gradient_accumulation=t.gradient_accumulation,
                     reader=memory_reader),
         GradientGuard(listeners, clipping=t.max_grad_norm, learning_rate=t.learning_rate),

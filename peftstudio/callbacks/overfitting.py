@@ -27,6 +27,7 @@ import contextlib
 import math
 from collections.abc import Callable, Sequence
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -131,12 +132,14 @@ class OverfittingGuard(L.Callback):
 
     Reads ``val_loss`` from the logged metrics after each validation. With `measure_base` it reports the
     base model's validation loss (a `BaseLossReport`) at the first validation of a fresh run, measured
-    with the adapter switched off (or at the end of training when no validation came first).
+    with the adapter switched off (or at the end of training when no validation came first). With
+    `base_cache` (a folder) a run on the same weights and the same validation batches as an earlier
+    one reads that number instead of measuring it again (`base_cache_file`).
     """
 
     def __init__(self, listeners: Sequence[Callable[[Any], None]] = (), *, early_stopping: bool = False,
                  patience: int = 3, min_rise: float = 0.02, min_gap: float = 0.2, dropout: float | None = None,
-                 monitor: str = "val_loss", measure_base: bool = True) -> None:
+                 monitor: str = "val_loss", measure_base: bool = True, base_cache: str | Path | None = None) -> None:
         if patience < 1:
             raise ValueError(f"patience must be at least 1, got {patience}")
         self.listeners = list(listeners)
@@ -145,6 +148,7 @@ class OverfittingGuard(L.Callback):
         self.dropout = dropout
         self.monitor = monitor
         self.measure_base = measure_base
+        self.base_cache = Path(base_cache) if base_cache else None
         self.train: list[Point] = []
         self.val: list[Point] = []
         self.fired: str | None = None
@@ -164,12 +168,30 @@ class OverfittingGuard(L.Callback):
         if switch is None and trainer.global_step > 0:
             return  # the weights have changed and cannot be switched back
         with switch() if switch is not None else contextlib.nullcontext():
-            loss, tokens = base_validation_loss(trainer, pl_module)
+            loss, tokens = self._base_loss(trainer, pl_module)
         if loss is not None:
             self.base_val_loss = loss
             if trainer.is_global_zero:
                 for listener in self.listeners:
                     listener(BaseLossReport(step=0, base_val_loss=loss, tokens=tokens))
+
+    def _base_loss(self, trainer: L.Trainer, pl_module: L.LightningModule) -> tuple[float | None, int]:
+        """`base_validation_loss`, read from `base_cache` when the same weights scored the same batches before."""
+        import json
+
+        from peftstudio.files import atomic_write_text
+
+        path = base_cache_file(self.base_cache, trainer, pl_module) if self.base_cache is not None else None
+        if path is not None and path.is_file():
+            try:
+                cached = json.loads(path.read_text(encoding="utf-8"))
+                return float(cached["loss"]), int(cached["tokens"])
+            except (OSError, ValueError, KeyError, TypeError):
+                pass  # a damaged cache file is measured again and rewritten
+        loss, tokens = base_validation_loss(trainer, pl_module)
+        if path is not None and loss is not None:
+            atomic_write_text(path, json.dumps({"loss": loss, "tokens": tokens}))
+        return loss, tokens
 
     # ------------------------------------------------------------ losses
     def on_before_backward(self, trainer: L.Trainer, pl_module: L.LightningModule, loss: Any) -> None:
@@ -233,6 +255,36 @@ def adapter_switch(pl_module: L.LightningModule) -> Callable[[], Any] | None:
     or None for a model without one."""
     switch = getattr(getattr(pl_module, "model", None), "disable_adapter", None)
     return switch if callable(switch) else None
+
+
+def base_cache_file(folder: Path, trainer: L.Trainer, pl_module: L.LightningModule) -> Path | None:
+    """Where the base model's validation loss is kept in `folder`: a file named by a digest of the model's
+    weight files, its dtype, device and quantization, and the validation batches themselves (None: not
+    cacheable, e.g. a model built in memory or a run on several devices)."""
+    import hashlib
+    import json
+
+    from peftstudio.files import weights_stamp
+
+    datamodule = getattr(trainer, "datamodule", None)
+    model: Any = getattr(pl_module, "model", None)
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    config = getattr(base, "config", None)
+    stamp = weights_stamp(str(getattr(config, "_name_or_path", "") or ""))
+    if not stamp or trainer.world_size > 1 or datamodule is None or not hasattr(datamodule, "val_dataloader"):
+        return None
+    batches = hashlib.sha256()
+    for batch in datamodule.val_dataloader():
+        for key in sorted(batch):
+            value = batch[key]
+            if isinstance(value, torch.Tensor):
+                batches.update(f"{key}{tuple(value.shape)}".encode())
+                batches.update(value.detach().cpu().numpy().tobytes())
+    param = next(base.parameters())  # type: ignore[union-attr]
+    quantization = getattr(config, "quantization_config", None)
+    what = [stamp, str(param.dtype), param.device.type, str(getattr(quantization, "to_dict", lambda: quantization)()),
+            batches.hexdigest(), type(pl_module).__name__]
+    return folder / f"{hashlib.sha256(json.dumps(what, default=str).encode()).hexdigest()}.json"
 
 
 def base_validation_loss(trainer: L.Trainer, pl_module: L.LightningModule) -> tuple[float | None, int]:

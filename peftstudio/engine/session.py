@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from types import SimpleNamespace  # noqa: F401 - used by the docstring example
 from typing import Any
 
+from peftstudio import paths
 from peftstudio.callbacks.decision import Decision, GuardAction, apply_changes
 from peftstudio.callbacks.guards import guard_callbacks
 from peftstudio.callbacks.memory import (
@@ -63,7 +64,8 @@ def train_session(config: RunConfig, models: list[Any], load_model: Callable[[Ru
             model = None  # let the old copy go before loading the new one
             release_memory()
             model = load_model(cfg)
-        guards = guard_callbacks(cfg, listeners, memory_reader=memory_reader, measure_base=measure_base)
+        guards = guard_callbacks(cfg, listeners, memory_reader=memory_reader, measure_base=measure_base,
+                                 base_cache=paths.sub("cache", "base-loss"))
         return fit(cfg, model, train, validation, sink=sink, extra_callbacks=[*guards, *extra_callbacks],
                    **fit_kwargs)
 

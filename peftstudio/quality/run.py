@@ -63,12 +63,12 @@ def _base_cache_file(session: Any, asked: Any) -> Path | None:
     import json
 
     from peftstudio import paths
+    from peftstudio.files import weights_stamp
     from peftstudio.models import model_folder
 
     try:
         folder = model_folder(session.base_reference)
-        weights = sorted(folder.glob("*.safetensors"))
-        stamp = [(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in weights]
+        stamp = weights_stamp(folder)
     except Exception:  # noqa: BLE001 - a model we cannot stamp is simply not cached
         return None
     if not stamp:

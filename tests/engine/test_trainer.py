@@ -245,6 +245,35 @@ def test_the_base_validation_loss_comes_with_the_first_validation_and_changes_no
     assert base.step == 0 and base.tokens == tokens and base.base_val_loss == pytest.approx(before, rel=1e-6)
 
 
+def test_the_base_validation_loss_of_the_same_weights_and_batches_is_read_back(tmp_path: Path, examples: Examples,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 21: a second run on the same model files and validation data reads the base model's validation loss
+    from the cache (no forward passes) and reports the very same number; other validation data measures anew."""
+    from transformers import LlamaForCausalLM
+
+    import peftstudio.callbacks.overfitting as overfitting
+    from peftstudio.callbacks.overfitting import BaseLossReport, OverfittingGuard
+
+    model_dir = tmp_path / "model"
+    tiny_llama().save_pretrained(model_dir)
+    measured: list[int] = []
+    real = overfitting.base_validation_loss
+    monkeypatch.setattr(overfitting, "base_validation_loss", lambda t, m: (measured.append(1), real(t, m))[1])
+
+    def base(folder: Path, validation: list[dict[str, list[int]]]) -> float:
+        reports: list[Any] = []
+        guard = OverfittingGuard([reports.append], base_cache=tmp_path / "cache")
+        fit(tiny_config(max_steps=3, eval_every_steps=3), LlamaForCausalLM.from_pretrained(model_dir), examples[0],
+            validation, pad_id=0, folder=folder, extra_callbacks=[guard], monitor_interval=60)
+        [report] = [r for r in reports if isinstance(r, BaseLossReport)]
+        return report.base_val_loss
+
+    first = base(tmp_path / "a", examples[1])
+    assert measured == [1] and len(list((tmp_path / "cache").glob("*.json"))) == 1
+    assert base(tmp_path / "b", examples[1]) == first and measured == [1]  # read back, not measured
+    assert base(tmp_path / "c", examples[1][:4]) != first and measured == [1, 1]
+
+
 @pytest.mark.parametrize("every, validated", [(3, [3, 6]), (4, [4, 6])])
 def test_the_final_validation_is_not_repeated_when_the_last_step_was_just_validated(
         tmp_path: Path, examples: Examples, every: int, validated: list[int]) -> None:
