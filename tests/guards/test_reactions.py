@@ -127,7 +127,8 @@ def test_memory_pressure_halves_the_micro_batch_and_the_run_completes(readings: 
 
     class Sizes(L.Callback):
         def on_train_batch_start(self, trainer: L.Trainer, pl_module: Any, batch: Any, batch_idx: int) -> None:
-            sizes.append((int(batch["input_ids"].shape[0]), int(trainer.accumulate_grad_batches)))
+            rows = batch["row_shape"][0] if "row_shape" in batch else batch["input_ids"].shape[0]  # packed in one row
+            sizes.append((int(rows), int(trainer.accumulate_grad_batches)))
 
     outcome = train_session(cfg, [model], lambda c: load_sources(c)[0], splits.train, splits.validation,
                             sink=sink, memory_reader=reader, extra_callbacks=[Sizes()],
