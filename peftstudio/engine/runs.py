@@ -141,11 +141,16 @@ class WarmWorker:
                 pass
 
 
+#: Seconds after a spare worker is taken before the next one starts loading: on a small machine its loading
+#: would otherwise compete with the start of the run just handed over (which is what the spare is for).
+REFILL_AFTER_S = 15.0
+
+
 class SpareWorker:
     """A warm worker kept waiting for the next run in a long-lived process (the studio's server): starting or
     resuming a run hands the run to it at once, instead of a new worker spending its first seconds (about
     5 s on a 2-core machine) loading torch, Lightning and transformers; the next spare starts loading
-    behind it. It costs the memory of those libraries (about 0.5 GB) while it waits; `close` lets it exit.
+    a little later (`REFILL_AFTER_S`), once that run is under way. It costs the memory of those libraries (about 0.5 GB) while it waits; `close` lets it exit.
 
     Example:
         >>> spare = SpareWorker(open_store())   # doctest: +SKIP
@@ -153,19 +158,33 @@ class SpareWorker:
         >>> spare.close()   # doctest: +SKIP
     """
 
-    def __init__(self, store: Store | None = None) -> None:
+    def __init__(self, store: Store | None = None, *, refill_after: float | None = None) -> None:
         import threading
 
         self._store = store
         self._lock = threading.Lock()
+        self._closed = False
+        self._refill_after = REFILL_AFTER_S if refill_after is None else refill_after
+        self._timer: threading.Timer | None = None
         self._worker: WarmWorker | None = WarmWorker.start(store)
 
     def take(self) -> WarmWorker | None:
-        """The waiting worker (None once closed), with a new spare started in its place."""
+        """The waiting worker (None once closed, or while the next one is not started yet); the next one
+        starts `refill_after` seconds later, once the run it was taken for is past its own start."""
+        import threading
+
         with self._lock:
-            worker = self._worker
-            self._worker = WarmWorker.start(self._store) if worker is not None else None
+            worker, self._worker = self._worker, None
+            if worker is not None and not self._closed:
+                self._timer = threading.Timer(self._refill_after, self._refill)
+                self._timer.daemon = True
+                self._timer.start()
         return worker
+
+    def _refill(self) -> None:
+        with self._lock:
+            if not self._closed and self._worker is None:
+                self._worker = WarmWorker.start(self._store)
 
     @property
     def pid(self) -> int | None:
@@ -175,7 +194,10 @@ class SpareWorker:
     def close(self) -> None:
         """Let the waiting worker exit without a run; `take` gives None from now on."""
         with self._lock:
+            self._closed = True
             worker, self._worker = self._worker, None
+            if self._timer is not None:
+                self._timer.cancel()
         if worker is not None:
             worker.cancel()
 
