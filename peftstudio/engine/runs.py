@@ -15,10 +15,12 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from peftstudio.errors import make
@@ -150,7 +152,8 @@ class SpareWorker:
     """A warm worker kept waiting for the next run in a long-lived process (the studio's server): starting or
     resuming a run hands the run to it at once, instead of a new worker spending its first seconds (about
     5 s on a 2-core machine) loading torch, Lightning and transformers; the next spare starts loading
-    a little later (`REFILL_AFTER_S`), once that run is under way. It costs the memory of those libraries (about 0.5 GB) while it waits; `close` lets it exit.
+    a little later (`REFILL_AFTER_S`), once that run is under way. It costs the memory of those libraries
+    (about 0.5 GB) while it waits; `close` lets it exit.
 
     Example:
         >>> spare = SpareWorker(open_store())   # doctest: +SKIP
@@ -186,11 +189,6 @@ class SpareWorker:
             if not self._closed and self._worker is None:
                 self._worker = WarmWorker.start(self._store)
 
-    @property
-    def pid(self) -> int | None:
-        """The waiting worker's process id."""
-        return self._worker.proc.pid if self._worker is not None else None
-
     def close(self) -> None:
         """Let the waiting worker exit without a run; `take` gives None from now on."""
         with self._lock:
@@ -200,6 +198,17 @@ class SpareWorker:
                 self._timer.cancel()
         if worker is not None:
             worker.cancel()
+
+
+@contextlib.contextmanager
+def _cancelled_on_error(worker: WarmWorker | None) -> Iterator[None]:
+    """Let a waiting `worker` go when the run it was taken for cannot start (e.g. the disk is too full)."""
+    try:
+        yield
+    except BaseException:
+        if worker is not None:
+            worker.cancel()
+        raise
 
 
 def start_run(config: RunConfig, store: Store | None = None, *, detach: bool = True, name: str = "",
@@ -212,7 +221,8 @@ def start_run(config: RunConfig, store: Store | None = None, *, detach: bool = T
     from peftstudio.history.disk import check_run_space
 
     s = open_store(store)
-    check_run_space(config, store=s)  # before anything is written: the disk prompt lists versions to clear
+    with _cancelled_on_error(worker):
+        check_run_space(config, store=s)  # before anything is written: the disk prompt lists versions to clear
     run = s.create_run(config, name=name)
     s.add_event(run.id, "queued", "The run is waiting for its worker to start.")
     if worker is None or worker.take(run, s) is None:
@@ -272,13 +282,14 @@ def resume_run(run_id: str, store: Store | None = None, *, detach: bool = True,
     loading, when given)."""
     s = open_store(store)
     run = run_status(run_id, s)
-    if run.status == "completed":
+    if run.status == "completed" or (run.status in ACTIVE and is_worker_alive(run.pid)):  # done, or training
+        if worker is not None:
+            worker.cancel()
         return run.id
-    if run.status in ACTIVE and is_worker_alive(run.pid):
-        return run.id  # already training
     from peftstudio.history.disk import check_run_space
 
-    check_run_space(run.config, store=s)
+    with _cancelled_on_error(worker):
+        check_run_space(run.config, store=s)
     (Path(run.folder) / PAUSE_FLAG).unlink(missing_ok=True)
     s.update_run(run.id, status="queued", error=None)
     s.add_event(run.id, "resume_requested", "Resuming from the last checkpoint.")
