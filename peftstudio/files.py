@@ -17,11 +17,13 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -171,3 +173,39 @@ def weights_stamp(folder: str | Path) -> list[tuple[str, int, int]]:
         return []
     files = sorted({f for pattern in WEIGHT_FILES for f in root.glob(pattern) if f.is_file()})
     return [(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+
+
+def cache_file(folder: str | Path, what: Any) -> Path:
+    """The file in `folder` for a cached result that depends on `what` (a JSON value), named by its digest.
+
+    Example:
+        >>> cache_file("/c", ["model", 1]) == cache_file("/c", ["model", 1]) != cache_file("/c", ["model", 2])
+        True
+    """
+    digest = hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+    return Path(folder) / f"{digest}.json"
+
+
+def cached_json(path: Path | None, compute: Callable[[], Any], *, valid: Callable[[Any], bool] = lambda _: True) -> Any:
+    """The JSON value kept in `path` if it is there and `valid`, else `compute()`'s, written there atomically (not
+    when it is None, nor without a `path`). A damaged file is computed again and rewritten.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.json"
+        >>> cached_json(p, lambda: [1, 2]), cached_json(p, lambda: [3])  # the second is read back
+        ([1, 2], [1, 2])
+        >>> cached_json(p, lambda: [3], valid=lambda v: len(v) == 1)  # not what is wanted now: computed again
+        [3]
+    """
+    if path is not None and path.is_file():
+        try:
+            value = json.loads(path.read_text(encoding="utf-8"))
+            if valid(value):
+                return value
+        except (OSError, ValueError):
+            pass
+    value = compute()
+    if path is not None and value is not None:
+        atomic_write_text(path, json.dumps(value, ensure_ascii=False))
+    return value

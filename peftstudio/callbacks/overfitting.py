@@ -177,21 +177,16 @@ class OverfittingGuard(L.Callback):
 
     def _base_loss(self, trainer: L.Trainer, pl_module: L.LightningModule) -> tuple[float | None, int]:
         """`base_validation_loss`, read from `base_cache` when the same weights scored the same batches before."""
-        import json
+        from peftstudio.files import cached_json
 
-        from peftstudio.files import atomic_write_text
+        def measure() -> dict[str, Any] | None:
+            loss, tokens = base_validation_loss(trainer, pl_module)
+            return None if loss is None else {"loss": loss, "tokens": tokens}
 
         path = base_cache_file(self.base_cache, trainer, pl_module) if self.base_cache is not None else None
-        if path is not None and path.is_file():
-            try:
-                cached = json.loads(path.read_text(encoding="utf-8"))
-                return float(cached["loss"]), int(cached["tokens"])
-            except (OSError, ValueError, KeyError, TypeError):
-                pass  # a damaged cache file is measured again and rewritten
-        loss, tokens = base_validation_loss(trainer, pl_module)
-        if path is not None and loss is not None:
-            atomic_write_text(path, json.dumps({"loss": loss, "tokens": tokens}))
-        return loss, tokens
+        found = cached_json(path, measure, valid=lambda v: isinstance(v, dict) and isinstance(v.get("loss"), float)
+                            and isinstance(v.get("tokens"), int))
+        return (None, 0) if found is None else (float(found["loss"]), int(found["tokens"]))
 
     # ------------------------------------------------------------ losses
     def on_before_backward(self, trainer: L.Trainer, pl_module: L.LightningModule, loss: Any) -> None:
@@ -262,9 +257,8 @@ def base_cache_file(folder: Path, trainer: L.Trainer, pl_module: L.LightningModu
     weight files, its dtype, device and quantization, and the validation batches themselves (None: not
     cacheable, e.g. a model built in memory or a run on several devices)."""
     import hashlib
-    import json
 
-    from peftstudio.files import weights_stamp
+    from peftstudio.files import cache_file, weights_stamp
 
     datamodule = getattr(trainer, "datamodule", None)
     model: Any = getattr(pl_module, "model", None)
@@ -284,7 +278,7 @@ def base_cache_file(folder: Path, trainer: L.Trainer, pl_module: L.LightningModu
     quantization = getattr(config, "quantization_config", None)
     what = [stamp, str(param.dtype), param.device.type, str(getattr(quantization, "to_dict", lambda: quantization)()),
             batches.hexdigest(), type(pl_module).__name__]
-    return folder / f"{hashlib.sha256(json.dumps(what, default=str).encode()).hexdigest()}.json"
+    return cache_file(folder, what)
 
 
 def base_validation_loss(trainer: L.Trainer, pl_module: L.LightningModule) -> tuple[float | None, int]:

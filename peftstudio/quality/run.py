@@ -59,11 +59,8 @@ def budget_seconds(training_seconds: float) -> float:
 def _base_cache_file(session: Any, asked: Any) -> Path | None:
     """The cache file of what the base model said to `asked` (any JSON value: the prompts and how they were
     asked), named by a digest of what the result depends on (None: not cacheable)."""
-    import hashlib
-    import json
-
     from peftstudio import paths
-    from peftstudio.files import weights_stamp
+    from peftstudio.files import cache_file, weights_stamp
     from peftstudio.models import model_folder
 
     try:
@@ -77,8 +74,7 @@ def _base_cache_file(session: Any, asked: Any) -> Path | None:
 
     what = [str(folder.resolve()), stamp, asked, str(getattr(session.tokenizer, "chat_template", "")),
             stop_ids(session.tokenizer), str(session.device)]
-    key = hashlib.sha256(json.dumps(what, sort_keys=True).encode("utf-8")).hexdigest()
-    return paths.sub("cache", "base-answers") / f"{key}.json"
+    return cache_file(paths.sub("cache", "base-answers"), what)
 
 
 def base_answers(session: Any, conversations: Sequence[Messages], *, max_new_tokens: int) -> list[str]:
@@ -120,22 +116,11 @@ def base_likelihoods(session: Any, asked: Sequence[Question]) -> list[list[float
 
 def _cached(session: Any, asked: Any, n: int, compute: Callable[[], list[Any]]) -> list[Any]:
     """`compute()`'s list of `n` results for the base model, kept in the cache under `asked`."""
-    import json
+    from peftstudio.files import cached_json
 
-    from peftstudio.files import atomic_write_text
-
-    path = _base_cache_file(session, asked)
-    if path is not None and path.is_file():
-        try:
-            cached = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(cached, list) and len(cached) == n:
-                return cached
-        except (OSError, ValueError):
-            pass  # a damaged cache file is computed again and rewritten
-    out = compute()
-    if path is not None:
-        atomic_write_text(path, json.dumps(out, ensure_ascii=False))
-    return out
+    out = cached_json(_base_cache_file(session, asked), compute,
+                      valid=lambda cached: isinstance(cached, list) and len(cached) == n)
+    return list(out)
 
 
 def _left_padded(rows: Sequence[list[int]], pad: int, device: Any) -> tuple[Any, Any]:
