@@ -2,9 +2,13 @@
 
 The checks load the run's tuned model as the playground does (one base copy, the adapter switched
 on for the tuned answers and off for the base answers), ask the run's held-out examples (the task
-check) and the bundled general questions (the retention check) in small batches, and stop when the
+check) and the bundled general questions (the retention check) in batches, and stop when the
 time budget is spent: `BUDGET_SHARE` of the training time. At least one batch of each check runs,
-so both parts are measured; what the budget cut short is said in the report's notes.
+so both parts are measured; what the budget cut short is said in the report's notes. The first batch
+of each check is small (`BATCH`) and says how long a prompt takes; later batches take as many prompts
+as their share of the time left allows (`MAX_BATCH` at most). Answering is bound by reading the
+weights once per new token, whatever the number of prompts: on SmolLM2 on two cores the 40 general
+questions take 6 s in one batch and 15 s in batches of 8, so larger batches ask more in the budget.
 
 Before the answers, both models score every general question's completed statements (`likelihoods`:
 no generation, each question read once for all its statements), which gives the retention check its
@@ -34,8 +38,9 @@ from peftstudio.quality.retention import Question, drift, questions, retention_c
 
 BUDGET_SHARE = CHECKS_SHARE  # of the training time, as the plan states it
 TASK_EXAMPLES = 16  # held-out examples asked at most
-BATCH = 8  # prompts answered together
-SAFETY = 1.25  # a batch may take longer than the slowest so far (longer answers): stop with room to spare
+BATCH = 16  # prompts in the first batch of each check, which measures how long a batch takes
+MAX_BATCH = 48  # prompts answered together at most
+SAFETY = 1.25  # a batch may take longer than estimated (`batch_size`): stop with room to spare
 LIKELIHOOD_BATCH = 16  # completed statements scored together
 #: Key/value cache layers whose rows can be copied to each statement (`_shared_prompt_scores`); a Dummy layer
 #: holds nothing (Gemma 4's layers that reuse an earlier layer's keys and values).
@@ -78,7 +83,9 @@ def _base_cache_file(session: Any, asked: Any) -> Path | None:
 
 
 def base_answers(session: Any, conversations: Sequence[Messages], *, max_new_tokens: int) -> list[str]:
-    """The base model's greedy answers to one batch, from the cache when the same model answered it before.
+    """The base model's greedy answers to `conversations`, each from the cache when the same model answered
+    it before; the others are answered together (`MAX_BATCH` at most at once) and cached one by one, so a
+    question is found again whatever batch it comes in (a row's greedy answer does not depend on its batch).
 
     Example:
         >>> from peftstudio.playground import PlaygroundSession
@@ -88,14 +95,34 @@ def base_answers(session: Any, conversations: Sequence[Messages], *, max_new_tok
         ...                                                           max_new_tokens=4)
         True
     """
-    out = _cached(session, _answers_key(conversations, max_new_tokens), len(conversations),
-                  lambda: answer(session, conversations, use_adapter=False, max_new_tokens=max_new_tokens))
-    return [str(a) for a in out]
+    from peftstudio.files import cached_json
+
+    files = [_base_cache_file(session, _answer_key(c, max_new_tokens)) for c in conversations]
+    found: dict[int, str] = {}
+    for i, f in enumerate(files):  # nothing computed here: only what the cache holds
+        cached = cached_json(f, lambda: None, valid=lambda v: isinstance(v, str))
+        if isinstance(cached, str):
+            found[i] = cached
+    missing = [i for i in range(len(conversations)) if i not in found]
+    for at in range(0, len(missing), MAX_BATCH):
+        chunk = missing[at:at + MAX_BATCH]
+        fresh = answer(session, [conversations[i] for i in chunk], use_adapter=False, max_new_tokens=max_new_tokens)
+        for i, text in zip(chunk, fresh, strict=True):
+            found[i] = text
+            _remember(files[i], text)
+    return [found[i] for i in range(len(conversations))]
 
 
-def _answers_key(conversations: Sequence[Messages], max_new_tokens: int) -> list[Any]:
-    """What the base model's answers to one batch depend on, besides the model (the cache's key)."""
-    return [list(conversations), max_new_tokens]
+def _remember(path: Path | None, value: str) -> None:
+    """Keep `value` in the cache file `path` (written atomically; nothing without a path)."""
+    from peftstudio.files import cached_json
+
+    cached_json(path, lambda: value, valid=lambda kept: isinstance(kept, str))
+
+
+def _answer_key(conversation: Messages, max_new_tokens: int) -> list[Any]:
+    """What the base model's answer to one conversation depends on, besides the model (the cache's key)."""
+    return ["answer", list(conversation), max_new_tokens]
 
 
 def base_likelihoods(session: Any, asked: Sequence[Question]) -> list[list[float]]:
@@ -238,9 +265,9 @@ def _per_question(scores: list[float], answers: list[list[list[int]]]) -> list[l
 
 
 def warm_base_answers(reference: str) -> int:
-    """Ask `reference` (a base model) every bundled general question once, into the cache, in the batches the
-    retention check asks them: later runs on this model spend their whole check budget on the tuned model.
-    Returns how many questions were answered (0 when all were cached already).
+    """Ask `reference` (a base model) every bundled general question once, into the cache: later runs on this
+    model spend their whole check budget on the tuned model. Returns how many questions were answered (0 when
+    all were cached already).
 
     Example:
         >>> warm_base_answers("builtin:tiny-llama") >= 0
@@ -249,15 +276,11 @@ def warm_base_answers(reference: str) -> int:
     from peftstudio.playground import PlaygroundSession
 
     session = PlaygroundSession(reference, save_history=False)
-    batches = [[[{"role": "user", "content": q.question}] for q in questions()[i:i + BATCH]]
-               for i in range(0, len(questions()), BATCH)]
+    asked = [[{"role": "user", "content": q.question}] for q in questions()]
     base_likelihoods(session, [q for q in questions() if q.choices])
-    fresh = 0
-    for batch in batches:
-        cached = _base_cache_file(session, _answers_key(batch, RETENTION_TOKENS))
-        if cached is None or not cached.is_file():
-            fresh += len(batch)
-        base_answers(session, batch, max_new_tokens=RETENTION_TOKENS)
+    files = [_base_cache_file(session, _answer_key(c, RETENTION_TOKENS)) for c in asked]
+    fresh = sum(1 for f in files if f is None or not f.is_file())
+    base_answers(session, asked, max_new_tokens=RETENTION_TOKENS)
     return fresh
 
 
@@ -319,6 +342,35 @@ def _task_tokens(references: Sequence[str], tokenizer: Any) -> int:
     return max(TASK_TOKENS[0], min(TASK_TOKENS[1], int(longest * 1.3) + 4))
 
 
+def batch_size(left: int, *, last: int, seconds: float, room: float) -> int:
+    """How many of the `left` prompts of a check to ask next, after a batch of `last` prompts that would have
+    taken `seconds` had every answer run to its full length (0 for the first batch: `BATCH` prompts).
+
+    Answering reads the weights once per new token, so a batch costs about the same with fewer prompts and
+    less than in proportion with more: a batch of up to `last` prompts is taken to cost `seconds`, a larger
+    one `seconds` in proportion. The answer is as many prompts as `room` seconds hold with `SAFETY` to
+    spare, up to `MAX_BATCH`; 0 when not even that batch fits.
+
+    Example:
+        >>> batch_size(40, last=0, seconds=0.0, room=0.0)  # the first batch, whatever the time
+        16
+        >>> batch_size(32, last=8, seconds=2.0, room=6.0), batch_size(32, last=8, seconds=2.0, room=2.0)
+        (19, 0)
+    """
+    if not last:
+        return min(left, BATCH)
+    if SAFETY * seconds > room:
+        return 0
+    fits = MAX_BATCH if seconds <= 0 else int(last * room / (SAFETY * seconds))
+    return min(left, MAX_BATCH, max(last, fits))
+
+
+def _steps(session: Any, answers: Sequence[str], max_new_tokens: int) -> int:
+    """About how many new tokens the longest of `answers` took (generation runs until the longest ends)."""
+    longest = max((len(session.tokenizer(a, add_special_tokens=False)["input_ids"]) for a in answers), default=0)
+    return max(1, min(max_new_tokens, longest + 1))
+
+
 def run_checks(session: Any, config: Any, *, budget: float, clock: Callable[[], float] = time.monotonic,
                started: float | None = None, asked: Sequence[Question] | None = None) -> ChecksReport:
     """The task and retention checks of a run's tuned model, within `budget` seconds (from `started`).
@@ -334,9 +386,9 @@ def run_checks(session: Any, config: Any, *, budget: float, clock: Callable[[], 
         >>> session = PlaygroundSession("builtin:tiny-llama", save_history=False)  # no adapter: base = tuned
         >>> report = run_checks(session, cfg, budget=0.0)  # no time at all: one batch of each check
         >>> report.retention.asked, report.task.metric, report.task.gain, report.retention.forgotten_count
-        (8, 'reference similarity', 0.0, 0)
+        (16, 'reference similarity', 0.0, 0)
         >>> report.notes[0]
-        'the time budget of 0 s allowed 8 of 40 general questions and 8 of 16 held-out examples'
+        'the time budget of 0 s allowed 16 of 40 general questions and 16 of 16 held-out examples'
     """
     start = clock() if started is None else started
     general = list(questions() if asked is None else asked)
@@ -349,20 +401,27 @@ def run_checks(session: Any, config: Any, *, budget: float, clock: Callable[[], 
     scored = [q for q in general if q.choices]  # the drift: every question with choices, whatever the budget
     moved = drift(base_likelihoods(session, scored), likelihoods(session, scored, use_adapter=True)) if scored else None
     answers: dict[str, tuple[list[str], list[str]]] = {"retention": ([], []), "task": ([], [])}
-    slowest = {kind: 0.0 for kind in queues}  # the longest batch of each kind so far, to stop before the budget
-    while any(len(answers[k][0]) < len(queues[k]) for k in queues):
-        for kind, queue in queues.items():
-            done = len(answers[kind][0])
-            if done >= len(queue):
-                continue
-            if done and clock() - start + SAFETY * slowest[kind] > budget:
-                queues[kind] = queue[:done]  # the budget is spent: what was answered so far is the check
+    last = {kind: (0, 0.0) for kind in queues}  # each check's last batch: prompts, seconds at full length
+    shared = True  # each check asking gets an equal share of the time left; when none fits, the whole of it
+    while asking := [k for k in queues if len(answers[k][0]) < len(queues[k])]:
+        progressed = False
+        for kind in asking:
+            queue, done = queues[kind], len(answers[kind][0])
+            room = (budget - (clock() - start)) / (len(asking) if shared else 1)
+            n = batch_size(len(queue) - done, last=last[kind][0], seconds=last[kind][1], room=room)
+            if not n:
+                if not shared:
+                    queues[kind] = queue[:done]  # the budget is spent: what was answered so far is the check
                 continue
             began = clock()
-            batch = queue[done:done + BATCH]
+            batch = queue[done:done + n]
             answers[kind][0].extend(base_answers(session, batch, max_new_tokens=tokens[kind]))
-            answers[kind][1].extend(answer(session, batch, use_adapter=True, max_new_tokens=tokens[kind]))
-            slowest[kind] = max(slowest[kind], clock() - began)
+            tuned = answer(session, batch, use_adapter=True, max_new_tokens=tokens[kind])
+            answers[kind][1].extend(tuned)
+            full = (clock() - began) * tokens[kind] / _steps(session, tuned, tokens[kind])
+            last[kind] = (n, full)
+            progressed = True
+        shared = progressed
     notes = []
     n_general, n_task = len(answers["retention"][0]), len(answers["task"][0])
     if n_general < len(general) or n_task < len(conversations):
@@ -396,4 +455,4 @@ def check_run(store: Any, run_id: str, *, budget: float | None = None) -> Checks
     return run_checks(session, run.config, budget=budget, started=started)
 
 
-__all__ = ["BUDGET_SHARE", "answer", "base_answers", "base_likelihoods", "likelihoods", "warm_base_answers", "budget_seconds", "check_run", "held_out", "run_checks"]
+__all__ = ["BUDGET_SHARE", "answer", "base_answers", "batch_size", "base_likelihoods", "likelihoods", "warm_base_answers", "budget_seconds", "check_run", "held_out", "run_checks"]

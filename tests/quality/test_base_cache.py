@@ -81,3 +81,23 @@ def test_after_warming_the_retention_check_asks_only_the_tuned_model(monkeypatch
     assert report.retention is not None and report.retention.asked == len(general)
     assert not [q for tuned, q in asked if not tuned and q in general]  # no base answer to a general question
     assert {q for tuned, q in asked if tuned} >= general
+
+
+def test_each_question_is_found_again_in_any_batch(counted: list[int]) -> None:
+    session = PlaygroundSession("builtin:tiny-llama", save_history=False)
+    together = quality_run.base_answers(session, BATCH, max_new_tokens=6)
+    alone = quality_run.base_answers(session, BATCH[1:], max_new_tokens=6)
+    assert alone == together[1:] and counted == [2]  # read from the cache, not answered again
+    third = [{"role": "user", "content": "Name a colour."}]
+    mixed = quality_run.base_answers(session, [BATCH[0], third], max_new_tokens=6)
+    assert mixed[0] == together[0] and counted == [2, 1]  # only the new question is answered
+
+
+def test_a_question_is_answered_alike_alone_and_in_a_batch() -> None:
+    from peftstudio.quality.retention import questions
+
+    session = PlaygroundSession("builtin:tiny-llama", save_history=False)
+    asked = [[{"role": "user", "content": q.question}] for q in questions()[:12]]
+    together = quality_run.answer(session, asked, use_adapter=False, max_new_tokens=8)
+    alone = [quality_run.answer(session, [c], use_adapter=False, max_new_tokens=8)[0] for c in asked]
+    assert together == alone

@@ -9,8 +9,9 @@ import pytest
 
 from peftstudio.engine.runs import start_run
 from peftstudio.quality import QualityScore
+from peftstudio.quality import run as quality_run
 from peftstudio.quality.retention import questions
-from peftstudio.quality.run import BATCH, BUDGET_SHARE, held_out, run_checks
+from peftstudio.quality.run import BATCH, BUDGET_SHARE, MAX_BATCH, held_out, run_checks
 from peftstudio.records.convert import from_dict
 from peftstudio.store import open_store
 from tests.guards.helpers import config
@@ -52,7 +53,71 @@ def test_the_budget_stops_the_checks_after_the_first_batches() -> None:
     report = run_checks(session, config(), budget=25.0, clock=lambda: next(ticks))
     assert report.retention is not None and report.retention.asked == BATCH < len(questions())
     assert report.task is not None and report.task.examples <= BATCH
-    assert "time budget of 25 s allowed 8 of 40 general questions" in report.notes[0]
+    assert f"time budget of 25 s allowed {BATCH} of 40 general questions" in report.notes[0]
+
+
+class PacedAnswers:
+    """`answer` as it is, on a clock that moves only while answering: `fixed` seconds a batch plus `each` a
+    prompt (answering reads the weights once per token, whatever the number of prompts)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, fixed: float, each: float) -> None:
+        self.now, self.fixed, self.each, self.batches = 0.0, fixed, each, []
+        real = quality_run.answer
+
+        def paced(session: object, conversations: list, *, use_adapter: bool, max_new_tokens: int) -> list[str]:
+            self.now += fixed + each * len(conversations)
+            self.batches.append((use_adapter, len(conversations)))
+            return real(session, conversations, use_adapter=use_adapter, max_new_tokens=max_new_tokens)
+
+        monkeypatch.setattr(quality_run, "answer", paced)
+
+    def clock(self) -> float:
+        return self.now
+
+
+def test_after_the_first_batch_the_checks_ask_as_many_as_their_time_allows(monkeypatch: pytest.MonkeyPatch) -> None:
+    from peftstudio.playground import PlaygroundSession
+
+    session = PlaygroundSession("builtin:tiny-llama", save_history=False)
+    monkeypatch.setattr(quality_run, "base_answers",  # the base model's answers are cached: only the tuned ones
+                        lambda s, c, *, max_new_tokens: quality_run.answer(s, c, use_adapter=False,
+                                                                            max_new_tokens=max_new_tokens))
+    pace = PacedAnswers(monkeypatch, fixed=1.0, each=0.1)
+    report = run_checks(session, config(), budget=30.0, clock=pace.clock, started=0.0)
+    tuned = [n for adapter, n in pace.batches if adapter]
+    assert tuned[:2] == [BATCH, BATCH] and max(tuned) > BATCH  # retention, task, then larger batches
+    assert report.retention is not None and report.retention.asked == len(questions())
+    assert report.task is not None and report.seconds <= 30.0 and not report.notes
+    assert len(tuned) < 2 + len(questions()) // BATCH  # fewer batches than a check of first batches only
+
+
+@pytest.mark.parametrize("spare", [5.0, 15.0, 25.0, 40.0])
+def test_no_batch_is_started_that_the_time_left_cannot_hold(monkeypatch: pytest.MonkeyPatch, spare: float) -> None:
+    from peftstudio.playground import PlaygroundSession
+
+    session = PlaygroundSession("builtin:tiny-llama", save_history=False)
+    monkeypatch.setattr(quality_run, "base_answers",
+                        lambda s, c, *, max_new_tokens: quality_run.answer(s, c, use_adapter=False,
+                                                                            max_new_tokens=max_new_tokens))
+    pace = PacedAnswers(monkeypatch, fixed=0.0, each=0.5)  # no gain from larger batches: a prompt costs 1 s
+    first = BATCH + min(BATCH, len(held_out(config())[0]))  # the first batches always run
+    report = run_checks(session, config(), budget=first + spare, clock=pace.clock, started=0.0)
+    assert report.seconds <= first + spare and all(n <= MAX_BATCH for _, n in pace.batches)
+    assert report.retention is not None and report.retention.asked >= BATCH
+    assert bool(report.notes) == (report.retention.asked < len(questions()))
+
+
+@pytest.mark.parametrize(("left", "last", "seconds", "room", "want"), [
+    (40, 0, 0.0, -5.0, BATCH),  # the first batch always runs
+    (3, 0, 0.0, 0.0, 3),
+    (32, 8, 2.0, 5.0, 16),  # 8 * 5 / (1.25 * 2)
+    (32, 8, 2.0, 2.6, 8),  # a batch of 8 fits; fewer prompts would cost as much
+    (4, 8, 2.0, 3.0, 4),
+    (100, 8, 0.1, 1000.0, MAX_BATCH),
+    (32, 8, 2.0, 2.0, 0),  # not even the last batch's time is left
+])
+def test_batch_size(left: int, last: int, seconds: float, room: float, want: int) -> None:
+    assert quality_run.batch_size(left, last=last, seconds=seconds, room=room) == want
 
 
 def test_held_out_examples_carry_the_label_set(tmp_path: Path) -> None:
