@@ -5,8 +5,9 @@ on for the tuned answers and off for the base answers), ask the run's held-out e
 check) and the bundled general questions (the retention check) in batches, and stop when the
 time budget is spent: `BUDGET_SHARE` of the training time. At least one batch of each check runs,
 so both parts are measured; what the budget cut short is said in the report's notes. The first batch
-of each check is small (`BATCH`) and says how long a prompt takes; later batches take as many prompts
-as their share of the time left allows (`MAX_BATCH` at most). Answering is bound by reading the
+of each check is small (`BATCH`, half that when the base model must answer it too) and says how long a
+batch takes; later batches take as many prompts as their share of the time left allows (`MAX_BATCH` at
+most). Answering is bound by reading the
 weights once per new token, whatever the number of prompts: on SmolLM2 on two cores the 40 general
 questions take 6 s in one batch and 15 s in batches of 8, so larger batches ask more in the budget.
 
@@ -38,7 +39,7 @@ from peftstudio.quality.retention import Question, drift, questions, retention_c
 
 BUDGET_SHARE = CHECKS_SHARE  # of the training time, as the plan states it
 TASK_EXAMPLES = 16  # held-out examples asked at most
-BATCH = 16  # prompts in the first batch of each check, which measures how long a batch takes
+BATCH = 16  # prompts in the first batch of each check (half when the base model's answers are not cached)
 MAX_BATCH = 48  # prompts answered together at most
 SAFETY = 1.25  # a batch may take longer than estimated (`batch_size`): stop with room to spare
 LIKELIHOOD_BATCH = 16  # completed statements scored together
@@ -95,14 +96,8 @@ def base_answers(session: Any, conversations: Sequence[Messages], *, max_new_tok
         ...                                                           max_new_tokens=4)
         True
     """
-    from peftstudio.files import cached_json
-
     files = [_base_cache_file(session, _answer_key(c, max_new_tokens)) for c in conversations]
-    found: dict[int, str] = {}
-    for i, f in enumerate(files):  # nothing computed here: only what the cache holds
-        cached = cached_json(f, lambda: None, valid=lambda v: isinstance(v, str))
-        if isinstance(cached, str):
-            found[i] = cached
+    found = _cached_answers(files)
     missing = [i for i in range(len(conversations)) if i not in found]
     for at in range(0, len(missing), MAX_BATCH):
         chunk = missing[at:at + MAX_BATCH]
@@ -111,6 +106,33 @@ def base_answers(session: Any, conversations: Sequence[Messages], *, max_new_tok
             found[i] = text
             _remember(files[i], text)
     return [found[i] for i in range(len(conversations))]
+
+
+def _cached_answers(files: Sequence[Path | None]) -> dict[int, str]:
+    """The answers the cache holds, by position in `files` (nothing is computed)."""
+    from peftstudio.files import cached_json
+
+    found: dict[int, str] = {}
+    for i, f in enumerate(files):
+        kept = cached_json(f, lambda: None, valid=lambda v: isinstance(v, str))
+        if isinstance(kept, str):
+            found[i] = kept
+    return found
+
+
+def base_answers_cached(session: Any, conversations: Sequence[Messages], *, max_new_tokens: int) -> bool:
+    """Whether the cache holds the base model's answer to every one of `conversations`.
+
+    Example:
+        >>> from peftstudio.playground import PlaygroundSession
+        >>> session = PlaygroundSession("builtin:tiny-llama", save_history=False)
+        >>> batch = [[{"role": "user", "content": "Say a number."}]]
+        >>> _ = base_answers(session, batch, max_new_tokens=3)
+        >>> base_answers_cached(session, batch, max_new_tokens=3), base_answers_cached(session, batch, max_new_tokens=2)
+        (True, False)
+    """
+    files = [_base_cache_file(session, _answer_key(c, max_new_tokens)) for c in conversations]
+    return len(_cached_answers(files)) == len(conversations)
 
 
 def _remember(path: Path | None, value: str) -> None:
@@ -342,9 +364,9 @@ def _task_tokens(references: Sequence[str], tokenizer: Any) -> int:
     return max(TASK_TOKENS[0], min(TASK_TOKENS[1], int(longest * 1.3) + 4))
 
 
-def batch_size(left: int, *, last: int, seconds: float, room: float) -> int:
+def batch_size(left: int, *, last: int, seconds: float, room: float, first: int = BATCH) -> int:
     """How many of the `left` prompts of a check to ask next, after a batch of `last` prompts that would have
-    taken `seconds` had every answer run to its full length (0 for the first batch: `BATCH` prompts).
+    taken `seconds` had every answer run to its full length (0 for the first batch: `first` prompts).
 
     Answering reads the weights once per new token, so a batch costs about the same with fewer prompts and
     less than in proportion with more: a batch of up to `last` prompts is taken to cost `seconds`, a larger
@@ -358,7 +380,7 @@ def batch_size(left: int, *, last: int, seconds: float, room: float) -> int:
         (19, 0)
     """
     if not last:
-        return min(left, BATCH)
+        return min(left, first)
     if SAFETY * seconds > room:
         return 0
     fits = MAX_BATCH if seconds <= 0 else int(last * room / (SAFETY * seconds))
@@ -384,11 +406,12 @@ def run_checks(session: Any, config: Any, *, budget: float, clock: Callable[[], 
         >>> cfg = RunConfig(profile="chatbot", model=ModelChoice("builtin:tiny-llama"),
         ...                 data=DataSettings(path=str(sample_path("pirate_chat.jsonl"))))
         >>> session = PlaygroundSession("builtin:tiny-llama", save_history=False)  # no adapter: base = tuned
+        >>> _ = warm_base_answers("builtin:tiny-llama")  # the general questions' base answers are cached
         >>> report = run_checks(session, cfg, budget=0.0)  # no time at all: one batch of each check
         >>> report.retention.asked, report.task.metric, report.task.gain, report.retention.forgotten_count
         (16, 'reference similarity', 0.0, 0)
-        >>> report.notes[0]
-        'the time budget of 0 s allowed 16 of 40 general questions and 16 of 16 held-out examples'
+        >>> report.notes[0]  # the held-out examples' base answers were not cached: a first batch of 8
+        'the time budget of 0 s allowed 16 of 40 general questions and 8 of 16 held-out examples'
     """
     start = clock() if started is None else started
     general = list(questions() if asked is None else asked)
@@ -402,13 +425,16 @@ def run_checks(session: Any, config: Any, *, budget: float, clock: Callable[[], 
     moved = drift(base_likelihoods(session, scored), likelihoods(session, scored, use_adapter=True)) if scored else None
     answers: dict[str, tuple[list[str], list[str]]] = {"retention": ([], []), "task": ([], [])}
     last = {kind: (0, 0.0) for kind in queues}  # each check's last batch: prompts, seconds at full length
+    # a first batch the base model must answer too costs twice as much: it asks half as many prompts
+    first = {kind: BATCH if base_answers_cached(session, queue[:BATCH], max_new_tokens=tokens[kind]) else BATCH // 2
+             for kind, queue in queues.items()}
     shared = True  # each check asking gets an equal share of the time left; when none fits, the whole of it
     while asking := [k for k in queues if len(answers[k][0]) < len(queues[k])]:
         progressed = False
         for kind in asking:
             queue, done = queues[kind], len(answers[kind][0])
             room = (budget - (clock() - start)) / (len(asking) if shared else 1)
-            n = batch_size(len(queue) - done, last=last[kind][0], seconds=last[kind][1], room=room)
+            n = batch_size(len(queue) - done, last=last[kind][0], seconds=last[kind][1], room=room, first=first[kind])
             if not n:
                 if not shared:
                     queues[kind] = queue[:done]  # the budget is spent: what was answered so far is the check
@@ -455,4 +481,4 @@ def check_run(store: Any, run_id: str, *, budget: float | None = None) -> Checks
     return run_checks(session, run.config, budget=budget, started=started)
 
 
-__all__ = ["BUDGET_SHARE", "answer", "base_answers", "batch_size", "base_likelihoods", "likelihoods", "warm_base_answers", "budget_seconds", "check_run", "held_out", "run_checks"]
+__all__ = ["BUDGET_SHARE", "answer", "base_answers", "base_answers_cached", "batch_size", "base_likelihoods", "likelihoods", "warm_base_answers", "budget_seconds", "check_run", "held_out", "run_checks"]
