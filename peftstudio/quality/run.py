@@ -46,6 +46,7 @@ LIKELIHOOD_BATCH = 16  # completed statements scored together
 #: Key/value cache layers whose rows can be copied to each statement (`_shared_prompt_scores`); a Dummy layer
 #: holds nothing (Gemma 4's layers that reuse an earlier layer's keys and values).
 SHAREABLE_CACHE_LAYERS = frozenset({"DynamicLayer", "DynamicSlidingWindowLayer", "DummyLayer"})
+MIN_PREFIX = 8  # tokens all the drift's prompts start with, at least, to read them once for all
 RETENTION_TOKENS = 32  # new tokens for a general question's answer
 TASK_TOKENS = (16, 64)  # the fewest and most new tokens for a held-out answer (from its reference's length)
 
@@ -188,7 +189,8 @@ def likelihoods(session: Any, asked: Sequence[Question], *, use_adapter: bool) -
 
     The question is read once for all its statements: a batch of questions (left-padded) fills the model's
     key/value cache, which is then copied to each statement's row, and only the statements' own tokens go
-    through the model again (a third of the tokens of reading every row whole). Models whose cache cannot be
+    through the model again (a third of the tokens of reading every row whole). What every question's prompt
+    starts with (a chat template's system prompt) is read once for all. Models whose cache cannot be
     copied row by row (linear-attention layers) read every row whole, left-padded so that each statement ends
     its row, with logits only for the last positions. Both give the same numbers to float precision (tested).
 
@@ -213,26 +215,66 @@ def likelihoods(session: Any, asked: Sequence[Question], *, use_adapter: bool) -
     shareable = True  # until the model's cache says otherwise (then every later batch reads rows whole)
     off = session.model.disable_adapter() if session.has_adapter and not use_adapter else contextlib.nullcontext()
     with off, torch.no_grad():
+        prefix = _read_prefix(session, prompts) if prompts else None
         for i in range(0, len(asked), per_batch):
             p, a = prompts[i:i + per_batch], answers[i:i + per_batch]
-            shared = _shared_prompt_scores(session, p, a, pad) if shareable else None
+            shared = _shared_prompt_scores(session, p, a, pad, prefix=prefix) if shareable else None
             shareable = shared is not None
             out += shared if shared is not None else _whole_row_scores(session, p, a, pad)
     return out
 
 
-def _shared_prompt_scores(session: Any, prompts: list[list[int]], answers: list[list[list[int]]],
-                          pad: int) -> list[list[float]] | None:
-    """`likelihoods` reading each prompt once (see there); None when the model's cache cannot be shared."""
+def _shareable(cache: Any) -> bool:
+    """Whether a key/value cache can be copied row by row (`SHAREABLE_CACHE_LAYERS`)."""
+    layers = list(getattr(cache, "layers", None) or [])
+    return bool(layers) and all(type(layer).__name__ in SHAREABLE_CACHE_LAYERS for layer in layers)
+
+
+def _read_prefix(session: Any, prompts: Sequence[list[int]]) -> tuple[int, Any] | None:
+    """The tokens all `prompts` start with (a chat template's system prompt: 24 of SmolLM2's 37), read once:
+    (how many, the model's cache of them for one row); None when they share fewer than `MIN_PREFIX` tokens or
+    the model has layers other than full attention (sliding windows, linear attention). Every prompt keeps at
+    least one token of its own."""
     import torch
 
-    ids, mask = _left_padded(prompts, pad, session.device)
-    positions = (mask.cumsum(-1) - 1).clamp(min=0)
-    read = session.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True,
-                         logits_to_keep=1)
+    n, shortest = 0, min(len(p) for p in prompts)
+    while n < shortest - 1 and all(p[n] == prompts[0][n] for p in prompts):
+        n += 1
+    if n < MIN_PREFIX:
+        return None
+    cache = session.model(input_ids=torch.tensor([prompts[0][:n]], device=session.device), use_cache=True,
+                          logits_to_keep=1).past_key_values
+    # padding then sits between the prefix and each prompt's own tokens: a sliding window, which counts
+    # cache entries rather than positions, would see the prefix farther than it is
+    layers = list(getattr(cache, "layers", None) or [])
+    return (n, cache) if layers and all(type(layer).__name__ == "DynamicLayer" for layer in layers) else None
+
+
+def _shared_prompt_scores(session: Any, prompts: list[list[int]], answers: list[list[list[int]]],
+                          pad: int, *, prefix: tuple[int, Any] | None = None) -> list[list[float]] | None:
+    """`likelihoods` reading each prompt once (see there), after `prefix` (`_read_prefix`: the tokens every
+    prompt starts with, read once, their cache copied to each row); None when the model's cache cannot be
+    shared."""
+    import copy
+
+    import torch
+
+    if prefix is None:
+        ids, mask = _left_padded(prompts, pad, session.device)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        read = session.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True,
+                             logits_to_keep=1)
+    else:  # [prefix][padding][the prompt's own tokens]: the padding is masked, the positions run on
+        length, kept = prefix
+        cache = copy.deepcopy(kept)
+        cache.batch_repeat_interleave(len(prompts))
+        ids, own = _left_padded([p[length:] for p in prompts], pad, session.device)
+        mask = torch.cat([torch.ones(len(prompts), length, dtype=own.dtype, device=session.device), own], dim=1)
+        positions = length + (own.cumsum(-1) - 1).clamp(min=0)
+        read = session.model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache,
+                             use_cache=True, logits_to_keep=1)
     cache = read.past_key_values
-    layers = getattr(cache, "layers", None)
-    if not layers or any(type(layer).__name__ not in SHAREABLE_CACHE_LAYERS for layer in layers):
+    if not _shareable(cache):
         return None
     first = read.logits[:, -1].float().log_softmax(-1)  # each prompt's next token: a statement's first
     if not any(answers):

@@ -190,3 +190,46 @@ def test_the_question_read_once_scores_as_every_row_read_whole(family: str) -> N
     assert shared is not None and [len(s) for s in shared] == [3, 2, 1]
     for got, want in zip(shared, whole, strict=True):
         assert got == pytest.approx(want, abs=2e-4), family
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_what_every_prompt_starts_with_is_read_once_and_scores_alike(family: str) -> None:
+    """A system prompt that all the drift's questions start with is read once, its cache copied to every row
+    (padding then sits between it and each question): the statements score as rows read whole. Models with
+    sliding-window or linear-attention layers read each prompt whole."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from peftstudio.quality.run import MIN_PREFIX, _read_prefix, _shared_prompt_scores, _whole_row_scores
+
+    rng = random.Random(1)
+    system = [rng.randrange(3, 500) for _ in range(MIN_PREFIX + 3)]
+    session = SimpleNamespace(model=tiny_model(family).eval(), device=torch.device("cpu"))
+    prompts = [system + [rng.randrange(3, 500) for _ in range(n)] for n in (6, 1, 9)]
+    answers = [[[rng.randrange(3, 500) for _ in range(k)] for k in lengths] for lengths in ((3, 1), (2, 4, 2), (5,))]
+    with torch.no_grad():
+        prefix = _read_prefix(session, prompts)
+        if family in ("qwen3_5", "gemma3", "gemma4", "gpt_oss"):  # linear attention, sliding windows: each row
+            assert prefix is None  # reads its prompt whole (the question once, as before)
+            return
+        assert prefix is not None and prefix[0] == len(system)
+        shared = _shared_prompt_scores(session, prompts, answers, pad=0, prefix=prefix)
+        whole = _whole_row_scores(session, prompts, answers, pad=0)
+    assert shared is not None and [len(x) for x in shared] == [2, 3, 1]
+    for got, want in zip(shared, whole, strict=True):
+        assert got == pytest.approx(want, abs=2e-4), family
+
+
+def test_prompts_that_share_little_are_read_whole() -> None:
+    from types import SimpleNamespace
+
+    import torch
+
+    from peftstudio.quality.run import MIN_PREFIX, _read_prefix
+
+    session = SimpleNamespace(model=tiny_model("llama").eval(), device=torch.device("cpu"))
+    short = [[5] * (MIN_PREFIX - 1) + [7, 8], [5] * (MIN_PREFIX - 1) + [9]]
+    assert _read_prefix(session, short) is None
+    same = [[5] * MIN_PREFIX + [6]] * 2  # identical prompts: each keeps its last token to read
+    assert _read_prefix(session, same)[0] == MIN_PREFIX  # type: ignore[index]
