@@ -7,9 +7,9 @@ time budget is spent: `BUDGET_SHARE` of the training time. At least one batch of
 so both parts are measured; what the budget cut short is said in the report's notes. The first batch
 of each check is small (`BATCH`, half that when the base model must answer it too) and says how long a
 batch takes; later batches take as many prompts as their share of the time left allows (`MAX_BATCH` at
-most). Answering is bound by reading the
-weights once per new token, whatever the number of prompts: on SmolLM2 on two cores the 40 general
-questions take 6 s in one batch and 15 s in batches of 8, so larger batches ask more in the budget.
+most). Answering is bound by reading the weights once per new token, whatever the number of prompts: on
+SmolLM2 on two cores the 40 general questions take 6 s in one batch and 15 s in batches of 8, so larger
+batches ask more in the budget.
 
 Before the answers, both models score every general question's completed statements (`likelihoods`:
 no generation, each question read once for all its statements), which gives the retention check its
@@ -224,10 +224,10 @@ def likelihoods(session: Any, asked: Sequence[Question], *, use_adapter: bool) -
     return out
 
 
-def _shareable(cache: Any) -> bool:
-    """Whether a key/value cache can be copied row by row (`SHAREABLE_CACHE_LAYERS`)."""
+def _shareable(cache: Any, kinds: frozenset[str] = SHAREABLE_CACHE_LAYERS) -> bool:
+    """Whether a key/value cache can be copied row by row: all its layers of `kinds`."""
     layers = list(getattr(cache, "layers", None) or [])
-    return bool(layers) and all(type(layer).__name__ in SHAREABLE_CACHE_LAYERS for layer in layers)
+    return bool(layers) and all(type(layer).__name__ in kinds for layer in layers)
 
 
 def _read_prefix(session: Any, prompts: Sequence[list[int]]) -> tuple[int, Any] | None:
@@ -246,8 +246,7 @@ def _read_prefix(session: Any, prompts: Sequence[list[int]]) -> tuple[int, Any] 
                           logits_to_keep=1).past_key_values
     # padding then sits between the prefix and each prompt's own tokens: a sliding window, which counts
     # cache entries rather than positions, would see the prefix farther than it is
-    layers = list(getattr(cache, "layers", None) or [])
-    return (n, cache) if layers and all(type(layer).__name__ == "DynamicLayer" for layer in layers) else None
+    return (n, cache) if _shareable(cache, frozenset({"DynamicLayer"})) else None
 
 
 def _shared_prompt_scores(session: Any, prompts: list[list[int]], answers: list[list[list[int]]],
