@@ -186,9 +186,33 @@ def cache_file(folder: str | Path, what: Any) -> Path:
     return Path(folder) / f"{digest}.json"
 
 
+def read_json(path: Path | None, *, valid: Callable[[Any], bool] = lambda _: True) -> Any:
+    """The JSON value kept in `path` if it is there and `valid`, else None (no path, no file, a damaged file).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.json"
+        >>> write_json(p, [1, 2]); read_json(p), read_json(p, valid=lambda v: len(v) == 1), read_json(None)
+        ([1, 2], None, None)
+    """
+    if path is None or not path.is_file():
+        return None
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if valid(value) else None
+
+
+def write_json(path: Path | None, value: Any) -> None:
+    """Keep `value` in `path` as JSON, written atomically (nothing when it is None or there is no `path`)."""
+    if path is not None and value is not None:
+        atomic_write_text(path, json.dumps(value, ensure_ascii=False))
+
+
 def cached_json(path: Path | None, compute: Callable[[], Any], *, valid: Callable[[Any], bool] = lambda _: True) -> Any:
-    """The JSON value kept in `path` if it is there and `valid`, else `compute()`'s, written there atomically (not
-    when it is None, nor without a `path`). A damaged file is computed again and rewritten.
+    """The JSON value kept in `path` if it is there and `valid` (`read_json`), else `compute()`'s, written there
+    (`write_json`). A damaged file is computed again and rewritten.
 
     Example:
         >>> import tempfile, pathlib
@@ -198,14 +222,8 @@ def cached_json(path: Path | None, compute: Callable[[], Any], *, valid: Callabl
         >>> cached_json(p, lambda: [3], valid=lambda v: len(v) == 1)  # not what is wanted now: computed again
         [3]
     """
-    if path is not None and path.is_file():
-        try:
-            value = json.loads(path.read_text(encoding="utf-8"))
-            if valid(value):
-                return value
-        except (OSError, ValueError):
-            pass
-    value = compute()
-    if path is not None and value is not None:
-        atomic_write_text(path, json.dumps(value, ensure_ascii=False))
+    value = read_json(path, valid=valid)
+    if value is None:
+        value = compute()
+        write_json(path, value)
     return value

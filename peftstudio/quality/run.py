@@ -97,7 +97,9 @@ def base_answers(session: Any, conversations: Sequence[Messages], *, max_new_tok
         ...                                                           max_new_tokens=4)
         True
     """
-    files = [_base_cache_file(session, _answer_key(c, max_new_tokens)) for c in conversations]
+    from peftstudio.files import write_json
+
+    files = _answer_files(session, conversations, max_new_tokens)
     found = _cached_answers(files)
     missing = [i for i in range(len(conversations)) if i not in found]
     for at in range(0, len(missing), MAX_BATCH):
@@ -105,20 +107,21 @@ def base_answers(session: Any, conversations: Sequence[Messages], *, max_new_tok
         fresh = answer(session, [conversations[i] for i in chunk], use_adapter=False, max_new_tokens=max_new_tokens)
         for i, text in zip(chunk, fresh, strict=True):
             found[i] = text
-            _remember(files[i], text)
+            write_json(files[i], text)
     return [found[i] for i in range(len(conversations))]
+
+
+def _answer_files(session: Any, conversations: Sequence[Messages], max_new_tokens: int) -> list[Path | None]:
+    """The cache file of the base model's answer to each conversation (None: not cacheable)."""
+    return [_base_cache_file(session, _answer_key(c, max_new_tokens)) for c in conversations]
 
 
 def _cached_answers(files: Sequence[Path | None]) -> dict[int, str]:
     """The answers the cache holds, by position in `files` (nothing is computed)."""
-    from peftstudio.files import cached_json
+    from peftstudio.files import read_json
 
-    found: dict[int, str] = {}
-    for i, f in enumerate(files):
-        kept = cached_json(f, lambda: None, valid=lambda v: isinstance(v, str))
-        if isinstance(kept, str):
-            found[i] = kept
-    return found
+    kept = [read_json(f, valid=lambda v: isinstance(v, str)) for f in files]
+    return {i: text for i, text in enumerate(kept) if text is not None}
 
 
 def base_answers_cached(session: Any, conversations: Sequence[Messages], *, max_new_tokens: int) -> bool:
@@ -132,15 +135,7 @@ def base_answers_cached(session: Any, conversations: Sequence[Messages], *, max_
         >>> base_answers_cached(session, batch, max_new_tokens=3), base_answers_cached(session, batch, max_new_tokens=2)
         (True, False)
     """
-    files = [_base_cache_file(session, _answer_key(c, max_new_tokens)) for c in conversations]
-    return len(_cached_answers(files)) == len(conversations)
-
-
-def _remember(path: Path | None, value: str) -> None:
-    """Keep `value` in the cache file `path` (written atomically; nothing without a path)."""
-    from peftstudio.files import cached_json
-
-    cached_json(path, lambda: value, valid=lambda kept: isinstance(kept, str))
+    return len(_cached_answers(_answer_files(session, conversations, max_new_tokens))) == len(conversations)
 
 
 def _answer_key(conversation: Messages, max_new_tokens: int) -> list[Any]:
@@ -341,8 +336,7 @@ def warm_base_answers(reference: str) -> int:
     session = PlaygroundSession(reference, save_history=False)
     asked = [[{"role": "user", "content": q.question}] for q in questions()]
     base_likelihoods(session, [q for q in questions() if q.choices])
-    files = [_base_cache_file(session, _answer_key(c, RETENTION_TOKENS)) for c in asked]
-    fresh = sum(1 for f in files if f is None or not f.is_file())
+    fresh = sum(1 for f in _answer_files(session, asked, RETENTION_TOKENS) if f is None or not f.is_file())
     base_answers(session, asked, max_new_tokens=RETENTION_TOKENS)
     return fresh
 
