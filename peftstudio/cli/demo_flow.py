@@ -238,6 +238,5 @@ def _show_quality(quality: Any) -> Any:
     console.print(escape(score.render()))
     checks = score.checks
     if checks is not None and checks.seconds:
-        console.print(f"[dim](the checks after training took {checks.seconds:.0f} s of their "
-                      f"{checks.budget_seconds:.0f} s budget)[/dim]")
+        console.print(f"[dim](the checks after training took {checks.seconds:.0f} s)[/dim]")
     return score

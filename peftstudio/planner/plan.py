@@ -263,7 +263,7 @@ def plan(
 
 def summary_lines(p: Plan) -> list[str]:
     """The plan as readable lines (what ``peftstudio plan`` prints without ``--json``)."""
-    from peftstudio.planner.estimates import CHECKS_SHARE, human_duration
+    from peftstudio.planner.estimates import human_duration
 
     e, m = p.estimates, p.memory
     lines = [f"Plan: {p.model_title} for {get_profile(p.profile).title}, on {p.device_name}", "", "Settings:"]
@@ -277,9 +277,10 @@ def summary_lines(p: Plan) -> list[str]:
     lines += [f"  {name.replace('_', ' '):<14} {gb(size)}" for name, size in m.parts().items()]
     lines += ["", f"Time: {human_duration(e.duration_seconds.min)} to {human_duration(e.duration_seconds.max)} "
                   f"({e.steps} steps, {e.tokens:,} tokens)"]
-    lines.append(f"Checks after training: up to {human_duration(CHECKS_SHARE * e.duration_seconds.min)} to "
-                 f"{human_duration(CHECKS_SHARE * e.duration_seconds.max)} more (a fifth of the training time; "
-                 f"turn them off with --set quality_checks=false)")
+    lines.append(f"Checks after training: {human_duration(e.checks_seconds.min)} to "
+                 f"{human_duration(e.checks_seconds.max)} more (40 general questions and up to 16 held-out "
+                 f"examples; about half that once the base model's answers are cached; turn them off with "
+                 f"--set quality_checks=false)")
     if p.device == "cuda":
         lines.append(f"GPU-hours: {e.gpu_hours.min:.2f} to {e.gpu_hours.max:.2f}")
     lines += [f"Energy: {e.energy_kwh.min:.3f} to {e.energy_kwh.max:.3f} kWh; cost {e.electricity_cost.min:.2f} to "

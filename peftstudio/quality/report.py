@@ -2,7 +2,7 @@
 
 `TaskCheck`: the run's own task on held-out examples, base and tuned side by side, with the examples
 that changed most. `RetentionCheck`: the bundled general questions, with what the tuned model forgot.
-`ChecksReport`: both, and what they cost against their time budget.
+`ChecksReport`: both, and what they cost.
 
 Example:
     >>> t = TaskCheck("label accuracy", examples=4, base=0.25, tuned=0.75)
@@ -87,13 +87,17 @@ class RetentionCheck:
 
 @frozen
 class ChecksReport:
-    """The checks after training: each part (None when not measured), with why, and their cost."""
+    """The checks after training: each part (None when not measured), with why, and their cost.
+
+    `budget_seconds` is read from runs checked before the checks became a fixed set (they ran within a time
+    budget then); it is 0 for every later run.
+    """
 
     task: TaskCheck | None = None
     retention: RetentionCheck | None = None
     seconds: float = 0.0
     budget_seconds: float = 0.0
-    notes: tuple[str, ...] = field(default=(), converter=as_tuple)  # e.g. "stopped at the time budget"
+    notes: tuple[str, ...] = field(default=(), converter=as_tuple)  # e.g. "the checks could not run: ..."
 
 
 __all__ = ["ChecksReport", "ExampleChange", "Forgotten", "RetentionCheck", "TaskCheck"]

@@ -1,27 +1,24 @@
-"""Running the checks after training: the base and the tuned model answer, greedily, within a time budget.
+"""Running the checks after training: the base and the tuned model answer, greedily, the same fixed set.
 
 The checks load the run's tuned model as the playground does (one base copy, the adapter switched
-on for the tuned answers and off for the base answers), ask the run's held-out examples (the task
-check) and the bundled general questions (the retention check) in batches, and stop when the
-time budget is spent: `BUDGET_SHARE` of the training time. At least one batch of each check runs,
-so both parts are measured; what the budget cut short is said in the report's notes. The first batch
-of each check is small (`BATCH`, half that when the base model must answer it too) and says how long a
-batch takes; later batches take as many prompts as their share of the time left allows (`MAX_BATCH` at
-most). Answering is bound by reading the weights once per new token, whatever the number of prompts: on
-SmolLM2 on two cores the 40 general questions take 6 s in one batch and 15 s in batches of 8, so larger
-batches ask more in the budget.
+on for the tuned answers and off for the base answers) and ask every bundled general question (the
+retention check) and the run's first `TASK_EXAMPLES` held-out examples (the task check), each check in
+one batch (`MAX_BATCH` prompts at most at once). The set asked depends only on the run, never on the
+machine's speed or on what is cached, so the same run scores the same twice. Answering is bound by
+reading the weights once per new token, whatever the number of prompts: on SmolLM2 on two cores the 40
+general questions take 6 s in one batch and 15 s in batches of 8.
 
 Before the answers, both models score every general question's completed statements (`likelihoods`:
 no generation, each question read once for all its statements), which gives the retention check its
-drift whatever the budget.
+drift.
 
 The base model's greedy answers and likelihoods depend only on its weights and what is asked, so they
-are kept in a small cache (`base_answers`, `base_likelihoods`): the second run on a model spends the
-whole budget on the tuned model and asks about twice as many questions.
+are kept in a small cache (`base_answers`, `base_likelihoods`): from the second run on a model, only the
+tuned model answers. The plan estimates how long the checks take (`peftstudio.planner.estimates`).
 
 Example:
-    >>> budget_seconds(300.0)
-    60.0
+    >>> len(questions()), TASK_EXAMPLES, MAX_BATCH
+    (40, 16, 48)
 """
 
 from __future__ import annotations
@@ -32,16 +29,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from peftstudio.planner.estimates import CHECKS_SHARE
 from peftstudio.quality.checks import LABEL_ACCURACY, metric_for, task_check, words
 from peftstudio.quality.report import ChecksReport
 from peftstudio.quality.retention import Question, drift, questions, retention_check
 
-BUDGET_SHARE = CHECKS_SHARE  # of the training time, as the plan states it
 TASK_EXAMPLES = 16  # held-out examples asked at most
-BATCH = 16  # prompts in the first batch of each check (half when the base model's answers are not cached)
 MAX_BATCH = 48  # prompts answered together at most
-SAFETY = 1.25  # a batch may take longer than estimated (`batch_size`): stop with room to spare
 LIKELIHOOD_BATCH = 16  # completed statements scored together
 #: Key/value cache layers whose rows can be copied to each statement (`_shared_prompt_scores`); a Dummy layer
 #: holds nothing (Gemma 4's layers that reuse an earlier layer's keys and values).
@@ -51,16 +44,6 @@ RETENTION_TOKENS = 32  # new tokens for a general question's answer
 TASK_TOKENS = (16, 64)  # the fewest and most new tokens for a held-out answer (from its reference's length)
 
 Messages = list[dict[str, str]]
-
-
-def budget_seconds(training_seconds: float) -> float:
-    """The checks' time budget for a run that trained `training_seconds`.
-
-    Example:
-        >>> budget_seconds(120.0), budget_seconds(-1.0)
-        (24.0, 0.0)
-    """
-    return round(BUDGET_SHARE * max(training_seconds, 0.0), 1)
 
 
 def _base_cache_file(session: Any, asked: Any) -> Path | None:
@@ -122,20 +105,6 @@ def _cached_answers(files: Sequence[Path | None]) -> dict[int, str]:
 
     kept = [read_json(f, valid=lambda v: isinstance(v, str)) for f in files]
     return {i: text for i, text in enumerate(kept) if text is not None}
-
-
-def base_answers_cached(session: Any, conversations: Sequence[Messages], *, max_new_tokens: int) -> bool:
-    """Whether the cache holds the base model's answer to every one of `conversations`.
-
-    Example:
-        >>> from peftstudio.playground import PlaygroundSession
-        >>> session = PlaygroundSession("builtin:tiny-llama", save_history=False)
-        >>> batch = [[{"role": "user", "content": "Say a number."}]]
-        >>> _ = base_answers(session, batch, max_new_tokens=3)
-        >>> base_answers_cached(session, batch, max_new_tokens=3), base_answers_cached(session, batch, max_new_tokens=2)
-        (True, False)
-    """
-    return len(_cached_answers(_answer_files(session, conversations, max_new_tokens))) == len(conversations)
 
 
 def _answer_key(conversation: Messages, max_new_tokens: int) -> list[Any]:
@@ -324,7 +293,7 @@ def _per_question(scores: list[float], answers: list[list[list[int]]]) -> list[l
 
 def warm_base_answers(reference: str) -> int:
     """Ask `reference` (a base model) every bundled general question once, into the cache: later runs on this
-    model spend their whole check budget on the tuned model. Returns how many questions were answered (0 when
+    model ask only the tuned model. Returns how many questions were answered (0 when
     all were cached already).
 
     Example:
@@ -399,40 +368,10 @@ def _task_tokens(references: Sequence[str], tokenizer: Any) -> int:
     return max(TASK_TOKENS[0], min(TASK_TOKENS[1], int(longest * 1.3) + 4))
 
 
-def batch_size(left: int, *, last: int, seconds: float, room: float, first: int = BATCH) -> int:
-    """How many of the `left` prompts of a check to ask next, after a batch of `last` prompts that would have
-    taken `seconds` had every answer run to its full length (0 for the first batch: `first` prompts).
-
-    Answering reads the weights once per new token, so a batch costs about the same with fewer prompts and
-    less than in proportion with more: a batch of up to `last` prompts is taken to cost `seconds`, a larger
-    one `seconds` in proportion. The answer is as many prompts as `room` seconds hold with `SAFETY` to
-    spare, up to `MAX_BATCH`; 0 when not even that batch fits.
-
-    Example:
-        >>> batch_size(40, last=0, seconds=0.0, room=0.0)  # the first batch, whatever the time
-        16
-        >>> batch_size(32, last=8, seconds=2.0, room=6.0), batch_size(32, last=8, seconds=2.0, room=2.0)
-        (19, 0)
-    """
-    if not last:
-        return min(left, first)
-    if SAFETY * seconds > room:
-        return 0
-    fits = MAX_BATCH if seconds <= 0 else int(last * room / (SAFETY * seconds))
-    return min(left, MAX_BATCH, max(last, fits))
-
-
-def _steps(session: Any, answers: Sequence[str], max_new_tokens: int) -> int:
-    """About how many new tokens the longest of `answers` took (generation runs until the longest ends)."""
-    longest = max((len(session.tokenizer(a, add_special_tokens=False)["input_ids"]) for a in answers), default=0)
-    return max(1, min(max_new_tokens, longest + 1))
-
-
-def run_checks(session: Any, config: Any, *, budget: float, clock: Callable[[], float] = time.monotonic,
-               started: float | None = None, asked: Sequence[Question] | None = None) -> ChecksReport:
-    """The task and retention checks of a run's tuned model, within `budget` seconds (from `started`).
-
-    `asked` replaces the bundled general questions (`questions()`).
+def run_checks(session: Any, config: Any, *, asked: Sequence[Question] | None = None,
+               clock: Callable[[], float] = time.monotonic) -> ChecksReport:
+    """The task and retention checks of a run's tuned model (module docstring); `asked` replaces the bundled
+    general questions (`questions()`).
 
     Example:
         >>> from peftstudio.data import sample_path
@@ -441,79 +380,50 @@ def run_checks(session: Any, config: Any, *, budget: float, clock: Callable[[], 
         >>> cfg = RunConfig(profile="chatbot", model=ModelChoice("builtin:tiny-llama"),
         ...                 data=DataSettings(path=str(sample_path("pirate_chat.jsonl"))))
         >>> session = PlaygroundSession("builtin:tiny-llama", save_history=False)  # no adapter: base = tuned
-        >>> _ = warm_base_answers("builtin:tiny-llama")  # the general questions' base answers are cached
-        >>> report = run_checks(session, cfg, budget=0.0)  # no time at all: one batch of each check
-        >>> report.retention.asked, report.task.metric, report.task.gain, report.retention.forgotten_count
-        (16, 'reference similarity', 0.0, 0)
-        >>> report.notes[0]  # the held-out examples' base answers were not cached: a first batch of 8
-        'the time budget of 0 s allowed 16 of 40 general questions and 8 of 16 held-out examples'
+        >>> report = run_checks(session, cfg)
+        >>> report.retention.asked, report.task.examples, report.task.metric, report.task.gain, report.notes
+        (40, 16, 'reference similarity', 0.0, ())
     """
-    start = clock() if started is None else started
+    start = clock()
     general = list(questions() if asked is None else asked)
     conversations, references, labels = held_out(config)
     metric = metric_for(config.profile, references, labels) if references else ""
-    task_tokens = 8 + max(len(words(x)) for x in labels) * 4 if metric == LABEL_ACCURACY else (
-        _task_tokens(references, session.tokenizer) if references else 0)
-    queues = {"retention": [[{"role": "user", "content": q.question}] for q in general], "task": conversations}
-    tokens = {"retention": RETENTION_TOKENS, "task": task_tokens}
-    scored = [q for q in general if q.choices]  # the drift: every question with choices, whatever the budget
+    scored = [q for q in general if q.choices]  # the drift: every question with choices
     moved = drift(base_likelihoods(session, scored), likelihoods(session, scored, use_adapter=True)) if scored else None
-    answers: dict[str, tuple[list[str], list[str]]] = {"retention": ([], []), "task": ([], [])}
-    last = {kind: (0, 0.0) for kind in queues}  # each check's last batch: prompts, seconds at full length
-    # a first batch the base model must answer too costs twice as much: it asks half as many prompts
-    first = {kind: BATCH if base_answers_cached(session, queue[:BATCH], max_new_tokens=tokens[kind]) else BATCH // 2
-             for kind, queue in queues.items()}
-    shared = True  # each check asking gets an equal share of the time left; when none fits, the whole of it
-    while asking := [k for k in queues if len(answers[k][0]) < len(queues[k])]:
-        progressed = False
-        for kind in asking:
-            queue, done = queues[kind], len(answers[kind][0])
-            room = (budget - (clock() - start)) / (len(asking) if shared else 1)
-            n = batch_size(len(queue) - done, last=last[kind][0], seconds=last[kind][1], room=room, first=first[kind])
-            if not n:
-                if not shared:
-                    queues[kind] = queue[:done]  # the budget is spent: what was answered so far is the check
-                continue
-            began = clock()
-            batch = queue[done:done + n]
-            answers[kind][0].extend(base_answers(session, batch, max_new_tokens=tokens[kind]))
-            tuned = answer(session, batch, use_adapter=True, max_new_tokens=tokens[kind])
-            answers[kind][1].extend(tuned)
-            full = (clock() - began) * tokens[kind] / _steps(session, tuned, tokens[kind])
-            last[kind] = (n, full)
-            progressed = True
-        shared = progressed
-    notes = []
-    n_general, n_task = len(answers["retention"][0]), len(answers["task"][0])
-    if n_general < len(general) or n_task < len(conversations):
-        notes.append(f"the time budget of {budget:.0f} s allowed {n_general} of {len(general)} general questions "
-                     f"and {n_task} of {len(conversations)} held-out examples")
-    if not conversations:
-        notes.append("no held-out examples with an answer to compare: the task check was left out")
-    retention = retention_check(general[:n_general], *answers["retention"], drift=moved,
-                                drift_asked=len(scored)) if n_general else None
+    retention = None
+    if general:
+        prompts = [[{"role": "user", "content": q.question}] for q in general]
+        retention = retention_check(general, *_both(session, prompts, RETENTION_TOKENS), drift=moved,
+                                    drift_asked=len(scored))
     task = None
-    if n_task:
-        prompts = [c[-1]["content"] for c in conversations[:n_task]]
-        task = task_check(metric, prompts, references[:n_task], *answers["task"], labels=labels)
-    return ChecksReport(task=task, retention=retention, seconds=round(clock() - start, 1),
-                        budget_seconds=budget, notes=tuple(notes))
+    if conversations:
+        tokens = 8 + max(len(words(x)) for x in labels) * 4 if metric == LABEL_ACCURACY else (
+            _task_tokens(references, session.tokenizer))
+        task = task_check(metric, [c[-1]["content"] for c in conversations], references,
+                          *_both(session, conversations, tokens), labels=labels)
+    notes = () if conversations else ("no held-out examples with an answer to compare: the task check was left out",)
+    return ChecksReport(task=task, retention=retention, seconds=round(clock() - start, 1), notes=notes)
 
 
-def check_run(store: Any, run_id: str, *, budget: float | None = None) -> ChecksReport:
-    """Run the checks on a finished run's tuned model (its adapter); the budget follows its training time.
+def _both(session: Any, conversations: Sequence[Messages], max_new_tokens: int) -> tuple[list[str], list[str]]:
+    """The base model's answers (from the cache where it has them) and the tuned model's, `MAX_BATCH` at once."""
+    tuned: list[str] = []
+    for at in range(0, len(conversations), MAX_BATCH):
+        tuned += answer(session, conversations[at:at + MAX_BATCH], use_adapter=True, max_new_tokens=max_new_tokens)
+    return base_answers(session, conversations, max_new_tokens=max_new_tokens), tuned
+
+
+def check_run(store: Any, run_id: str) -> ChecksReport:
+    """Run the checks on a finished run's tuned model (its adapter).
 
     This is what `record_quality` calls when a run finishes; call it again to re-check a stored run, e.g.
-    ``check_run(open_store(), "run-20261205-101500-ab12", budget=60)``.
+    ``check_run(open_store(), "run-20261205-101500-ab12")``.
     """
     from peftstudio.playground import open_playground
 
-    run = store.get_run(run_id)
-    if budget is None:
-        budget = budget_seconds(float(run.summary.get("duration_seconds") or run.elapsed_seconds or 0.0))
-    started = time.monotonic()
     session = open_playground(run_id, store=store, save_history=False)
-    return run_checks(session, run.config, budget=budget, started=started)
+    return run_checks(session, store.get_run(run_id).config)
 
 
-__all__ = ["BUDGET_SHARE", "answer", "base_answers", "base_answers_cached", "batch_size", "base_likelihoods", "likelihoods", "warm_base_answers", "budget_seconds", "check_run", "held_out", "run_checks"]
+__all__ = ["MAX_BATCH", "TASK_EXAMPLES", "answer", "base_answers", "base_likelihoods", "check_run", "held_out",
+           "likelihoods", "run_checks", "warm_base_answers"]

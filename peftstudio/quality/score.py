@@ -429,7 +429,7 @@ def record_quality(store: Any, run_id: str, *, checks: bool | None = None) -> Qu
     """Score a finished run and store it: ``summary["quality"]`` and a ``quality`` event.
 
     With `checks` (the run's ``training.quality_checks`` when None), the task and retention checks run
-    first, within their time budget (`peftstudio.quality.run`); a ``checking`` event says so.
+    first (`peftstudio.quality.run`); a ``checking`` event says so.
 
     Example:
         >>> import pathlib, tempfile
@@ -451,18 +451,16 @@ def record_quality(store: Any, run_id: str, *, checks: bool | None = None) -> Qu
     run = store.get_run(run_id)
     report = None
     if run.config.training.quality_checks if checks is None else checks:
-        from peftstudio.quality.run import budget_seconds, check_run
+        from peftstudio.quality.run import check_run
 
-        budget = budget_seconds(float(run.summary.get("duration_seconds") or run.elapsed_seconds or 0.0))
-        store.add_event(run_id, "checking", f"Checking the tuned model on held-out examples and general questions "
-                                            f"(up to about {budget:.0f} s).", data={"budget_seconds": budget})
+        store.add_event(run_id, "checking", "Checking the tuned model on held-out examples and general questions.")
         try:
-            report = check_run(store, run_id, budget=budget)
+            report = check_run(store, run_id)
         except Exception as exc:  # noqa: BLE001 - the checks never fail a trained run; the score says why
             import traceback
 
             traceback.print_exc()
-            report = ChecksReport(budget_seconds=budget, notes=(f"the checks could not run: {exc}",))
+            report = ChecksReport(notes=(f"the checks could not run: {exc}",))
     quality = score(attrs.evolve(numbers_for_run(store, run_id), checks=report))
     run = store.get_run(run_id)
     store.update_run(run_id, summary={**run.summary, "quality": to_dict(quality)})

@@ -155,7 +155,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 planned=False),
     SettingSpec("quality_checks", "training.quality_checks", "boolean", "Checks after training",
                 "Ask the base and the tuned model held-out examples and general questions after training, "
-                "for the quality score's task and retention parts (within a fifth of the training time).",
+                "for the quality score's task and retention parts (40 general questions and up to 16 held-out "
+                "examples; the plan says how long they take).",
                 planned=False),
 )
 

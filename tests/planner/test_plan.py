@@ -65,6 +65,22 @@ def test_half_billion_model_on_cpu_is_fp32_unquantized_with_honest_durations() -
     assert p.estimates.duration_seconds.min > 3600  # hours, not minutes, for ~0.6M tokens on 2 cores
 
 
+def test_the_checks_after_training_are_estimated_from_the_model_not_the_training_length() -> None:
+    """Calibration: the checks of a 240-row SmolLM2 run took 53 s with nothing cached on 2 cores; they cost the
+    same for a long or a short run, more for a larger model, and on a GPU at least its decoding steps."""
+    smol = plan(cpu_machine(), "builtin:smollm2-135m", "chatbot", stats=STATS).estimates
+    short = plan(cpu_machine(), "builtin:smollm2-135m", "chatbot", stats=STATS, overrides={"max_steps": 2}).estimates
+    assert smol.checks_seconds.min <= 53 <= smol.checks_seconds.max and short.checks_seconds == smol.checks_seconds
+    assert smol.duration_seconds.min > short.duration_seconds.max
+    half = plan(cpu_machine(), "qwen2.5-0.5b", "chatbot", stats=STATS).estimates
+    assert half.checks_seconds.min > smol.checks_seconds.max
+    gpu = plan(simulated_hardware(gpu_memory_gb=80), "builtin:smollm2-135m", "chatbot", stats=STATS).estimates
+    assert 4 < gpu.checks_seconds.min < smol.checks_seconds.min
+    line = next(x for x in summary_lines(plan(cpu_machine(), "builtin:smollm2-135m", "chatbot", stats=STATS))
+                if x.startswith("Checks after training"))
+    assert "40 general questions" in line and "quality_checks=false" in line
+
+
 def test_more_cpu_cores_are_faster() -> None:
     two = plan(cpu_machine(2), "qwen2.5-0.5b", "chatbot", stats=STATS).estimates.duration_seconds
     sixteen = plan(cpu_machine(16), "qwen2.5-0.5b", "chatbot", stats=STATS).estimates.duration_seconds

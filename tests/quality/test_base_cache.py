@@ -76,7 +76,7 @@ def test_after_warming_the_retention_check_asks_only_the_tuned_model(monkeypatch
     cfg = RunConfig(profile="chatbot", model=ModelChoice("builtin:tiny-llama"),
                     data=DataSettings(path=str(sample_path("pirate_chat.jsonl"))))
     session = PlaygroundSession("builtin:tiny-llama", save_history=False)
-    report = quality_run.run_checks(session, cfg, budget=600.0)
+    report = quality_run.run_checks(session, cfg)
     general = {q.question for q in questions()}
     assert report.retention is not None and report.retention.asked == len(general)
     assert not [q for tuned, q in asked if not tuned and q in general]  # no base answer to a general question

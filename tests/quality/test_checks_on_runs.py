@@ -53,7 +53,7 @@ def test_a_forgotten_answer_is_counted(session: PlaygroundSession, monkeypatch: 
     tuned = {CAT.question: "Arr! A cat has five legs, me hearty!", PARIS.question: "Arr! Paris, matey!",
              SKY.question: "Blue, arr!", **dict(zip(prompts, references, strict=True))}
     scripted(monkeypatch, base, tuned)
-    report = run_checks(session, cfg, budget=600.0, asked=GENERAL)
+    report = run_checks(session, cfg, asked=GENERAL)
     r = report.retention
     assert r is not None and (r.asked, r.base_right, r.tuned_right, r.learned) == (3, 2, 2, 1)
     assert [f.question for f in r.forgotten] == [CAT.question] and r.forgotten[0].base == "A cat has four legs."
@@ -81,7 +81,7 @@ def test_a_label_outside_the_label_set_is_wrong(tmp_path: Path, session: Playgro
     tuned[prompts[0]] = f"The review is {references[0]}."
     scripted(monkeypatch, {**{p: "good" for p in prompts}, **{q.question: "" for q in GENERAL}},
              {**tuned, **{q.question: "" for q in GENERAL}})
-    report = run_checks(session, cfg, budget=600.0, asked=GENERAL)
+    report = run_checks(session, cfg, asked=GENERAL)
     t = report.task
     assert t is not None and t.metric == "label accuracy"
     assert t.base == 0.0 and t.tuned == pytest.approx(round((len(prompts) - 1) / len(prompts), 4))
@@ -103,7 +103,7 @@ def test_code_that_does_not_parse_is_caught(tmp_path: Path, session: PlaygroundS
     broken = {**good, prompts[0]: "```python\ndef f()\n    return 1\n```"}  # the colon is missing
     scripted(monkeypatch, {**broken, **{q.question: "" for q in GENERAL}},
              {**good, **{q.question: "" for q in GENERAL}})
-    report = run_checks(session, cfg, budget=600.0, asked=GENERAL)
+    report = run_checks(session, cfg, asked=GENERAL)
     t = report.task
     assert t is not None and t.metric == "code parses" and t.language == "python"
     assert t.base == pytest.approx(round(1 - 1 / len(prompts), 4)) and t.tuned == 1.0
@@ -122,7 +122,7 @@ def test_the_suggestions_follow_from_what_went_wrong(session: PlaygroundSession,
     # forgetting: every general answer lost -> flagged, and the learning rate comes first
     scripted(monkeypatch, {**knows, **{p: "" for p in prompts}},
              {**{q.question: "Arr!" for q in GENERAL}, **{p: "Arr, ye" for p in prompts}})
-    forgot = score(attrs.evolve(numbers, checks=run_checks(session, cfg, budget=600.0, asked=GENERAL)))
+    forgot = score(attrs.evolve(numbers, checks=run_checks(session, cfg, asked=GENERAL)))
     assert forgot.forgetting and forgot.total <= 60
     first = forgot.suggestions[0]
     assert "Lower the learning rate to 0.0033" in first and "fewer epochs" in first
@@ -130,7 +130,7 @@ def test_the_suggestions_follow_from_what_went_wrong(session: PlaygroundSession,
     # no task gain: the tuned model answers exactly as the base -> more or cleaner data, more steps
     same = {**knows, **{p: "I do not know." for p in prompts}}
     scripted(monkeypatch, same, same)
-    flat = score(attrs.evolve(numbers, checks=run_checks(session, cfg, budget=600.0, asked=GENERAL)))
+    flat = score(attrs.evolve(numbers, checks=run_checks(session, cfg, asked=GENERAL)))
     assert not flat.forgetting
     assert any(s.startswith("Add more or cleaner examples, or train for more steps") for s in flat.suggestions)
     assert not any("Lower the learning rate" in s for s in flat.suggestions)
@@ -156,13 +156,13 @@ def test_the_likelihoods_of_padded_rows_are_those_of_each_statement_alone(sessio
             assert got == pytest.approx(alone, abs=1e-3), text
 
 
-def test_the_drift_is_measured_on_every_question_whatever_the_budget(session: PlaygroundSession) -> None:
+def test_without_an_adapter_every_question_is_asked_and_nothing_drifts(session: PlaygroundSession) -> None:
     from peftstudio.data import sample_path
     from peftstudio.quality.retention import questions
 
     cfg = config(sample_path("pirate_chat.jsonl"))
-    report = run_checks(session, cfg, budget=0.0)  # no adapter: the tuned model is the base, no drift at all
-    assert report.retention is not None and report.retention.asked < len(questions())
+    report = run_checks(session, cfg)  # no adapter: the tuned model is the base, no drift at all
+    assert report.retention is not None and report.retention.asked == len(questions())
     assert report.retention.drift == 0.0 and report.retention.drift_asked == len(questions())
 
 

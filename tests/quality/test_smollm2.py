@@ -4,8 +4,8 @@ suggestion names the learning rate; the demo's own run is not flagged; the check
 training time.
 
 The verdicts are the runs' own, as a user sees them: the flag rests on the drift (the tuned model's beliefs
-among each general question's choices against the base model's), measured on all 40 questions whatever the
-time budget; the greedy answers, which fit the budget as the machine's speed allows, are listed only."""
+among each general question's choices against the base model's), measured on all 40 questions, next to the
+greedy answers to the same 40."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def demo_run(extra: list[str]) -> dict[str, Any]:
     from peftstudio.store import open_store
 
     data = str(sample_path(SAMPLE))
-    warm_base_answers(MODEL)  # as the demo does before training: the checks' budget goes to the tuned model
+    warm_base_answers(MODEL)  # as the demo does before training: after it, only the tuned model answers
     stats = stats_of(check_file(data, profile="chatbot", tokenizer=load_tokenizer(MODEL)))
     the_plan = plan(probe_hardware(), MODEL, "chatbot", stats, demo_overrides(False) + extra, data_path=data)
     config = the_plan.run_config(data, name="demo" + "".join(extra))
