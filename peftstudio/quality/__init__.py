@@ -4,7 +4,7 @@
 - `checks`: the task checks' arithmetic (label accuracy, normalized match, ROUGE-L, code parses,
   reference similarity);
 - `retention`: the bundled general questions and what the tuned model forgot;
-- `run`: asking the base and the tuned model, greedily, within a time budget;
+- `run`: asking the base and the tuned model, greedily, the same questions every run;
 - `report`: the records the checks produce.
 
 Example:
