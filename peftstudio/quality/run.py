@@ -30,16 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from peftstudio.quality.checks import LABEL_ACCURACY, metric_for, task_check, words
+from peftstudio.quality.reading import copyable, greedy_tokens, left_padded, read_prefix, read_prompts
 from peftstudio.quality.report import ChecksReport
 from peftstudio.quality.retention import Question, drift, questions, retention_check
 
 TASK_EXAMPLES = 16  # held-out examples asked at most
 MAX_BATCH = 48  # prompts answered together at most
 LIKELIHOOD_BATCH = 16  # completed statements scored together
-#: Key/value cache layers whose rows can be copied to each statement (`_shared_prompt_scores`); a Dummy layer
-#: holds nothing (Gemma 4's layers that reuse an earlier layer's keys and values).
-SHAREABLE_CACHE_LAYERS = frozenset({"DynamicLayer", "DynamicSlidingWindowLayer", "DummyLayer"})
-MIN_PREFIX = 8  # tokens all the drift's prompts start with, at least, to read them once for all
 RETENTION_TOKENS = 32  # new tokens for a general question's answer
 TASK_TOKENS = (16, 64)  # the fewest and most new tokens for a held-out answer (from its reference's length)
 
@@ -137,16 +134,6 @@ def _cached(session: Any, asked: Any, n: int, compute: Callable[[], list[Any]]) 
     return list(out)
 
 
-def _left_padded(rows: Sequence[list[int]], pad: int, device: Any) -> tuple[Any, Any]:
-    """(input ids, attention mask) of token rows padded on the left to the longest, so that they all end together."""
-    import torch
-
-    width = max(len(r) for r in rows)
-    ids = torch.tensor([[pad] * (width - len(r)) + r for r in rows], device=device)
-    mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], device=device)
-    return ids, mask
-
-
 def likelihoods(session: Any, asked: Sequence[Question], *, use_adapter: bool) -> list[list[float]]:
     """Each question's completed statements scored by the tuned (`use_adapter`) or the base model: the summed
     log-probability of the statement's tokens after the question (as the model's answer), one list per question.
@@ -179,7 +166,7 @@ def likelihoods(session: Any, asked: Sequence[Question], *, use_adapter: bool) -
     shareable = True  # until the model's cache says otherwise (then every later batch reads rows whole)
     off = session.model.disable_adapter() if session.has_adapter and not use_adapter else contextlib.nullcontext()
     with off, torch.no_grad():
-        prefix = _read_prefix(session, prompts) if prompts else None
+        prefix = read_prefix(session.model, prompts, session.device) if prompts else None
         for i in range(0, len(asked), per_batch):
             p, a = prompts[i:i + per_batch], answers[i:i + per_batch]
             shared = _shared_prompt_scores(session, p, a, pad, prefix=prefix) if shareable else None
@@ -188,56 +175,16 @@ def likelihoods(session: Any, asked: Sequence[Question], *, use_adapter: bool) -
     return out
 
 
-def _shareable(cache: Any, kinds: frozenset[str] = SHAREABLE_CACHE_LAYERS) -> bool:
-    """Whether a key/value cache can be copied row by row: all its layers of `kinds`."""
-    layers = list(getattr(cache, "layers", None) or [])
-    return bool(layers) and all(type(layer).__name__ in kinds for layer in layers)
-
-
-def _read_prefix(session: Any, prompts: Sequence[list[int]]) -> tuple[int, Any] | None:
-    """The tokens all `prompts` start with (a chat template's system prompt: 24 of SmolLM2's 37), read once:
-    (how many, the model's cache of them for one row); None when they share fewer than `MIN_PREFIX` tokens or
-    the model has layers other than full attention (sliding windows, linear attention). Every prompt keeps at
-    least one token of its own."""
-    import torch
-
-    n, shortest = 0, min(len(p) for p in prompts)
-    while n < shortest - 1 and all(p[n] == prompts[0][n] for p in prompts):
-        n += 1
-    if n < MIN_PREFIX:
-        return None
-    cache = session.model(input_ids=torch.tensor([prompts[0][:n]], device=session.device), use_cache=True,
-                          logits_to_keep=1).past_key_values
-    # padding then sits between the prefix and each prompt's own tokens: a sliding window, which counts
-    # cache entries rather than positions, would see the prefix farther than it is
-    return (n, cache) if _shareable(cache, frozenset({"DynamicLayer"})) else None
-
-
 def _shared_prompt_scores(session: Any, prompts: list[list[int]], answers: list[list[list[int]]],
                           pad: int, *, prefix: tuple[int, Any] | None = None) -> list[list[float]] | None:
-    """`likelihoods` reading each prompt once (see there), after `prefix` (`_read_prefix`: the tokens every
+    """`likelihoods` reading each prompt once (see there), after `prefix` (`read_prefix`: the tokens every
     prompt starts with, read once, their cache copied to each row); None when the model's cache cannot be
     shared."""
-    import copy
-
     import torch
 
-    if prefix is None:
-        ids, mask = _left_padded(prompts, pad, session.device)
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        read = session.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True,
-                             logits_to_keep=1)
-    else:  # [prefix][padding][the prompt's own tokens]: the padding is masked, the positions run on
-        length, kept = prefix
-        cache = copy.deepcopy(kept)
-        cache.batch_repeat_interleave(len(prompts))
-        ids, own = _left_padded([p[length:] for p in prompts], pad, session.device)
-        mask = torch.cat([torch.ones(len(prompts), length, dtype=own.dtype, device=session.device), own], dim=1)
-        positions = length + (own.cumsum(-1) - 1).clamp(min=0)
-        read = session.model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache,
-                             use_cache=True, logits_to_keep=1)
+    read, mask = read_prompts(session.model, prompts, pad, session.device, prefix=prefix)
     cache = read.past_key_values
-    if not _shareable(cache):
+    if not copyable(cache):
         return None
     first = read.logits[:, -1].float().log_softmax(-1)  # each prompt's next token: a statement's first
     if not any(answers):
@@ -272,7 +219,7 @@ def _whole_row_scores(session: Any, prompts: list[list[int]], answers: list[list
     for i in range(0, len(rows), LIKELIHOOD_BATCH):
         chunk = rows[i:i + LIKELIHOOD_BATCH]
         keep = max(len(a) for _, a in chunk) + 1
-        ids, mask = _left_padded([p + a for p, a in chunk], pad, session.device)
+        ids, mask = left_padded([p + a for p, a in chunk], pad, session.device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         logits = session.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=False,
                                logits_to_keep=keep).logits[:, -keep:].float().log_softmax(-1)
@@ -311,7 +258,8 @@ def warm_base_answers(reference: str) -> int:
 
 
 def answer(session: Any, conversations: Sequence[Messages], *, use_adapter: bool, max_new_tokens: int) -> list[str]:
-    """Greedy answers of the tuned (`use_adapter`) or the base model to each conversation, in one batch.
+    """Greedy answers of the tuned (`use_adapter`) or the base model to each conversation, in one batch (a row
+    leaves the batch when its answer ends: `peftstudio.quality.reading`).
 
     `session` is a `peftstudio.playground.PlaygroundSession` (its model, tokenizer and device).
     """
@@ -323,13 +271,17 @@ def answer(session: Any, conversations: Sequence[Messages], *, use_adapter: bool
     # The model's chat template, or for a base model without one the plain layout it trained on.
     encoded = [prompt_ids(tok, list(m)) for m in conversations]
     pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    ids, mask = _left_padded(encoded, pad, session.device)
-    width = ids.shape[1]
     off = session.model.disable_adapter() if session.has_adapter and not use_adapter else contextlib.nullcontext()
+    stops = stop_ids(tok) or tok.eos_token_id
     with off, torch.no_grad():
-        out = session.model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens,
-                                     do_sample=False, pad_token_id=pad, eos_token_id=stop_ids(tok) or tok.eos_token_id)
-    return [tok.decode(row[width:], skip_special_tokens=True).strip() for row in out]
+        rows = greedy_tokens(session.model, encoded, pad=pad, device=session.device, max_new_tokens=max_new_tokens,
+                             stops=set(stops) if isinstance(stops, list) else {stops})
+        if rows is None:
+            ids, mask = left_padded(encoded, pad, session.device)
+            out = session.model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens,
+                                         do_sample=False, pad_token_id=pad, eos_token_id=stops)
+            rows = [row[ids.shape[1]:] for row in out]
+    return [tok.decode(row, skip_special_tokens=True).strip() for row in rows]
 
 
 def held_out(config: Any, n: int = TASK_EXAMPLES) -> tuple[list[Messages], list[str], list[str]]:

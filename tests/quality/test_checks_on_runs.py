@@ -201,7 +201,8 @@ def test_what_every_prompt_starts_with_is_read_once_and_scores_alike(family: str
 
     import torch
 
-    from peftstudio.quality.run import MIN_PREFIX, _read_prefix, _shared_prompt_scores, _whole_row_scores
+    from peftstudio.quality.reading import MIN_PREFIX, read_prefix
+    from peftstudio.quality.run import _shared_prompt_scores, _whole_row_scores
 
     rng = random.Random(1)
     system = [rng.randrange(3, 500) for _ in range(MIN_PREFIX + 3)]
@@ -209,7 +210,7 @@ def test_what_every_prompt_starts_with_is_read_once_and_scores_alike(family: str
     prompts = [system + [rng.randrange(3, 500) for _ in range(n)] for n in (6, 1, 9)]
     answers = [[[rng.randrange(3, 500) for _ in range(k)] for k in lengths] for lengths in ((3, 1), (2, 4, 2), (5,))]
     with torch.no_grad():
-        prefix = _read_prefix(session, prompts)
+        prefix = read_prefix(session.model, prompts, session.device)
         if family in ("qwen3_5", "gemma3", "gemma4", "gpt_oss"):  # linear attention, sliding windows: each row
             assert prefix is None  # reads its prompt whole (the question once, as before)
             return
@@ -226,10 +227,10 @@ def test_prompts_that_share_little_are_read_whole() -> None:
 
     import torch
 
-    from peftstudio.quality.run import MIN_PREFIX, _read_prefix
+    from peftstudio.quality.reading import MIN_PREFIX, read_prefix
 
     session = SimpleNamespace(model=tiny_model("llama").eval(), device=torch.device("cpu"))
     short = [[5] * (MIN_PREFIX - 1) + [7, 8], [5] * (MIN_PREFIX - 1) + [9]]
-    assert _read_prefix(session, short) is None
+    assert read_prefix(session.model, short, session.device) is None
     same = [[5] * MIN_PREFIX + [6]] * 2  # identical prompts: each keeps its last token to read
-    assert _read_prefix(session, same)[0] == MIN_PREFIX  # type: ignore[index]
+    assert read_prefix(session.model, same, session.device)[0] == MIN_PREFIX  # type: ignore[index]

@@ -1,0 +1,154 @@
+"""Reading a batch of prompts once, and answering it greedily with less work than ``generate``.
+
+The checks ask many prompts that start alike (a chat template's system prompt: 24 of the 37 tokens of a
+SmolLM2 general question) and whose answers vary a lot in length (the tuned SmolLM2's answers to the 40
+general questions run from 2 to 32 tokens, half of them under 11). `read_prompts` reads what every prompt
+starts with once (`read_prefix`) and copies its key/value cache to each row, so only each prompt's own
+tokens go through the model: on SmolLM2 the 40 questions are read in 1.4 s instead of 3.4 s.
+`greedy_tokens` then runs the steps ``generate(do_sample=False)`` runs, one token per step, and drops a row
+from the batch and its cache as soon as it ends. Each row gets the tokens ``generate`` gives it (tested token
+for token in every family, with and without a shared start; the real SmolLM2's 40 + 16 answers of the checks
+are identical).
+
+A start is shared only by models with full-attention layers alone (a sliding window counts cache entries,
+not positions, and would see a copied start farther than it is); `greedy_tokens` needs a cache whose rows
+can be dropped (not linear attention's) and generation settings that change no scores (no repetition
+penalty, banned words, minimum length). Otherwise it returns None and the caller asks ``generate``.
+
+Example:
+    >>> import torch
+    >>> from transformers import LlamaConfig, LlamaForCausalLM
+    >>> model = LlamaForCausalLM(LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=64,
+    ...     num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=2)).eval()
+    >>> prompts = [[5, 6], [7, 8, 9]]
+    >>> with torch.no_grad():
+    ...     ours = greedy_tokens(model, prompts, pad=0, device="cpu", max_new_tokens=4, stops={3})
+    ...     ids, mask = left_padded(prompts, 0, "cpu")
+    ...     theirs = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=4, do_sample=False,
+    ...                             pad_token_id=0, eos_token_id=3)
+    >>> [row[:len(mine)] for row, mine in zip(theirs[:, 3:].tolist(), ours)] == ours
+    True
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Collection, Sequence
+from typing import Any
+
+MIN_PREFIX = 8  # tokens all the prompts start with, at least, to read them once for all
+#: Key/value cache layers whose rows can be copied and dropped; a Dummy layer holds nothing (Gemma 4's layers
+#: that reuse an earlier layer's keys and values).
+COPYABLE_LAYERS = frozenset({"DynamicLayer", "DynamicSlidingWindowLayer", "DummyLayer"})
+#: Generation settings that leave greedy scores alone, at their neutral values (anything else: ``generate``).
+NEUTRAL = {"repetition_penalty": (None, 1.0), "no_repeat_ngram_size": (None, 0), "bad_words_ids": (None,),
+           "min_length": (None, 0), "min_new_tokens": (None, 0), "suppress_tokens": (None,),
+           "begin_suppress_tokens": (None,), "forced_bos_token_id": (None,), "forced_eos_token_id": (None,),
+           "sequence_bias": (None,), "exponential_decay_length_penalty": (None,), "num_beams": (None, 1),
+           "guidance_scale": (None, 1.0), "renormalize_logits": (None, False)}
+
+
+def left_padded(rows: Sequence[list[int]], pad: int, device: Any) -> tuple[Any, Any]:
+    """(input ids, attention mask) of token rows padded on the left to the longest, so that they all end together.
+
+    Example:
+        >>> [t.tolist() for t in left_padded([[5], [6, 7]], 0, "cpu")]
+        [[[0, 5], [6, 7]], [[0, 1], [1, 1]]]
+    """
+    import torch
+
+    width = max(len(r) for r in rows)
+    ids = torch.tensor([[pad] * (width - len(r)) + r for r in rows], device=device)
+    mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], device=device)
+    return ids, mask
+
+
+def copyable(cache: Any, kinds: frozenset[str] = COPYABLE_LAYERS) -> bool:
+    """Whether a key/value cache's rows can be copied and dropped one by one: all its layers of `kinds`."""
+    layers = list(getattr(cache, "layers", None) or [])
+    return bool(layers) and all(type(layer).__name__ in kinds for layer in layers)
+
+
+def read_prefix(model: Any, prompts: Sequence[list[int]], device: Any) -> tuple[int, Any] | None:
+    """The tokens all `prompts` start with, read once: (how many, the model's cache of them for one row); None
+    when they share fewer than `MIN_PREFIX` tokens or the model has layers other than full attention. Every
+    prompt keeps at least one token of its own."""
+    import torch
+
+    n, shortest = 0, min(len(p) for p in prompts)
+    while n < shortest - 1 and all(p[n] == prompts[0][n] for p in prompts):
+        n += 1
+    if n < MIN_PREFIX:
+        return None
+    cache = model(input_ids=torch.tensor([prompts[0][:n]], device=device), use_cache=True,
+                  logits_to_keep=1).past_key_values
+    # padding then sits between the prefix and each prompt's own tokens: a sliding window, which counts
+    # cache entries rather than positions, would see the prefix farther than it is
+    return (n, cache) if copyable(cache, frozenset({"DynamicLayer"})) else None
+
+
+def read_prompts(model: Any, prompts: Sequence[list[int]], pad: int, device: Any, *,
+                 prefix: tuple[int, Any] | None = None) -> tuple[Any, Any]:
+    """The model's output after reading `prompts` (its cache and each row's last logits) and the attention mask
+    of what it read. With `prefix` (`read_prefix`) the rows are [prefix][padding][the prompt's own tokens]: the
+    prefix's cache is copied to each row, the padding masked, and the positions run on past it."""
+    import torch
+
+    if prefix is None:
+        ids, mask = left_padded(prompts, pad, device)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        return model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True,
+                     logits_to_keep=1), mask
+    length, kept = prefix
+    cache = copy.deepcopy(kept)
+    cache.batch_repeat_interleave(len(prompts))
+    ids, own = left_padded([p[length:] for p in prompts], pad, device)
+    mask = torch.cat([torch.ones(len(prompts), length, dtype=own.dtype, device=device), own], dim=1)
+    positions = length + (own.cumsum(-1) - 1).clamp(min=0)
+    return model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache,
+                 use_cache=True, logits_to_keep=1), mask
+
+
+def plain_greedy(model: Any) -> bool:
+    """Whether greedy decoding of `model` is the argmax of its next-token scores, step after step."""
+    config = getattr(model, "generation_config", None)
+    return all(getattr(config, key, None) in neutral for key, neutral in NEUTRAL.items())
+
+
+def greedy_tokens(model: Any, prompts: Sequence[list[int]], *, pad: int, device: Any, max_new_tokens: int,
+                  stops: Collection[int]) -> list[list[int]] | None:
+    """Each prompt's greedy new tokens, up to and including its first stop token or `max_new_tokens` of them;
+    None when `model` needs ``generate`` (module docstring). Call it under ``torch.no_grad()``."""
+    import torch
+
+    if not plain_greedy(model) or max_new_tokens < 1 or not prompts:
+        return None
+    out, mask = read_prompts(model, prompts, pad, device, prefix=read_prefix(model, prompts, device))
+    cache = out.past_key_values
+    if not copyable(cache):
+        return None
+    tokens: list[list[int]] = [[] for _ in prompts]
+    live = torch.arange(len(prompts), device=device)
+    position = mask.sum(-1, keepdim=True)  # of the next token
+    for step in range(max_new_tokens):
+        chosen = out.logits[:, -1].argmax(-1)
+        ended = set()
+        for j, (row, token) in enumerate(zip(live.tolist(), chosen.tolist(), strict=True)):
+            tokens[row].append(token)
+            if token in stops:
+                ended.add(j)
+        if step == max_new_tokens - 1 or len(ended) == len(live):
+            break
+        if ended:
+            keep = torch.tensor([j for j in range(len(live)) if j not in ended], device=device)
+            cache.batch_select_indices(keep)
+            live, chosen, mask, position = live[keep], chosen[keep], mask[keep], position[keep]
+        mask = torch.cat([mask, mask.new_ones(len(live), 1)], dim=1)
+        out = model(input_ids=chosen[:, None], attention_mask=mask, position_ids=position, past_key_values=cache,
+                    use_cache=True)
+        position = position + 1
+    return tokens
+
+
+__all__ = ["COPYABLE_LAYERS", "MIN_PREFIX", "copyable", "greedy_tokens", "left_padded", "plain_greedy", "read_prefix",
+           "read_prompts"]
