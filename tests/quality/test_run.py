@@ -45,20 +45,26 @@ def test_the_checks_can_be_turned_off() -> None:
     assert not store.events(run_id, kind="checking")
 
 
+@pytest.fixture
+def asked(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bool, int]]:
+    """Each batch `answer` is asked, as (the tuned model?, how many prompts)."""
+    batches: list[tuple[bool, int]] = []
+    real = quality_run.answer
+
+    def counted(s: object, conversations: list, *, use_adapter: bool, max_new_tokens: int) -> list[str]:
+        batches.append((use_adapter, len(conversations)))
+        return real(s, conversations, use_adapter=use_adapter, max_new_tokens=max_new_tokens)
+
+    monkeypatch.setattr(quality_run, "answer", counted)
+    return batches
+
+
 def test_the_same_run_is_checked_the_same_whether_the_base_answers_are_cached_or_not(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        asked: list[tuple[bool, int]]) -> None:
     """The set asked depends only on the run: cold (the base model answers too), then warm (its answers are read
     from the cache, so only the tuned model answers); the time either took plays no part."""
     store = open_store()
     run_id = start_run(config(max_steps=2, quality_checks=False), store, detach=False)
-    asked: list[tuple[bool, int]] = []
-    real = quality_run.answer
-
-    def counted(s: object, conversations: list, *, use_adapter: bool, max_new_tokens: int) -> list[str]:
-        asked.append((use_adapter, len(conversations)))
-        return real(s, conversations, use_adapter=use_adapter, max_new_tokens=max_new_tokens)
-
-    monkeypatch.setattr(quality_run, "answer", counted)
     cold = quality_run.check_run(store, run_id)
     cold_batches, asked[:] = list(asked), []
     warm = quality_run.check_run(store, run_id)
@@ -70,22 +76,15 @@ def test_the_same_run_is_checked_the_same_whether_the_base_answers_are_cached_or
     assert attrs.evolve(cold, seconds=0.0) == attrs.evolve(warm, seconds=0.0)
 
 
-def test_more_prompts_than_a_batch_holds_are_asked_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_more_prompts_than_a_batch_holds_are_asked_in_batches(monkeypatch: pytest.MonkeyPatch,
+                                                              asked: list[tuple[bool, int]]) -> None:
     from peftstudio.playground import PlaygroundSession
 
     session = PlaygroundSession("builtin:tiny-llama", save_history=False)
-    batches: list[tuple[bool, int]] = []
-    real = quality_run.answer
-
-    def counted(s: object, conversations: list, *, use_adapter: bool, max_new_tokens: int) -> list[str]:
-        batches.append((use_adapter, len(conversations)))
-        return real(s, conversations, use_adapter=use_adapter, max_new_tokens=max_new_tokens)
-
-    monkeypatch.setattr(quality_run, "answer", counted)
     monkeypatch.setattr(quality_run, "MAX_BATCH", 16)
     report = run_checks(session, config(quality_checks=True))
     assert report.retention is not None and report.retention.asked == 40
-    assert [n for tuned, n in batches if tuned][:3] == [16, 16, 8] and max(n for _, n in batches) == 16
+    assert [n for tuned, n in asked if tuned][:3] == [16, 16, 8] and max(n for _, n in asked) == 16
 
 
 def test_held_out_examples_carry_the_label_set(tmp_path: Path) -> None:
