@@ -98,3 +98,15 @@ def test_held_out_examples_carry_the_label_set(tmp_path: Path) -> None:
     assert 1 <= len(conversations) == len(references) <= 10
     assert all(c[-1]["role"] == "user" and c[-1]["content"].startswith("review number") for c in conversations)
     assert set(references) <= set(labels)
+
+
+def test_the_plan_estimates_the_checks_that_run() -> None:
+    """The planner sits below the checks and cannot import them: its figures for them are checked here."""
+    from peftstudio.hardware import simulated_hardware
+    from peftstudio.planner import plan, summary_lines
+    from peftstudio.planner.estimates import CHECK_DECODE_STEPS
+
+    assert CHECK_DECODE_STEPS == 2 * (quality_run.RETENTION_TOKENS + quality_run.TASK_TOKENS[1])
+    line = next(x for x in summary_lines(plan(simulated_hardware(cpu_cores=2), "builtin:tiny-llama", "chatbot"))
+                if x.startswith("Checks after training"))
+    assert f"{len(questions())} general questions and up to {quality_run.TASK_EXAMPLES} held-out examples" in line
