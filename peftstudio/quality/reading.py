@@ -33,6 +33,8 @@ Example:
 from __future__ import annotations
 
 import copy
+import functools
+import inspect
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -46,6 +48,39 @@ NEUTRAL = {"repetition_penalty": (None, 1.0), "no_repeat_ngram_size": (None, 0),
            "begin_suppress_tokens": (None,), "forced_bos_token_id": (None,), "forced_eos_token_id": (None,),
            "sequence_bias": (None,), "exponential_decay_length_penalty": (None,), "num_beams": (None, 1),
            "guidance_scale": (None, 1.0), "renormalize_logits": (None, False)}
+
+
+def cache_input(model: Any, cache: Any) -> dict[str, Any]:
+    """The keyword argument that hands `model`'s forward a key/value cache: ``cache`` in transformers 5.2x and
+    later (``past_key_values`` is deprecated there and goes in 5.40), ``past_key_values`` in earlier versions
+    and in models whose code names it so.
+
+    Example:
+        >>> from transformers import LlamaConfig, LlamaForCausalLM
+        >>> model = LlamaForCausalLM(LlamaConfig(vocab_size=8, hidden_size=8, intermediate_size=8,
+        ...     num_hidden_layers=1, num_attention_heads=1, num_key_value_heads=1))
+        >>> list(cache_input(model, None)) == [_cache_keyword(LlamaForCausalLM)]
+        True
+    """
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model  # a PEFT model passes it on
+    kind: Any = type(inner)
+    return {_cache_keyword(kind): cache}
+
+
+@functools.cache
+def _cache_keyword(kind: Any) -> str:
+    try:
+        names = inspect.signature(kind.forward).parameters
+    except (TypeError, ValueError):  # no signature to read: the older, still accepted name
+        return "past_key_values"
+    return "cache" if "cache" in names else "past_key_values"
+
+
+def cache_of(output: Any) -> Any:
+    """The key/value cache a model's forward returned (``cache``; ``past_key_values`` before transformers 5.2x),
+    without the deprecation warning the old name gives."""
+    cache = getattr(output, "cache", None)
+    return cache if cache is not None else output.past_key_values
 
 
 def left_padded(rows: Sequence[list[int]], pad: int, device: Any) -> tuple[Any, Any]:
@@ -80,8 +115,8 @@ def read_prefix(model: Any, prompts: Sequence[list[int]], device: Any) -> tuple[
         n += 1
     if n < MIN_PREFIX:
         return None
-    cache = model(input_ids=torch.tensor([prompts[0][:n]], device=device), use_cache=True,
-                  logits_to_keep=1).past_key_values
+    cache = cache_of(model(input_ids=torch.tensor([prompts[0][:n]], device=device), use_cache=True,
+                           logits_to_keep=1))
     # padding then sits between the prefix and each prompt's own tokens: a sliding window, which counts
     # cache entries rather than positions, would see the prefix farther than it is
     return (n, cache) if copyable(cache, frozenset({"DynamicLayer"})) else None
@@ -105,7 +140,7 @@ def read_prompts(model: Any, prompts: Sequence[list[int]], pad: int, device: Any
     ids, own = left_padded([p[length:] for p in prompts], pad, device)
     mask = torch.cat([torch.ones(len(prompts), length, dtype=own.dtype, device=device), own], dim=1)
     positions = length + (own.cumsum(-1) - 1).clamp(min=0)
-    return model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache,
+    return model(input_ids=ids, attention_mask=mask, position_ids=positions, **cache_input(model, cache),
                  use_cache=True, logits_to_keep=1), mask
 
 
@@ -124,7 +159,7 @@ def greedy_tokens(model: Any, prompts: Sequence[list[int]], *, pad: int, device:
     if not plain_greedy(model) or max_new_tokens < 1 or not prompts:
         return None
     out, mask = read_prompts(model, prompts, pad, device, prefix=read_prefix(model, prompts, device))
-    cache = out.past_key_values
+    cache = cache_of(out)
     if not copyable(cache):
         return None
     tokens: list[list[int]] = [[] for _ in prompts]
@@ -144,8 +179,8 @@ def greedy_tokens(model: Any, prompts: Sequence[list[int]], *, pad: int, device:
             cache.batch_select_indices(keep)
             live, chosen, mask, position = live[keep], chosen[keep], mask[keep], position[keep]
         mask = torch.cat([mask, mask.new_ones(len(live), 1)], dim=1)
-        out = model(input_ids=chosen[:, None], attention_mask=mask, position_ids=position, past_key_values=cache,
-                    use_cache=True)
+        out = model(input_ids=chosen[:, None], attention_mask=mask, position_ids=position,
+                    **cache_input(model, cache), use_cache=True)
         position = position + 1
     return tokens
 

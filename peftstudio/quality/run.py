@@ -30,7 +30,15 @@ from pathlib import Path
 from typing import Any
 
 from peftstudio.quality.checks import LABEL_ACCURACY, metric_for, task_check, words
-from peftstudio.quality.reading import copyable, greedy_tokens, left_padded, read_prefix, read_prompts
+from peftstudio.quality.reading import (
+    cache_input,
+    cache_of,
+    copyable,
+    greedy_tokens,
+    left_padded,
+    read_prefix,
+    read_prompts,
+)
 from peftstudio.quality.report import ChecksReport
 from peftstudio.quality.retention import Question, drift, questions, retention_check
 
@@ -183,7 +191,7 @@ def _shared_prompt_scores(session: Any, prompts: list[list[int]], answers: list[
     import torch
 
     read, mask = read_prompts(session.model, prompts, pad, session.device, prefix=prefix)
-    cache = read.past_key_values
+    cache = cache_of(read)
     if not copyable(cache):
         return None
     first = read.logits[:, -1].float().log_softmax(-1)  # each prompt's next token: a statement's first
@@ -201,7 +209,7 @@ def _shared_prompt_scores(session: Any, prompts: list[list[int]], answers: list[
         start = mask.sum(-1)[owner]
         logits = session.model(input_ids=rest, attention_mask=torch.cat([mask[owner], own], dim=1),
                                position_ids=start[:, None] + torch.arange(width, device=session.device),
-                               past_key_values=cache, use_cache=True).logits.float().log_softmax(-1)
+                               **cache_input(session.model, cache), use_cache=True).logits.float().log_softmax(-1)
         for r, row in enumerate(flat):
             if len(row) > 1:
                 target = torch.tensor(row[1:], device=session.device)

@@ -4,6 +4,7 @@ end at different steps; models it cannot serve are left to ``generate``."""
 
 from __future__ import annotations
 
+import logging
 import random
 
 import pytest
@@ -51,3 +52,43 @@ def test_generation_settings_that_change_the_scores_are_left_to_generate() -> No
     model.generation_config.repetition_penalty = 1.3
     with torch.no_grad():
         assert greedy_tokens(model, [[5, 6, 7]], pad=0, device="cpu", max_new_tokens=2, stops={2}) is None
+
+
+class TransformersLog(logging.Handler):
+    """What transformers logs while it is attached, its once-only warnings included."""
+
+    def __enter__(self) -> list[str]:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.warning_once.cache_clear()  # a warning given earlier in the session would not come again
+        self.said: list[str] = []
+        logging.getLogger("transformers").addHandler(self)
+        return self.said
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger("transformers").removeHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.said.append(record.getMessage())
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_the_cache_is_handed_over_by_its_current_name(family: str) -> None:
+    """transformers 5.2x renamed ``past_key_values`` to ``cache`` (the old name goes in 5.40): the checks' reading
+    uses the name the model's forward takes, so it keeps working when the old one is gone."""
+    from types import SimpleNamespace
+
+    from peft import LoraConfig, get_peft_model
+
+    from peftstudio.quality.run import _shared_prompt_scores
+
+    rng = random.Random(3)
+    start = [rng.randrange(3, 500) for _ in range(MIN_PREFIX + 4)]
+    prompts = [start + [rng.randrange(3, 500) for _ in range(n)] for n in (3, 6)]
+    plain = tiny_model(family).eval()
+    tuned = get_peft_model(tiny_model(family), LoraConfig(r=2, target_modules="all-linear")).eval()
+    for model in (plain, tuned):
+        with TransformersLog() as said, torch.no_grad():
+            greedy_tokens(model, prompts, pad=0, device="cpu", max_new_tokens=3, stops={2})
+            _shared_prompt_scores(SimpleNamespace(model=model, device="cpu"), prompts, [[[7, 8], [9]], [[4]]], 0)
+        assert not [m for m in said if "deprecated" in m], (family, said)
