@@ -11,9 +11,12 @@ for token in every family, with and without a shared start; the real SmolLM2's 4
 are identical).
 
 A start is shared only by models with full-attention layers alone (a sliding window counts cache entries,
-not positions, and would see a copied start farther than it is); `greedy_tokens` needs a cache whose rows
-can be dropped (not linear attention's) and generation settings that change no scores (no repetition
-penalty, banned words, minimum length). Otherwise it returns None and the caller asks ``generate``.
+not positions, and would see a copied start farther than it is). A row is dropped only from a cache whose
+rows can be dropped; linear attention's (Qwen3.5) keeps an ended row to the end, fed padding as
+``generate`` feeds it, and the prompts are still read once, not once here and again in ``generate``.
+`greedy_tokens` needs a cache of the kinds it knows (`SERVED_LAYERS`) and generation settings that change
+no scores (no repetition penalty, banned words, minimum length). Otherwise it returns None and the caller
+asks ``generate``.
 
 Example:
     >>> import torch
@@ -42,6 +45,9 @@ MIN_PREFIX = 8  # tokens all the prompts start with, at least, to read them once
 #: Key/value cache layers whose rows can be copied and dropped; a Dummy layer holds nothing (Gemma 4's layers
 #: that reuse an earlier layer's keys and values).
 COPYABLE_LAYERS = frozenset({"DynamicLayer", "DynamicSlidingWindowLayer", "DummyLayer"})
+#: Layers `greedy_tokens` answers with: the copyable ones, and linear attention's (Qwen3.5), whose rows stay in
+#: the batch to the end, as in ``generate``. A cache with any other layer goes to ``generate``.
+SERVED_LAYERS = COPYABLE_LAYERS | {"LinearAttentionLayer"}
 #: Generation settings that leave greedy scores alone, at their neutral values (anything else: ``generate``).
 NEUTRAL = {"repetition_penalty": (None, 1.0), "no_repeat_ngram_size": (None, 0), "bad_words_ids": (None,),
            "min_length": (None, 0), "min_new_tokens": (None, 0), "suppress_tokens": (None,),
@@ -160,24 +166,31 @@ def greedy_tokens(model: Any, prompts: Sequence[list[int]], *, pad: int, device:
         return None
     out, mask = read_prompts(model, prompts, pad, device, prefix=read_prefix(model, prompts, device))
     cache = cache_of(out)
-    if not copyable(cache):
+    if not copyable(cache, SERVED_LAYERS):
         return None
+    droppable = copyable(cache)  # otherwise (linear attention) an ended row stays, fed padding as generate does
     tokens: list[list[int]] = [[] for _ in prompts]
     live = torch.arange(len(prompts), device=device)
+    done = torch.zeros(len(prompts), dtype=torch.bool, device=device)  # ended rows still in the batch
     position = mask.sum(-1, keepdim=True)  # of the next token
     for step in range(max_new_tokens):
         chosen = out.logits[:, -1].argmax(-1)
         ended = set()
-        for j, (row, token) in enumerate(zip(live.tolist(), chosen.tolist(), strict=True)):
+        for j, (row, token, over) in enumerate(zip(live.tolist(), chosen.tolist(), done.tolist(), strict=True)):
+            if over:
+                continue
             tokens[row].append(token)
             if token in stops:
                 ended.add(j)
-        if step == max_new_tokens - 1 or len(ended) == len(live):
+        if step == max_new_tokens - 1 or len(ended) + int(done.sum()) == len(live):
             break
-        if ended:
+        if ended and droppable:
             keep = torch.tensor([j for j in range(len(live)) if j not in ended], device=device)
             cache.batch_select_indices(keep)
-            live, chosen, mask, position = live[keep], chosen[keep], mask[keep], position[keep]
+            live, chosen, mask, position, done = live[keep], chosen[keep], mask[keep], position[keep], done[keep]
+        elif ended:
+            done[list(ended)] = True
+        chosen = chosen.masked_fill(done, pad)
         mask = torch.cat([mask, mask.new_ones(len(live), 1)], dim=1)
         out = model(input_ids=chosen[:, None], attention_mask=mask, position_ids=position,
                     **cache_input(model, cache), use_cache=True)
@@ -185,5 +198,5 @@ def greedy_tokens(model: Any, prompts: Sequence[list[int]], *, pad: int, device:
     return tokens
 
 
-__all__ = ["COPYABLE_LAYERS", "MIN_PREFIX", "copyable", "greedy_tokens", "left_padded", "plain_greedy", "read_prefix",
-           "read_prompts"]
+__all__ = ["COPYABLE_LAYERS", "MIN_PREFIX", "SERVED_LAYERS", "cache_input", "cache_of", "copyable", "greedy_tokens",
+           "left_padded", "plain_greedy", "read_prefix", "read_prompts"]
