@@ -192,6 +192,7 @@ def follow(run_id: str, *, as_json: bool = False, poll: float = 0.5, notifier: A
         with Progress(*columns, disable=as_json or not sys.stdout.isatty(), transient=False) as bar:
             task = bar.add_task(run_id, total=None, info="starting…")
             first = True
+            checking = ""
             while True:
                 run = run_status(run_id, store)
                 after = _latest(store, run_id, after, latest)
@@ -202,8 +203,12 @@ def follow(run_id: str, *, as_json: bool = False, poll: float = 0.5, notifier: A
                         notifier.skip_to(fraction)
                     notifier.progress(fraction)
                     first = False
-                bar.update(task, total=total, completed=latest.get("step", 0), info=progress_text(latest))
-                if not as_json and bar.disable and time.monotonic() - last_line >= 15 and latest:
+                if not checking and total and latest.get("step", 0) >= total:  # training done: the checks' news
+                    checking = _checking(store, run_id)
+                    if checking and not as_json and bar.disable:
+                        print(checking, flush=True)
+                bar.update(task, total=total, completed=latest.get("step", 0), info=checking or progress_text(latest))
+                if not as_json and bar.disable and time.monotonic() - last_line >= 15 and latest and not checking:
                     # no terminal (a log, CI): a plain progress line now and then instead of the bar
                     last_line = time.monotonic()
                     print(f"step {latest.get('step', 0):.0f}/{total or '?'} · {progress_text(latest)}", flush=True)
@@ -218,6 +223,12 @@ def follow(run_id: str, *, as_json: bool = False, poll: float = 0.5, notifier: A
     if notifier is not None:
         _notify_end(notifier, run)
     return report(run, as_json=as_json)
+
+
+def _checking(store: Any, run_id: str) -> str:
+    """What the run said as its checks after training started (what they ask, about how long), or ''."""
+    said = store.events(run_id, kind="checking")
+    return str(said[-1]["message"]) if said else ""
 
 
 def _notify_end(notifier: Any, run: Any) -> None:

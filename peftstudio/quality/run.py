@@ -373,6 +373,34 @@ def _both(session: Any, conversations: Sequence[Messages], max_new_tokens: int) 
     return base_answers(session, conversations, max_new_tokens=max_new_tokens), tuned
 
 
+def expected_seconds(config: Any, tokens_per_second: float | None, *, device: str = "cpu") -> float | None:
+    """About how long the checks take with nothing cached, at the speed the run trained at: the plan's
+    estimate (`peftstudio.planner.estimates.checks_seconds`) from the throughput this run measured instead of
+    the one this machine should reach; about half that once the base model's answers are cached. None when
+    the speed or the model is unknown.
+
+    Example:
+        >>> from peftstudio.records import DataSettings, ModelChoice, RunConfig
+        >>> config = RunConfig(profile="chatbot", model=ModelChoice(reference="builtin:smollm2-135m"),
+        ...                    data=DataSettings(path="chat.jsonl"))
+        >>> 40 < expected_seconds(config, 200.0) < 70, expected_seconds(config, None)
+        (True, None)
+    """
+    if not tokens_per_second or tokens_per_second <= 0:
+        return None
+    from peftstudio.models.catalog import find_model
+    from peftstudio.planner.estimates import Range, checks_seconds, training_flops_per_token
+
+    try:
+        spec = find_model(config.model.reference)
+    except Exception:  # noqa: BLE001 - a model the catalog cannot describe gets no estimate
+        return None
+    t = config.training
+    flops = training_flops_per_token(spec, t.sequence_length, gradient_checkpointing=t.gradient_checkpointing)
+    speed = Range(tokens_per_second, tokens_per_second)
+    return checks_seconds(spec, flops_per_token=flops, speed=speed, device=device).max
+
+
 def check_run(store: Any, run_id: str) -> ChecksReport:
     """Run the checks on a finished run's tuned model (its adapter).
 
@@ -385,5 +413,5 @@ def check_run(store: Any, run_id: str) -> ChecksReport:
     return run_checks(session, store.get_run(run_id).config)
 
 
-__all__ = ["MAX_BATCH", "TASK_EXAMPLES", "answer", "base_answers", "base_likelihoods", "check_run", "held_out",
-           "likelihoods", "run_checks", "warm_base_answers"]
+__all__ = ["MAX_BATCH", "TASK_EXAMPLES", "answer", "base_answers", "base_likelihoods", "check_run", "expected_seconds",
+           "held_out", "likelihoods", "run_checks", "warm_base_answers"]

@@ -425,6 +425,28 @@ def score_run(run_id: str, store: Any | None = None) -> QualityScore:
     return score(attrs.evolve(numbers, checks=stored_checks(db.get_run(run_id).summary)))
 
 
+def checking_message(run: Any) -> str:
+    """What the run says as its checks start: what they ask and, from the speed it trained at, about how long
+    they take (`peftstudio.quality.run.expected_seconds`; less once the base model's answers are cached).
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> checking_message(SimpleNamespace(config=None, summary={}))
+        'Checking the tuned model on held-out examples and general questions.'
+    """
+    said = "Checking the tuned model on held-out examples and general questions"
+    speed = run.summary.get("tokens_per_second")
+    if not speed or run.config is None:
+        return said + "."
+    import torch
+
+    from peftstudio.quality.run import expected_seconds
+    from peftstudio.units import worded_duration
+
+    seconds = expected_seconds(run.config, speed, device="cuda" if torch.cuda.is_available() else "cpu")
+    return said + (f": up to about {worded_duration(seconds)} at this run's training speed." if seconds else ".")
+
+
 def record_quality(store: Any, run_id: str, *, checks: bool | None = None) -> QualityScore:
     """Score a finished run and store it: ``summary["quality"]`` and a ``quality`` event.
 
@@ -453,7 +475,7 @@ def record_quality(store: Any, run_id: str, *, checks: bool | None = None) -> Qu
     if run.config.training.quality_checks if checks is None else checks:
         from peftstudio.quality.run import check_run
 
-        store.add_event(run_id, "checking", "Checking the tuned model on held-out examples and general questions.")
+        store.add_event(run_id, "checking", checking_message(run))
         try:
             report = check_run(store, run_id)
         except Exception as exc:  # noqa: BLE001 - the checks never fail a trained run; the score says why

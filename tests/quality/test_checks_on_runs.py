@@ -234,3 +234,26 @@ def test_prompts_that_share_little_are_read_whole() -> None:
     assert read_prefix(session.model, short, session.device) is None
     same = [[5] * MIN_PREFIX + [6]] * 2  # identical prompts: each keeps its last token to read
     assert read_prefix(session.model, same, session.device)[0] == MIN_PREFIX  # type: ignore[index]
+
+
+def test_the_checks_say_how_long_they_take_at_the_runs_own_speed() -> None:
+    """The 'checking' event states the checks' estimate from the speed the run trained at: twice the speed,
+    half the time; no speed or a model the catalog cannot describe: no figure."""
+    from types import SimpleNamespace
+
+    from peftstudio.quality.run import expected_seconds
+    from peftstudio.quality.score import checking_message
+    from peftstudio.records import DataSettings, ModelChoice, RunConfig
+    from peftstudio.units import worded_duration
+
+    config = RunConfig(profile="chatbot", model=ModelChoice("builtin:smollm2-135m"), data=DataSettings(path="x"))
+    config = attrs.evolve(config, training=attrs.evolve(config.training, sequence_length=256))
+    slow, fast = expected_seconds(config, 200.0), expected_seconds(config, 400.0)
+    assert slow is not None and fast is not None and slow == pytest.approx(2 * fast)
+    said = checking_message(SimpleNamespace(config=config, summary={"tokens_per_second": 200.0}))
+    assert said == ("Checking the tuned model on held-out examples and general questions: up to about "
+                    f"{worded_duration(slow)} at this run's training speed.")
+    plain = "Checking the tuned model on held-out examples and general questions."
+    assert checking_message(SimpleNamespace(config=config, summary={})) == plain
+    elsewhere = attrs.evolve(config, model=ModelChoice("/no/such/model"))
+    assert checking_message(SimpleNamespace(config=elsewhere, summary={"tokens_per_second": 200.0})) == plain
