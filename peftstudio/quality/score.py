@@ -438,12 +438,11 @@ def checking_message(run: Any) -> str:
     speed = run.summary.get("tokens_per_second")
     if not speed or run.config is None:
         return said + "."
-    import torch
-
+    from peftstudio.playground.session import inference_placement
     from peftstudio.quality.run import expected_seconds
     from peftstudio.units import worded_duration
 
-    seconds = expected_seconds(run.config, speed, device="cuda" if torch.cuda.is_available() else "cpu")
+    seconds = expected_seconds(run.config, speed, device=inference_placement()[0])  # where the checks run
     return said + (f": up to about {worded_duration(seconds)} at this run's training speed." if seconds else ".")
 
 
