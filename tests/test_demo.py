@@ -43,3 +43,24 @@ def test_full_demo_on_smollm2_teaches_the_sample_behaviour(smollm2_demo: DemoRun
     assert "The retention check flagged forgetting" not in out, out
     for kind in ("hf", "gguf", "ollama", "lmstudio"):
         assert (smollm2_demo.exports / kind).is_dir()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_the_next_plan_follows_the_speed_the_demo_trained_at(smollm2_demo: DemoRun) -> None:
+    """The worker records the device a run trained on; planning afterwards uses that run's own speed."""
+    from peftstudio.hardware import probe_hardware
+    from peftstudio.history.speed import measured_speed
+    from peftstudio.planner import plan
+    from peftstudio.planner.plan import calibrated_speed
+
+    hw = probe_hardware()
+    store = smollm2_demo.store()
+    [run] = store.list_runs("completed")
+    assert run.summary["device"] == {"name": hw.device_name, "cpu": hw.cpu_name, "count": 1}
+    measured = measured_speed(hw, store)
+    expected = calibrated_speed(hw, run.config)
+    assert measured is not None and expected is not None
+    assert measured.ratios == (round(run.summary["tokens_per_second"] / expected.mid, 4),)
+    again = plan(hw, run.config.model.reference, "chatbot", measured=measured)
+    assert again.estimates.speed_basis == "the speed this machine's last run reached"

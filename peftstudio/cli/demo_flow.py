@@ -72,6 +72,7 @@ def run_demo(*, model: str = "builtin:smollm2-135m", out: str | None = None, qui
     """Run the demo; returns the process exit code (0 when every step passed)."""
     from peftstudio.data import check_file, preview, sample_path, stats_of
     from peftstudio.hardware import probe_hardware
+    from peftstudio.history.speed import measured_speed
     from peftstudio.models import build_tiny_llama, load_tokenizer, model_folder
     from peftstudio.planner import plan, summary_lines
     from peftstudio.units import human_bytes
@@ -92,7 +93,7 @@ def run_demo(*, model: str = "builtin:smollm2-135m", out: str | None = None, qui
     data = str(sample_path(SAMPLE))
     report = check_file(data, profile="chatbot", tokenizer=tokenizer)
     stats = stats_of(report)  # what `peftstudio plan --data` and the app plan from
-    the_plan = plan(hw, model, "chatbot", stats, demo_overrides(quick), data_path=data)
+    the_plan = plan(hw, model, "chatbot", stats, demo_overrides(quick), data_path=data, measured=measured_speed(hw))
     for line in summary_lines(the_plan):
         console.print(line)
     _done(t)

@@ -74,19 +74,21 @@ def say_pick(pick: Any) -> None:
 def run_plan(args: argparse.Namespace) -> int:
     from peftstudio.data import planning_stats
     from peftstudio.data.planning import pick_model_for
+    from peftstudio.history.speed import measured_speed
     from peftstudio.planner import plan, summary_lines
 
     hw = _hardware(args)
+    measured = measured_speed(hw)
     if args.model:
         model = args.model
         stats = planning_stats(args.data, args.model) if args.data else None
     else:
-        pick, stats = pick_model_for(hw, args.profile, args.data, args.overrides)
+        pick, stats = pick_model_for(hw, args.profile, args.data, args.overrides, measured=measured)
         model = pick.reference
         say_pick(pick)
     result = plan(hw, model, args.profile, stats=stats, overrides=args.overrides,
                   electricity_rate=args.electricity_rate, currency=args.currency,
-                  grid_intensity=args.grid_intensity, data_path=args.data)
+                  grid_intensity=args.grid_intensity, data_path=args.data, measured=measured)
     if args.json:
         print_json(result.as_dict())
     else:
@@ -95,18 +97,20 @@ def run_plan(args: argparse.Namespace) -> int:
 
 
 def run_profiles(args: argparse.Namespace) -> int:
+    from peftstudio.history.speed import measured_speed
     from peftstudio.planner import PROFILES, pick_model, plan
-    from peftstudio.planner.estimates import human_duration
+    from peftstudio.planner.estimates import Range, human_range
     from peftstudio.records.convert import to_dict
     from peftstudio.units import human_bytes
 
     hw = _hardware(args)
+    measured = measured_speed(hw)
     rows = []
     for profile in PROFILES:
         if args.model:
-            model, reason, p = args.model, "the model you named", plan(hw, args.model, profile.id)
+            model, reason, p = args.model, "the model you named", plan(hw, args.model, profile.id, measured=measured)
         else:
-            pick = pick_model(hw, profile.id)
+            pick = pick_model(hw, profile.id, measured=measured)
             model, reason, p = pick.reference, pick.reason, pick.plan
         rows.append({
             **to_dict(profile),
@@ -127,7 +131,7 @@ def run_profiles(args: argparse.Namespace) -> int:
         print(f"{'':<22} {row['description']}")
         print(f"{'':<22} e.g. {'; '.join(row['examples'])}")
         print(f"{'':<22} {est['model']} on {est['device']}: "
-              f"{human_duration(est['duration_seconds']['min'])} to {human_duration(est['duration_seconds']['max'])}"
+              f"{human_range(Range(**est['duration_seconds']))}"
               f" for {est['assumed_examples'] or 'your'} examples")
         print(f"{'':<22} why this model: {est['model_reason']}")
         print(f"{'':<22} memory: about {human_bytes(est['estimated_peak_bytes'])} of "

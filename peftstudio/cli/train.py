@@ -75,8 +75,10 @@ def build_config(args: argparse.Namespace) -> Any:
         if args.max_steps:
             overrides.append(f"max_steps={args.max_steps}")
         from peftstudio.data import planning_stats
+        from peftstudio.history.speed import measured_speed
 
         hardware = probe_hardware()
+        measured = measured_speed(hardware)  # this machine's own speed, once it has finished a run
         model = args.model
         stats: Any
         if model:
@@ -85,11 +87,11 @@ def build_config(args: argparse.Namespace) -> Any:
             from peftstudio.cli.plan import say_pick
             from peftstudio.data.planning import pick_model_for
 
-            pick, stats = pick_model_for(hardware, args.profile, args.data, overrides)
+            pick, stats = pick_model_for(hardware, args.profile, args.data, overrides, measured=measured)
             model = pick.reference
             say_pick(pick)
         data = str(Path(args.data).expanduser().resolve())  # the worker (and a later resume) may run elsewhere
-        p = plan(hardware, model, args.profile, stats, overrides, data_path=data)
+        p = plan(hardware, model, args.profile, stats, overrides, data_path=data, measured=measured)
         config = p.run_config(data, name=args.name)
     training = config.training
     if args.devices:

@@ -87,17 +87,18 @@ def planning_stats(path: str | Path, model: str | None = None, *, tokenizer: Any
 
 
 def pick_model_for(hardware: Any, profile_id: str, path: str | Path | None = None,
-                   overrides: Any = None) -> tuple[Any, DatasetStats | None]:
+                   overrides: Any = None, *, measured: Any = None) -> tuple[Any, DatasetStats | None]:
     """The profile's best model for this machine and this data file (`peftstudio.planner.pick_model`),
     and the file's statistics measured with that model's tokenizer (None without a file).
 
     The candidates are compared on the built-in model's token counts (offline); the pick is then
-    measured with its own tokenizer, so its plan is the one `plan` would make for it.
+    measured with its own tokenizer, so its plan is the one `plan` would make for it. `measured`: how fast
+    this machine has trained (`peftstudio.planner.plan`'s argument).
     """
     from peftstudio.planner.choose import FALLBACK, pick_model
 
     stats = planning_stats(path, FALLBACK) if path else None
-    pick = pick_model(hardware, profile_id, stats, overrides)
+    pick = pick_model(hardware, profile_id, stats, overrides, measured=measured)
     if path and pick.reference != FALLBACK:
         stats = planning_stats(path, pick.reference)
     return pick, stats

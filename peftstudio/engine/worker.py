@@ -137,6 +137,18 @@ def load_sources(config: Any) -> tuple[Any, Any, Any]:
     return model, tokenizer, splits
 
 
+def _device(devices: int) -> dict[str, Any] | None:
+    """The device this run trained on (`peftstudio.history.device_record`); None when it cannot be probed (a
+    finished run never fails over it: only the planner's measured speed misses this run)."""
+    from peftstudio.hardware import probe_hardware
+    from peftstudio.history.speed import device_record
+
+    try:
+        return device_record(probe_hardware(), devices)
+    except Exception:  # noqa: BLE001 - e.g. the GPU driver gone away after training
+        return None
+
+
 def execute(run_id: str, store: Store) -> str:
     """Train run `run_id` in this process; returns its final status (completed, paused or failed)."""
     from peftstudio.callbacks.checkpoint import latest_checkpoint
@@ -198,7 +210,8 @@ def execute(run_id: str, store: Store) -> str:
                "best_val_loss": min(values) if values else outcome.val_loss, "steps": outcome.step,
                "tokens_seen": outcome.tokens_seen, "duration_seconds": outcome.elapsed_seconds,
                "tokens_per_second": outcome.tokens_seen / outcome.elapsed_seconds if outcome.elapsed_seconds else None,
-               "adapter_path": outcome.adapter_path, "packing": outcome.packing}
+               "adapter_path": outcome.adapter_path, "packing": outcome.packing,
+               "device": _device(config.training.devices)}  # where it trained: the planner learns its speed
     summary.pop("pause", None)
     store.update_run(run_id, summary=summary)
     from peftstudio.quality import record_quality

@@ -35,6 +35,7 @@ from peftstudio.history.presets import (
     read_preset_file,
     save_preset,
 )
+from peftstudio.history.speed import device_record, measured_speed
 from peftstudio.history.versions import (
     ModelVersion,
     TimelineEntry,
@@ -80,6 +81,7 @@ __all__ = [
     "dataset_reference",
     "delete_preset",
     "delete_version",
+    "device_record",
     "export_preset",
     "get_preset",
     "get_version",
@@ -88,6 +90,7 @@ __all__ = [
     "list_presets",
     "list_versions",
     "lower_is_better",
+    "measured_speed",
     "read_preset_file",
     "record_completed_run",
     "repair_versions",

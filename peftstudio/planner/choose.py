@@ -23,7 +23,7 @@ from typing import Any
 from attrs import frozen
 
 from peftstudio.models.catalog import find_model
-from peftstudio.planner.estimates import human_duration
+from peftstudio.planner.estimates import human_duration, human_range
 from peftstudio.planner.plan import Plan, plan
 from peftstudio.planner.profiles import get_profile
 from peftstudio.units import human_bytes
@@ -43,14 +43,15 @@ class ModelPick:
 
 def pick_model(hardware: Any, profile_id: str, stats: Any = None,
                overrides: Mapping[str, Any] | Sequence[str] | None = None, *,
-               time_budget_seconds: float = TIME_BUDGET_SECONDS) -> ModelPick:
-    """The best model of `profile_id` for `hardware` (and the data's `stats`, when known); see the module."""
+               time_budget_seconds: float = TIME_BUDGET_SECONDS, measured: Any = None) -> ModelPick:
+    """The best model of `profile_id` for `hardware` (and the data's `stats`, when known); see the module.
+    `measured`: how fast this machine has trained (`peftstudio.planner.plan`'s argument)."""
     profile = get_profile(profile_id)
     candidates = [*profile.suggested_models, *([FALLBACK] if FALLBACK not in profile.suggested_models else [])]
     plans: list[tuple[str, Plan]] = []
     for reference in candidates:
         try:
-            plans.append((reference, plan(hardware, reference, profile_id, stats, overrides)))
+            plans.append((reference, plan(hardware, reference, profile_id, stats, overrides, measured=measured)))
         except Exception:  # noqa: BLE001, S112 - a model that cannot be planned here is no candidate
             continue
     fitting = [(ref, p) for ref, p in plans if p.memory.fits]
@@ -64,7 +65,7 @@ def pick_model(hardware: Any, profile_id: str, stats: Any = None,
         ref, p = min(fitting, key=lambda rp: rp[1].estimates.duration_seconds.mid)
         return ModelPick(ref, f"{p.model_title}: the quickest model suited to {profile.title.lower()} that fits ({_memory(p)}); no model "
                               f"trains within {budget} on {p.device_name}, this one takes {_time(p)}.", p)
-    p = plan(hardware, FALLBACK, profile_id, stats, overrides)
+    p = plan(hardware, FALLBACK, profile_id, stats, overrides, measured=measured)
     return ModelPick(FALLBACK, f"{p.model_title}: no model suited to {profile.title.lower()} fits in the memory of {p.device_name}; the "
                                f"built-in model is the smallest ({_memory(p)}).", p)
 
@@ -74,5 +75,4 @@ def _memory(p: Plan) -> str:
 
 
 def _time(p: Plan) -> str:
-    d = p.estimates.duration_seconds
-    return f"{human_duration(d.min)} to {human_duration(d.max)}"
+    return human_range(p.estimates.duration_seconds)

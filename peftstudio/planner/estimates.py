@@ -9,7 +9,10 @@ tokens seen) divided by the device's throughput at a realistic utilization range
 * a GPU reaches 20-45% of its dense bf16 peak on fine-tuning (less for small models, which
   cannot keep it busy); 4-bit loading adds ~30% for dequantizing weights on the fly;
 * a CPU is calibrated on a measurement: LoRA training of SmolLM2-135M on 2 cores runs at about
-  370 tokens/s (micro-batch 4 x 128), i.e. about 200 GFLOP/s; more cores scale sub-linearly.
+  370 tokens/s (micro-batch 4 x 128), i.e. about 200 GFLOP/s; more cores scale sub-linearly;
+* once this machine has finished runs, their own speed replaces the calibration (`MeasuredSpeed`): two
+  machines of the same kind differ by more than the calibrated range allows (the 2-core development
+  machine has trained SmolLM2 at 0.55 to 0.7 of it).
 
 Energy is board power (or the CPU's share) times time, plus a share for the rest of the computer;
 cost and CO2 follow from a rate per kWh and a grid intensity in kg CO2 per kWh.
@@ -52,6 +55,9 @@ CPU_FLOPS_2_CORES = 2.0e11
 CPU_CORE_SCALING = 0.85
 #: Spread around the calibrated CPU throughput (min and max relative speed).
 CPU_SPEED_RANGE = (0.6, 1.15)
+#: Around what this machine's recent runs reached (`MeasuredSpeed`): how much slower and faster a new run
+#: may go (other work on the machine, a different shape of data).
+MEASURED_SPREAD = (0.85, 1.1)
 #: Share of a GPU's dense peak reached while fine-tuning (pessimistic, optimistic).
 GPU_UTILIZATION = (0.20, 0.45)
 #: Slowdown when the base model is loaded in 4 or 8 bits.
@@ -79,6 +85,37 @@ class Range:
         return (self.min + self.max) / 2
 
 
+#: How the speed of a plan without finished runs on its machine was found (`Estimates.speed_basis`).
+CALIBRATED_BASIS = "the speed expected of this kind of hardware (after a run here: this machine's own)"
+
+
+@frozen
+class MeasuredSpeed:
+    """How fast this machine has trained, from its own finished runs (`peftstudio.history.measured_speed`):
+    each run's tokens per second over the middle of the range `throughput` expected for that run, so that a
+    run on another model or with other settings still says how this machine compares with the calibration.
+
+    Example:
+        >>> m = MeasuredSpeed("processor (2 cores)", (0.55, 0.6))
+        >>> m.range(Range(200.0, 400.0)), m.basis
+        (Range(min=140.25, max=198.00000000000003), "the speed this machine's last 2 runs reached")
+    """
+
+    device_name: str
+    ratios: tuple[float, ...]  # newest first
+
+    def range(self, calibrated: Range) -> Range:
+        """The tokens per second to expect, from the `calibrated` range for the same run."""
+        return Range(calibrated.mid * min(self.ratios) * MEASURED_SPREAD[0],
+                     calibrated.mid * max(self.ratios) * MEASURED_SPREAD[1])
+
+    @property
+    def basis(self) -> str:
+        """Where the speed comes from, in words."""
+        runs = "last run" if len(self.ratios) == 1 else f"last {len(self.ratios)} runs"
+        return f"the speed this machine's {runs} reached"
+
+
 @frozen
 class Estimates:
     """Time, energy, money and CO2 of a planned run.
@@ -103,6 +140,7 @@ class Estimates:
     steps: int
     device: str
     checks_seconds: Range = Range(0.0, 0.0)
+    speed_basis: str = CALIBRATED_BASIS  # where `tokens_per_second` comes from, in words
 
 
 def training_flops_per_token(spec: ModelSpec, sequence_length: int, *, gradient_checkpointing: bool,
@@ -187,8 +225,10 @@ def estimate_run(
     electricity_rate: float | None = None,
     currency: str = DEFAULT_CURRENCY,
     grid_intensity: float | None = None,
+    measured: MeasuredSpeed | None = None,
 ) -> Estimates:
-    """Duration, GPU-hours, energy, cost and CO2 for training on `tokens` tokens.
+    """Duration, GPU-hours, energy, cost and CO2 for training on `tokens` tokens; at the speed this machine
+    has `measured` when given, else at the calibrated speed.
 
     Example:
         >>> from peftstudio.models.catalog import find_model
@@ -203,6 +243,8 @@ def estimate_run(
     speed = throughput(spec, device=device, flops_per_token=flops, micro_batch_size=micro_batch_size,
                        sequence_length=sequence_length, quantization=quantization, precision=precision,
                        cpu_cores=cpu_cores, gpu_tflops=gpu_tflops)
+    if measured is not None:
+        speed = measured.range(speed)
     duration = Range(tokens / speed.max, tokens / speed.min) if tokens else Range(0.0, 0.0)
     if device == "cpu":
         watts = Range(SYSTEM_WATTS_CPU + WATTS_PER_CPU_CORE * cpu_cores * 0.7,
@@ -232,6 +274,7 @@ def estimate_run(
         steps=int(steps),
         device=device,
         checks_seconds=checks_seconds(spec, flops_per_token=flops, speed=speed, device=device),
+        speed_basis=measured.basis if measured is not None else CALIBRATED_BASIS,
     )
 
 
@@ -251,15 +294,29 @@ def human_duration(seconds: float) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
+def human_range(seconds: Range) -> str:
+    """A duration range in words; "about ..." when both ends read the same.
+
+    Example:
+        >>> human_range(Range(107, 138)), human_range(Range(60, 120))
+        ('about 2 minutes', '60 seconds to 2 minutes')
+    """
+    low, high = human_duration(seconds.min), human_duration(seconds.max)
+    return f"about {low}" if low == high else f"{low} to {high}"
+
+
 __all__ = [
+    "CALIBRATED_BASIS",
     "DEFAULT_CURRENCY",
     "DEFAULT_ELECTRICITY_RATE",
     "DEFAULT_GRID_INTENSITY",
     "Estimates",
+    "MeasuredSpeed",
     "Range",
     "cpu_flops",
     "estimate_run",
     "human_duration",
+    "human_range",
     "throughput",
     "training_flops_per_token",
 ]

@@ -27,14 +27,14 @@ from peftstudio.planner.defaults import (
     kept_tokens,
     truncated_fraction,
 )
-from peftstudio.planner.estimates import DEFAULT_CURRENCY, Estimates, estimate_run
+from peftstudio.planner.estimates import DEFAULT_CURRENCY, Estimates, MeasuredSpeed, Range, estimate_run
 from peftstudio.planner.memory import MemoryBreakdown, lora_parameters
 from peftstudio.planner.profiles import Profile, get_profile
 from peftstudio.records.config import DataSettings, ModelChoice, RunConfig
 from peftstudio.records.data import DatasetStats
 from peftstudio.records.hardware import HardwareProfile
 from peftstudio.records.setting import Setting, SettingValue
-from peftstudio.settings import PLANNED, apply_settings, parse_overrides
+from peftstudio.settings import PLANNED, apply_settings, parse_overrides, read_settings
 from peftstudio.tuples import as_tuple
 
 PLANNED_KEYS = frozenset(s.key for s in PLANNED)
@@ -110,18 +110,36 @@ def _resolve(model: str | ModelSpec) -> ModelSpec:
     return model if isinstance(model, ModelSpec) else find_model(model)
 
 
-def _duration(spec: ModelSpec, hw: HardwareProfile, choice: Choice, values: Mapping[str, Any],
-              tokens: int, **money: Any) -> Estimates:
+def _duration(spec: ModelSpec, hw: HardwareProfile, device: str, values: Mapping[str, Any],
+              tokens: int, **more: Any) -> Estimates:
     gpu = hw.gpus[0] if hw.gpus else None
     return estimate_run(
-        spec, device=choice.device, tokens=tokens, steps=int(values["steps"]),
+        spec, device=device, tokens=tokens, steps=int(values.get("steps", 0)),
         sequence_length=values["sequence_length"], micro_batch_size=values["micro_batch_size"],
         quantization=values["quantization"], precision=values["precision"],
         gradient_checkpointing=values["gradient_checkpointing"],
         lora_parameters=lora_parameters(spec, values["lora_rank"], str(values["target_modules"]).split(",")),
         cpu_cores=hw.cpu_cores, gpu_tflops=gpu.bf16_tflops if gpu else None,
-        gpu_watts=gpu.board_power_watts if gpu else None, **money,
+        gpu_watts=gpu.board_power_watts if gpu else None, **more,
     )
+
+
+def calibrated_speed(hardware: HardwareProfile, config: RunConfig) -> Range | None:
+    """The tokens per second the calibration expects of `config` on `hardware` (a run's settings as it ran,
+    whatever the planner would choose now); None when its model cannot be described without the network.
+
+    Example:
+        >>> from peftstudio.hardware import simulated_hardware
+        >>> cfg = RunConfig(profile="chatbot", model=ModelChoice("builtin:smollm2-135m"), data=DataSettings(path="x"))
+        >>> 100 < calibrated_speed(simulated_hardware(cpu_cores=2), cfg).mid < 1000
+        True
+    """
+    try:
+        spec = find_model(config.model.reference, online=False)
+    except Exception:  # noqa: BLE001 - a hub model outside the catalog: no figure rather than a fetch
+        return None
+    device = "cuda" if hardware.gpus else "cpu"
+    return _duration(spec, hardware, device, read_settings(config), 0).tokens_per_second
 
 
 def _tokens(choice: Choice, values: Mapping[str, Any]) -> int:
@@ -164,7 +182,8 @@ _SHAPE_KEYS = ("quantization", "precision", "gradient_checkpointing", "sequence_
 
 
 def _alternatives(spec: ModelSpec, hw: HardwareProfile, profile: Profile, choice: Choice, user: dict[str, Any],
-                  stats: DatasetStats | None, base_time: float) -> list[Alternative]:
+                  stats: DatasetStats | None, base_time: float,
+                  measured: MeasuredSpeed | None = None) -> list[Alternative]:
     """Other configurations, each re-planned with one change forced (so the rest adapts to it)."""
     values = {k: s.value for k, s in choice.settings.items()}
     base_peak = choice.memory.estimated_peak_bytes
@@ -175,7 +194,7 @@ def _alternatives(spec: ModelSpec, hw: HardwareProfile, profile: Profile, choice
         alt = choose_settings(hw, target, profile, stats, {**user, **forced}, explain_overrides=False)
         new = {k: s.value for k, s in alt.settings.items()}
         mem = alt.memory
-        est = _duration(target, hw, alt, new, _tokens(alt, new))
+        est = _duration(target, hw, alt.device, new, _tokens(alt, new), measured=measured)
         mem_delta = mem.estimated_peak_bytes / base_peak - 1
         time_delta = est.duration_seconds.mid / base_time - 1 if base_time else 0.0
         changed_length = new["sequence_length"] != values["sequence_length"]
@@ -229,13 +248,16 @@ def plan(
     currency: str = DEFAULT_CURRENCY,
     grid_intensity: float | None = None,
     data_path: str | None = None,
+    measured: MeasuredSpeed | None = None,
 ) -> Plan:
     """Plan a LoRA fine-tuning run: settings with reasons, memory, duration, cost, CO2 and alternatives.
 
     `model` is a catalog alias or hub id, ``builtin:NAME``, a local folder, or a `ModelSpec`.
     `overrides` are the user's own values (``{"micro_batch_size": 2}`` or ``["micro_batch_size=2"]``);
     they win, and a warning says when they will not fit. `electricity_rate` is per kWh in `currency`;
-    `grid_intensity` in kg CO2 per kWh (defaults: see `peftstudio.planner.estimates`).
+    `grid_intensity` in kg CO2 per kWh (defaults: see `peftstudio.planner.estimates`). `measured` is how fast
+    this machine has trained (`peftstudio.history.measured_speed`): the times then follow it instead of the
+    calibration, when it was measured on `hardware`'s device.
 
     Example:
         >>> from peftstudio.hardware import simulated_hardware
@@ -249,13 +271,15 @@ def plan(
     user = {k: v for k, v in given.items() if k in PLANNED_KEYS}
     choice = choose_settings(hardware, spec, prof, stats, user)
     values = {k: s.value for k, s in choice.settings.items()}
+    if measured is not None and measured.device_name != hardware.device_name:
+        measured = None  # measured elsewhere: another GPU, or planning for a machine that is not this one
     money = dict(electricity_rate=electricity_rate, currency=currency, grid_intensity=grid_intensity)
-    estimates = _duration(spec, hardware, choice, values, _tokens(choice, values), **money)
-    alternatives = _alternatives(spec, hardware, prof, choice, user, stats, estimates.duration_seconds.mid)
-    device_name = hardware.gpus[0].name if hardware.gpus else f"processor ({hardware.cpu_cores} cores)"
+    estimates = _duration(spec, hardware, choice.device, values, _tokens(choice, values), measured=measured, **money)
+    alternatives = _alternatives(spec, hardware, prof, choice, user, stats, estimates.duration_seconds.mid,
+                                 measured)
     reference = model.hub_id if isinstance(model, ModelSpec) else model
     return Plan(model=reference, model_title=spec.title, profile=prof.id, device=choice.device,
-                device_name=device_name, settings=choice.settings, memory=choice.memory, estimates=estimates,
+                device_name=hardware.device_name, settings=choice.settings, memory=choice.memory, estimates=estimates,
                 alternatives=tuple(alternatives), warnings=choice.warnings + _gated(spec), stats=choice.stats,
                 stats_assumed=choice.stats_assumed, data_path=data_path,
                 own={k: v for k, v in given.items() if k not in user})
@@ -263,7 +287,7 @@ def plan(
 
 def summary_lines(p: Plan) -> list[str]:
     """The plan as readable lines (what ``peftstudio plan`` prints without ``--json``)."""
-    from peftstudio.planner.estimates import human_duration
+    from peftstudio.planner.estimates import human_range
 
     e, m = p.estimates, p.memory
     lines = [f"Plan: {p.model_title} for {get_profile(p.profile).title}, on {p.device_name}", "", "Settings:"]
@@ -275,10 +299,10 @@ def summary_lines(p: Plan) -> list[str]:
     lines += ["", f"Memory: about {gb(m.estimated_peak_bytes)} of {gb(m.available_bytes)} available "
                   f"({'fits' if m.fits else 'does NOT fit'})"]
     lines += [f"  {name.replace('_', ' '):<14} {gb(size)}" for name, size in m.parts().items()]
-    lines += ["", f"Time: {human_duration(e.duration_seconds.min)} to {human_duration(e.duration_seconds.max)} "
-                  f"({e.steps} steps, {e.tokens:,} tokens)"]
-    lines.append(f"Checks after training: {human_duration(e.checks_seconds.min)} to "
-                 f"{human_duration(e.checks_seconds.max)} more (40 general questions and up to 16 held-out "
+    lines += ["", f"Time: {human_range(e.duration_seconds)} "
+                  f"({e.steps} steps, {e.tokens:,} tokens), at {e.speed_basis}"]
+    lines.append(f"Checks after training: {human_range(e.checks_seconds)} "
+                 f"more (40 general questions and up to 16 held-out "
                  f"examples; about half that once the base model's answers are cached; turn them off with "
                  f"--set quality_checks=false)")
     if p.device == "cuda":
@@ -295,4 +319,4 @@ def summary_lines(p: Plan) -> list[str]:
     return lines
 
 
-__all__ = ["Alternative", "Plan", "plan", "summary_lines"]
+__all__ = ["Alternative", "Plan", "calibrated_speed", "plan", "summary_lines"]

@@ -58,6 +58,16 @@ class HardwareProfile:
         return bool(self.gpus)
 
     @property
+    def device_name(self) -> str:
+        """What a run trains on here, in words: the first GPU's name, else the processor and its cores.
+
+        Example:
+            >>> HardwareProfile(cpu_cores=2, ram_total_bytes=0, ram_available_bytes=0, disk_free_bytes=0).device_name
+            'processor (2 cores)'
+        """
+        return self.gpus[0].name if self.gpus else f"processor ({self.cpu_cores} cores)"
+
+    @property
     def gpu_memory_total_bytes(self) -> int:
         """Memory of the first GPU (the one a single-device run uses); 0 without a GPU."""
         return self.gpus[0].memory_total_bytes if self.gpus else 0

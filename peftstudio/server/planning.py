@@ -82,9 +82,12 @@ def make_plan(body: PlanRequest, request: Request) -> tuple[Any, Path | None]:
 
     path = resolve(body.data, settings_of(request)) if body.data else None
     stats = stats_for(path, body.model) if path else None
-    p = plan(machine_for(request, body.machine), body.model, body.profile, stats=stats,
-             overrides=dict(body.overrides), electricity_rate=body.electricity_rate, currency=body.currency,
-             grid_intensity=body.grid_intensity, data_path=str(path) if path else None)
+    from peftstudio.history.speed import measured_speed
+
+    hw = machine_for(request, body.machine)
+    p = plan(hw, body.model, body.profile, stats=stats, overrides=dict(body.overrides),
+             electricity_rate=body.electricity_rate, currency=body.currency, grid_intensity=body.grid_intensity,
+             data_path=str(path) if path else None, measured=measured_speed(hw))
     return p, path
 
 
@@ -98,12 +101,14 @@ def hardware(request: Request) -> JSON:
 def profiles(request: Request) -> JSON:
     """The use cases, each with the model it picks for this machine (`peftstudio.planner.pick_model`, as the
     CLI and the app), why, and the time and memory that model needs here."""
+    from peftstudio.history.speed import measured_speed
     from peftstudio.planner import PROFILES, pick_model
 
     hw = hardware_of(request)
+    measured = measured_speed(hw)
     rows = []
     for profile in PROFILES:
-        pick = pick_model(hw, profile.id)
+        pick = pick_model(hw, profile.id, measured=measured)
         p = pick.plan
         rows.append({**as_json(profile), "estimate": {
             "model": pick.reference, "model_reason": pick.reason, "device": p.device_name, "duration_seconds": as_json(p.estimates.duration_seconds),
@@ -114,9 +119,10 @@ def profiles(request: Request) -> JSON:
 
 def model_option(hw: Any, ref: str, profile: str, *, builtin: bool, about: str) -> dict[str, Any]:
     """One model as the model step lists it: whether it fits here, the memory, the time, the warnings."""
+    from peftstudio.history.speed import measured_speed
     from peftstudio.planner import plan
 
-    p = plan(hw, ref, profile)
+    p = plan(hw, ref, profile, measured=measured_speed(hw))
     return {"reference": ref, "title": p.model_title, "fits": p.memory.fits,
             "estimated_peak_bytes": p.memory.estimated_peak_bytes, "available_bytes": p.memory.available_bytes,
             "device": p.device_name, "duration_seconds": as_json(p.estimates.duration_seconds),

@@ -46,6 +46,7 @@ def walk_to_review(page, shots: Path | None, suffix: str = "light", data: str = 
     shot("wizard-5-settings")
     page.get_by_role("button", name="Next").click()
     page.get_by_test_id("review-time").wait_for()
+    assert "at the speed expected of this kind of hardware" in page.get_by_test_id("review-time").inner_text()
     shot("wizard-6-review")
 
 

@@ -209,3 +209,31 @@ def test_notifications_follow_the_library(client: httpx.Client, monkeypatch: pyt
     assert r["milestones"] == list(PROGRESS_MILESTONES) and r["own_desktop"] is True
     assert set(r["defaults"]) >= {"progress", "completion", "errors", "warnings", "sound"}
     assert r["do_not_disturb"]["on"] is True  # the desktop says Do Not Disturb: the page stays quiet
+
+
+def test_the_plan_follows_this_machines_own_speed(client: httpx.Client) -> None:
+    """After a finished run on this machine, the studio's plan, its models and profiles use its speed."""
+    from peftstudio.hardware import probe_hardware
+    from peftstudio.history.speed import device_record
+    from peftstudio.planner.estimates import CALIBRATED_BASIS
+    from peftstudio.records import DataSettings, ModelChoice, RunConfig
+    from peftstudio.store import open_store
+
+    body = {"profile": "chatbot", "model": "builtin:tiny-llama", "data": "sample:pirate_chat.jsonl"}
+    before = client.post("/api/plan", json=body).json()["estimates"]
+    assert before["speed_basis"] == CALIBRATED_BASIS
+    store = open_store()
+    run = store.create_run(RunConfig(profile="chatbot", model=ModelChoice("builtin:tiny-llama"),
+                                     data=DataSettings(path="x.jsonl")))
+    slow = before["tokens_per_second"]["min"] / 4  # far below the calibrated range
+    store.update_run(run.id, status="completed", summary={
+        "tokens_per_second": slow, "steps": 40, "duration_seconds": 90.0,
+        "device": device_record(probe_hardware(use_torch=False), 1)})
+    after = client.post("/api/plan", json=body).json()["estimates"]
+    assert after["speed_basis"] == "the speed this machine's last run reached"
+    assert after["duration_seconds"]["min"] > 2 * before["duration_seconds"]["max"]
+    models = client.get("/api/models", params={"profile": "chatbot"}).json()["models"]
+    tiny = next(m for m in models if m["reference"] == "builtin:tiny-llama")
+    assert tiny["duration_seconds"]["min"] > 2 * before["duration_seconds"]["min"]
+    elsewhere = client.post("/api/plan", json={**body, "machine": {"gpu": "H100"}}).json()["estimates"]
+    assert elsewhere["speed_basis"] == CALIBRATED_BASIS  # planning for a GPU this machine does not have

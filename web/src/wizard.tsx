@@ -471,7 +471,8 @@ function Review({ plan, rate, setRate, currency, setCurrency, onAlternative, nam
     <section aria-label="Review">
       <dl className="review">
         <dt>Model</dt><dd>{plan.model_title} on {plan.device_name}</dd>
-        <dt>Time</dt><dd data-testid="review-time">{range(r("duration_seconds"), duration)}</dd>
+        <dt>Time</dt><dd data-testid="review-time">{range(r("duration_seconds"), duration)}
+          {e.speed_basis ? <span className="muted"> · at {String(e.speed_basis)}</span> : null}</dd>
         <dt><Term word="GPU-hours">GPU-hours</Term></dt><dd>{range(r("gpu_hours"), (v) => num(v, 2))}</dd>
         <dt>Energy</dt><dd>{range(r("energy_kwh"), (v) => `${num(v, 2)} kWh`)}</dd>
         <dt>Electricity cost</dt><dd>{range(r("electricity_cost"), (v) => `${v < 0.01 ? "under 0.01" : num(v, 2)} ${String(e.currency ?? currency)}`)}</dd>
