@@ -96,9 +96,10 @@ class MeasuredSpeed:
     run on another model or with other settings still says how this machine compares with the calibration.
 
     Example:
-        >>> m = MeasuredSpeed("processor (2 cores)", (0.55, 0.6))
-        >>> m.range(Range(200.0, 400.0)), m.basis
-        (Range(min=140.25, max=198.00000000000003), "the speed this machine's last 2 runs reached")
+        >>> m = MeasuredSpeed("processor (2 cores)", (0.55, 0.6))   # half the calibrated speed, a little more
+        >>> speed = m.range(Range(200.0, 400.0))   # tokens/s the calibration expects of a run
+        >>> round(speed.min), round(speed.max), m.basis
+        (140, 198, "the speed this machine's last 2 runs reached")
     """
 
     device_name: str
