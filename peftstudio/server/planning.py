@@ -117,12 +117,12 @@ def profiles(request: Request) -> JSON:
     return JSON({"profiles": rows, "device": as_json(hw)})
 
 
-def model_option(hw: Any, ref: str, profile: str, *, builtin: bool, about: str) -> dict[str, Any]:
-    """One model as the model step lists it: whether it fits here, the memory, the time, the warnings."""
-    from peftstudio.history.speed import measured_speed
+def model_option(hw: Any, ref: str, profile: str, *, builtin: bool, about: str, measured: Any) -> dict[str, Any]:
+    """One model as the model step lists it: whether it fits here, the memory, the time (at the speed this
+    machine has `measured`, `peftstudio.history.measured_speed`), the warnings."""
     from peftstudio.planner import plan
 
-    p = plan(hw, ref, profile, measured=measured_speed(hw))
+    p = plan(hw, ref, profile, measured=measured)
     return {"reference": ref, "title": p.model_title, "fits": p.memory.fits,
             "estimated_peak_bytes": p.memory.estimated_peak_bytes, "available_bytes": p.memory.available_bytes,
             "device": p.device_name, "duration_seconds": as_json(p.estimates.duration_seconds),
@@ -133,17 +133,19 @@ def model_option(hw: Any, ref: str, profile: str, *, builtin: bool, about: str) 
 def models(request: Request, profile: str) -> JSON:
     """The models to choose from for a use case (built-ins first), each with whether it fits here and why."""
     from peftstudio.errors import as_plain
+    from peftstudio.history.speed import measured_speed
     from peftstudio.models import BUILTIN_MODELS
     from peftstudio.planner import get_profile
 
     hw = hardware_of(request)
+    measured = measured_speed(hw)  # read once for every model listed
     builtins = [f"builtin:{name}" for name in BUILTIN_MODELS]
     refs = builtins + [m for m in get_profile(profile).suggested_models if m not in builtins]
     out = []
     for ref in refs:
         about = BUILTIN_MODELS.get(ref.removeprefix("builtin:"), "")
         try:
-            out.append(model_option(hw, ref, profile, builtin=ref in builtins, about=about))
+            out.append(model_option(hw, ref, profile, builtin=ref in builtins, about=about, measured=measured))
         except Exception as exc:  # noqa: BLE001 - a model the catalog cannot plan is listed with the reason
             info = as_plain(exc).info
             out.append({"reference": ref, "title": ref, "fits": False, "problem": info.explanation,
@@ -165,13 +167,15 @@ LOCAL_ABOUT = {"folder": "A model folder on the server.",
 def local_model(body: LocalModelRequest, request: Request) -> JSON:
     """A model on the server's disk, named by its full path: checked (a folder with config.json, or a .gguf
     file), then listed as the model step lists the others; its reference is the path itself."""
+    from peftstudio.history.speed import measured_speed
     from peftstudio.models import local_model as check
     from peftstudio.planner import get_profile
 
     get_profile(body.profile)  # an unknown use case: a plain error before the disk is looked at
     ref = check(body.path)
-    return JSON({**model_option(hardware_of(request), ref.value, body.profile, builtin=False,
-                                about=LOCAL_ABOUT[ref.kind]), "kind": ref.kind})
+    hw = hardware_of(request)
+    return JSON({**model_option(hw, ref.value, body.profile, builtin=False, about=LOCAL_ABOUT[ref.kind],
+                                measured=measured_speed(hw)), "kind": ref.kind})
 
 
 @router.get("/settings")
