@@ -115,7 +115,7 @@ def lightning_run(config: Any, model: Any, train: list[dict[str, list[int]]], pa
     import attrs
     import lightning as L
 
-    from peftstudio.callbacks.decision import guard_callbacks
+    from peftstudio.callbacks.guards import guard_callbacks
     from peftstudio.engine.datamodule import TextDataModule
     from peftstudio.engine.module import LoraModule
     from peftstudio.engine.trainer import build_trainer, plan_trainer, standard_callbacks
@@ -187,11 +187,29 @@ def hf_run(config: Any, model: Any, train: list[dict[str, list[int]]], pad_id: i
     return clock.result()
 
 
-def _ours_end_to_end(model: str, data: Path, home: Path, settings: list[str]) -> dict[str, float]:
+def _planned(model: str, data: Path, home: Path, settings: list[str]) -> dict[str, Any]:
+    """The training time the plan gives this run before it starts (the speed `home`'s finished runs reached,
+    once it has one, as `peftstudio plan` and `train` in that home do)."""
+    from peftstudio.data import planning_stats
+    from peftstudio.hardware import probe_hardware
+    from peftstudio.history.speed import measured_speed
+    from peftstudio.planner import plan
+    from peftstudio.store import Store
+
+    hw = probe_hardware()
+    db = home / "peftstudio.db"
+    measured = measured_speed(hw, Store(db)) if db.is_file() else None
+    e = plan(hw, model, "chatbot", planning_stats(str(data), model), settings, measured=measured).estimates
+    return {"planned_s": [round(e.duration_seconds.min, 1), round(e.duration_seconds.max, 1)],
+            "plan_basis": e.speed_basis}
+
+
+def _ours_end_to_end(model: str, data: Path, home: Path, settings: list[str]) -> dict[str, Any]:
     import os
     import sqlite3
     import subprocess
 
+    planned = _planned(model, data, home, settings)
     env = {**os.environ, "PEFTSTUDIO_HOME": str(home)}
     started = time.time()
     cmd = [sys.executable, "-m", "peftstudio.cli.main", "train", "--profile", "chatbot", "--model", model,
@@ -206,12 +224,14 @@ def _ours_end_to_end(model: str, data: Path, home: Path, settings: list[str]) ->
                                                 (run_id,))}
     losses = [t for (t,) in db.execute("select time from metrics where run_id = ? and name = 'loss' order by step",
                                        (run_id,))]
+    (summary,) = db.execute("select summary from runs where id = ?", (run_id,)).fetchone()
     db.close()
     first_step = losses[1] - losses[0] if len(losses) > 1 else 0.0
     loop = losses[-1] - events["training"] if losses else float("nan")
     return {"wall_s": wall, "startup_s": losses[0] - started - first_step, "loop_s": loop,
             "to_worker_s": events["started"] - started, "loading_s": events["training"] - events["started"],
-            "after_loop_s": events["completed"] - losses[-1], "exit_s": started + wall - events["completed"]}
+            "after_loop_s": events["completed"] - losses[-1], "exit_s": started + wall - events["completed"],
+            "trained_s": json.loads(summary)["duration_seconds"], **planned}
 
 
 def _warm_home(model: str, home: Path) -> None:
@@ -250,7 +270,7 @@ def end_to_end(model: str, rounds: int, rows: int, extra: tuple[str, ...] = ()) 
                 "sequence_length=256", "micro_batch_size=4", "gradient_accumulation=1", "learning_rate=2e-4",
                 "epochs=1", "validation_fraction=0.1", *extra]
     folder = model_folder(model)
-    results: dict[str, list[dict[str, float]]] = {"ours": [], "hf": []}
+    results: dict[str, list[dict[str, Any]]] = {"ours": [], "hf": []}
     with tempfile.TemporaryDirectory(prefix="e2e-") as tmp:
         data = write(Path(tmp) / "varied.jsonl", rows, 0)
         _warm_home(model, Path(tmp) / "home")  # the timed runs' own home: its model cache warm, as a user's is
@@ -277,7 +297,12 @@ def end_to_end(model: str, rounds: int, rows: int, extra: tuple[str, ...] = ()) 
            "ours_phases_s": ours_phases,
            # the first run of ours asks the base model its check questions, later ones read them from the cache
            "ours_runs_wall_s": [round(r["wall_s"], 1) for r in results["ours"]],
-           "ours_runs_after_loop_s": [round(r["after_loop_s"], 1) for r in results["ours"]]}
+           "ours_runs_after_loop_s": [round(r["after_loop_s"], 1) for r in results["ours"]],
+           # the time the plan gave each run of ours beforehand (the second at the first one's speed), and the
+           # training time it took (the run's own clock, as the plan counts it)
+           "ours_runs_planned_s": [r["planned_s"] for r in results["ours"]],
+           "ours_runs_plan_basis": [r["plan_basis"] for r in results["ours"]],
+           "ours_runs_trained_s": [round(r["trained_s"], 1) for r in results["ours"]]}
     if extra:  # not the default run: say so next to its figures
         out["ours_extra_settings"] = list(extra)
     out["pass"] = out["end_to_end_vs_hf"] >= 1.5 and out["loop_vs_hf"] >= 1.7 and out["startup_s"] < 5

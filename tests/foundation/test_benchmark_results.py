@@ -23,3 +23,22 @@ def test_every_line_is_a_json_object(path: Path) -> None:
 
 def test_there_are_figures() -> None:
     assert [p.name for p in RESULTS if p.name == "cpu-2core.jsonl"]
+
+
+SCRIPTS = sorted((Path(__file__).resolve().parents[2] / "benchmarks").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=[p.name for p in SCRIPTS])
+def test_the_benchmarks_import_names_the_library_has(path: Path) -> None:
+    """Benchmarks import the library inside their functions, so a moved name breaks them only when they run
+    (throughput.py asked `callbacks.decision` for `guard_callbacks` after it moved to `callbacks.guards`)."""
+    import ast
+    import importlib
+
+    missing = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("peftstudio"):
+            module = importlib.import_module(node.module)
+            missing += [f"{node.module}.{a.name}" for a in node.names if not hasattr(module, a.name)
+                        and importlib.util.find_spec(f"{node.module}.{a.name}") is None]
+    assert not missing, f"{path.name} imports names the library does not have: {missing}"
