@@ -36,7 +36,10 @@ target >= 1.7) and ``startup_s`` (from `peftstudio train` to the end of the firs
 step's own time, estimated as the second step's; target < 5, model cache warm), next to where our time went
 (``ours_phases_s``: start to worker, loading, training loop, checks and saving) and each run of ours
 (``ours_runs_wall_s``, ``ours_runs_after_loop_s``: the first asks the base model the checks' questions and
-measures its validation loss, the second reads both from the cache, as a later run on the same model does).
+measures its validation loss, the second reads both from the cache, as a later run on the same model does),
+and the training time the plan gave each run of ours beforehand next to the time it took
+(``ours_runs_planned_s``, ``ours_runs_trained_s``, ``ours_runs_plan_basis``: the first at the calibrated speed,
+the second at the speed the first one reached, `peftstudio.history.measured_speed`).
 
     .venv/bin/python benchmarks/throughput.py --end-to-end [--rounds 1] [--rows 240] [--ours-set KEY=VALUE]
 
