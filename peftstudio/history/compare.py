@@ -34,6 +34,9 @@ COLUMNS: dict[str, bool | None] = {
     "final_val_loss": True,
     "best_val_loss": True,
     "quality_score": False,
+    "task_score": False,  # the quality score's parts, when the checks after training ran
+    "retention_score": False,
+    "forgotten_answers": True,
     "duration_seconds": True,
     "tokens_per_second": False,
     "cost": True,
@@ -190,13 +193,23 @@ def align(series: dict[str, list[tuple[int, float]]]) -> tuple[tuple[int, ...], 
     return xs, out
 
 
+def best_first(by: str) -> bool:
+    """Whether sorting by column `by` puts the best first in descending order (newest first for the date).
+
+    Example:
+        >>> best_first("quality_score"), best_first("final_val_loss"), best_first("date")
+        (True, False, True)
+    """
+    return by == "date" or COLUMNS.get(by) is False
+
+
 def sort_rows(rows: Sequence[RunTableRow], by: str = "date", *, descending: bool | None = None) -> list[RunTableRow]:
     """Rows sorted by a column; unknown values always last. Default order puts the best first
-    (newest first for the date)."""
+    (newest first for the date: `best_first`)."""
     if by not in COLUMNS:
         raise make("config_invalid", problems=f"sort: unknown column {by!r}; choose one of {', '.join(COLUMNS)}")
     if descending is None:
-        descending = by == "date" or COLUMNS[by] is False
+        descending = best_first(by)
     known = [r for r in rows if getattr(r, by) is not None]
     unknown = [r for r in rows if getattr(r, by) is None]
     key = (lambda r: r.name.casefold()) if by == "name" else (lambda r: getattr(r, by))

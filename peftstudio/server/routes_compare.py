@@ -19,11 +19,13 @@ RUNS = Query(min_length=2, max_length=5)
 @router.get("/compare/runs")
 def table(sort: str = Query(default="date", max_length=40), descending: bool | None = None) -> JSON:
     """Every finished run as a table row, sorted by a column (best first unless `descending` says otherwise;
-    unknown values last), and which way is better for each column (None: neither, e.g. the date)."""
-    from peftstudio.history.compare import COLUMNS, runs_table
+    unknown values last), which way is better for each column (None: neither, e.g. the date), and the order
+    the rows came in (`descending`)."""
+    from peftstudio.history.compare import COLUMNS, best_first, runs_table
 
     rows = runs_table(sort_by=sort, descending=descending)
-    return JSON({"rows": [as_json(r) for r in rows], "lower_is_better": COLUMNS, "sort": sort})
+    return JSON({"rows": [as_json(r) for r in rows], "lower_is_better": COLUMNS, "sort": sort,
+                 "descending": best_first(sort) if descending is None else descending})
 
 
 @router.get("/compare")

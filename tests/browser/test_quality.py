@@ -3,7 +3,7 @@ dashboard shows the score with every part the library measured (points of the mo
 retention is missing (random weights know no general answers). A run flagged for forgetting (its score made by
 the library's own `score` from hand-made checks, as in tests/quality/test_views.py): forgetting said plainly,
 the forgotten questions with the base and the tuned answers. Compare: each run's task and retention parts in
-the table, and every part side by side for the runs compared. axe finds nothing serious."""
+the table, sortable, and every part side by side for the runs compared. axe finds nothing serious."""
 
 from __future__ import annotations
 
@@ -89,10 +89,25 @@ def test_the_parts_on_the_dashboard_and_in_compare(chromium: object, live: Studi
     table = page.get_by_role("table", name="Finished runs")
     parts = {p["name"]: p for p in q["parts"]}
     flagged_row = table.get_by_role("row", name=re.compile("flagged"))
-    expect(flagged_row).to_contain_text(f"Task {_round(parts['task']['points'])} · Retention "
-                                        f"{_round(parts['retention']['points'])}, forgot 4 flagged for forgetting")
+    expect(flagged_row.locator("td[data-column=task_score]")).to_have_text(str(_round(parts["task"]["points"])))
+    expect(flagged_row.locator("td[data-column=retention_score]")).to_have_text(
+        str(_round(parts["retention"]["points"])))
+    expect(flagged_row.locator("td[data-column=forgotten_answers]")).to_have_text("4 flagged for forgetting")
     task = next(p for p in quality["parts"] if p["name"] == "task")
-    expect(table.get_by_role("row", name=re.compile("checked"))).to_contain_text(f"Task {_round(task['points'])}")
+    checked_row = table.get_by_role("row", name=re.compile("checked"))
+    expect(checked_row.locator("td[data-column=task_score]")).to_have_text(str(_round(task["points"])))
+
+    def tasks() -> list[int]:
+        return [int(t) for t in table.locator("td[data-column=task_score]").all_inner_texts()]
+
+    # the quality score's parts sort as the score does: best first, then the other way round
+    expected = sorted([_round(task["points"]), _round(parts["task"]["points"])])
+    table.get_by_role("button", name="Task", exact=True).click()
+    expect(table.get_by_role("columnheader", name="Task", exact=True)).to_have_attribute("aria-sort", "descending")
+    wait_until(lambda: tasks() == expected[::-1])
+    table.get_by_role("button", name="Task", exact=True).click()
+    expect(table.get_by_role("columnheader", name="Task", exact=True)).to_have_attribute("aria-sort", "ascending")
+    wait_until(lambda: tasks() == expected)
     page.get_by_label("Compare checked").check()
     page.get_by_label("Compare flagged").check()
     page.get_by_role("button", name="Compare 2 runs").click()

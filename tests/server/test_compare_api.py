@@ -42,6 +42,11 @@ def test_the_table_sorts_by_any_column_best_first(client: httpx.Client, three: l
     assert data["lower_is_better"]["final_val_loss"] is True and data["lower_is_better"]["date"] is None
     flipped = client.get("/api/compare/runs", params={"sort": "final_val_loss", "descending": "true"}).json()
     assert [r["name"] for r in flipped["rows"]] == ["slow", "mid", "fast"]
+    # the order the rows came in, for the page's sort arrows: best first is ascending for a loss, descending
+    # for a score (the page cannot guess it from a request that left the direction to the server)
+    assert (data["descending"], flipped["descending"]) == (False, True)
+    assert client.get("/api/compare/runs", params={"sort": "quality_score"}).json()["descending"] is True
+    assert client.get("/api/compare/runs", params={"sort": "forgotten_answers"}).json()["descending"] is False
     assert [r["name"] for r in client.get("/api/compare/runs", params={"sort": "name"}).json()["rows"]] == \
         ["fast", "mid", "slow"]
 

@@ -772,7 +772,8 @@ export interface paths {
         /**
          * Table
          * @description Every finished run as a table row, sorted by a column (best first unless `descending` says otherwise;
-         *     unknown values last), and which way is better for each column (None: neither, e.g. the date).
+         *     unknown values last), which way is better for each column (None: neither, e.g. the date), and the order
+         *     the rows came in (`descending`).
          */
         get: operations["table_api_compare_runs_get"];
         put?: never;

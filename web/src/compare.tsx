@@ -47,6 +47,9 @@ const COLUMNS: [keyof Row, string, (v: number) => string][] = [
   ["final_val_loss", "Validation loss", (v) => num(v)],
   ["best_val_loss", "Best validation loss", (v) => num(v)],
   ["quality_score", "Quality score", (v) => num(v, 1)],
+  ["task_score", "Task", (v) => String(Math.round(v))],
+  ["retention_score", "Retention", (v) => String(Math.round(v))],
+  ["forgotten_answers", "Forgotten answers", (v) => String(v)],
   ["duration_seconds", "Time", duration],
   ["tokens_per_second", "Tokens per second", (v) => num(v, 1)],
   ["date", "Finished", (v) => new Date(v * 1000).toLocaleString()],
@@ -57,6 +60,8 @@ const LABELS: Record<string, string> = { val_loss: "Validation loss", loss: "Tra
 export function Compare({ onError, onTrainAgain }: { onError: (e: unknown) => void; onTrainAgain: (runId: string) => void }) {
   const [rows, setRows] = useState<Row[] | null>(null);
   const [sort, setSort] = useState<{ by: string; descending: boolean | null }>({ by: "date", descending: null });
+  // the order the rows came in: the column, and the direction the server chose (by default the best first)
+  const [shown, setShown] = useState<{ by: string; descending: boolean }>({ by: "date", descending: true });
   const [picked, setPicked] = useState<string[]>([]);
   const [comparison, setComparison] = useState<Comparison | null>(null);
   const [qualities, setQualities] = useState<Record<string, Quality | null>>({});
@@ -64,7 +69,10 @@ export function Compare({ onError, onTrainAgain }: { onError: (e: unknown) => vo
   useEffect(() => {
     const p = new URLSearchParams({ sort: sort.by });
     if (sort.descending !== null) p.set("descending", String(sort.descending));
-    get<{ rows: Row[] }>(`/api/compare/runs?${p}`).then((r) => setRows(r.rows)).catch(onError);
+    get<{ rows: Row[]; sort: string; descending: boolean }>(`/api/compare/runs?${p}`).then((r) => {
+      setRows(r.rows);
+      setShown({ by: r.sort, descending: r.descending });
+    }).catch(onError);
   }, [sort, onError]);
 
   const toggle = (id: string, on: boolean) => setPicked((p) => (on ? [...p.filter((x) => x !== id), id] : p.filter((x) => x !== id)));
@@ -80,11 +88,11 @@ export function Compare({ onError, onTrainAgain }: { onError: (e: unknown) => vo
     }
   };
   const header = (key: string, label: string) => {
-    const active = sort.by === key;
-    const order = active ? (sort.descending ? "descending" : "ascending") : "none";
+    const active = shown.by === key;
+    const order = active ? (shown.descending ? "descending" : "ascending") : "none";
     return (
       <th scope="col" aria-sort={order}>
-        <button type="button" className="link" onClick={() => setSort({ by: key, descending: active ? !(sort.descending ?? (key === "date")) : null })}>{label}</button>
+        <button type="button" className="link" onClick={() => setSort({ by: key, descending: active ? !shown.descending : null })}>{label}</button>
       </th>
     );
   };
@@ -96,14 +104,13 @@ export function Compare({ onError, onTrainAgain }: { onError: (e: unknown) => vo
       <p className="lead">Every finished training. Choose 2 to 5 to see their charts side by side; the best is marked (lower is better for a loss, higher for a score).</p>
       {rows === null ? <p>Loading…</p> : rows.length === 0 ? <p className="muted">No finished runs yet.</p> : (
         <table aria-label="Finished runs">
-          <thead><tr><th scope="col">Compare</th>{header("name", "Run")}{COLUMNS.map(([k, label]) => <Fragment key={k}>{header(k, label)}</Fragment>)}<th scope="col">Quality parts</th></tr></thead>
+          <thead><tr><th scope="col">Compare</th>{header("name", "Run")}{COLUMNS.map(([k, label]) => <Fragment key={k}>{header(k, label)}</Fragment>)}</tr></thead>
           <tbody>
             {rows.map((r) => (
               <tr key={r.run_id}>
                 <td><input type="checkbox" aria-label={`Compare ${r.name}`} checked={picked.includes(r.run_id)} disabled={!picked.includes(r.run_id) && picked.length >= 5} onChange={(e) => toggle(r.run_id, e.target.checked)} /></td>
                 <th scope="row" dir="auto">{r.name}</th>
-                {COLUMNS.map(([k, , f]) => <td key={k}>{r[k] == null ? "–" : f(r[k] as number)}</td>)}
-                <td>{rowParts(r)}</td>
+                {COLUMNS.map(([k, , f]) => <td key={k} data-column={k}>{cell(r, k, f)}</td>)}
               </tr>
             ))}
           </tbody>
@@ -138,15 +145,13 @@ export function Compare({ onError, onTrainAgain }: { onError: (e: unknown) => vo
 }
 
 // a table row's task and retention parts (points; the checks after training ran), as the CLI's table has them
-function rowParts(r: Row) {
-  const out: string[] = [];
-  if (r.task_score != null) out.push(`Task ${Math.round(r.task_score)}`);
-  if (r.retention_score != null) out.push(`Retention ${Math.round(r.retention_score)}`);
-  else if (r.forgotten_answers != null) out.push("Retention not scored");
-  let text = out.join(" · ");
-  if (r.forgotten_answers != null) text += `, forgot ${r.forgotten_answers}`;
-  if (!text && !r.forgetting) return "–";
-  return <>{text}{r.forgetting && <> <span className="badge bad">flagged for forgetting</span></>}</>;
+// a table cell: the value, "not scored" for a retention check that had nothing to measure (the base model knew
+// none of the answers), and the forgetting flag next to the forgotten answers
+function cell(r: Row, k: keyof Row, f: (v: number) => string) {
+  const v = r[k];
+  const text = v == null ? (k === "retention_score" && r.forgotten_answers != null ? "not scored" : "–") : f(v as number);
+  if (k !== "forgotten_answers" || !r.forgetting) return text;
+  return <>{text} <span className="badge bad">flagged for forgetting</span></>;
 }
 
 // every part of each compared run's quality score, side by side: points of the most, what it measured
