@@ -162,12 +162,11 @@ def run_disk_need(config: RunConfig) -> int | None:
         >>> 0 < run_disk_need(cfg) < 100 * 2**20
         True
     """
-    from peftstudio.models.catalog import find_model
+    from peftstudio.models.catalog import describe_offline
     from peftstudio.planner.memory import lora_parameters
 
-    try:
-        spec = find_model(config.model.reference, online=False)
-    except Exception:  # noqa: BLE001 - a model we cannot describe: no estimate rather than a wrong one
+    spec = describe_offline(config.model.reference)
+    if spec is None:  # a model we cannot describe: no estimate rather than a wrong one
         return None
     n = lora_parameters(spec, config.lora.rank, config.lora.target_modules)
     checkpoint = 12 * n + 64 * 1024  # fp32 weights + AdamW's two moments, plus the small training state

@@ -375,4 +375,19 @@ def find_model(reference: str, *, online: bool = True) -> ModelSpec:
     raise make("model_not_found", reference=f"{reference} (known names: {known})")
 
 
-__all__ = ["MODEL_CATALOG", "Block", "ModelSpec", "catalog_names", "find_model", "lookup", "spec_from_config", "spec_from_gguf"]
+def describe_offline(reference: str) -> ModelSpec | None:
+    """`find_model` without the network: None for a model it cannot describe so (a hub id outside the catalog,
+    a folder that is gone), where an estimate is better missing than fetched or wrong.
+
+    Example:
+        >>> describe_offline("builtin:smollm2-135m").vocab_size, describe_offline("someone/not-in-the-catalog")
+        (49152, None)
+    """
+    try:
+        return find_model(reference, online=False)
+    except Exception:  # noqa: BLE001 - unknown, gone or unreadable: all mean "no description here"
+        return None
+
+
+__all__ = ["MODEL_CATALOG", "Block", "ModelSpec", "catalog_names", "describe_offline", "find_model", "lookup",
+           "spec_from_config", "spec_from_gguf"]

@@ -178,7 +178,14 @@ def _fitting(spec: ModelSpec, shape: dict[str, Any], batches: list[int], availab
     return None
 
 
-def _device(hw: HardwareProfile) -> tuple[str, int, str]:
+def planning_device(hw: HardwareProfile) -> tuple[str, int, str]:
+    """Where a run on `hw` trains (``cuda`` with a GPU, else ``cpu``), the bytes free there, and that in words.
+
+    Example:
+        >>> from peftstudio.hardware import simulated_hardware
+        >>> planning_device(simulated_hardware(cpu_cores=2))[0], planning_device(simulated_hardware("H100"))[0]
+        ('cpu', 'cuda')
+    """
     if hw.gpus:
         gpu = hw.gpus[0]
         name = "GPU" if gpu.name.startswith("GPU with") else gpu.name  # a GPU known only by its memory
@@ -197,7 +204,7 @@ def choose_settings(hw: HardwareProfile, spec: ModelSpec, profile: Profile, stat
     (one more planning pass without the overrides).
     """
     user = dict(overrides or {})
-    device, available, where = _device(hw)
+    device, available, where = planning_device(hw)
     budget = MEMORY_BUDGET * available
     assumed = stats is None
     data = stats or ASSUMED_STATS

@@ -19,12 +19,13 @@ from typing import Any
 
 from attrs import field, frozen
 
-from peftstudio.models.catalog import MODEL_CATALOG, ModelSpec, find_model
+from peftstudio.models.catalog import MODEL_CATALOG, ModelSpec, describe_offline, find_model
 from peftstudio.planner.defaults import (
     Choice,
     choose_settings,
     gb,
     kept_tokens,
+    planning_device,
     truncated_fraction,
 )
 from peftstudio.planner.estimates import DEFAULT_CURRENCY, Estimates, MeasuredSpeed, Range, estimate_run
@@ -134,11 +135,10 @@ def calibrated_speed(hardware: HardwareProfile, config: RunConfig) -> Range | No
         >>> 100 < calibrated_speed(simulated_hardware(cpu_cores=2), cfg).mid < 1000
         True
     """
-    try:
-        spec = find_model(config.model.reference, online=False)
-    except Exception:  # noqa: BLE001 - a hub model outside the catalog: no figure rather than a fetch
+    spec = describe_offline(config.model.reference)
+    if spec is None:
         return None
-    device = "cuda" if hardware.gpus else "cpu"
+    device, _, _ = planning_device(hardware)
     return _duration(spec, hardware, device, read_settings(config), 0).tokens_per_second
 
 

@@ -389,16 +389,16 @@ def expected_seconds(config: Any, tokens_per_second: float | None, *, device: st
     if not tokens_per_second or tokens_per_second <= 0:
         return None
     from peftstudio.models import model_folder
-    from peftstudio.models.catalog import find_model
+    from peftstudio.models.catalog import describe_offline
     from peftstudio.planner.estimates import Range, checks_seconds, training_flops_per_token
 
-    try:  # the catalog's entry, else the config.json of the folder the run trained from (nothing fetched)
-        spec = find_model(config.model.reference, online=False)
-    except Exception:  # noqa: BLE001 - a hub id outside the catalog
-        try:
-            spec = find_model(str(model_folder(config.model.reference)), online=False)
-        except Exception:  # noqa: BLE001 - a model that cannot be described gets no estimate
-            return None
+    # the catalog's entry, else the config.json of the folder the run trained from (nothing fetched)
+    spec = describe_offline(config.model.reference)
+    if spec is None:
+        with contextlib.suppress(Exception):  # a hub id outside the catalog: the folder the run trained from
+            spec = describe_offline(str(model_folder(config.model.reference)))
+    if spec is None:  # a model that cannot be described gets no estimate
+        return None
     t = config.training
     flops = training_flops_per_token(spec, t.sequence_length, gradient_checkpointing=t.gradient_checkpointing)
     speed = Range(tokens_per_second, tokens_per_second)
