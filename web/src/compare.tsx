@@ -144,7 +144,6 @@ export function Compare({ onError, onTrainAgain }: { onError: (e: unknown) => vo
   );
 }
 
-// a table row's task and retention parts (points; the checks after training ran), as the CLI's table has them
 // a table cell: the value, "not scored" for a retention check that had nothing to measure (the base model knew
 // none of the answers), and the forgetting flag next to the forgotten answers
 function cell(r: Row, k: keyof Row, f: (v: number) => string) {
